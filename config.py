@@ -1,0 +1,66 @@
+"""Configuration classes, read from the environment.
+
+The instance folder holds what is local to one installation: the SQLite file and the generated
+secret key. Nothing secret is committed.
+"""
+from __future__ import annotations
+
+import os
+import secrets
+from pathlib import Path
+
+DEFAULT_INSTANCE = Path(__file__).resolve().parent / "instance"
+
+
+def instance_path() -> Path:
+    """The folder for local state; LIANDONG_INSTANCE overrides the default `instance/`."""
+    return Path(os.environ.get("LIANDONG_INSTANCE", DEFAULT_INSTANCE)).resolve()
+
+
+def _secret_key(folder: Path) -> str:
+    """Use SECRET_KEY from the environment, else a key generated once into the instance folder."""
+    if os.environ.get("SECRET_KEY"):
+        return os.environ["SECRET_KEY"]
+    folder.mkdir(parents=True, exist_ok=True)
+    key_file = folder / "secret_key"
+    if not key_file.exists():
+        key_file.write_text(secrets.token_hex(32))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+class Config:
+    """Defaults for development: an embedded SQLite database under the instance folder."""
+
+    def __init__(self) -> None:
+        folder = instance_path()
+        self.INSTANCE_PATH = str(folder)
+        self.SECRET_KEY = _secret_key(folder)
+        self.DATABASE_URL = os.environ.get("DATABASE_URL", f"sqlite:///{folder / 'liandong.sqlite'}")
+        # Times are stored in UTC and shown in this zone.
+        self.DISPLAY_TIMEZONE = os.environ.get("LIANDONG_TIMEZONE", "Asia/Shanghai")
+        self.WORKFLOWS_DIR = os.environ.get(
+            "LIANDONG_WORKFLOWS", str(Path(__file__).resolve().parent / "workflows")
+        )
+        self.INBOX_PAGE_SIZE = int(os.environ.get("LIANDONG_INBOX_PAGE_SIZE", "20"))
+        self.DB_POOL_SIZE = int(os.environ.get("LIANDONG_DB_POOL_SIZE", "5"))
+        self.DB_MAX_OVERFLOW = int(os.environ.get("LIANDONG_DB_MAX_OVERFLOW", "10"))
+        self.SESSION_COOKIE_HTTPONLY = True
+        self.SESSION_COOKIE_SAMESITE = "Lax"
+        self.SESSION_COOKIE_SECURE = os.environ.get("LIANDONG_HTTPS", "") == "1"
+        self.REMEMBER_COOKIE_HTTPONLY = True
+        self.WTF_CSRF_TIME_LIMIT = None
+        self.TESTING = False
+
+    def as_dict(self) -> dict:
+        return {k: v for k, v in vars(self).items() if k.isupper()}
+
+
+class ProductionConfig(Config):
+    """Production insists on an explicit database and secret."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        if "DATABASE_URL" not in os.environ:
+            raise RuntimeError("DATABASE_URL must be set in production")
+        self.SESSION_COOKIE_SECURE = True

@@ -1,0 +1,69 @@
+"""Opening cases and starting mechanisms on them."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, ProcessInstance, User
+
+from . import audit, policy
+from .clock import now
+from .errors import Forbidden, InvalidInput, NotFound
+from .transactions import transactional
+
+TRANSFER = "case_transfer"
+
+
+@transactional
+def create_case(
+    session: Session, actor: User, title: str, confidentiality: str = "confidential",
+    mechanism: str = TRANSFER,
+) -> Case:
+    """Open a case in the actor's agency and start its first mechanism.
+
+    One transaction: the case, its number, the owning agency as participant, the first
+    instance with its first tasks, and the `case_created` / `instance_started` events.
+    """
+    if not policy.can_start_case(actor):
+        raise Forbidden("only market supervision handlers open cases")
+    title = (title or "").strip()
+    errors: dict[str, list[str]] = {}
+    if not title:
+        errors["title"] = ["required"]
+    elif len(title) > 300:
+        errors["title"] = ["must be at most 300 characters"]
+    if confidentiality not in CONFIDENTIALITY_LEVELS:
+        errors["confidentiality"] = [f"must be one of {', '.join(CONFIDENTIALITY_LEVELS)}"]
+    if errors:
+        raise InvalidInput("cannot open case", errors)
+    at = now(session)
+    agency = actor.agency
+    case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
+                confidentiality=confidentiality, owner_agency_id=agency.id,
+                created_by_id=actor.id, created_at=at)
+    session.add(case)
+    session.flush()
+    # Numbers follow the database id so concurrent openings never collide.
+    case.number = f"LD{at.year}-{case.id:05d}"
+    session.add(CaseParticipant(case_id=case.id, agency_id=agency.id, joined_at=at))
+    session.flush()
+    audit.record(session, "case_created", actor=actor, case_id=case.id,
+                 detail={"number": case.number, "confidentiality": confidentiality,
+                         "mechanism": mechanism})
+    from .instances import start_instance
+
+    start_instance(session, case, mechanism, actor)
+    return case
+
+
+@transactional
+def start_mechanism(session: Session, actor: User, case_id: int, key: str, data: dict[str, Any] | None = None) -> ProcessInstance:
+    """Start another mechanism on a case the actor can see (one transaction, audited)."""
+    case = session.get(Case, case_id)
+    if case is None or not policy.can_view_case(session, actor, case):
+        raise NotFound(f"case {case_id} does not exist")
+    from .instances import start_instance
+
+    instance, _ = start_instance(session, case, key, actor, data)
+    return instance

@@ -1,0 +1,265 @@
+"""Deploying process models: parse, validate, version by content, store the spec once.
+
+A deploy is all-or-nothing: every file is parsed and checked before anything is written, and the
+first problem is raised as a DeployError naming the file, the element and the reason.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from jsonschema import Draft202012Validator
+from jsonschema.exceptions import SchemaError
+from lxml import etree
+from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
+from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.exceptions import SpiffWorkflowException
+from SpiffWorkflow.spiff.parser.process import BpmnValidator, SpiffBpmnParser
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import ProcessModel, User
+
+from . import audit
+from .calendar import parse_rule
+from .clock import now
+from .errors import DeployError
+from .lanes import parse_lane
+from .spiff import serialize_spec
+
+NS = {
+    "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
+    "spiffworkflow": "http://spiffworkflow.org/bpmn/schema/1.0/core",
+}
+HANDOFF_VALUES = ("outgoing", "incoming")
+
+
+@dataclass(frozen=True)
+class Bundle:
+    """Everything that defines one process model version, read from disk and checked."""
+
+    key: str
+    name: str
+    collaboration_id: str
+    bpmn_source: str
+    dmn_sources: dict[str, str]
+    forms: dict[str, Any]
+    spec_json: str
+    start_messages: tuple[str, ...] = ()
+
+    @property
+    def version(self) -> str:
+        canonical = json.dumps(
+            {"bpmn": self.bpmn_source, "dmn": self.dmn_sources, "forms": self.forms},
+            sort_keys=True, ensure_ascii=False, separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class DeployResult:
+    model: ProcessModel
+    created: bool
+
+
+def deploy_paths(session: Session, paths: list[Path], actor: User | None = None) -> list[DeployResult]:
+    """Deploy BPMN files (with the DMN tables and forms they use) as new model versions.
+
+    One transaction: every file is validated first; models whose content is unchanged are
+    left as they are; each new version is written with a `process_model_deployed` audit event.
+    """
+    bundles = [read_bundle(Path(p)) for p in paths]
+    try:
+        results = []
+        for bundle in bundles:
+            existing = session.scalar(
+                select(ProcessModel).where(
+                    ProcessModel.key == bundle.key, ProcessModel.version == bundle.version
+                )
+            )
+            if existing is not None:
+                results.append(DeployResult(existing, False))
+                continue
+            model = ProcessModel(
+                key=bundle.key, name=bundle.name, version=bundle.version,
+                collaboration_id=bundle.collaboration_id, bpmn_source=bundle.bpmn_source,
+                start_messages=list(bundle.start_messages),
+                dmn_sources=bundle.dmn_sources, forms=bundle.forms, spec_json=bundle.spec_json,
+                deployed_at=now(session), deployed_by_id=actor.id if actor else None,
+            )
+            session.add(model)
+            session.flush()
+            audit.record(
+                session, "process_model_deployed", actor=actor,
+                detail={"key": model.key, "version": model.version, "id": model.id},
+            )
+            results.append(DeployResult(model, True))
+        session.commit()
+        return results
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def read_bundle(path: Path) -> Bundle:
+    """Read and check one BPMN file and what it depends on; raise DeployError on any problem."""
+    file = str(path)
+    if path.suffix != ".bpmn":
+        raise DeployError(file, "only .bpmn files are deployed (DMN tables and forms come with them)")
+    try:
+        bpmn_source = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeployError(file, f"cannot read file: {exc}") from exc
+    tree = _parse_xml(file, bpmn_source)
+    collaborations = tree.findall(".//bpmn:collaboration", NS)
+    if len(collaborations) != 1:
+        raise DeployError(file, f"expected exactly one bpmn:collaboration, found {len(collaborations)}")
+    collaboration = collaborations[0]
+    collaboration_id = collaboration.get("id")
+
+    folder = path.parent
+    dmn_sources = _referenced_dmn(file, tree, folder)
+    parser = SpiffBpmnParser(validator=BpmnValidator())
+    try:
+        parser.add_bpmn_xml(tree, filename=path.name)
+        for name, source in dmn_sources.items():
+            parser.add_dmn_xml(_parse_xml(str(folder / name), source).getroot(), filename=name)
+        spec, subprocess_specs = parser.get_collaboration(collaboration_id)
+    except ValidationException as exc:
+        raise DeployError(
+            exc.file_name or file, _reason(exc), element=exc.id or None,
+            line=_int_or_none(exc.line_number),
+        ) from exc
+    except SpiffWorkflowException as exc:
+        raise DeployError(file, _reason(exc)) from exc
+
+    forms, start_messages = _check_task_specs(file, path, subprocess_specs)
+    return Bundle(
+        key=path.stem,
+        name=collaboration.get("name") or path.stem,
+        collaboration_id=collaboration_id,
+        bpmn_source=bpmn_source,
+        dmn_sources=dmn_sources,
+        forms=forms,
+        spec_json=serialize_spec(spec, subprocess_specs),
+        start_messages=start_messages,
+    )
+
+
+def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str, Any], tuple[str, ...]]:
+    """Enforce the conventions of workflows/README.md on every task of every pool.
+
+    Returns the forms the user tasks name and the messages that start the mechanism from
+    outside (caught by a start event, thrown by nothing in this collaboration).
+    """
+    forms: dict[str, Any] = {}
+    thrown: set[str] = set()
+    starting: set[str] = set()
+    for process in subprocess_specs.values():
+        for task_spec in process.task_specs.values():
+            element = getattr(task_spec, "bpmn_id", None)
+            if element is None:
+                continue
+            if getattr(task_spec, "manual", False):
+                _check_user_task(file, path, task_spec, forms)
+            event = getattr(task_spec, "event_definition", None)
+            if not isinstance(event, MessageEventDefinition):
+                continue
+            if isinstance(task_spec, ThrowingEvent):
+                thrown.add(event.name)
+                if getattr(event, "expression", None) is None:
+                    raise DeployError(
+                        file, f"message '{event.name}' is thrown without an explicit payload "
+                        "(spiffworkflow:messagePayload); it would send all task data", element=element,
+                    )
+            elif isinstance(task_spec, StartEvent):
+                starting.add(event.name)
+    return forms, tuple(sorted(starting - thrown))
+
+
+def _check_user_task(file: str, path: Path, task_spec, forms: dict[str, Any]) -> None:
+    element = task_spec.bpmn_id
+    try:
+        parse_lane(task_spec.lane)
+    except ValueError as exc:
+        raise DeployError(file, str(exc), element=element) from exc
+    props = (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+    form_name = props.get("form")
+    if not form_name:
+        raise DeployError(file, "user task has no 'form' property", element=element)
+    if form_name not in forms:
+        forms[form_name] = _load_form(path.parent / "forms", form_name, element)
+    if props.get("deadline"):
+        try:
+            parse_rule(props["deadline"])
+        except ValueError as exc:
+            raise DeployError(file, str(exc), element=element) from exc
+    handoff = props.get("handoff")
+    if handoff and handoff not in HANDOFF_VALUES:
+        raise DeployError(file, f"handoff must be one of {HANDOFF_VALUES}, not '{handoff}'", element=element)
+
+
+def _load_form(folder: Path, name: str, element: str) -> dict[str, Any]:
+    form_file = folder / f"{name}.json"
+    if not re.fullmatch(r"[a-z][a-z0-9_]*", name):
+        raise DeployError(str(form_file), f"form name '{name}' must be snake_case", element=element)
+    try:
+        schema = json.loads(form_file.read_text(encoding="utf-8"))
+    except FileNotFoundError as exc:
+        raise DeployError(str(form_file), f"form '{name}' does not exist", element=element) from exc
+    except json.JSONDecodeError as exc:
+        raise DeployError(str(form_file), f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    try:
+        Draft202012Validator.check_schema(schema)
+    except SchemaError as exc:
+        path = "/".join(str(p) for p in exc.path) or "(root)"
+        raise DeployError(str(form_file), f"invalid JSON Schema at {path}: {exc.message}") from exc
+    if schema.get("type") != "object":
+        raise DeployError(str(form_file), "a form schema must have type 'object'")
+    return schema
+
+
+def _referenced_dmn(file: str, tree, folder: Path) -> dict[str, str]:
+    """The DMN files defining the decisions this diagram calls, by file name."""
+    called = {
+        node.text.strip()
+        for node in tree.iterfind(".//spiffworkflow:calledDecisionId", NS)
+        if node.text and node.text.strip()
+    }
+    if not called:
+        return {}
+    found: dict[str, str] = {}
+    for dmn_path in sorted(folder.glob("*.dmn")):
+        source = dmn_path.read_text(encoding="utf-8")
+        dmn_tree = _parse_xml(str(dmn_path), source)
+        ids = {d.get("id") for d in dmn_tree.iter("{*}decision")}
+        if ids & called:
+            found[dmn_path.name] = source
+            called -= ids
+    if called:
+        raise DeployError(file, f"called decision(s) not found in {folder}: {', '.join(sorted(called))}")
+    return found
+
+
+def _parse_xml(file: str, source: str):
+    try:
+        return etree.fromstring(source.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)).getroottree()
+    except etree.XMLSyntaxError as exc:
+        raise DeployError(file, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
+
+
+def _reason(exc: Exception) -> str:
+    return str(exc.args[0]) if exc.args else exc.__class__.__name__
+
+
+def _int_or_none(value) -> int | None:
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None

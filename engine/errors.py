@@ -1,0 +1,58 @@
+"""Errors raised by engine service functions. The web layer maps each to one HTTP status."""
+from __future__ import annotations
+
+
+class EngineError(Exception):
+    """Base of every error a caller is expected to handle."""
+
+    status = 400
+
+    def __init__(self, message: str) -> None:
+        super().__init__(message)
+        self.message = message
+
+
+class NotFound(EngineError):
+    """The thing does not exist, or the actor may not know that it exists."""
+
+    status = 404
+
+
+class Forbidden(EngineError):
+    """The actor may see the thing but not do this to it."""
+
+    status = 403
+
+
+class Conflict(EngineError):
+    """Someone else changed the thing first (claimed the task, advanced the instance)."""
+
+    status = 409
+
+
+class InvalidInput(EngineError):
+    """Submitted data broke its schema; `errors` maps each field path to its reasons."""
+
+    status = 422
+
+    def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
+        super().__init__(message)
+        self.errors = errors or {}
+
+
+class DeployError(EngineError):
+    """A process model file is broken. Names the file, the element (when known) and why."""
+
+    def __init__(self, file: str, reason: str, element: str | None = None, line: int | None = None):
+        where = file + (f":{line}" if line else "") + (f" [{element}]" if element else "")
+        super().__init__(f"{where}: {reason}")
+        self.file = file
+        self.element = element
+        self.line = line
+        self.reason = reason
+
+
+class WorkflowError(EngineError):
+    """A script or condition in a diagram failed; the instance is put in the error state."""
+
+    status = 500

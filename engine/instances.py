@@ -1,0 +1,143 @@
+"""Running process instances: start, advance, persist.
+
+Each transition loads the instance, runs engine steps, and writes the new state together with
+everything the steps caused (task rows, outbox messages, audit events) in the caller's
+transaction. The state write is `UPDATE ... WHERE version = :read_version` (SQLAlchemy's
+version_id_col), so of two concurrent writers exactly one wins; the other gets Conflict.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from models import Case, ProcessInstance, ProcessModel, User
+
+from . import audit, messages, projection
+from .clock import now
+from .errors import Conflict, NotFound
+from .spiff import dump_state, load_state, new_workflow
+
+
+def latest_model(session: Session, key: str) -> ProcessModel:
+    model = session.scalar(
+        select(ProcessModel).where(ProcessModel.key == key).order_by(ProcessModel.id.desc()).limit(1)
+    )
+    if model is None:
+        raise NotFound(f"no process model '{key}' is deployed")
+    return model
+
+
+def start_instance(
+    session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None
+) -> tuple[ProcessInstance, BpmnWorkflow]:
+    """Create an instance of the latest version of `key` for a case and run it to its first wait.
+
+    Runs inside the caller's transaction; writes `instance_started` and whatever the first
+    steps cause.
+    """
+    model = latest_model(session, key)
+    workflow = new_workflow(model.spec_json)
+    initial = {"case_id": case.id, **(data or {})}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(initial)
+    instance = ProcessInstance(
+        case_id=case.id, process_model_id=model.id, status="running", state_json="{}",
+        started_at=now(session), started_by_id=actor.id if actor else None,
+    )
+    instance.process_model = model
+    session.add(instance)
+    session.flush()
+    audit.record(
+        session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
+        detail={"process": model.key, "version": model.version[:12]},
+    )
+    advance(session, instance, workflow, actor)
+    return instance, workflow
+
+
+def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+    return load_state(instance.state_json, instance.process_model.spec_json)
+
+
+def lock_for_update(session: Session, instance_id: int) -> ProcessInstance:
+    instance = session.get(ProcessInstance, instance_id)
+    if instance is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    return instance
+
+
+def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None) -> None:
+    """Run engine steps and persist everything they caused, in the caller's transaction.
+
+    A failing script or condition does not lose the step that led to it: the instance is saved
+    in the `error` state with the reason, for an administrator to fix and retry.
+    """
+    try:
+        run_engine_steps(workflow)
+    except WorkflowException as exc:
+        _fail(session, instance, exc, actor)
+    else:
+        if instance.status == "error":
+            instance.status, instance.error = "running", None
+    messages.queue_outgoing(session, instance, workflow)
+    projection.sync_tasks(session, instance, workflow, actor)
+    if workflow.is_completed() and instance.status == "running":
+        instance.status = "completed"
+        instance.completed_at = now(session)
+        audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
+                     instance_id=instance.id, detail={"process": instance.process_model.key})
+    instance.state_json = dump_state(workflow)
+    session.flush()
+
+
+def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:
+    """Run until only people, timers or messages can move the workflow.
+
+    A message caught by one pool while another pool is stepping leaves the catching event READY
+    after `do_engine_steps` returns, so step again until nothing automatic is ready.
+    """
+    for _ in range(max_rounds):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        if not any(
+            not task.task_spec.manual
+            for process in (workflow, *workflow.subprocesses.values())
+            for task in process.get_tasks(state=TaskState.READY)
+        ):
+            return
+    raise WorkflowException(f"engine steps did not settle after {max_rounds} rounds")
+
+
+def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, actor: User | None) -> None:
+    task = getattr(exc, "task", None)
+    instance.status = "error"
+    instance.error = {
+        "message": str(exc.args[0]) if exc.args else exc.__class__.__name__,
+        "task_guid": str(task.id) if task is not None else None,
+        "bpmn_id": task.task_spec.bpmn_id if task is not None else None,
+        "line": getattr(exc, "line_number", None) or None,
+        "error_line": getattr(exc, "error_line", None) or None,
+    }
+    audit.record(session, "instance_failed", actor=actor, case_id=instance.case_id,
+                 instance_id=instance.id, detail=instance.error)
+
+
+def retry(session: Session, instance: ProcessInstance, actor: User | None) -> None:
+    """Re-run an errored instance from the failed task (after the cause was fixed)."""
+    if instance.status != "error" or not instance.error:
+        raise Conflict(f"instance {instance.id} is not in the error state")
+    workflow = load(session, instance)
+    guid = instance.error.get("task_guid")
+    if guid:
+        task = workflow.get_task_from_id(UUID(guid))
+        if task is not None and task.state == TaskState.ERROR:
+            task.state = TaskState.READY
+    audit.record(session, "instance_retried", actor=actor, case_id=instance.case_id,
+                 instance_id=instance.id, detail={"error": instance.error})
+    advance(session, instance, workflow, actor)

@@ -1,0 +1,88 @@
+"""Projecting SpiffWorkflow's ready user tasks into `human_task` rows, which the inbox queries."""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session
+
+from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
+
+from . import audit
+from .calendar_store import business_calendar
+from .clock import now
+from .lanes import parse_lane
+
+
+def task_properties(task_spec) -> dict[str, str]:
+    return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None) -> None:
+    """Make the instance's open task rows match its ready user tasks.
+
+    New ready tasks get a row (with lane, form and due time); rows whose task is no longer ready
+    without having been completed through the engine (an interrupting event took the path away)
+    are cancelled. The case gains each agency it reaches as a participant.
+    """
+    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    open_rows = {
+        row.task_guid: row
+        for row in session.scalars(
+            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+        )
+    }
+    at = now(session)
+    for guid, row in open_rows.items():
+        if guid not in ready:
+            row.state = "cancelled"
+            row.completed_at = at
+            audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
+                         instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
+    for guid, task in ready.items():
+        if guid in open_rows:
+            continue
+        _create_row(session, instance, task, at, actor)
+
+
+def _create_row(session: Session, instance: ProcessInstance, task, at, actor: User | None) -> HumanTask:
+    spec = task.task_spec
+    agency_code, role = parse_lane(spec.lane)
+    agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+    if agency is None:
+        raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
+    props = task_properties(spec)
+    due = None
+    if props.get("deadline"):
+        due = business_calendar(session).due(at, props["deadline"])
+    row = HumanTask(
+        instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
+        bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
+        role=role, form_name=props.get("form"), state="open", created_at=at,
+        due_at=due.at if due else None, deadline_rule=props.get("deadline"),
+        due_provisional=due.provisional if due else False, handoff=props.get("handoff"),
+    )
+    row.agency = agency
+    session.add(row)
+    session.flush()
+    _join_case(session, instance.case_id, agency.id, at)
+    audit.record(
+        session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
+        task_id=row.id,
+        detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
+                "due_at": row.due_at.isoformat() if row.due_at else None},
+    )
+    return row
+
+
+def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:
+    """Record the agency as a participant once; concurrent writers may race, so upsert."""
+    dialect = session.get_bind().dialect.name
+    insert = pg_insert if dialect == "postgresql" else sqlite_insert
+    session.execute(
+        insert(CaseParticipant)
+        .values(case_id=case_id, agency_id=agency_id, joined_at=at)
+        .on_conflict_do_nothing(index_elements=["case_id", "agency_id"])
+    )

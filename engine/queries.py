@@ -1,0 +1,97 @@
+"""Read-side queries for inbox and case pages, filtered by the access policy."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Generic, Sequence, TypeVar
+
+from sqlalchemy import and_, func, or_, select, tuple_
+from sqlalchemy.orm import Session, selectinload
+
+from models import Agency, AuditEvent, Case, HumanTask, ProcessInstance, User, case_chain
+
+from . import policy
+from .errors import NotFound
+
+T = TypeVar("T")
+INBOX_VIEWS = ("all", "mine", "claimable")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20) -> Page[HumanTask]:
+    """Open tasks the user may claim (their lanes, unclaimed) and tasks assigned to them,
+    soonest deadline first; tasks without a deadline last, then oldest first."""
+    if view not in INBOX_VIEWS:
+        raise ValueError(f"view must be one of {INBOX_VIEWS}")
+    lane_ids = [(m.agency_id, m.role) for m in user.memberships]
+    claimable = and_(HumanTask.assignee_id.is_(None),
+                     tuple_(HumanTask.agency_id, HumanTask.role).in_(lane_ids)) if lane_ids else False
+    mine = HumanTask.assignee_id == user.id
+    condition = {"all": or_(claimable, mine), "mine": mine, "claimable": claimable}[view]
+    base = select(HumanTask).where(HumanTask.state == "open", condition)
+    total = session.scalar(select(func.count()).select_from(base.subquery()))
+    page = max(1, page)
+    rows = session.scalars(
+        base.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee))
+        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows, total, page, per_page)
+
+
+def visible_case(session: Session, user: User, case_id: int) -> Case:
+    """The case if the user may see it, else NotFound (existence is not revealed)."""
+    case = session.get(Case, case_id)
+    if case is None or not policy.can_view_case(session, user, case):
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
+    return session.scalars(
+        select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
+    ).all()
+
+
+def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
+    return session.scalars(
+        select(HumanTask).where(HumanTask.case_id == case.id)
+        .options(selectinload(HumanTask.assignee), selectinload(HumanTask.completed_by))
+        .order_by(HumanTask.created_at, HumanTask.id)
+    ).all()
+
+
+def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:
+    """The case's audit chain in order, with each actor and their agency."""
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id))
+        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.actor_agency))
+        .order_by(AuditEvent.seq)
+    ).all()
+
+
+def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Case]:
+    """Recent cases the user's agency takes part in (all for supervisors)."""
+    query = select(Case).order_by(Case.created_at.desc()).limit(limit)
+    if not (user.has_role("supervisor") or user.has_role("admin")):
+        from models import CaseParticipant
+
+        agency_ids = [m.agency_id for m in user.memberships]
+        query = query.where(Case.id.in_(
+            select(CaseParticipant.case_id).where(CaseParticipant.agency_id.in_(agency_ids))
+        ))
+    return session.scalars(query).all()
+
+
+def agencies(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.id)).all()

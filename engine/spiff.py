@@ -1,0 +1,114 @@
+"""The SpiffWorkflow boundary: parsing, the restricted script engine, and (de)serialization.
+
+Nothing outside engine/ sees a SpiffWorkflow object. The spec is stored once per process model
+version; instance documents carry only their own state.
+"""
+from __future__ import annotations
+
+import builtins
+import json
+from functools import lru_cache
+from typing import Any
+
+from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.util.task import TaskState
+
+SPEC_KEYS = ("spec", "subprocess_specs")
+
+# Expressions in diagrams compare variables; nothing here reaches the file system, imports or the
+# interpreter. This narrows mistakes, it is not a sandbox (DESIGN.md): deploying is admin-only.
+_SAFE_BUILTIN_NAMES = (
+    "abs", "all", "any", "bool", "dict", "enumerate", "float", "int", "len", "list", "max",
+    "min", "range", "round", "set", "sorted", "str", "sum", "tuple", "zip", "isinstance",
+    "True", "False", "None",
+)
+SAFE_GLOBALS = {"__builtins__": {n: getattr(builtins, n) for n in _SAFE_BUILTIN_NAMES}}
+
+
+def script_engine() -> PythonScriptEngine:
+    return PythonScriptEngine(environment=TaskDataEnvironment(dict(SAFE_GLOBALS)))
+
+
+@lru_cache(maxsize=1)
+def serializer() -> BpmnWorkflowSerializer:
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+
+
+def serialize_spec(spec, subprocess_specs) -> str:
+    """Serialize a parsed collaboration once, at deploy time."""
+    ser = serializer()
+    ser.registry._encoder_mode = True
+    try:
+        dct = {
+            "spec": ser.to_dict(spec),
+            "subprocess_specs": {k: ser.to_dict(v) for k, v in subprocess_specs.items()},
+        }
+    finally:
+        ser.registry._encoder_mode = False
+    return json.dumps(dct)
+
+
+def new_workflow(spec_json: str) -> BpmnWorkflow:
+    """A fresh workflow for a deployed spec."""
+    ser = serializer()
+    specs = json.loads(spec_json)
+    spec = ser.from_dict(specs["spec"])
+    subprocess_specs = {k: ser.from_dict(v) for k, v in specs["subprocess_specs"].items()}
+    return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine())
+
+
+def dump_state(workflow: BpmnWorkflow) -> str:
+    """The instance document without the spec (stored once on the process model)."""
+    ser = serializer()
+    ser.registry._encoder_mode = True
+    try:
+        dct = ser.to_dict(workflow)
+    finally:
+        ser.registry._encoder_mode = False
+    for key in SPEC_KEYS:
+        dct.pop(key, None)
+    dct[ser.VERSION_KEY] = ser.VERSION
+    return json.dumps(dct, separators=(",", ":"))
+
+
+def load_state(state_json: str, spec_json: str) -> BpmnWorkflow:
+    """Rebuild a workflow from its stored state and its process model's spec."""
+    ser = serializer()
+    dct: dict[str, Any] = json.loads(state_json)
+    dct.update(json.loads(spec_json))
+    ser.migrate(dct)
+    workflow = ser.from_dict(dct)
+    workflow.script_engine = script_engine()
+    _reconnect_triggered_pools(workflow)
+    _register_waiting_catches(workflow)
+    return workflow
+
+
+def _reconnect_triggered_pools(workflow: BpmnWorkflow) -> None:
+    # A pool that starts on a message is wired into the collaboration only when the message
+    # arrives (SpiffWorkflow mutates the spec in `trigger_wf`). The spec here is the one stored at
+    # deploy, before any trigger, so redo that wiring for every pool this instance has started;
+    # otherwise finishing such a pool fails with "No input task connected".
+    start = workflow.spec.start
+    started = {task.task_spec.name for task in workflow.tasks.values()}
+    for name in getattr(start, "trigger_specs", ()):
+        spec = workflow.spec.task_specs.get(name)
+        if spec is not None and name in started and start not in spec.inputs:
+            start.connect(spec)
+            spec.connect(workflow.spec.end)
+
+
+def _register_waiting_catches(workflow: BpmnWorkflow) -> None:
+    # SpiffWorkflow 3.2 registers a restored waiting catch event with its own workflow's
+    # top_workflow before subprocesses are linked to their parent, so catch events inside pools
+    # are missing from the top-level event manager after a load, and a message between pools
+    # would never arrive. Register them where delivery looks.
+    manager = workflow.event_manager
+    for process in (workflow, *workflow.subprocesses.values()):
+        for task in process.tasks.values():
+            if isinstance(task.task_spec, CatchingEvent) and task.has_state(TaskState.WAITING):
+                manager.add_task(task)

@@ -1,0 +1,165 @@
+"""Human task actions: claim, unclaim, reassign, complete.
+
+Each function is one transaction with its audit event: it commits on success and rolls back
+on any error, leaving the database as it was.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.util.task import TaskState
+
+from models import HumanTask, User
+
+from . import audit, policy
+from .clock import now
+from .errors import Conflict, Forbidden, NotFound
+from .forms import process_variables, validate_submission
+from .instances import advance, load
+from .transactions import transactional
+
+COMPLETE_RETRIES = 3
+
+
+def visible_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """The task, if the actor may see it; otherwise NotFound, so ids reveal nothing."""
+    task = session.get(HumanTask, task_id)
+    if task is None or not policy.can_view_task(session, actor, task):
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
+def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **detail) -> None:
+    audit.record(session, event_type, actor=actor, case_id=task.case_id,
+                 instance_id=task.instance_id, task_id=task.id,
+                 detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
+
+
+@transactional
+def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
+    simultaneous claims exactly one wins; the others get Conflict."""
+    task = visible_task(session, actor, task_id)
+    if not policy.can_claim(actor, task):
+        raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
+    at = now(session)
+    won = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+        .values(assignee_id=actor.id, claimed_at=at)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        session.refresh(task)
+        raise Conflict(_why_not_open(task, actor))
+    session.refresh(task)
+    _audit(session, task, "task_claimed", actor)
+    return task
+
+
+@transactional
+def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """Give a claimed task back to its lane: by its assignee, or by a liaison of its agency."""
+    task = visible_task(session, actor, task_id)
+    if task.state != "open" or task.assignee_id is None:
+        raise Conflict(f"task {task_id} is not claimed")
+    if task.assignee_id != actor.id and not policy.can_manage_lane(actor, task):
+        raise Forbidden(f"task {task_id} is claimed by another user")
+    previous = task.assignee_id
+    released = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id == previous)
+        .values(assignee_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not released:
+        raise Conflict(f"task {task_id} changed while it was being released")
+    session.refresh(task)
+    _audit(session, task, "task_unclaimed", actor, previous_assignee_id=previous)
+    return task
+
+
+@transactional
+def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
+    """A liaison hands an open task to another user of the same lane; audited with before/after."""
+    task = visible_task(session, actor, task_id)
+    if not policy.can_manage_lane(actor, task):
+        raise Forbidden("only a liaison of the task's agency may reassign it")
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is {task.state}")
+    if not policy.can_claim(assignee, task):
+        raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
+    previous = task.assignee_id
+    session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open")
+        .values(assignee_id=assignee.id, claimed_at=now(session))
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(task)
+    _audit(session, task, "task_reassigned", actor, before=previous, after=assignee.id)
+    return task
+
+
+def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+    """Complete a claimed task with its form data and run the instance to its next wait.
+
+    Only the assignee may complete. The data is validated against the task's form first
+    (InvalidInput with field errors, nothing changed). The instance state, the task rows it
+    causes and the audit events are written in one transaction; if another writer advanced the
+    instance meanwhile, the whole attempt is rolled back and retried from fresh state, and a
+    task that the other writer already finished gives Conflict.
+    """
+    for attempt in range(COMPLETE_RETRIES):
+        try:
+            return _complete_once(session, actor, task_id, data)
+        except Conflict as exc:
+            if attempt == COMPLETE_RETRIES - 1 or not isinstance(exc.__cause__, StaleDataError):
+                raise
+    raise AssertionError("unreachable")
+
+
+@transactional
+def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+    task = visible_task(session, actor, task_id)
+    session.refresh(task)
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is already {task.state}")
+    if task.assignee_id != actor.id:
+        raise Forbidden(f"task {task_id} must be claimed by you before you complete it")
+    instance = task.instance
+    session.refresh(instance)
+    if instance.status != "running":
+        raise Conflict(f"the process instance is {instance.status}; the task cannot be completed now")
+    schema = instance.process_model.forms.get(task.form_name or "", {"type": "object"})
+    data = validate_submission(schema, data)
+    workflow = load(session, instance)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer waiting for input")
+    variables = process_variables(schema, data)
+    spiff_task.data.update(variables)
+    spiff_task.run()
+    at = now(session)
+    task.state, task.completed_at, task.completed_by_id, task.result = "completed", at, actor.id, data
+    session.flush()
+    _audit(session, task, "task_completed", actor, variables=variables,
+           late=bool(task.due_at and at > task.due_at))
+    if task.handoff:
+        approved = variables.get("handoff_approved", True) is not False
+        _audit(session, task, "handoff_approved" if approved else "handoff_rejected", actor,
+               direction=task.handoff)
+    advance(session, instance, workflow, actor)
+    return task
+
+
+def _why_not_open(task: HumanTask, actor: User) -> str:
+    if task.state != "open":
+        return f"task {task.id} is already {task.state}"
+    if task.assignee_id == actor.id:
+        return f"you have already claimed task {task.id}"
+    return f"task {task.id} was claimed by someone else"

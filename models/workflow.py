@@ -1,0 +1,143 @@
+"""Process models, their running instances, human tasks and the message outbox."""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Optional
+
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from .base import Base
+from .cases import Case
+from .people import Agency, User
+
+
+class ProcessModel(Base):
+    """One deployed version of a mechanism: the BPMN file, its DMN tables and its forms.
+
+    Immutable once written. `version` is the SHA-256 of everything that defines behaviour, so the
+    same files deploy to the same row and a changed file makes a new one.
+    """
+
+    __tablename__ = "process_model"
+    __table_args__ = (UniqueConstraint("key", "version"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), index=True)
+    name: Mapped[str] = mapped_column(String(200))
+    version: Mapped[str] = mapped_column(String(64))
+    collaboration_id: Mapped[str] = mapped_column(String(200))
+    bpmn_source: Mapped[str] = mapped_column(Text)
+    # {file name: XML} of the DMN tables the diagram calls.
+    dmn_sources: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # {form name: JSON Schema} of the forms the diagram's user tasks name.
+    forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # Message names that start this mechanism when another instance throws them.
+    start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The serialized SpiffWorkflow spec, stored here once instead of in every instance.
+    spec_json: Mapped[str] = mapped_column(Text)
+    deployed_at: Mapped[datetime]
+    deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+
+    deployed_by: Mapped[Optional[User]] = relationship()
+
+
+class ProcessInstance(Base):
+    """A run of one mechanism on one case; its SpiffWorkflow state without the spec."""
+
+    __tablename__ = "process_instance"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    process_model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"))
+    # running | completed | error | cancelled
+    status: Mapped[str] = mapped_column(String(16), default="running")
+    state_json: Mapped[str] = mapped_column(Text)
+    # Optimistic lock: every write is UPDATE ... WHERE version = :read_version.
+    version: Mapped[int] = mapped_column(Integer, nullable=False)
+    error: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    started_at: Mapped[datetime]
+    started_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[Optional[datetime]]
+
+    case: Mapped[Case] = relationship()
+    process_model: Mapped[ProcessModel] = relationship(lazy="joined")
+    tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
+
+    __mapper_args__ = {"version_id_col": version}
+
+
+class HumanTask(Base):
+    """A user task of an instance as the inbox sees it.
+
+    state: open (ready; claimed when assignee_id is set) | completed | cancelled.
+    """
+
+    __tablename__ = "human_task"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid"),
+        # Claimable work of one lane, soonest first.
+        Index("ix_human_task_lane_open", "agency_id", "role", "state", "due_at"),
+        # My claimed work, soonest first.
+        Index("ix_human_task_assignee_open", "assignee_id", "state", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
+    role: Mapped[str] = mapped_column(String(32))
+    form_name: Mapped[Optional[str]] = mapped_column(String(100))
+    state: Mapped[str] = mapped_column(String(16), default="open")
+    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[Optional[datetime]]
+    created_at: Mapped[datetime]
+    due_at: Mapped[Optional[datetime]]
+    # The deadline rule from the diagram, and whether it was computed on fallback calendar data.
+    deadline_rule: Mapped[Optional[str]] = mapped_column(String(16))
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    # outgoing | incoming when the task is a liaison's approval of a handoff between agencies.
+    handoff: Mapped[Optional[str]] = mapped_column(String(16))
+    completed_at: Mapped[Optional[datetime]]
+    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    # What the task was completed with (validated form data), for the case record.
+    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+
+    instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
+    case: Mapped[Case] = relationship()
+    agency: Mapped[Agency] = relationship(lazy="joined")
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
+    completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id])
+
+    @property
+    def lane(self) -> str:
+        return f"{self.agency.code}.{self.role}"
+
+
+class Message(Base):
+    """Outbox row for a message thrown by one instance and owed to another (or to a new one).
+
+    status: pending | delivered | failed. Delivery is a conditional status transition, so two
+    workers never both deliver the same row.
+    """
+
+    __tablename__ = "message"
+    __table_args__ = (Index("ix_message_pending", "status", "available_at"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    correlation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    payload: Mapped[Any] = mapped_column(JSON)
+    source_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
+    target_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    error: Mapped[Optional[str]] = mapped_column(Text)
+    created_at: Mapped[datetime]
+    # Not taken before this time: a message nobody waits for yet is retried with back-off.
+    available_at: Mapped[datetime]
+    delivered_at: Mapped[Optional[datetime]]
