@@ -7,6 +7,7 @@ from .cases import create_case, start_mechanism
 from .clock import Clock, FixedClock, SystemClock
 from .deploy import deploy_paths
 from .errors import Conflict, DeployError, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
+from .instances import retry_instance
 from .messages import deliver_pending
 from .queries import (
     INBOX_VIEWS, Page, case_instances, case_tasks, case_timeline, inbox, visible_case, visible_cases,
@@ -17,7 +18,7 @@ from .users import authenticate, create_user
 __all__ = [
     "verify_audit", "create_case", "start_mechanism", "Clock", "FixedClock", "SystemClock",
     "deploy_paths", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
-    "NotFound", "WorkflowError", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
+    "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",
     "create_user",

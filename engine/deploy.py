@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
 from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
+from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import BpmnValidator, SpiffBpmnParser
 from sqlalchemy import select
@@ -161,6 +162,7 @@ def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str
     forms: dict[str, Any] = {}
     thrown: set[str] = set()
     starting: set[str] = set()
+    opening: set[str] = set()
     for process in subprocess_specs.values():
         for task_spec in process.task_specs.values():
             element = getattr(task_spec, "bpmn_id", None)
@@ -180,7 +182,25 @@ def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str
                     )
             elif isinstance(task_spec, StartEvent):
                 starting.add(event.name)
-    return forms, tuple(sorted(starting - thrown))
+            elif _follows_none_start(task_spec):
+                opening.add(event.name)
+    external = starting - thrown
+    if external:
+        raise DeployError(
+            file, f"message start event(s) for {', '.join(sorted(external))} are not thrown inside "
+            "this collaboration; a mechanism started from another one begins with a none start "
+            "event followed by a message catch event (workflows/README.md)",
+        )
+    return forms, tuple(sorted(opening - thrown))
+
+
+def _follows_none_start(task_spec) -> bool:
+    """A catch event directly after a pool's none start event: the mechanism's entry message."""
+    return any(
+        isinstance(parent, StartEvent)
+        and isinstance(getattr(parent, "event_definition", None), NoneEventDefinition)
+        for parent in task_spec.inputs
+    )
 
 
 def _check_user_task(file: str, path: Path, task_spec, forms: dict[str, Any]) -> None:

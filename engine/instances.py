@@ -18,9 +18,10 @@ from sqlalchemy.orm import Session
 
 from models import Case, ProcessInstance, ProcessModel, User
 
-from . import audit, messages, projection
+from . import audit, messages, policy, projection
 from .clock import now
-from .errors import Conflict, NotFound
+from .errors import Conflict, Forbidden, NotFound
+from .transactions import transactional
 from .spiff import dump_state, load_state, new_workflow
 
 
@@ -65,8 +66,12 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     return load_state(instance.state_json, instance.process_model.spec_json)
 
 
-def lock_for_update(session: Session, instance_id: int) -> ProcessInstance:
-    instance = session.get(ProcessInstance, instance_id)
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Read the instance's latest state and hold its row lock until the transaction ends
+    (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write transaction is already exclusive)."""
+    instance = session.get(
+        ProcessInstance, instance_id, with_for_update={"of": ProcessInstance}, populate_existing=True
+    )
     if instance is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     return instance
@@ -128,16 +133,31 @@ def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, a
                  instance_id=instance.id, detail=instance.error)
 
 
-def retry(session: Session, instance: ProcessInstance, actor: User | None) -> None:
-    """Re-run an errored instance from the failed task (after the cause was fixed)."""
+def retry(session: Session, instance: ProcessInstance, actor: User | None,
+          corrections: dict[str, Any] | None = None) -> None:
+    """Re-run an errored instance from its failed task, optionally with corrected variables."""
     if instance.status != "error" or not instance.error:
         raise Conflict(f"instance {instance.id} is not in the error state")
     workflow = load(session, instance)
     guid = instance.error.get("task_guid")
-    if guid:
-        task = workflow.get_task_from_id(UUID(guid))
-        if task is not None and task.state == TaskState.ERROR:
-            task.state = TaskState.READY
+    task = workflow.get_task_from_id(UUID(guid)) if guid else None
+    if task is not None and task.state == TaskState.ERROR:
+        workflow.reset_from_task_id(task.id)
+        # Reset re-inherits data from the parent task; corrections go on top of that.
+        task.data.update(corrections or {})
     audit.record(session, "instance_retried", actor=actor, case_id=instance.case_id,
-                 instance_id=instance.id, detail={"error": instance.error})
+                 instance_id=instance.id,
+                 detail={"error": instance.error, "corrected": sorted(corrections or {})})
     advance(session, instance, workflow, actor)
+
+
+@transactional
+def retry_instance(session: Session, actor: User, instance_id: int,
+                   corrections: dict[str, Any] | None = None) -> ProcessInstance:
+    """An administrator re-runs an instance that stopped on a script error, optionally
+    correcting the variables the failed step reads (one transaction, audited)."""
+    if not policy.can_administer(actor):
+        raise Forbidden("only administrators may retry a failed instance")
+    instance = lock_instance(session, instance_id)
+    retry(session, instance, actor, corrections)
+    return instance

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from datetime import timedelta
 
@@ -73,7 +74,8 @@ def deliver_next(session: Session) -> int | None:
             session.rollback()
             return None
         target = _waiting_instance(session, message)
-        event = BpmnEvent(MessageEventDefinition(message.name), message.payload, message.correlation)
+        # Catch events compare definitions by class too: use the dialect's class the diagrams parse to.
+        event = BpmnEvent(SpiffMessage(message.name), message.payload, message.correlation)
         if target is not None:
             instance, workflow = target
             workflow.send_event(event)
@@ -116,7 +118,7 @@ def _waiting_instance(session: Session, message: Message):
         select(ProcessInstance).where(
             ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
             ProcessInstance.id != (message.source_instance_id or 0),
-        ).order_by(ProcessInstance.id)
+        ).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
     )
     for instance in instances:
         workflow = load(session, instance)

@@ -19,7 +19,7 @@ from . import audit, policy
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .forms import process_variables, validate_submission
-from .instances import advance, load
+from .instances import advance, load, lock_instance
 from .transactions import transactional
 
 COMPLETE_RETRIES = 3
@@ -126,13 +126,15 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
 @transactional
 def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
     task = visible_task(session, actor, task_id)
+    # Lock the instance row before reading anything that the transition depends on: a second
+    # writer of the same instance waits here and then sees the first one's result, instead of
+    # computing on stale state (the version check at write time stays as the last guard).
+    instance = lock_instance(session, task.instance_id)
     session.refresh(task)
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.assignee_id != actor.id:
         raise Forbidden(f"task {task_id} must be claimed by you before you complete it")
-    instance = task.instance
-    session.refresh(instance)
     if instance.status != "running":
         raise Conflict(f"the process instance is {instance.status}; the task cannot be completed now")
     schema = instance.process_model.forms.get(task.form_name or "", {"type": "object"})
