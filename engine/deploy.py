@@ -175,7 +175,7 @@ def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str
                 continue
             if isinstance(task_spec, ThrowingEvent):
                 thrown.add(event.name)
-                if getattr(event, "expression", None) is None:
+                if not (getattr(event, "expression", None) or "").strip():
                     raise DeployError(
                         file, f"message '{event.name}' is thrown without an explicit payload "
                         "(spiffworkflow:messagePayload); it would send all task data", element=element,
@@ -235,6 +235,10 @@ def _load_form(folder: Path, name: str, element: str) -> dict[str, Any]:
         raise DeployError(str(form_file), f"form '{name}' does not exist", element=element) from exc
     except json.JSONDecodeError as exc:
         raise DeployError(str(form_file), f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DeployError(str(form_file), f"form '{name}' cannot be read as UTF-8 JSON: {exc}", element=element) from exc
+    if not isinstance(schema, dict):
+        raise DeployError(str(form_file), "a form schema must be a JSON object with type 'object'")
     try:
         Draft202012Validator.check_schema(schema)
     except SchemaError as exc:
@@ -256,14 +260,24 @@ def _referenced_dmn(file: str, tree, folder: Path) -> dict[str, str]:
         return {}
     found: dict[str, str] = {}
     for dmn_path in sorted(folder.glob("*.dmn")):
-        source = dmn_path.read_text(encoding="utf-8")
+        try:
+            source = dmn_path.read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            raise DeployError(str(dmn_path), f"DMN file {dmn_path.name} cannot be read as UTF-8: {exc}") from exc
         dmn_tree = _parse_xml(str(dmn_path), source)
         ids = {d.get("id") for d in dmn_tree.iter("{*}decision")}
         if ids & called:
             found[dmn_path.name] = source
             called -= ids
     if called:
-        raise DeployError(file, f"called decision(s) not found in {folder}: {', '.join(sorted(called))}")
+        missing = sorted(called)
+        callers = [
+            node.getparent().getparent().get("id")
+            for node in tree.iterfind(".//spiffworkflow:calledDecisionId", NS)
+            if (node.text or "").strip() in called
+        ]
+        raise DeployError(file, f"called decision(s) not found in {folder}: {', '.join(missing)}",
+                          element=callers[0] if callers else None)
     return found
 
 

@@ -1,0 +1,229 @@
+"""The tamper-evident audit trail: untouched chains verify, and every kind of tampering done
+behind the engine's back (raw SQL) is reported at the first broken event of its chain.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import JSON, bindparam, event, select, text
+from sqlalchemy.orm import Session
+
+import engine
+from engine.audit import GENESIS, ChainProblem, event_hash
+from models import SYSTEM_CHAIN, AuditChain, AuditEvent, UTCDateTime, case_chain, make_engine
+from tests.conftest import SHANGHAI
+from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act
+
+
+def drive(session, users, title: str = "审计测试案件"):
+    """Open a case and take it two steps: registered facts, head's approval to transfer."""
+    case = engine.create_case(session, users["samr_handler"], title)
+    act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
+    act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
+    return case
+
+
+def chain_events(session, chain: str) -> list[AuditEvent]:
+    events = list(session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == chain).order_by(AuditEvent.seq)
+        .execution_options(populate_existing=True)
+    ))
+    session.commit()  # end the read transaction (SQLite takes its write lock at BEGIN)
+    for e in events:  # detached copies: they keep what was read, whatever is tampered later
+        session.expunge(e)
+    return events
+
+
+def tamper(session, sql: str, **params) -> None:
+    statement = text(sql)
+    if isinstance(params.get("value"), dict):
+        statement = statement.bindparams(bindparam("value", type_=JSON))
+    elif isinstance(params.get("value"), datetime):
+        statement = statement.bindparams(bindparam("value", type_=UTCDateTime()))
+    session.execute(statement, params)
+    session.commit()
+    session.expire_all()
+
+
+@pytest.fixture
+def case(session, users):
+    case = drive(session, users)
+    assert len(chain_events(session, case_chain(case.id))) >= 8
+    return case
+
+
+def test_untouched_trail_verifies(session, users, case):
+    assert engine.verify_audit(session) == []
+    assert engine.verify_audit(session, case.id) == []
+    events = chain_events(session, case_chain(case.id))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].prev_hash == GENESIS
+    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert [e.event_type for e in events[:3]] == ["case_created", "instance_started", "task_created"]
+    head = session.get(AuditChain, case_chain(case.id))
+    assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)
+
+
+@pytest.mark.parametrize("column, value", [
+    ("detail", {"bpmn_id": "register_facts", "title": "登记案件事实", "note": "改过"}),
+    ("detail", {}),
+    ("event_type", "task_cancelled"),
+    ("occurred_at", datetime(2026, 3, 2, 9, 0, 1, tzinfo=SHANGHAI)),
+    ("actor_id", "other user"),
+], ids=["detail", "detail_emptied", "event_type", "occurred_at", "actor_id"])
+def test_editing_an_event_is_detected_at_that_event(session, users, case, column, value):
+    events = chain_events(session, case_chain(case.id))
+    victim = events[3]
+    if value == "other user":
+        value = users["samr_handler2"].id
+        assert victim.actor_id != value
+
+    tamper(session, f"UPDATE audit_event SET {column} = :value WHERE id = :id", value=value, id=victim.id)
+
+    problems = engine.verify_audit(session)
+    assert problems == [ChainProblem(case_chain(case.id), victim.seq, victim.id, problems[0].reason)]
+    assert "hash" in problems[0].reason
+    assert engine.verify_audit(session, case.id) == problems
+
+
+def test_editing_and_rehashing_an_event_breaks_the_next_link(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    victim, following = events[3], events[4]
+    victim.detail = {**victim.detail, "note": "改过"}
+    forged = event_hash(victim)
+
+    tamper(session, "UPDATE audit_event SET detail = :value, hash = :hash WHERE id = :id",
+           value=victim.detail, hash=forged, id=victim.id)
+
+    [problem] = engine.verify_audit(session, case.id)
+    assert (problem.chain, problem.seq, problem.event_id) == (case_chain(case.id), following.seq, following.id)
+    assert "previous-hash" in problem.reason
+
+
+def test_deleting_an_event_in_the_middle_is_detected(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    victim = events[4]
+
+    tamper(session, "DELETE FROM audit_event WHERE id = :id", id=victim.id)
+
+    assert engine.verify_audit(session) == [
+        ChainProblem(case_chain(case.id), victim.seq, None, f"event {victim.seq} is missing")
+    ]
+
+
+def test_deleting_the_first_event_is_detected(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+
+    tamper(session, "DELETE FROM audit_event WHERE id = :id", id=events[0].id)
+
+    [problem] = engine.verify_audit(session)
+    assert (problem.chain, problem.seq, problem.event_id) == (case_chain(case.id), 1, None)
+
+
+def test_deleting_the_last_event_is_caught_by_the_chain_head(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    last = events[-1]
+
+    tamper(session, "DELETE FROM audit_event WHERE id = :id", id=last.id)
+
+    [problem] = engine.verify_audit(session)
+    assert (problem.chain, problem.seq) == (case_chain(case.id), last.seq)
+    assert "head" in problem.reason
+
+
+def test_deleting_the_whole_chain_is_caught_by_the_chain_head(session, users, case):
+    tamper(session, "DELETE FROM audit_event WHERE chain = :chain", chain=case_chain(case.id))
+
+    [problem] = engine.verify_audit(session)
+    assert problem.chain == case_chain(case.id)
+
+
+@pytest.mark.parametrize("first, second", [(2, 3), (3, 6)], ids=["adjacent", "apart"])
+def test_reordering_events_is_detected(session, users, case, first, second):
+    events = {e.seq: e for e in chain_events(session, case_chain(case.id))}
+    a, b = events[first], events[second]
+
+    # Through a free seq value, since (chain, seq) is unique.
+    tamper(session, "UPDATE audit_event SET seq = -1 WHERE id = :id", id=a.id)
+    tamper(session, "UPDATE audit_event SET seq = :seq WHERE id = :id", seq=first, id=b.id)
+    tamper(session, "UPDATE audit_event SET seq = :seq WHERE id = :id", seq=second, id=a.id)
+
+    [problem] = engine.verify_audit(session)
+    assert (problem.chain, problem.seq, problem.event_id) == (case_chain(case.id), first, b.id)
+
+
+def test_cases_have_separate_chains_and_can_be_verified_alone(session, users, case):
+    other = drive(session, users, "另一个案件")
+    for c in (case, other):
+        events = chain_events(session, case_chain(c.id))
+        assert events and all(e.case_id == c.id for e in events)
+        assert [e.seq for e in events] == list(range(1, len(events) + 1))
+        in_other_chains = session.scalar(
+            select(AuditEvent.id).where(AuditEvent.case_id == c.id, AuditEvent.chain != case_chain(c.id))
+        )
+        assert in_other_chains is None
+    session.commit()
+
+    tamper(session, "UPDATE audit_event SET event_type = 'forged' WHERE chain = :chain AND seq = 2",
+           chain=case_chain(case.id))
+
+    assert engine.verify_audit(session, other.id) == []
+    [problem] = engine.verify_audit(session, case.id)
+    assert (problem.chain, problem.seq) == (case_chain(case.id), 2)
+    assert engine.verify_audit(session) == [problem]
+    assert engine.verify_audit(session, 999_999) == []
+
+
+def test_user_creation_is_on_the_system_chain(session, users):
+    head_before = session.get(AuditChain, SYSTEM_CHAIN).last_seq
+    session.commit()
+    user = engine.create_user(session, "police_handler2", "pw-police_handler2-2026", "钱侦查员",
+                              "police", ["handler"], actor=users["admin"])
+
+    [created] = [e for e in chain_events(session, SYSTEM_CHAIN) if e.seq > head_before]
+    assert created.event_type == "user_created"
+    assert created.seq == head_before + 1
+    assert created.case_id is None and created.actor_id == users["admin"].id
+    assert created.detail["user_id"] == user.id and created.detail["username"] == "police_handler2"
+    seeded = [e for e in chain_events(session, SYSTEM_CHAIN) if e.event_type == "user_created"]
+    assert len(seeded) == len(users) + 1
+    assert engine.verify_audit(session) == []
+
+
+def test_hashes_survive_the_round_trip_through_the_database(db, database_url, session, users, clock):
+    # Instants with microseconds, set in a non-UTC zone, and non-ASCII details.
+    clock.set(datetime(2026, 3, 2, 23, 59, 59, 999_999, tzinfo=SHANGHAI))
+    case = engine.create_case(session, users["samr_handler"], "时区与精度：某公司配方被盗案")
+    clock.advance(microseconds=1)
+    act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
+    clock.advance(days=1, microseconds=123_457)
+    act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
+    clock.advance(seconds=1, microseconds=500_001)
+    engine.create_user(session, "round_trip", "pw-round-trip-2026", "往返测试", "court", ["head"])
+    recorded = {e.id: (e.hash, e.occurred_at) for e in session.scalars(select(AuditEvent))}
+    session.commit()
+    session.close()
+
+    # Read back on a fresh connection whose database session uses another time zone.
+    reader = make_engine(database_url)
+    if reader.dialect.name == "postgresql":
+        @event.listens_for(reader, "connect")
+        def _other_zone(dbapi_connection, _record):
+            with dbapi_connection.cursor() as cursor:
+                cursor.execute("SET TIME ZONE 'America/New_York'")
+            dbapi_connection.commit()
+    try:
+        with Session(reader) as fresh:
+            events = list(fresh.scalars(select(AuditEvent).order_by(AuditEvent.chain, AuditEvent.seq)))
+            assert len(events) == len(recorded)
+            for e in events:
+                assert event_hash(e) == e.hash, f"{e.chain} #{e.seq} {e.event_type}"
+                assert e.hash == recorded[e.id][0]
+                assert e.occurred_at == recorded[e.id][1]
+                assert e.occurred_at.utcoffset() == timedelta(0)
+            stamps = {e.occurred_at.microsecond for e in events if e.case_id == case.id}
+            assert {999_999, 0, 123_457} <= stamps
+            assert engine.verify_audit(fresh) == []
+    finally:
+        reader.dispose()
