@@ -14,6 +14,8 @@ from .queries import (
 )
 from .tasks import claim_task, complete_task, reassign_task, unclaim_task, visible_task
 from .users import authenticate, create_user
+from .worker import Pass as WorkerPass
+from .worker import drain as drain_worker
 
 __all__ = [
     "verify_audit", "create_case", "start_mechanism", "Clock", "FixedClock", "SystemClock",
@@ -21,5 +23,5 @@ __all__ = [
     "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",
-    "create_user",
+    "create_user", "WorkerPass", "drain_worker",
 ]

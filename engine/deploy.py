@@ -53,6 +53,7 @@ class Bundle:
     forms: dict[str, Any]
     spec_json: str
     start_messages: tuple[str, ...] = ()
+    timer_rules: tuple[tuple[str, str], ...] = ()
 
     @property
     def version(self) -> str:
@@ -90,7 +91,7 @@ def deploy_paths(session: Session, paths: list[Path], actor: User | None = None)
             model = ProcessModel(
                 key=bundle.key, name=bundle.name, version=bundle.version,
                 collaboration_id=bundle.collaboration_id, bpmn_source=bundle.bpmn_source,
-                start_messages=list(bundle.start_messages),
+                start_messages=list(bundle.start_messages), timer_rules=dict(bundle.timer_rules),
                 dmn_sources=bundle.dmn_sources, forms=bundle.forms, spec_json=bundle.spec_json,
                 deployed_at=now(session), deployed_by_id=actor.id if actor else None,
             )
@@ -124,6 +125,7 @@ def read_bundle(path: Path) -> Bundle:
     collaboration = collaborations[0]
     collaboration_id = collaboration.get("id")
 
+    timer_rules = _timer_rules(file, tree)
     folder = path.parent
     dmn_sources = _referenced_dmn(file, tree, folder)
     parser = SpiffBpmnParser(validator=BpmnValidator())
@@ -150,7 +152,35 @@ def read_bundle(path: Path) -> Bundle:
         forms=forms,
         spec_json=serialize_spec(spec, subprocess_specs),
         start_messages=start_messages,
+        timer_rules=tuple(sorted(timer_rules.items())),
     )
+
+
+def _timer_rules(file: str, tree) -> dict[str, str]:
+    """Each timer event's deadline rule. The engine computes timers with the business calendar
+    and its own clock, so every timer names its rule and none may start a process."""
+    rules: dict[str, str] = {}
+    for definition in tree.iterfind(".//bpmn:timerEventDefinition", NS):
+        event = definition.getparent()
+        element = event.get("id")
+        if etree.QName(event).localname not in ("boundaryEvent", "intermediateCatchEvent"):
+            raise DeployError(file, "timers are supported on boundary and intermediate catch events only",
+                              element=element, line=event.sourceline)
+        if definition.find("bpmn:timeCycle", NS) is not None:
+            raise DeployError(file, "cycle timers are not supported: model repetition as a bounded loop",
+                              element=element, line=event.sourceline)
+        rule = None
+        for prop in event.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+            if prop.get("name") == "deadline":
+                rule = prop.get("value")
+        if not rule:
+            raise DeployError(file, "timer event has no 'deadline' property", element=element,
+                              line=event.sourceline)
+        try:
+            rules[element] = str(parse_rule(rule))
+        except ValueError as exc:
+            raise DeployError(file, str(exc), element=element, line=event.sourceline) from exc
+    return rules
 
 
 def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str, Any], tuple[str, ...]]:

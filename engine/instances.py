@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, ProcessInstance, ProcessModel, User
 
-from . import audit, messages, policy, projection
+from . import audit, messages, policy, projection, timers
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .transactions import transactional
@@ -92,6 +92,7 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
             instance.status, instance.error = "running", None
     messages.queue_outgoing(session, instance, workflow)
     projection.sync_tasks(session, instance, workflow, actor)
+    timers.sync_timers(session, instance, workflow)
     if workflow.is_completed() and instance.status == "running":
         instance.status = "completed"
         instance.completed_at = now(session)

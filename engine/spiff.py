@@ -12,6 +12,9 @@ from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
+    DurationTimerEventDefinition, TimeDateEventDefinition,
+)
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
@@ -58,7 +61,31 @@ def new_workflow(spec_json: str) -> BpmnWorkflow:
     specs = json.loads(spec_json)
     spec = ser.from_dict(specs["spec"])
     subprocess_specs = {k: ser.from_dict(v) for k, v in specs["subprocess_specs"].items()}
+    _hold_timers(subprocess_specs.values())
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine())
+
+
+# Timers are fired by the engine (engine/timers.py) at due times computed with the business
+# calendar and the injectable clock. SpiffWorkflow compares timers with the wall clock, so every
+# timer definition is made to wait "forever" until the engine marks it due.
+NEVER = "'9999-12-31T00:00:00+00:00'"
+NEVER_DURATION = "'P36500D'"  # a century: SpiffWorkflow adds it to the wall clock
+FIRE_NOW = "2000-01-01T00:00:00+00:00"
+
+
+def _hold_timers(process_specs) -> None:
+    for process in process_specs:
+        for task_spec in process.task_specs.values():
+            event = getattr(task_spec, "event_definition", None)
+            if isinstance(event, TimeDateEventDefinition):
+                event.expression = NEVER
+            elif isinstance(event, DurationTimerEventDefinition):
+                event.expression = NEVER_DURATION
+
+
+def mark_timer_due(task) -> None:
+    """Let SpiffWorkflow's own check fire this waiting timer at the next refresh."""
+    task.internal_data["event_value"] = FIRE_NOW
 
 
 def dump_state(workflow: BpmnWorkflow) -> str:
@@ -83,6 +110,7 @@ def load_state(state_json: str, spec_json: str) -> BpmnWorkflow:
     ser.migrate(dct)
     workflow = ser.from_dict(dct)
     workflow.script_engine = script_engine()
+    _hold_timers([*workflow.subprocess_specs.values(), *(sp.spec for sp in workflow.subprocesses.values())])
     _reconnect_triggered_pools(workflow)
     _register_waiting_catches(workflow)
     return workflow

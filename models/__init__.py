@@ -5,11 +5,11 @@ from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, Case, CaseParticipant
 from .database import make_engine, make_session_factory
 from .people import ROLES, Agency, Membership, User
-from .workflow import HumanTask, Message, ProcessInstance, ProcessModel
+from .workflow import HumanTask, Message, ProcessInstance, ProcessModel, Timer
 
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
     "CalendarDay", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
-    "ProcessModel",
+    "ProcessModel", "Timer",
 ]

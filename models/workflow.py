@@ -32,6 +32,8 @@ class ProcessModel(Base):
     dmn_sources: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # {form name: JSON Schema} of the forms the diagram's user tasks name.
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
+    # {timer event bpmn id: deadline rule}: the engine, not SpiffWorkflow's wall clock, fires timers.
+    timer_rules: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
     # Message names that start this mechanism when another instance throws them.
     start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The serialized SpiffWorkflow spec, stored here once instead of in every instance.
@@ -141,3 +143,29 @@ class Message(Base):
     # Not taken before this time: a message nobody waits for yet is retried with back-off.
     available_at: Mapped[datetime]
     delivered_at: Mapped[Optional[datetime]]
+
+
+class Timer(Base):
+    """A timer event an instance is waiting on, fired by `liandong worker` when due.
+
+    status: pending | fired | cancelled. Firing is a status transition in the same transaction
+    as the instance step it causes, so a timer fires once however many workers run.
+    """
+
+    __tablename__ = "timer"
+    __table_args__ = (
+        UniqueConstraint("instance_id", "task_guid"),
+        Index("ix_timer_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
+    case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
+    task_guid: Mapped[str] = mapped_column(String(36))
+    bpmn_id: Mapped[str] = mapped_column(String(200))
+    rule: Mapped[str] = mapped_column(String(16))
+    due_at: Mapped[datetime]
+    due_provisional: Mapped[bool] = mapped_column(default=False)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    created_at: Mapped[datetime]
+    fired_at: Mapped[Optional[datetime]]

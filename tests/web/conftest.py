@@ -1,0 +1,48 @@
+"""Fixtures for the web tests: the app on the test's seeded database and clock, with CSRF on."""
+from __future__ import annotations
+
+import pytest
+
+from web import create_app
+from web.db import db
+
+from .helpers import login
+
+
+@pytest.fixture
+def app(database_url, clock, tmp_path, monkeypatch):
+    instance = tmp_path / "instance"
+    # Config() reads the instance folder from the environment (it may write a secret key there).
+    monkeypatch.setenv("LIANDONG_INSTANCE", str(instance))
+    app = create_app({
+        "DATABASE_URL": database_url,
+        "CLOCK": clock,
+        "SECRET_KEY": "test-secret-key",
+        "TESTING": True,
+        "WTF_CSRF_ENABLED": True,
+        "INSTANCE_PATH": str(instance),
+    })
+    yield app
+    db.state(app).engine.dispose()
+
+
+@pytest.fixture
+def client(app):
+    return app.test_client()
+
+
+@pytest.fixture
+def runner(app):
+    return app.test_cli_runner()
+
+
+@pytest.fixture
+def client_for(app):
+    """A fresh client logged in as the given demo user (one browser per person)."""
+
+    def make(username: str):
+        c = app.test_client()
+        login(c, username)
+        return c
+
+    return make

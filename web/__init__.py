@@ -1,0 +1,33 @@
+"""Liandong's web application: server-rendered pages over the engine's service functions."""
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Flask
+
+from config import Config
+
+
+def create_app(test_config: dict[str, Any] | None = None) -> Flask:
+    """Build the app from `config.Config` (the environment), overridden by `test_config`."""
+    settings = Config().as_dict()
+    settings.update(test_config or {})
+    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app.config.from_mapping(settings)
+    app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
+    app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DISPLAY_TIMEZONE"])
+
+    from . import auth, cases, cli, errors, i18n, inbox, labels, security, tasks
+    from .db import db
+
+    db.init_app(app)
+    auth.login_manager.init_app(app)
+    security.csrf.init_app(app)
+    security.init_app(app)
+    i18n.init_app(app)
+    labels.register(app)
+    errors.init_app(app)
+    for blueprint in (auth.bp, inbox.bp, tasks.bp, cases.bp):
+        app.register_blueprint(blueprint)
+    cli.init_app(app)
+    return app

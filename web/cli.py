@@ -1,0 +1,229 @@
+"""`liandong`: the operator's commands. Each builds the app from the environment (config.py).
+
+Errors an operator must fix (a broken diagram, a bad rule or date, an invalid user) are printed
+as `error: ...` on stderr with exit status 2; `audit verify` exits 1 when the record is damaged.
+"""
+from __future__ import annotations
+
+import logging
+import os
+import sys
+import threading
+from datetime import datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+import click
+from flask import Flask, current_app
+from flask.cli import AppGroup, FlaskGroup, with_appcontext
+from werkzeug.serving import run_simple
+
+import engine
+from engine.bootstrap import create_demo_users, create_schema, deploy_folder, ensure_agencies
+from engine.calendar import format_due
+from engine.calendar_store import business_calendar
+
+from .db import db
+
+log = logging.getLogger(__name__)
+DEMO_LOGINS = "demo-logins.txt"
+
+
+def _fail(message: str, code: int = 2) -> None:
+    click.echo(f"error: {message}", err=True)
+    raise SystemExit(code)
+
+
+def _report_deploys(results) -> None:
+    for result in results:
+        state = "deployed" if result.created else "unchanged"
+        click.echo(f"{state}: {result.model.key} {result.model.version[:12]}")
+
+
+@click.command("init")
+@click.option("--demo", is_flag=True, help="Also create one demo user per agency role.")
+@with_appcontext
+def init_command(demo: bool) -> None:
+    """Create the schema, the agencies and the process models of WORKFLOWS_DIR (idempotent)."""
+    create_schema(db.engine)
+    session = db.session
+    ensure_agencies(session)
+    try:
+        _report_deploys(deploy_folder(session, Path(current_app.config["WORKFLOWS_DIR"])))
+    except engine.DeployError as exc:
+        _fail(exc.message)
+    if demo:
+        _demo_users(session)
+
+
+def _demo_users(session) -> None:
+    """Passwords exist only at creation, so they are kept (0600) in the instance folder and
+    shown on every run: `make run` always prints the logins."""
+    path = Path(current_app.instance_path) / DEMO_LOGINS
+    created = create_demo_users(session)
+    if created:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        new_file = not path.exists()
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+        with os.fdopen(fd, "w", encoding="utf-8") as out:
+            if new_file:
+                out.write(f"{'username':<24}{'password':<16}name\n")
+            for username, password, display in created:
+                out.write(f"{username:<24}{password:<16}{display}\n")
+        os.chmod(path, 0o600)
+    if path.exists():
+        click.echo(f"Demo logins ({path}):")
+        click.echo(path.read_text(encoding="utf-8"), nl=False)
+    else:
+        click.echo(f"Demo users already exist; {path} with their passwords is missing.")
+
+
+@click.command("deploy")
+@click.argument("paths", nargs=-1, required=True, type=click.Path(path_type=Path))
+@with_appcontext
+def deploy_command(paths: tuple[Path, ...]) -> None:
+    """Deploy BPMN files (a folder means its *.bpmn); all or nothing."""
+    files: list[Path] = []
+    for path in paths:
+        files.extend(sorted(path.glob("*.bpmn")) if path.is_dir() else [path])
+    try:
+        _report_deploys(engine.deploy_paths(db.session, files))
+    except engine.DeployError as exc:
+        _fail(exc.message)
+
+
+users = AppGroup("users", help="User accounts.")
+
+
+@users.command("add")
+@click.argument("username")
+@click.option("--agency", required=True, help="Agency code, e.g. samr.")
+@click.option("--role", "roles", multiple=True, required=True, help="Role; repeat for several.")
+@click.option("--name", required=True, help="Display name.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def add_user(username: str, agency: str, roles: tuple[str, ...], name: str, password_stdin: bool) -> None:
+    """Create a user (the password is asked for, never given on the command line)."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        user = engine.create_user(db.session, username, password, name, agency, list(roles))
+    except engine.InvalidInput as exc:
+        _fail("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.errors.items()))
+    except engine.Conflict as exc:
+        _fail(exc.message)
+    click.echo(f"created user {user.username} ({agency}: {', '.join(roles)})")
+
+
+def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = False) -> engine.WorkerPass:
+    """Fire due timers and deliver pending messages every `interval` seconds, each pass with its
+    own session, until `stop` is set; a failing pass is logged and retried, never fatal."""
+    total = engine.WorkerPass()
+    while not stop.is_set():
+        session = db.new_session(app)
+        try:
+            done = engine.drain_worker(session)
+            total.timers += done.timers
+            total.messages += done.messages
+            if done.timers or done.messages:
+                log.info("fired %d timer(s), delivered %d message(s)", done.timers, done.messages)
+        except Exception:  # noqa: BLE001 - the worker must outlive one bad instance or DB hiccup
+            log.exception("worker pass failed")
+            if once:
+                raise
+        finally:
+            session.close()
+        if once:
+            break
+        stop.wait(interval)
+    return total
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="One pass, then exit.")
+@click.option("--interval", default=2.0, show_default=True, help="Seconds between passes.")
+@with_appcontext
+def worker_command(once: bool, interval: float) -> None:
+    """Fire due timers and deliver messages between process instances, in the foreground."""
+    logging.basicConfig(level=logging.INFO)
+    try:
+        total = run_worker(current_app._get_current_object(), interval, threading.Event(), once)
+    except KeyboardInterrupt:
+        return
+    click.echo(f"fired {total.timers} timer(s), delivered {total.messages} message(s)")
+
+
+@click.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=5000, show_default=True, type=int)
+@click.option("--interval", default=2.0, show_default=True, help="Worker seconds between passes.")
+@with_appcontext
+def serve_command(host: str, port: int, interval: float) -> None:
+    """The development server plus a background worker thread (one process, for `make run`)."""
+    logging.basicConfig(level=logging.INFO)
+    app = current_app._get_current_object()
+    stop = threading.Event()
+    threading.Thread(target=run_worker, args=(app, interval, stop), daemon=True,
+                     name="liandong-worker").start()
+    try:
+        # Not app.run(): under a FlaskGroup (FLASK_RUN_FROM_CLI) Flask ignores that call.
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+    finally:
+        stop.set()
+
+
+audit = AppGroup("audit", help="The tamper-evident audit trail.")
+
+
+@audit.command("verify")
+@click.option("--case", "case_id", type=int, help="Only this case's chain.")
+def verify_audit(case_id: int | None) -> None:
+    """Recompute every hash chain; print OK, or each broken chain (exit 1)."""
+    problems = engine.verify_audit(db.session, case_id)
+    if not problems:
+        click.echo("OK")
+        return
+    for p in problems:
+        click.echo(f"{p.chain}: event {p.seq}{f' (id {p.event_id})' if p.event_id else ''}: {p.reason}")
+    raise SystemExit(1)
+
+
+calendar = AppGroup("calendar", help="The business calendar.")
+
+
+@calendar.command("due")
+@click.option("--start", required=True, help="ISO date-time; without an offset it is Beijing time.")
+@click.option("--rule", required=True, help="Deadline rule: 24h, 5wd, 3d, 1m.")
+def calendar_due(start: str, rule: str) -> None:
+    """When a period starting at START ends under RULE, with the administrator's entered days."""
+    try:
+        begin = datetime.fromisoformat(start)
+    except ValueError:
+        _fail(f"--start {start!r} is not an ISO date-time such as 2026-03-02T09:00+08:00")
+    if begin.tzinfo is None:
+        begin = begin.replace(tzinfo=ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    try:
+        due = business_calendar(db.session).due(begin, rule)
+    except ValueError as exc:
+        _fail(str(exc))
+    click.echo(format_due(due))
+
+
+COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, audit, calendar)
+
+
+def init_app(app: Flask) -> None:
+    for command in COMMANDS:
+        app.cli.add_command(command)
+
+
+def main() -> None:
+    """Console script `liandong`: the app's commands (plus Flask's own `run`, `routes`, `shell`)."""
+    from . import create_app
+
+    FlaskGroup(create_app=create_app, help="Liandong cross-agency case workflow.").main()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,74 @@
+"""The database for one app: an engine, a session factory bound to the app's clock, and one
+session per request (or CLI command) kept in `flask.g` and closed at teardown.
+
+Plain SQLAlchemy, not Flask-SQLAlchemy, because engine/ and models/ must stay Flask-free and
+the engine's service functions take the session as an argument.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from flask import Flask, current_app, g
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from engine import Clock, SystemClock
+from models import make_engine, make_session_factory
+
+EXTENSION = "liandong_db"
+
+
+@dataclass
+class _State:
+    engine: Engine
+    factory: sessionmaker[Session]
+    clock: Clock
+
+
+class Database:
+    """Created once at module level and bound to each app with `init_app` (microblog habit)."""
+
+    def init_app(self, app: Flask) -> None:
+        sql_engine = make_engine(
+            app.config["DATABASE_URL"],
+            pool_size=app.config.get("DB_POOL_SIZE", 5),
+            max_overflow=app.config.get("DB_MAX_OVERFLOW", 10),
+        )
+        clock = app.config.get("CLOCK") or SystemClock()
+        factory = make_session_factory(sql_engine)
+        # The engine reads "now" from session.info, so tests can hand the app a FixedClock.
+        factory.configure(info={"clock": clock})
+        app.extensions[EXTENSION] = _State(sql_engine, factory, clock)
+        app.teardown_appcontext(self._close_session)
+
+    @staticmethod
+    def state(app: Flask | None = None) -> _State:
+        return (app or current_app).extensions[EXTENSION]
+
+    @property
+    def engine(self) -> Engine:
+        return self.state().engine
+
+    @property
+    def clock(self) -> Clock:
+        return self.state().clock
+
+    @property
+    def session(self) -> Session:
+        """The session of the current request, opened on first use."""
+        if "db_session" not in g:
+            g.db_session = self.state().factory()
+        return g.db_session
+
+    def new_session(self, app: Flask | None = None) -> Session:
+        """A session of its own, for a background thread that outlives any request."""
+        return self.state(app).factory()
+
+    @staticmethod
+    def _close_session(_exc: BaseException | None) -> None:
+        session = g.pop("db_session", None)
+        if session is not None:
+            session.close()
+
+
+db = Database()

@@ -1,0 +1,190 @@
+"""Task forms: a JSON Schema object turned into HTML fields, and posted strings back into JSON.
+
+The schema (workflows/forms/*.json) is the single definition of a form: the engine validates
+against it, and this module only decides widgets and converts types. Field descriptions are plain
+data; templates/tasks/_fields.html draws them, so every value passes through autoescaping.
+"""
+from __future__ import annotations
+
+import json
+import math
+import re
+from dataclasses import dataclass, field
+from typing import Any, Mapping
+
+from flask_babel import gettext as _
+
+# Longer strings get a text area instead of a one-line input.
+TEXTAREA_OVER = 200
+# Up to this many options are shown as radio buttons (all visible at once), more as a select.
+RADIO_MAX = 4
+
+
+@dataclass
+class Choice:
+    value: str
+    label: str
+
+
+@dataclass
+class Field:
+    name: str
+    label: str
+    description: str
+    widget: str  # text | textarea | number | radio | select | checkbox
+    required: bool
+    value: str = ""
+    choices: list[Choice] = field(default_factory=list)
+    attrs: dict[str, str] = field(default_factory=dict)
+    errors: list[str] = field(default_factory=list)
+
+
+def _options(prop: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
+    """(form value, JSON value, label) for a property limited to fixed values, else []."""
+    if "oneOf" in prop and all("const" in o for o in prop["oneOf"]):
+        pairs = [(o["const"], o.get("title") or str(o["const"])) for o in prop["oneOf"]]
+    elif "enum" in prop:
+        pairs = [(v, str(v)) for v in prop["enum"]]
+    else:
+        return []
+    return [(_as_text(v), v, label) for v, label in pairs]
+
+
+def display_value(prop: Mapping[str, Any], value: Any) -> str:
+    """A stored answer as people read it: the option's title, 是/否, or the text itself."""
+    text = _as_text(value)
+    for choice in _widget(prop)[1]:
+        if choice.value == text:
+            return choice.label
+    if prop.get("type") == "boolean" and isinstance(value, bool):
+        return _("Yes") if value else _("No")
+    return text
+
+
+def _as_text(value: Any) -> str:
+    """A JSON value as the string a form field carries."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if value is None:
+        return ""
+    return value if isinstance(value, str) else json.dumps(value)
+
+
+def _widget(prop: Mapping[str, Any]) -> tuple[str, list[Choice], dict[str, str]]:
+    kind = prop.get("type")
+    options = _options(prop)
+    if kind == "boolean":
+        if prop.get("const") is True:  # a confirmation: ticking it is the only valid answer
+            return "checkbox", [], {}
+        # Two radios rather than a checkbox, so that "no" is a choice made, not a box overlooked.
+        return "radio", [Choice("true", _("Yes")), Choice("false", _("No"))], {}
+    if options:
+        widget = "radio" if len(options) <= RADIO_MAX else "select"
+        return widget, [Choice(text, label) for text, _v, label in options], {}
+    if kind in ("number", "integer"):
+        attrs = {"step": "1" if kind == "integer" else "any"}
+        for key, attr in (("minimum", "min"), ("maximum", "max")):
+            if key in prop:
+                attrs[attr] = str(prop[key])
+        return "number", [], attrs
+    attrs = {"maxlength": str(prop["maxLength"])} if "maxLength" in prop else {}
+    widget = "textarea" if prop.get("maxLength", 0) > TEXTAREA_OVER else "text"
+    return widget, [], attrs
+
+
+def render_fields(
+    schema: Mapping[str, Any],
+    values: Mapping[str, str] | None = None,
+    errors: Mapping[str, list[str]] | None = None,
+) -> list[Field]:
+    """The form's fields in schema order; `values` are submitted strings (defaults if None)."""
+    required = set(schema.get("required", []))
+    errors = errors or {}
+    fields = []
+    for name, prop in schema.get("properties", {}).items():
+        widget, choices, attrs = _widget(prop)
+        if values is None:
+            value = _as_text(prop["default"]) if "default" in prop else ""
+        else:
+            value = values.get(name, "")
+        fields.append(Field(
+            name=name, label=prop.get("title") or name, description=prop.get("description", ""),
+            widget=widget, required=name in required, value=value, choices=choices, attrs=attrs,
+            errors=[explain(m) for m in errors.get(name, [])],
+        ))
+    return fields
+
+
+def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """Posted strings to typed JSON, plus the fields whose text could not be converted.
+
+    Empty optional fields are left out, so "not answered" never becomes "" or 0. An empty
+    required text field is sent as "" when its schema allows the empty string (a reason needed
+    only for some answers), otherwise left out so the engine reports it as required.
+    """
+    required = set(schema.get("required", []))
+    data: dict[str, Any] = {}
+    errors: dict[str, list[str]] = {}
+    for name, prop in schema.get("properties", {}).items():
+        raw = (form.get(name) or "").replace("\r\n", "\n").strip()
+        kind = prop.get("type")
+        options = {text: value for text, value, _l in _options(prop)}
+        if raw == "":
+            if name in required and kind == "string" and not options and not prop.get("minLength"):
+                data[name] = ""
+            continue
+        if raw in options:
+            data[name] = options[raw]
+        elif kind == "boolean":
+            if raw not in ("true", "false"):
+                errors[name] = [_("Please choose yes or no.")]
+                continue
+            data[name] = raw == "true"
+        elif kind in ("number", "integer"):
+            number = _number(raw, integer=kind == "integer")
+            if number is None:
+                errors[name] = [_("Please enter a number.")]
+                continue
+            data[name] = number
+        else:
+            data[name] = raw
+    return data, errors
+
+
+def _number(text: str, integer: bool) -> int | float | None:
+    text = re.sub(r"[\s,，]", "", text)  # thousands separators as people type them
+    try:
+        number = int(text)
+    except ValueError:
+        try:
+            number = float(text)
+        except ValueError:
+            return None
+        if not math.isfinite(number):
+            return None
+        if number.is_integer() and integer:
+            number = int(number)
+    if integer and not isinstance(number, int):
+        return None
+    return number
+
+
+# The engine reports jsonschema's English messages; the common ones get a translated sentence.
+_EXPLAINED = (
+    (r"^required$", lambda: _("This field is required.")),
+    (r"^not a field of this form$", lambda: _("This is not a field of this form.")),
+    (r"should be non-empty|is too short", lambda: _("This field must not be empty.")),
+    (r"is too long|must be at most \d+ characters", lambda: _("This text is too long.")),
+    (r"less than the minimum", lambda: _("The number is too small.")),
+    (r"greater than the maximum", lambda: _("The number is too large.")),
+    (r"not valid under any of the given schemas|is not one of|^must be one of", lambda: _("Please choose one of the options.")),
+    (r"^True was expected$", lambda: _("This must be confirmed.")),
+    (r"is not of type", lambda: _("This value has the wrong type.")),
+)
+
+
+def explain(message: str) -> str:
+    for pattern, text in _EXPLAINED:
+        if re.search(pattern, message):
+            return text()
+    return message

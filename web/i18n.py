@@ -1,0 +1,42 @@
+"""Languages and time display: Chinese by default, English on request.
+
+`?lang=en` (or `?lang=zh_CN`) on any page stores the choice in the session; without a choice
+the browser's Accept-Language decides, and Chinese is the fallback.
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from zoneinfo import ZoneInfo
+
+from flask import Flask, current_app, request, session
+from flask_babel import Babel, get_locale
+
+LANGUAGES = ("zh_CN", "en")
+babel = Babel()
+
+
+def select_locale() -> str:
+    chosen = session.get("lang")
+    if chosen in LANGUAGES:
+        return chosen
+    return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
+
+
+def remember_language() -> None:
+    lang = request.args.get("lang")
+    if lang in LANGUAGES:
+        session["lang"] = lang
+
+
+def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
+    """A stored UTC time as the display zone's wall-clock time (Asia/Shanghai by default)."""
+    if value is None:
+        return ""
+    return value.astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).strftime(fmt)
+
+
+def init_app(app: Flask) -> None:
+    babel.init_app(app, locale_selector=select_locale)
+    app.before_request(remember_language)
+    app.add_template_filter(localtime)
+    app.jinja_env.globals.update(LANGUAGES=LANGUAGES, current_locale=lambda: get_locale().language)

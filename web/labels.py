@@ -1,0 +1,79 @@
+"""Human names for the engine's codes (roles, states, audit event types), translated lazily."""
+from __future__ import annotations
+
+from flask_babel import lazy_gettext as _l
+
+ROLES = {
+    "handler": _l("Handler"),
+    "head": _l("Head"),
+    "liaison": _l("Liaison"),
+    "supervisor": _l("Supervisor"),
+    "admin": _l("Administrator"),
+}
+
+CONFIDENTIALITY = {
+    "internal": _l("Internal"),
+    "confidential": _l("Confidential"),
+    "secret": _l("Secret"),
+}
+
+TASK_STATES = {
+    "open": _l("Open"),
+    "completed": _l("Completed"),
+    "cancelled": _l("Cancelled"),
+}
+
+INSTANCE_STATES = {
+    "running": _l("Running"),
+    "completed": _l("Completed"),
+    "error": _l("Error"),
+    "cancelled": _l("Cancelled"),
+}
+
+EVENTS = {
+    "case_created": _l("Case opened"),
+    "instance_started": _l("Process started"),
+    "instance_completed": _l("Process completed"),
+    "instance_failed": _l("Process failed"),
+    "instance_retried": _l("Process retried"),
+    "task_created": _l("Task created"),
+    "task_claimed": _l("Task claimed"),
+    "task_unclaimed": _l("Task released"),
+    "task_reassigned": _l("Task reassigned"),
+    "task_completed": _l("Task completed"),
+    "task_cancelled": _l("Task cancelled"),
+    "handoff_approved": _l("Handoff approved"),
+    "handoff_rejected": _l("Handoff returned"),
+    "message_sent": _l("Message sent"),
+    "message_delivered": _l("Message delivered"),
+    "message_failed": _l("Message failed"),
+    "evidence_viewed": _l("Evidence viewed"),
+}
+
+
+def label(table: dict, code: str | None) -> str:
+    """The label of a code, or the code itself when it is new to the web layer."""
+    return str(table.get(code, code or ""))
+
+
+def lane(task) -> str:
+    """A task's lane as people say it: agency short name and role."""
+    agency = task.agency.short_name or task.agency.name
+    return f"{agency} · {label(ROLES, task.role)}"
+
+
+def event_detail(event) -> str:
+    """One short line about an audit event; never the form data it may carry."""
+    detail = event.detail or {}
+    for key in ("title", "message", "number", "process"):
+        if detail.get(key):
+            return str(detail[key])
+    return ""
+
+
+def register(app) -> None:
+    app.jinja_env.globals.update(
+        ROLE_LABELS=ROLES, CONFIDENTIALITY_LABELS=CONFIDENTIALITY, TASK_STATE_LABELS=TASK_STATES,
+        INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
+        event_detail=event_detail,
+    )

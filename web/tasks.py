@@ -1,0 +1,115 @@
+"""A task page: its case context, its form, and the claim / unclaim / complete actions.
+
+The actions answer with a redirect (303) to the task page. When the engine refuses one with
+Conflict (someone else was first) or Forbidden (not your task), the reason is flashed and the
+user lands back on the task, whose page shows the current state. A form that breaks its schema
+is shown again with the errors next to their fields and the submitted values kept (422).
+"""
+from __future__ import annotations
+
+from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_login import login_required
+
+import engine
+
+from . import forms
+from .auth import actor
+from .db import db
+
+bp = Blueprint("tasks", __name__, url_prefix="/tasks")
+
+
+def _schema(task) -> dict:
+    return task.instance.process_model.forms.get(task.form_name or "", {"type": "object"})
+
+
+def _decisions(task) -> list[tuple[str, str]]:
+    """What a completed task decided: its workflow variables, labelled by its form.
+
+    Only fields marked x-variable are shown; the rest of a result (facts, free text) may be
+    confidential to the agency that wrote it.
+    """
+    schema, result = _schema(task), task.result or {}
+    shown = []
+    for name, prop in schema.get("properties", {}).items():
+        if not prop.get("x-variable") or name not in result:
+            continue
+        shown.append((prop.get("title") or name, forms.display_value(prop, result[name])))
+    return shown
+
+
+def _render(task, values=None, errors=None, status=200):
+    session = db.session
+    case = task.case
+    history = [t for t in engine.case_tasks(session, case) if t.state == "completed"]
+    fields = forms.render_fields(_schema(task), values, errors)
+    return render_template(
+        "tasks/task.html", task=task, case=case, schema=_schema(task), fields=fields,
+        history=[(t, _decisions(t)) for t in history], form_errors=(errors or {}).get("", []),
+        now=db.clock.now(), user=actor(),
+    ), status
+
+
+@bp.route("/<int:task_id>")
+@login_required
+def show(task_id: int):
+    return _render(engine.visible_task(db.session, actor(), task_id))
+
+
+def _refusals(action: str) -> dict[type, str]:
+    """Why an action was refused, per engine error; the engine's own messages are English."""
+    return {
+        "claim": {engine.Forbidden: _("This task belongs to a lane you do not work in."),
+                  engine.Conflict: _("The task was claimed or completed by someone else first.")},
+        "unclaim": {engine.Forbidden: _("Only the assignee or a liaison of the agency can release this task."),
+                    engine.Conflict: _("The task is not claimed.")},
+        "complete": {engine.Forbidden: _("Claim the task before completing it."),
+                     engine.Conflict: _("The task was completed or changed by someone else meanwhile.")},
+    }[action]
+
+
+def _refused(action: str, task_id: int, exc: engine.EngineError):
+    flash(next(m for cls, m in _refusals(action).items() if isinstance(exc, cls)), "error")
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)
+
+
+def _act(task_id: int, action: str, service, done_message: str):
+    try:
+        service(db.session, actor(), task_id)
+    except (engine.Conflict, engine.Forbidden) as exc:
+        return _refused(action, task_id, exc)
+    flash(done_message, "info")
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)
+
+
+@bp.route("/<int:task_id>/claim", methods=["POST"])
+@login_required
+def claim(task_id: int):
+    return _act(task_id, "claim", engine.claim_task, _("You claimed the task."))
+
+
+@bp.route("/<int:task_id>/unclaim", methods=["POST"])
+@login_required
+def unclaim(task_id: int):
+    return _act(task_id, "unclaim", engine.unclaim_task, _("The task was released to its lane."))
+
+
+@bp.route("/<int:task_id>/complete", methods=["POST"])
+@login_required
+def complete(task_id: int):
+    session, user = db.session, actor()
+    task = engine.visible_task(session, user, task_id)
+    values = {name: request.form.get(name, "") for name in _schema(task).get("properties", {})}
+    data, errors = forms.coerce(_schema(task), request.form)
+    # A task not claimed by the user is refused by the engine before its data is looked at.
+    if errors and task.assignee_id == user.id:
+        return _render(task, values, errors, 422)
+    try:
+        engine.complete_task(session, user, task_id, data)
+    except engine.InvalidInput as exc:
+        return _render(engine.visible_task(session, user, task_id), values, exc.errors, 422)
+    except (engine.Conflict, engine.Forbidden) as exc:
+        return _refused("complete", task_id, exc)
+    flash(_("Task completed: %(title)s", title=task.title), "info")
+    return redirect(url_for("inbox.index"), code=303)
