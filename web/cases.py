@@ -1,7 +1,10 @@
 """Cases: opening one, the list of cases the user's agency takes part in, and a case's page."""
 from __future__ import annotations
 
-from flask import Blueprint, redirect, render_template, request, url_for
+import json
+
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
@@ -46,5 +49,30 @@ def show(case_id: int):
     return render_template(
         "cases/show.html", case=case, instances=engine.case_instances(session, case),
         tasks=engine.case_tasks(session, case), timeline=engine.case_timeline(session, case),
-        now=db.clock.now(),
+        now=db.clock.now(), is_admin=actor().has_role("admin"),
     )
+
+
+@bp.route("/<int:case_id>/instances/<int:instance_id>/retry", methods=["POST"])
+@login_required
+def retry(case_id: int, instance_id: int):
+    """An administrator re-runs an instance stopped by a script error, optionally with
+    corrected variables; the engine decides who may (403) and whether it is stopped (409)."""
+    session, user = db.session, actor()
+    case = engine.visible_case(session, user, case_id)
+    if instance_id not in {i.id for i in engine.case_instances(session, case)}:
+        abort(404)
+    try:
+        corrections = json.loads(request.form.get("corrections") or "{}")
+    except json.JSONDecodeError as exc:
+        flash(_("Corrected variables are not valid JSON: %(reason)s", reason=exc.msg), "error")
+        return redirect(url_for("cases.show", case_id=case_id), code=303)
+    if not isinstance(corrections, dict):
+        flash(_("Corrected variables must be a JSON object."), "error")
+        return redirect(url_for("cases.show", case_id=case_id), code=303)
+    instance = engine.retry_instance(session, user, instance_id, corrections)
+    if instance.status == "error":
+        flash(_("The instance stopped again: %(message)s", message=instance.error["message"]), "error")
+    else:
+        flash(_("The instance runs again."), "info")
+    return redirect(url_for("cases.show", case_id=case_id), code=303)
