@@ -250,6 +250,9 @@ def _check_user_task(file: str, path: Path, task_spec, forms: dict[str, Any]) ->
             parse_rule(props["deadline"])
         except ValueError as exc:
             raise DeployError(file, str(exc), element=element) from exc
+    if props.get("agency_from") and not props["agency_from"].isidentifier():
+        raise DeployError(file, f"agency_from must name a variable, not '{props['agency_from']}'",
+                          element=element)
     handoff = props.get("handoff")
     if handoff and handoff not in HANDOFF_VALUES:
         raise DeployError(file, f"handoff must be one of {HANDOFF_VALUES}, not '{handoff}'", element=element)

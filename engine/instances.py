@@ -91,7 +91,12 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         if instance.status == "error":
             instance.status, instance.error = "running", None
     messages.queue_outgoing(session, instance, workflow)
-    projection.sync_tasks(session, instance, workflow, actor)
+    try:
+        projection.sync_tasks(session, instance, workflow, actor)
+    except WorkflowException as exc:
+        # A ready task that cannot be routed (its agency variable is wrong) stops the instance
+        # like a failing script; its retry projects the task again.
+        _fail(session, instance, exc, actor)
     timers.sync_timers(session, instance, workflow)
     if workflow.is_completed() and instance.status == "running":
         instance.status = "completed"

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
@@ -13,11 +14,27 @@ from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
 from . import audit
 from .calendar_store import business_calendar
 from .clock import now
-from .lanes import parse_lane
+from .lanes import AGENCY_CODES, parse_lane
 
 
 def task_properties(task_spec) -> dict[str, str]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
+
+
+def task_lane(task, props: dict[str, str]) -> tuple[str, str]:
+    """The (agency, role) a ready task belongs to: its lane, or with an `agency_from` property the
+    agency named by that variable (one multi-instance task asking several agencies in turn),
+    keeping the lane's role."""
+    agency_code, role = parse_lane(task.task_spec.lane)
+    variable = props.get("agency_from")
+    if variable:
+        named = task.data.get(variable)
+        if named not in AGENCY_CODES:
+            raise WorkflowException(
+                f"task {task.task_spec.bpmn_id}: variable '{variable}' must name an agency "
+                f"({', '.join(AGENCY_CODES)}), not {named!r}", task_spec=task.task_spec)
+        agency_code = named
+    return agency_code, role
 
 
 def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None) -> None:
@@ -49,11 +66,11 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
 
 def _create_row(session: Session, instance: ProcessInstance, task, at, actor: User | None) -> HumanTask:
     spec = task.task_spec
-    agency_code, role = parse_lane(spec.lane)
+    props = task_properties(spec)
+    agency_code, role = task_lane(task, props)
     agency = session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
-    props = task_properties(spec)
     due = None
     if props.get("deadline"):
         due = business_calendar(session).due(at, props["deadline"])
