@@ -50,6 +50,18 @@ class Config:
         self.SESSION_COOKIE_SECURE = os.environ.get("LIANDONG_HTTPS", "") == "1"
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.WTF_CSRF_TIME_LIMIT = None
+        # Evidence files live here, outside the web root, under generated names.
+        self.EVIDENCE_DIR = os.environ.get("LIANDONG_EVIDENCE_DIR", str(folder / "evidence"))
+        self.EVIDENCE_MAX_BYTES = int(float(os.environ.get("LIANDONG_EVIDENCE_MAX_MB", "50")) * 1024 * 1024)
+        # Login throttling per client address; point the storage at Redis when running several
+        # web processes (e.g. redis://host:6379), since memory:// is per process.
+        self.RATELIMIT_STORAGE_URI = os.environ.get("LIANDONG_RATELIMIT_STORAGE_URI", "memory://")
+        self.LOGIN_RATE_LIMIT = os.environ.get("LIANDONG_LOGIN_RATE_LIMIT", "10 per minute")
+        # How many reverse proxies in front of the app set X-Forwarded-For (0: none, trust nothing).
+        self.TRUSTED_PROXIES = int(os.environ.get("LIANDONG_TRUSTED_PROXIES", "0"))
+        # Account lockout: this many wrong passwords in a row lock the account for this long.
+        self.LOGIN_MAX_FAILURES = int(os.environ.get("LIANDONG_LOGIN_MAX_FAILURES", "5"))
+        self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LIANDONG_LOGIN_LOCKOUT_MINUTES", "15"))
         self.TESTING = False
 
     def as_dict(self) -> dict:
@@ -60,7 +72,10 @@ class ProductionConfig(Config):
     """Production insists on an explicit database and secret."""
 
     def __init__(self) -> None:
+        # Checked first: several web processes need one database and one key (a key generated
+        # into the instance folder could differ between processes started at once).
+        for name in ("DATABASE_URL", "SECRET_KEY"):
+            if not os.environ.get(name):
+                raise RuntimeError(f"{name} must be set in production")
         super().__init__()
-        if "DATABASE_URL" not in os.environ:
-            raise RuntimeError("DATABASE_URL must be set in production")
         self.SESSION_COOKIE_SECURE = True

@@ -3,25 +3,46 @@
 The web layer and the CLI call only the service functions exported below.
 """
 from .audit import verify as verify_audit
-from .cases import create_case, start_mechanism
+from .cases import create_case, start_mechanism, startable_mechanisms
 from .clock import Clock, FixedClock, SystemClock
 from .deploy import deploy_paths
 from .errors import Conflict, DeployError, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
+from .errors import EvidenceCorrupted, TooLarge
+from .calendar_store import set_calendar_day
+from .custody import hand_over_evidence, receive_evidence
+from .evidence import OpenedEvidence, add_evidence, list_evidence, open_evidence, view_evidence, visible_evidence
+from .evidence_files import EvidenceStore
 from .instances import retry_instance
 from .messages import deliver_pending
+from .process_models import deploy_named, latest_models
 from .queries import (
     INBOX_VIEWS, Page, case_instances, case_tasks, case_timeline, inbox, visible_case, visible_cases,
 )
+from .queries import case_page, find_user
+from .supervision import overdue_tasks
 from .tasks import claim_task, complete_task, reassign_task, unclaim_task, visible_task
+from .tasks import delegate_task
+from .queries import lane_users
+from .tokens import create_token, revoke_token, user_for_token, user_tokens
 from .users import authenticate, create_user
 from .worker import Pass as WorkerPass
 from .worker import drain as drain_worker
+from .task_hooks import form_choices, task_context
+from .recognition import case_packages, item_recognitions
+from .sharing import case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me
 
 __all__ = [
-    "verify_audit", "create_case", "start_mechanism", "Clock", "FixedClock", "SystemClock",
+    "verify_audit", "create_case", "start_mechanism", "startable_mechanisms", "Clock", "FixedClock", "SystemClock",
     "deploy_paths", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
     "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",
     "create_user", "WorkerPass", "drain_worker",
+    "deploy_named", "latest_models", "case_page", "find_user", "overdue_tasks", "create_token",
+    "revoke_token", "user_for_token", "user_tokens",
+    "EvidenceCorrupted", "TooLarge", "set_calendar_day", "hand_over_evidence", "receive_evidence",
+    "OpenedEvidence", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
+    "visible_evidence", "EvidenceStore", "delegate_task", "lane_users",
+    "form_choices", "task_context", "case_packages", "item_recognitions", "case_requests", "open_grant",
+    "open_shared_document", "open_shared_evidence", "shared_with_me",
 ]

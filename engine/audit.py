@@ -17,6 +17,7 @@ from sqlalchemy.orm import Session
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
 
 from .clock import now
+from .sql import insert_if_absent
 
 GENESIS = "0" * 64
 
@@ -38,14 +39,11 @@ def record(
     """
     chain = case_chain(case_id) if case_id is not None else SYSTEM_CHAIN
     session.flush()
-    bumped = session.execute(
-        update(AuditChain).where(AuditChain.name == chain).values(last_seq=AuditChain.last_seq + 1)
-    ).rowcount
-    if not bumped:
-        session.add(AuditChain(name=chain, last_seq=1, last_hash=GENESIS))
-        session.flush()
+    insert_if_absent(session, AuditChain, name=chain, last_seq=0, last_hash=GENESIS)
     head = session.execute(
-        select(AuditChain.last_seq, AuditChain.last_hash).where(AuditChain.name == chain)
+        update(AuditChain).where(AuditChain.name == chain)
+        .values(last_seq=AuditChain.last_seq + 1)
+        .returning(AuditChain.last_seq, AuditChain.last_hash)
     ).one()
     agency = actor.agency if actor is not None else None
     event = AuditEvent(

@@ -42,6 +42,9 @@ DEMO_USERS = (
 
 
 def create_schema(engine: Engine) -> None:
+    """The models' tables in one call: the test template's fast path. Real databases are
+    migrated (`liandong db upgrade`, models/migrations), and tests/models/test_migrations.py
+    proves the two give the same schema."""
     Base.metadata.create_all(engine)
 
 

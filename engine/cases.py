@@ -5,7 +5,7 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, ProcessInstance, User
+from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, ProcessInstance, ProcessModel, User
 
 from . import audit, policy
 from .clock import now
@@ -59,11 +59,25 @@ def create_case(
 
 @transactional
 def start_mechanism(session: Session, actor: User, case_id: int, key: str, data: dict[str, Any] | None = None) -> ProcessInstance:
-    """Start another mechanism on a case the actor can see (one transaction, audited)."""
+    """Start a mechanism on a case, if the diagram's `startable_by` lanes include the actor's
+    (one transaction, audited). The new instance knows who started it: `initiator_agency`."""
     case = session.get(Case, case_id)
     if case is None or not policy.can_view_case(session, actor, case):
         raise NotFound(f"case {case_id} does not exist")
-    from .instances import start_instance
+    from .instances import latest_model, start_instance
 
-    instance, _ = start_instance(session, case, key, actor, data)
+    if not policy.can_start_mechanism(session, actor, case, latest_model(session, key)):
+        raise Forbidden(f"you may not start '{key}' on this case")
+    initial = {**(data or {}), "initiator_agency": actor.agency.code}
+    instance, _ = start_instance(session, case, key, actor, initial)
     return instance
+
+
+def startable_mechanisms(session: Session, actor: User, case: Case) -> list[ProcessModel]:
+    """The latest version of each mechanism the actor may start on this case."""
+    from sqlalchemy import select
+
+    latest: dict[str, ProcessModel] = {}
+    for model in session.scalars(select(ProcessModel).order_by(ProcessModel.id)):
+        latest[model.key] = model
+    return [m for m in latest.values() if policy.can_start_mechanism(session, actor, case, m)]

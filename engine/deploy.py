@@ -27,9 +27,11 @@ from sqlalchemy.orm import Session
 
 from models import ProcessModel, User
 
-from . import audit
+from . import audit, task_hooks
 from .calendar import parse_rule
+from .clocks import check_properties as check_deadline_properties
 from .clock import now
+from .documents import parse_documents
 from .errors import DeployError
 from .lanes import parse_lane
 from .spiff import serialize_spec
@@ -53,6 +55,7 @@ class Bundle:
     forms: dict[str, Any]
     spec_json: str
     start_messages: tuple[str, ...] = ()
+    startable_by: tuple[str, ...] = ()
     timer_rules: tuple[tuple[str, str], ...] = ()
 
     @property
@@ -92,6 +95,7 @@ def deploy_paths(session: Session, paths: list[Path], actor: User | None = None)
                 key=bundle.key, name=bundle.name, version=bundle.version,
                 collaboration_id=bundle.collaboration_id, bpmn_source=bundle.bpmn_source,
                 start_messages=list(bundle.start_messages), timer_rules=dict(bundle.timer_rules),
+                startable_by=list(bundle.startable_by),
                 dmn_sources=bundle.dmn_sources, forms=bundle.forms, spec_json=bundle.spec_json,
                 deployed_at=now(session), deployed_by_id=actor.id if actor else None,
             )
@@ -143,6 +147,7 @@ def read_bundle(path: Path) -> Bundle:
         raise DeployError(file, _reason(exc)) from exc
 
     forms, start_messages = _check_task_specs(file, path, subprocess_specs)
+    start_messages = tuple(sorted({*start_messages, *_started_by(file, collaboration)}))
     return Bundle(
         key=path.stem,
         name=collaboration.get("name") or path.stem,
@@ -152,8 +157,47 @@ def read_bundle(path: Path) -> Bundle:
         forms=forms,
         spec_json=serialize_spec(spec, subprocess_specs),
         start_messages=start_messages,
+        startable_by=_startable_by(file, collaboration),
         timer_rules=tuple(sorted(timer_rules.items())),
     )
+
+
+def _collaboration_property(collaboration, name: str):
+    for prop in collaboration.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
+        if prop.get("name") == name:
+            return prop
+    return None
+
+
+def _startable_by(file: str, collaboration) -> tuple[str, ...]:
+    """Lanes whose users may start the mechanism on a case: `agency.role`, or `*.role` for that
+    role in any agency taking part in the case (a `startable_by` collaboration property)."""
+    prop = _collaboration_property(collaboration, "startable_by")
+    if prop is None:
+        return ()
+    lanes = tuple(filter(None, (p.strip() for p in (prop.get("value") or "").split(","))))
+    for lane in lanes:
+        agency, _, role = lane.partition(".")
+        try:
+            parse_lane(lane if agency != "*" else f"samr.{role}")
+        except ValueError as exc:
+            raise DeployError(file, f"startable_by: {exc}", element=collaboration.get("id"),
+                              line=prop.sourceline) from exc
+    return lanes
+
+
+def _started_by(file: str, collaboration) -> set[str]:
+    """Messages that start this mechanism at its normal start, named on the collaboration with
+    a `started_by` property (comma-separated); the payload arrives as a variable of that name."""
+    prop = _collaboration_property(collaboration, "started_by")
+    if prop is None:
+        return set()
+    names = set(filter(None, (n.strip() for n in (prop.get("value") or "").split(","))))
+    for name in names:
+        if not name.isidentifier():
+            raise DeployError(file, f"started_by names a message '{name}' that is not snake_case",
+                              element=collaboration.get("id"), line=prop.sourceline)
+    return names
 
 
 def _timer_rules(file: str, tree) -> dict[str, str]:
@@ -180,6 +224,10 @@ def _timer_rules(file: str, tree) -> dict[str, str]:
             rules[element] = str(parse_rule(rule))
         except ValueError as exc:
             raise DeployError(file, str(exc), element=element, line=event.sourceline) from exc
+        props = {p.get("name"): p.get("value") for p in
+                 event.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
+        if reason := check_deadline_properties(props):
+            raise DeployError(file, reason, element=element, line=event.sourceline)
     return rules
 
 
@@ -250,12 +298,25 @@ def _check_user_task(file: str, path: Path, task_spec, forms: dict[str, Any]) ->
             parse_rule(props["deadline"])
         except ValueError as exc:
             raise DeployError(file, str(exc), element=element) from exc
+    if props.get("documents"):
+        try:
+            parse_documents(props["documents"])
+        except ValueError as exc:
+            raise DeployError(file, str(exc), element=element) from exc
+    if reason := check_deadline_properties(props):
+        raise DeployError(file, reason, element=element)
     if props.get("agency_from") and not props["agency_from"].isidentifier():
         raise DeployError(file, f"agency_from must name a variable, not '{props['agency_from']}'",
                           element=element)
     handoff = props.get("handoff")
     if handoff and handoff not in HANDOFF_VALUES:
         raise DeployError(file, f"handoff must be one of {HANDOFF_VALUES}, not '{handoff}'", element=element)
+    if props.get("hook") and not task_hooks.known_hook(props["hook"]):
+        raise DeployError(file, f"unknown hook '{props['hook']}' (engine/task_hooks.py)", element=element)
+    for name, prop in forms[form_name].get("properties", {}).items():
+        if prop.get("x-choices") and not task_hooks.known_choices(prop["x-choices"]):
+            raise DeployError(str(path.parent / "forms" / f"{form_name}.json"),
+                              f"field '{name}': unknown x-choices '{prop['x-choices']}'", element=element)
 
 
 def _load_form(folder: Path, name: str, element: str) -> dict[str, Any]:

@@ -56,3 +56,16 @@ class WorkflowError(EngineError):
     """A script or condition in a diagram failed; the instance is put in the error state."""
 
     status = 500
+
+
+class TooLarge(EngineError):
+    """An upload is larger than the configured limit."""
+
+    status = 413
+
+
+class EvidenceCorrupted(EngineError):
+    """A stored evidence file no longer matches the SHA-256 recorded when it was uploaded (or
+    is gone). It is reported and recorded, never served."""
+
+    status = 500

@@ -97,7 +97,11 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         # A ready task that cannot be routed (its agency variable is wrong) stops the instance
         # like a failing script; its retry projects the task again.
         _fail(session, instance, exc, actor)
-    timers.sync_timers(session, instance, workflow)
+    try:
+        timers.sync_timers(session, instance, workflow)
+    except WorkflowException as exc:
+        # Likewise a timer whose deadline variable holds no rule (engine/clocks.py).
+        _fail(session, instance, exc, actor)
     if workflow.is_completed() and instance.status == "running":
         instance.status = "completed"
         instance.completed_at = now(session)

@@ -85,9 +85,12 @@ def deliver_next(session: Session) -> int | None:
             if model is None:
                 return _postpone(session, message, f"no instance of case {message.case_id} waits for '{message.name}'")
             case = session.get(Case, message.case_id)
-            instance, workflow = start_instance(session, case, model.key, None)
-            workflow.send_event(event)
-            advance(session, instance, workflow, None)
+            # The payload is the new instance's first data; a mechanism that opens by waiting
+            # for the message (none start, then a catch) also receives it as an event.
+            instance, workflow = start_instance(session, case, model.key, None, {message.name: message.payload})
+            if any(e.name == message.name for e in workflow.waiting_events()):
+                workflow.send_event(event)
+                advance(session, instance, workflow, None)
         message.status, message.target_instance_id = "delivered", instance.id
         message.delivered_at = now(session)
         audit.record(session, "message_delivered", case_id=message.case_id, instance_id=instance.id,

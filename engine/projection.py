@@ -5,16 +5,14 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
 
-from . import audit
-from .calendar_store import business_calendar
+from . import audit, clocks
 from .clock import now
 from .lanes import AGENCY_CODES, parse_lane
+from .sql import insert_if_absent
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -71,14 +69,13 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     agency = session.scalar(select(Agency).where(Agency.code == agency_code))
     if agency is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
-    due = None
-    if props.get("deadline"):
-        due = business_calendar(session).due(at, props["deadline"])
+    # The rule may come from a variable or count a stopped clock (engine/clocks.py).
+    due, rule = clocks.due_for(session, task, at) or (None, None)
     row = HumanTask(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
         bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
         role=role, form_name=props.get("form"), state="open", created_at=at,
-        due_at=due.at if due else None, deadline_rule=props.get("deadline"),
+        due_at=due.at if due else None, deadline_rule=rule,
         due_provisional=due.provisional if due else False, handoff=props.get("handoff"),
     )
     row.agency = agency
@@ -96,10 +93,4 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
 
 def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:
     """Record the agency as a participant once; concurrent writers may race, so upsert."""
-    dialect = session.get_bind().dialect.name
-    insert = pg_insert if dialect == "postgresql" else sqlite_insert
-    session.execute(
-        insert(CaseParticipant)
-        .values(case_id=case_id, agency_id=agency_id, joined_at=at)
-        .on_conflict_do_nothing(index_elements=["case_id", "agency_id"])
-    )
+    insert_if_absent(session, CaseParticipant, case_id=case_id, agency_id=agency_id, joined_at=at)

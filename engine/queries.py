@@ -28,9 +28,11 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
-def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20) -> Page[HumanTask]:
+def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20,
+          case_id: int | None = None) -> Page[HumanTask]:
     """Open tasks the user may claim (their lanes, unclaimed) and tasks assigned to them,
-    soonest deadline first; tasks without a deadline last, then oldest first."""
+    soonest deadline first; tasks without a deadline last, then oldest first. `case_id`
+    narrows it to one case."""
     if view not in INBOX_VIEWS:
         raise ValueError(f"view must be one of {INBOX_VIEWS}")
     lane_ids = [(m.agency_id, m.role) for m in user.memberships]
@@ -39,6 +41,8 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
     mine = HumanTask.assignee_id == user.id
     condition = {"all": or_(claimable, mine), "mine": mine, "claimable": claimable}[view]
     base = select(HumanTask).where(HumanTask.state == "open", condition)
+    if case_id is not None:
+        base = base.where(HumanTask.case_id == case_id)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     page = max(1, page)
     rows = session.scalars(
@@ -80,9 +84,8 @@ def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:
     ).all()
 
 
-def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Case]:
-    """Recent cases the user's agency takes part in (all for supervisors)."""
-    query = select(Case).order_by(Case.created_at.desc()).limit(limit)
+def _visible_cases_query(user: User):
+    query = select(Case)
     if not (user.has_role("supervisor") or user.has_role("admin")):
         from models import CaseParticipant
 
@@ -90,8 +93,43 @@ def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Cas
         query = query.where(Case.id.in_(
             select(CaseParticipant.case_id).where(CaseParticipant.agency_id.in_(agency_ids))
         ))
-    return session.scalars(query).all()
+    return query
+
+
+def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Case]:
+    """Recent cases the user's agency takes part in (all for supervisors)."""
+    return session.scalars(_visible_cases_query(user).order_by(Case.created_at.desc()).limit(limit)).all()
+
+
+def case_page(session: Session, user: User, page: int = 1, per_page: int = 20) -> Page[Case]:
+    """The cases of `visible_cases`, newest first, one page at a time."""
+    query = _visible_cases_query(user)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(
+        query.order_by(Case.created_at.desc(), Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows, total, page, per_page)
+
+
+def find_user(session: Session, username: str) -> User:
+    """The user with this username, or NotFound."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    return user
 
 
 def agencies(session: Session) -> Sequence[Agency]:
     return session.scalars(select(Agency).order_by(Agency.id)).all()
+
+
+def lane_users(session: Session, task: HumanTask) -> Sequence[User]:
+    """Active users who work in the task's lane: whom a liaison may assign it to."""
+    from models import Membership
+
+    return session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.agency_id == task.agency_id, Membership.role == task.role, User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    ).all()

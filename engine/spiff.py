@@ -99,7 +99,9 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     for key in SPEC_KEYS:
         dct.pop(key, None)
     dct[ser.VERSION_KEY] = ser.VERSION
-    return json.dumps(dct, separators=(",", ":"))
+    # The registry's encoder, as serialize_json uses: an event-based gateway keeps the events it
+    # caught (BpmnEvent objects) in its internal data until it runs.
+    return json.dumps(dct, separators=(",", ":"), cls=ser._encoder_cls)
 
 
 def load_state(state_json: str, spec_json: str) -> BpmnWorkflow:

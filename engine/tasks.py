@@ -1,4 +1,4 @@
-"""Human task actions: claim, unclaim, reassign, complete.
+"""Human task actions: claim, unclaim, reassign, delegate, complete.
 
 Each function is one transaction with its audit event: it commits on success and rolls back
 on any error, leaving the database as it was.
@@ -15,11 +15,12 @@ from SpiffWorkflow.util.task import TaskState
 
 from models import HumanTask, User
 
-from . import audit, policy
+from . import audit, clocks, documents, policy, task_hooks
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .forms import process_variables, validate_submission
 from .instances import advance, load, lock_instance
+from .projection import task_properties
 from .transactions import transactional
 
 COMPLETE_RETRIES = 3
@@ -44,7 +45,7 @@ def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
     simultaneous claims exactly one wins; the others get Conflict."""
     task = visible_task(session, actor, task_id)
-    if not policy.can_claim(actor, task):
+    if not policy.works_in_lane(actor, task):
         raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
     at = now(session)
     won = session.execute(
@@ -87,12 +88,7 @@ def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
 def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
     """A liaison hands an open task to another user of the same lane; audited with before/after."""
     task = visible_task(session, actor, task_id)
-    if not policy.can_manage_lane(actor, task):
-        raise Forbidden("only a liaison of the task's agency may reassign it")
-    if task.state != "open":
-        raise Conflict(f"task {task_id} is {task.state}")
-    if not policy.can_claim(assignee, task):
-        raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
+    _check_handover(task, actor, assignee)
     previous = task.assignee_id
     session.execute(
         update(HumanTask)
@@ -101,8 +97,39 @@ def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -
         .execution_options(synchronize_session=False)
     )
     session.refresh(task)
-    _audit(session, task, "task_reassigned", actor, before=previous, after=assignee.id)
+    _audit(session, task, "task_reassigned", actor, before=previous, after=assignee.id,
+           after_username=assignee.username)
     return task
+
+
+@transactional
+def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
+    """A liaison assigns an unclaimed task to a named user of its lane, who finds it under
+    "mine" as if they had claimed it. One conditional UPDATE: if someone claimed the task
+    meanwhile, Conflict (use reassign to take it from them). Audited with before/after."""
+    task = visible_task(session, actor, task_id)
+    _check_handover(task, actor, assignee)
+    won = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+        .values(assignee_id=assignee.id, claimed_at=now(session))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise Conflict(f"task {task_id} was claimed meanwhile")
+    session.refresh(task)
+    _audit(session, task, "task_delegated", actor, before=None, after=assignee.id,
+           after_username=assignee.username)
+    return task
+
+
+def _check_handover(task: HumanTask, actor: User, assignee: User) -> None:
+    if not policy.can_manage_lane(actor, task):
+        raise Forbidden("only a liaison of the task's agency may assign it")
+    if task.state != "open":
+        raise Conflict(f"task {task.id} is {task.state}")
+    if not assignee.active or not policy.works_in_lane(assignee, task):
+        raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
 
 
 def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
@@ -143,7 +170,12 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
     if spiff_task is None or spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer waiting for input")
+    # Domain rules the form cannot state (engine/task_hooks.py); they may refuse or amend the data.
+    data = task_hooks.before_complete(session, actor, task, schema, data, spiff_task,
+                                      task_properties(spiff_task.task_spec).get("hook"))
     variables = process_variables(schema, data)
+    # A task that counts a period adds the working days it was open (engine/clocks.py).
+    variables.update(clocks.spent_on_completion(session, spiff_task, task.created_at, now(session)))
     spiff_task.data.update(variables)
     spiff_task.run()
     at = now(session)
@@ -155,6 +187,9 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
         approved = variables.get("handoff_approved", True) is not False
         _audit(session, task, "handoff_approved" if approved else "handoff_rejected", actor,
                direction=task.handoff)
+    document_rules = task_properties(spiff_task.task_spec).get("documents")
+    if document_rules:
+        documents.issue_for_task(session, actor, task, spiff_task, document_rules)
     advance(session, instance, workflow, actor)
     return task
 

@@ -17,7 +17,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import ProcessInstance, Timer
 
-from . import audit
+from . import audit, clocks
 from .calendar_store import business_calendar
 from .clock import now
 from .spiff import mark_timer_due
@@ -49,7 +49,9 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
         if guid in rows:
             continue
         rule = rules[task.task_spec.bpmn_id]
-        due = business_calendar(session).due(at, rule)
+        # A timer may read its rule from a variable or count a stopped clock (engine/clocks.py);
+        # the row keeps the rule its due time was counted with.
+        due, rule = clocks.due_for(session, task, at) or (business_calendar(session).due(at, rule), rule)
         session.add(Timer(
             instance_id=instance.id, case_id=instance.case_id, task_guid=guid,
             bpmn_id=task.task_spec.bpmn_id, rule=rule, due_at=due.at, due_provisional=due.provisional,
@@ -93,6 +95,9 @@ def fire_next(session: Session) -> int | None:
             row.status = "cancelled"
             session.commit()
             return 0
+        # The due time goes into the event's data so a diagram can pass the missed deadline on in
+        # an explicit message payload (workflows/README.md: `timer_due_at`).
+        task.data["timer_due_at"] = row.due_at.isoformat()
         mark_timer_due(task)
         row.status, row.fired_at = "fired", now(session)
         audit.record(session, "timer_fired", case_id=row.case_id, instance_id=instance.id,

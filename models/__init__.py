@@ -3,13 +3,19 @@ from .audit import SYSTEM_CHAIN, AuditChain, AuditEvent, case_chain
 from .base import Base, UTCDateTime
 from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, Case, CaseParticipant
+from .documents import Document, DocumentCounter
 from .database import make_engine, make_session_factory
+from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
 from .people import ROLES, Agency, Membership, User
+from .tokens import ApiToken
+from .recognition import VERDICTS, EvidencePackage, PackageItem
+from .sharing import GrantViewer, InformationGrant, InformationRequest
 from .workflow import HumanTask, Message, ProcessInstance, ProcessModel, Timer
 
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
-    "CalendarDay", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory",
+    "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
-    "ProcessModel", "Timer",
+    "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
+    "VERDICTS", "EvidencePackage", "PackageItem", "GrantViewer", "InformationGrant", "InformationRequest",
 ]

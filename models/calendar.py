@@ -5,9 +5,10 @@ from datetime import date, datetime
 from typing import Optional
 
 from sqlalchemy import ForeignKey, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
+from .people import User
 
 
 class CalendarDay(Base):
@@ -21,3 +22,5 @@ class CalendarDay(Base):
     note: Mapped[str] = mapped_column(String(200), default="")
     entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     entered_at: Mapped[datetime]
+
+    entered_by: Mapped[Optional[User]] = relationship()

@@ -34,6 +34,8 @@ class ProcessModel(Base):
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # {timer event bpmn id: deadline rule}: the engine, not SpiffWorkflow's wall clock, fires timers.
     timer_rules: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # Lanes ("samr.handler", "*.handler") whose users may start this mechanism on a case.
+    startable_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Message names that start this mechanism when another instance throws them.
     start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The serialized SpiffWorkflow spec, stored here once instead of in every instance.

@@ -18,16 +18,32 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DISPLAY_TIMEZONE"])
 
     from . import auth, cases, cli, errors, i18n, inbox, labels, security, tasks
+    from . import evidence, permissions
+    from . import api, profile
+    from . import documents
+    from . import calendar_admin, supervision
+    from . import recognition, sharing
     from .db import db
 
     db.init_app(app)
     auth.login_manager.init_app(app)
+    auth.limiter.init_app(app)
     security.csrf.init_app(app)
     security.init_app(app)
     i18n.init_app(app)
     labels.register(app)
+    permissions.init_app(app)
+    evidence.init_app(app)
+    recognition.init_app(app)
     errors.init_app(app)
     for blueprint in (auth.bp, inbox.bp, tasks.bp, cases.bp):
         app.register_blueprint(blueprint)
+    app.register_blueprint(evidence.bp)
+    app.register_blueprint(profile.bp)
+    app.register_blueprint(supervision.bp)
+    app.register_blueprint(calendar_admin.bp)
+    app.register_blueprint(sharing.bp)
+    documents.init_app(app)
+    api.init_app(app)
     cli.init_app(app)
     return app

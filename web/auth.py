@@ -1,11 +1,18 @@
-"""Logging in and out. Failed logins say the same thing whether or not the user exists."""
+"""Logging in and out. A failed login says the same thing, with the same status, whether the
+user is unknown, the password wrong or the account locked. Login attempts are throttled per
+client address (flask-limiter, storage from RATELIMIT_STORAGE_URI) and counted per account
+(lockout, in the engine)."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
 
-from flask import Blueprint, flash, redirect, render_template, request, session, url_for
+from datetime import timedelta
+
+from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from flask_limiter import Limiter
+from flask_limiter.util import get_remote_address
 from flask_login import LoginManager, current_user, login_required, login_user, logout_user
 
 import engine
@@ -18,6 +25,9 @@ login_manager = LoginManager()
 login_manager.login_view = "auth.login"
 login_manager.login_message = _l("Please log in to continue.")
 login_manager.session_protection = "strong"
+# Keyed by client address; behind a reverse proxy, apply werkzeug's ProxyFix so this is the
+# client's address and not the proxy's.
+limiter = Limiter(key_func=get_remote_address)
 
 
 class LoginUser:
@@ -61,6 +71,7 @@ def _safe_next(target: str | None) -> str:
 
 
 @bp.route("/login", methods=["GET", "POST"])
+@limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
         return redirect(url_for("inbox.index"))
@@ -68,7 +79,10 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
-        user = engine.authenticate(db.session, username, password) if username and password else None
+        user = engine.authenticate(
+            db.session, username, password, current_app.config["LOGIN_MAX_FAILURES"],
+            timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+        ) if username and password else None
         if user is not None:
             lang = session.get("lang")
             session.clear()  # a fresh session at login, so a planted cookie gains nothing

@@ -8,6 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
+from engine.documents import case_documents
 from models import CONFIDENTIALITY_LEVELS
 
 from . import forms
@@ -44,13 +45,31 @@ def new():
 @bp.route("/<int:case_id>")
 @login_required
 def show(case_id: int):
-    session = db.session
-    case = engine.visible_case(session, actor(), case_id)
+    return render_case(engine.visible_case(db.session, actor(), case_id))
+
+
+def render_case(case, evidence_values=None, evidence_errors=None, status: int = 200):
+    """The case page; the evidence upload form shows `evidence_errors` when it was refused."""
+    session, user = db.session, actor()
     return render_template(
         "cases/show.html", case=case, instances=engine.case_instances(session, case),
         tasks=engine.case_tasks(session, case), timeline=engine.case_timeline(session, case),
-        now=db.clock.now(), is_admin=actor().has_role("admin"),
-    )
+        evidence=engine.list_evidence(session, user, case.id), now=db.clock.now(),
+        documents=case_documents(session, user, case.id),
+        evidence_values=evidence_values or {"confidential": "true"}, evidence_errors=evidence_errors or {},
+        mechanisms=engine.startable_mechanisms(session, user, case),
+    ), status
+
+
+@bp.route("/<int:case_id>/mechanisms", methods=["POST"])
+@login_required
+def start_mechanism(case_id: int):
+    """Start another mechanism on the case. The diagram's `startable_by` lanes decide who may:
+    the engine answers Forbidden (403) for others and NotFound (404) for an unknown key."""
+    key = request.form.get("key", "")
+    instance = engine.start_mechanism(db.session, actor(), case_id, key)
+    flash(_("Started: %(name)s", name=instance.process_model.name), "info")
+    return redirect(url_for("cases.show", case_id=case_id), code=303)
 
 
 @bp.route("/<int:case_id>/instances/<int:instance_id>/retry", methods=["POST"])

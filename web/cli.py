@@ -19,10 +19,13 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 import engine
-from engine.bootstrap import create_demo_users, create_schema, deploy_folder, ensure_agencies
+from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
 from engine.calendar import format_due
 from engine.calendar_store import business_calendar
+from models.migrations import create_or_upgrade
 
+from . import cli_db, cli_token
+from . import cli_calendar
 from .db import db
 
 log = logging.getLogger(__name__)
@@ -44,8 +47,9 @@ def _report_deploys(results) -> None:
 @click.option("--demo", is_flag=True, help="Also create one demo user per agency role.")
 @with_appcontext
 def init_command(demo: bool) -> None:
-    """Create the schema, the agencies and the process models of WORKFLOWS_DIR (idempotent)."""
-    create_schema(db.engine)
+    """Migrate the schema to the newest revision, create the agencies and deploy the process
+    models of WORKFLOWS_DIR (idempotent)."""
+    click.echo(f"schema {create_or_upgrade(db.engine)}")
     session = db.session
     ensure_agencies(session)
     try:
@@ -158,9 +162,18 @@ def worker_command(once: bool, interval: float) -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=5000, show_default=True, type=int)
 @click.option("--interval", default=2.0, show_default=True, help="Worker seconds between passes.")
+@click.option("--prod", is_flag=True, help="gunicorn with several processes and no worker thread: "
+              "run `liandong worker` beside it (README: Production on PostgreSQL).")
+@click.option("--workers", default=4, show_default=True, help="gunicorn processes (with --prod).")
 @with_appcontext
-def serve_command(host: str, port: int, interval: float) -> None:
-    """The development server plus a background worker thread (one process, for `make run`)."""
+def serve_command(host: str, port: int, interval: float, prod: bool, workers: int) -> None:
+    """The development server plus a background worker thread (one process, for `make run`);
+    with --prod, gunicorn serving web/wsgi.py instead."""
+    if prod:
+        # Replace this process, so gunicorn's master gets the signals a supervisor sends.
+        argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
+                "--bind", f"{host}:{port}", "web.wsgi:app"]
+        os.execv(sys.executable, argv)
     logging.basicConfig(level=logging.INFO)
     app = current_app._get_current_object()
     stop = threading.Event()
@@ -210,7 +223,11 @@ def calendar_due(start: str, rule: str) -> None:
     click.echo(format_due(due))
 
 
-COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, audit, calendar)
+for _command in cli_calendar.COMMANDS:  # set-day, list (web/cli_calendar.py)
+    calendar.add_command(_command)
+
+COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, audit, calendar,
+            cli_db.group, cli_token.group)
 
 
 def init_app(app: Flask) -> None:

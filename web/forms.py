@@ -6,6 +6,7 @@ data; templates/tasks/_fields.html draws them, so every value passes through aut
 """
 from __future__ import annotations
 
+import copy
 import json
 import math
 import re
@@ -31,9 +32,9 @@ class Field:
     name: str
     label: str
     description: str
-    widget: str  # text | textarea | number | radio | select | checkbox
+    widget: str  # text | textarea | number | radio | select | checkbox | checkboxes
     required: bool
-    value: str = ""
+    value: str | list[str] = ""  # a list of the ticked values for checkboxes
     choices: list[Choice] = field(default_factory=list)
     attrs: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
@@ -52,6 +53,8 @@ def _options(prop: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 
 def display_value(prop: Mapping[str, Any], value: Any) -> str:
     """A stored answer as people read it: the option's title, 是/否, or the text itself."""
+    if prop.get("type") == "array" and isinstance(value, list):
+        return "、".join(display_value(prop.get("items", {}), item) for item in value)
     text = _as_text(value)
     for choice in _widget(prop)[1]:
         if choice.value == text:
@@ -73,6 +76,10 @@ def _as_text(value: Any) -> str:
 def _widget(prop: Mapping[str, Any]) -> tuple[str, list[Choice], dict[str, str]]:
     kind = prop.get("type")
     options = _options(prop)
+    if kind == "array" and ("oneOf" in prop.get("items", {}) or _options(prop.get("items", {}))):
+        # Several of fixed values (agencies to invite, channels to open, the engine's choices
+        # for an x-choices field, which may offer none): one box each.
+        return "checkboxes", [Choice(t, label) for t, _v, label in _options(prop["items"])], {}
     if kind == "boolean":
         if prop.get("const") is True:  # a confirmation: ticking it is the only valid answer
             return "checkbox", [], {}
@@ -87,9 +94,27 @@ def _widget(prop: Mapping[str, Any]) -> tuple[str, list[Choice], dict[str, str]]
             if key in prop:
                 attrs[attr] = str(prop[key])
         return "number", [], attrs
+    if prop.get("format") == "date":
+        return "date", [], {}
     attrs = {"maxlength": str(prop["maxLength"])} if "maxLength" in prop else {}
     widget = "textarea" if prop.get("maxLength", 0) > TEXTAREA_OVER else "text"
     return widget, [], attrs
+
+
+def with_choices(schema: Mapping[str, Any], choices: Mapping[str, list[tuple[Any, str]]]) -> Mapping[str, Any]:
+    """The form with the options the engine offers this user filled in for its `x-choices`
+    fields (engine.form_choices), so they are drawn and converted like fixed options."""
+    if not choices:
+        return schema
+    filled = copy.deepcopy(dict(schema))
+    for name, options in choices.items():
+        prop = filled["properties"][name]
+        one_of = [{"const": value, "title": label} for value, label in options]
+        if prop.get("type") == "array":
+            prop["items"] = {**prop.get("items", {}), "oneOf": one_of}
+        else:
+            prop["oneOf"] = one_of
+    return filled
 
 
 def render_fields(
@@ -105,8 +130,10 @@ def render_fields(
         widget, choices, attrs = _widget(prop)
         if values is None:
             value = _as_text(prop["default"]) if "default" in prop else ""
+            if widget == "checkboxes":
+                value = [_as_text(v) for v in prop.get("default", [])]
         else:
-            value = values.get(name, "")
+            value = values.get(name, [] if widget == "checkboxes" else "")
         fields.append(Field(
             name=name, label=prop.get("title") or name, description=prop.get("description", ""),
             widget=widget, required=name in required, value=value, choices=choices, attrs=attrs,
@@ -120,14 +147,25 @@ def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str
 
     Empty optional fields are left out, so "not answered" never becomes "" or 0. An empty
     required text field is sent as "" when its schema allows the empty string (a reason needed
-    only for some answers), otherwise left out so the engine reports it as required.
+    only for some answers), otherwise left out so the engine reports it as required. A list of
+    fixed values comes from ticked boxes (`form.getlist`).
     """
     required = set(schema.get("required", []))
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name, prop in schema.get("properties", {}).items():
-        raw = (form.get(name) or "").replace("\r\n", "\n").strip()
         kind = prop.get("type")
+        if kind == "array":
+            # Unticked boxes send nothing: a required list is then empty, for the schema to judge.
+            choices = {text: value for text, value, _l in _options(prop.get("items", {}))}
+            ticked = form.getlist(name) if hasattr(form, "getlist") else form.get(name) or []
+            ticked = [ticked] if isinstance(ticked, str) else ticked
+            if any(t not in choices for t in ticked):
+                errors[name] = [_("Please choose one of the options.")]
+            elif ticked or name in required:
+                data[name] = [choices[t] for t in ticked]
+            continue
+        raw = (form.get(name) or "").replace("\r\n", "\n").strip()
         options = {text: value for text, value, _l in _options(prop)}
         if raw == "":
             if name in required and kind == "string" and not options and not prop.get("minLength"):
@@ -149,6 +187,12 @@ def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str
         else:
             data[name] = raw
     return data, errors
+
+
+def posted_values(schema: Mapping[str, Any], form: Any) -> dict[str, str | list[str]]:
+    """The submitted strings of a form's fields, as `render_fields` shows them again."""
+    return {name: form.getlist(name) if prop.get("type") == "array" else form.get(name, "")
+            for name, prop in schema.get("properties", {}).items()}
 
 
 def _number(text: str, integer: bool) -> int | float | None:
@@ -180,6 +224,13 @@ _EXPLAINED = (
     (r"not valid under any of the given schemas|is not one of|^must be one of", lambda: _("Please choose one of the options.")),
     (r"^True was expected$", lambda: _("This must be confirmed.")),
     (r"is not of type", lambda: _("This value has the wrong type.")),
+    # Rules the engine's task hooks add (engine/recognition.py, engine/sharing.py).
+    (r"interview records cannot be recognised",
+     lambda: _("Interview records cannot be recognised: the receiving agency takes them again.")),
+    (r"must be another agency", lambda: _("Choose an agency other than your own.")),
+    (r"must not be in the past", lambda: _("The date must not be in the past.")),
+    (r"write an answer or list", lambda: _("Write an answer or choose evidence or documents to share.")),
+    (r"is the last review round", lambda: _("This is the last review round: the result can no longer be returned.")),
 )
 
 

@@ -48,6 +48,36 @@ EVENTS = {
     "message_delivered": _l("Message delivered"),
     "message_failed": _l("Message failed"),
     "evidence_viewed": _l("Evidence viewed"),
+    "evidence_added": _l("Evidence added"),
+    "evidence_downloaded": _l("Evidence downloaded"),
+    "evidence_integrity_failed": _l("Evidence file failed its hash check"),
+    "evidence_handed_over": _l("Evidence handed over"),
+    "evidence_received": _l("Evidence signed for"),
+    "task_delegated": _l("Task delegated"),
+    "document_generated": _l("Document issued"),
+    "document_viewed": _l("Document viewed"),
+    "timer_fired": _l("Deadline timer fired"),
+    "timeline_exported": _l("Timeline exported"),
+    "overdue_list_exported": _l("Overdue list exported"),
+    "calendar_day_set": _l("Calendar day entered"),
+    "calendar_day_cleared": _l("Calendar day removed"),
+    "evidence_package_submitted": _l("Evidence package submitted"),
+    "evidence_reviewed": _l("Evidence item reviewed"),
+    "information_requested": _l("Information requested"),
+    "shared_information_granted": _l("Information shared"),
+    "shared_information_refused": _l("Information request refused"),
+    "shared_information_viewed": _l("Shared information viewed"),
+}
+
+
+EVIDENCE_KINDS = {
+    "physical": _l("Physical evidence"),
+    "documentary": _l("Documentary evidence"),
+    "audio_visual": _l("Audio-visual material"),
+    "electronic_data": _l("Electronic data"),
+    "expert_opinion": _l("Expert opinion"),
+    "inspection_record": _l("Inspection record"),
+    "interview_record": _l("Interview record"),
 }
 
 
@@ -62,10 +92,12 @@ def lane(task) -> str:
     return f"{agency} · {label(ROLES, task.role)}"
 
 
-def event_detail(event) -> str:
-    """One short line about an audit event; never the form data it may carry."""
+def event_detail(event, content: bool = True) -> str:
+    """One short line about an audit event; never the form data it may carry. Error messages
+    may quote case data, so they are shown only to those who may read the case's content."""
     detail = event.detail or {}
-    for key in ("title", "message", "number", "process"):
+    keys = ("title", "message", "number", "process") if content else ("title", "number", "process")
+    for key in keys:
         if detail.get(key):
             return str(detail[key])
     return ""
@@ -75,5 +107,5 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLES, CONFIDENTIALITY_LABELS=CONFIDENTIALITY, TASK_STATE_LABELS=TASK_STATES,
         INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
-        event_detail=event_detail,
+        event_detail=event_detail, EVIDENCE_KIND_LABELS=EVIDENCE_KINDS,
     )

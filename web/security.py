@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
+from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
 
@@ -16,6 +17,12 @@ HEADERS = {
 
 
 def init_app(app: Flask) -> None:
+    hops = int(app.config.get("TRUSTED_PROXIES", 0))
+    if hops:
+        # Behind a reverse proxy every request comes from the proxy's address: take the client's
+        # from X-Forwarded-For, or login throttling would put all users in one bucket.
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
+
     @app.after_request
     def add_security_headers(response: Response) -> Response:
         for name, value in HEADERS.items():

@@ -12,6 +12,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
+from engine import policy
 
 from . import forms
 from .auth import actor
@@ -22,6 +23,11 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 def _schema(task) -> dict:
     return task.instance.process_model.forms.get(task.form_name or "", {"type": "object"})
+
+
+def _form(task) -> dict:
+    """The task's form with the options the engine offers this user for its `x-choices` fields."""
+    return forms.with_choices(_schema(task), engine.form_choices(db.session, actor(), task))
 
 
 def _decisions(task) -> list[tuple[str, str]]:
@@ -40,14 +46,20 @@ def _decisions(task) -> list[tuple[str, str]]:
 
 
 def _render(task, values=None, errors=None, status=200):
-    session = db.session
+    session, user = db.session, actor()
     case = task.case
     history = [t for t in engine.case_tasks(session, case) if t.state == "completed"]
-    fields = forms.render_fields(_schema(task), values, errors)
+    fields = forms.render_fields(_form(task), values, errors)
+    # Supervisors (and, in a secret case, users not assigned to it) see who did what and when,
+    # never what a task was completed with.
+    content = policy.can_view_task_content(session, user, task)
+    candidates = [u for u in engine.lane_users(session, task) if u.id != task.assignee_id] \
+        if policy.can_reassign(user, task) else []
     return render_template(
         "tasks/task.html", task=task, case=case, schema=_schema(task), fields=fields,
-        history=[(t, _decisions(t)) for t in history], form_errors=(errors or {}).get("", []),
-        now=db.clock.now(), user=actor(),
+        history=[(t, _decisions(t) if content else []) for t in history], content=content,
+        form_errors=(errors or {}).get("", []), now=db.clock.now(), candidates=candidates,
+        context=engine.task_context(session, user, task),
     ), status
 
 
@@ -66,6 +78,8 @@ def _refusals(action: str) -> dict[type, str]:
                     engine.Conflict: _("The task is not claimed.")},
         "complete": {engine.Forbidden: _("Claim the task before completing it."),
                      engine.Conflict: _("The task was completed or changed by someone else meanwhile.")},
+        "assign": {engine.Forbidden: _("Only a liaison of the agency can assign this task, to a user of its lane."),
+                   engine.Conflict: _("The task was claimed or completed by someone else first.")},
     }[action]
 
 
@@ -100,8 +114,9 @@ def unclaim(task_id: int):
 def complete(task_id: int):
     session, user = db.session, actor()
     task = engine.visible_task(session, user, task_id)
-    values = {name: request.form.get(name, "") for name in _schema(task).get("properties", {})}
-    data, errors = forms.coerce(_schema(task), request.form)
+    form = _form(task)
+    values = forms.posted_values(form, request.form)
+    data, errors = forms.coerce(form, request.form)
     # A task not claimed by the user is refused by the engine before its data is looked at.
     if errors and task.assignee_id == user.id:
         return _render(task, values, errors, 422)
@@ -113,3 +128,24 @@ def complete(task_id: int):
         return _refused("complete", task_id, exc)
     flash(_("Task completed: %(title)s", title=task.title), "info")
     return redirect(url_for("inbox.index"), code=303)
+
+
+@bp.route("/<int:task_id>/assign", methods=["POST"])
+@login_required
+def assign(task_id: int):
+    """A liaison gives the task to a user of its lane: delegates it while unclaimed, reassigns
+    it from its assignee otherwise (the engine audits both with before and after)."""
+    session, user = db.session, actor()
+    task = engine.visible_task(session, user, task_id)
+    assignee_id = request.form.get("assignee_id", type=int)
+    assignee = next((u for u in engine.lane_users(session, task) if u.id == assignee_id), None)
+    if assignee is None:
+        flash(_("Choose a user of the task's lane."), "error")
+        return redirect(url_for("tasks.show", task_id=task_id), code=303)
+    service = engine.delegate_task if task.assignee_id is None else engine.reassign_task
+    try:
+        service(session, user, task_id, assignee)
+    except (engine.Conflict, engine.Forbidden) as exc:
+        return _refused("assign", task_id, exc)
+    flash(_("The task was assigned to %(name)s.", name=assignee.display_name), "info")
+    return redirect(url_for("tasks.show", task_id=task_id), code=303)

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from pathlib import Path
+from uuid import UUID
 
 import pytest
 from sqlalchemy import select
@@ -108,3 +109,36 @@ def test_script_error_stops_the_instance_and_an_admin_retries(session, users, fi
     complete_task(session, handler, after.id, {})
     session.refresh(instance)
     assert instance.status == "completed"
+
+
+def test_started_by_starts_a_mechanism_at_its_normal_start_with_the_payload(session, users, fixtures_deployed, clock):
+    from engine.instances import load
+
+    case = create_case(session, users["samr_handler"], "由消息启动")
+    session.add(Message(name="opinion_requested_again", case_id=case.id, correlation={},
+                        payload={"case_id": case.id, "topic": "会商意见"}, status="pending",
+                        created_at=clock.now(), available_at=clock.now()))
+    session.commit()
+    assert deliver_pending(session) == 1
+    started = instances(session, case.id)[-1]
+    assert started.process_model.key == "started_by_message"
+    handle = open_task(session, case.id, "handle")
+    assert handle.lane == "court.handler"
+    task = load(session, started).get_task_from_id(UUID(handle.task_guid))
+    assert task.data["opinion_requested_again"] == {"case_id": case.id, "topic": "会商意见"}
+
+
+def test_only_the_lanes_a_diagram_names_may_start_it(session, users, fixtures_deployed):
+    from engine import Forbidden as Refused
+    from engine import startable_mechanisms
+
+    case = create_case(session, users["samr_handler"], "启动权限")
+    assert "script_error" in {m.key for m in startable_mechanisms(session, users["samr_handler"], case)}
+    assert startable_mechanisms(session, users["samr_head"], case) == []
+    with pytest.raises(Refused):
+        start_mechanism(session, users["samr_head"], case.id, "script_error")
+    instance = start_mechanism(session, users["samr_handler"], case.id, "script_error")
+    from engine.instances import load
+
+    data = load(session, instance).get_tasks()[0].data
+    assert data["initiator_agency"] == "samr"

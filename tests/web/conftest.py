@@ -21,6 +21,8 @@ def app(database_url, clock, tmp_path, monkeypatch):
         "TESTING": True,
         "WTF_CSRF_ENABLED": True,
         "INSTANCE_PATH": str(instance),
+        # Every test client logs in from 127.0.0.1; tests/web/test_login_hardening.py sets its own.
+        "LOGIN_RATE_LIMIT": "1000 per minute",
     })
     yield app
     db.state(app).engine.dispose()

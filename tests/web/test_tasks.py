@@ -120,7 +120,7 @@ def test_release_gives_the_task_back_to_its_lane(app, facts_task):
     _claim(handler, task.id)
     response = post(handler, f"/tasks/{task.id}/unclaim", token_from=f"/tasks/{task.id}")
     assert response.status_code == 303
-    assert "任务已退回岗位待认领。" in text(handler.get(f"/tasks/{task.id}"))
+    assert "已取消认领，任务回到本岗位待认领。" in text(handler.get(f"/tasks/{task.id}"))
     assert task_row(app, task.id).assignee_id is None
 
 

@@ -58,6 +58,10 @@ POLICE_KEYS = {
     "transfer",
 }
 TRANSFER_PAYLOAD_KEYS = {"case_id", "threshold", "especially_serious"}
+# The office and the procuratorate learn that a deadline passed, never the facts behind it.
+OVERDUE_PAYLOAD_KEYS = {"case_id", "task", "due_at"}
+ESCALATION_KEYS = {"overdue", "note"}
+DUE_AT = "2026-03-05T15:59:59+00:00"
 
 FACTS = {
     "party_name": "某科技有限公司",
@@ -132,11 +136,22 @@ class Transfer:
         workflow.do_engine_steps()
         self._save(workflow)
 
+    def fire_timer(self, bpmn_id: str) -> None:
+        """What engine/timers.py does when a timer is due: hand over its due time, let it fire."""
+        workflow = self.load()
+        [timer] = [t for t in workflow.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id == bpmn_id]
+        timer.data["timer_due_at"] = DUE_AT
+        timer.internal_data["event_value"] = "2000-01-01T00:00:00+00:00"
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        self._save(workflow)
+
     def finished_at(self) -> set[str]:
         workflow = self.load()
         return {
             t.task_spec.bpmn_id for t in workflow.get_tasks(state=TaskState.COMPLETED)
-            if t.task_spec.bpmn_id in {"transfer_refused", "transfer_closed", "filing_notified"}
+            if t.task_spec.bpmn_id in {"transfer_refused", "transfer_closed", "filing_notified",
+                                       "decision_supervised", "clue_reviewed"}
         }
 
     def data_at(self, bpmn_id: str) -> dict:
@@ -147,7 +162,9 @@ class Transfer:
 
 def side(task) -> str | None:
     """The agency whose data a task holds: its pool's process, or the pool's participant task."""
-    for process, agency in (("samr_transfer", "samr"), ("police_transfer", "police")):
+    for process, agency in (("samr_transfer", "samr"), ("police_transfer", "police"),
+                            ("office_supervision", "office"),
+                            ("procuratorate_supervision", "procuratorate")):
         if task.workflow.spec.name == process or task.task_spec.bpmn_id == process:
             return agency
     return None
@@ -164,6 +181,11 @@ def assert_agencies_separated(workflow: BpmnWorkflow) -> None:
             assert not keys & POLICE_KEYS, (task.task_spec.bpmn_id, keys & POLICE_KEYS)
             if "filing" in keys:
                 assert set(task.data["filing"]) == {"decision", "reasons"}
+        elif side(task) in ("office", "procuratorate"):
+            # case_id comes from the engine at start, like in every pool.
+            assert keys - {"case_id"} <= ESCALATION_KEYS, (task.task_spec.bpmn_id, keys)
+            if "overdue" in keys:
+                assert set(task.data["overdue"]) == OVERDUE_PAYLOAD_KEYS
 
 
 def register_and_approve(case: Transfer, returns: int = 0) -> None:
@@ -247,6 +269,46 @@ def test_police_decision_reaches_samr(collaboration, decision, reasons):
     assert workflow.is_completed()
     assert case.ready() == []
     assert case.finished_at() == {"transfer_closed", "filing_notified"}
+
+
+def test_overdue_steps_escalate_with_ids_and_deadlines_only(collaboration):
+    case = Transfer(collaboration, copy_all_form_data=True)
+    case.complete("register_facts", FACTS)
+    case.fire_timer("decide_transfer_overdue")
+    # Non-interrupting: the head still decides while the office supervises.
+    assert case.ready() == [("decide_transfer", "samr.head"),
+                            ("supervise_transfer_decision", "office.supervisor")]
+    assert case.data_at("supervise_transfer_decision")["overdue"] == {
+        "case_id": CASE_ID, "task": "decide_transfer", "due_at": DUE_AT}
+    case.complete("supervise_transfer_decision", {"note": "已电话督促负责人。"})
+    case.complete("decide_transfer", {"transfer_approved": True})
+    case.complete("approve_outgoing_handoff", {"handoff_approved": True})
+    case.complete("accept_receipt", {"received": True, "receipt_note": "材料齐全"})
+    case.fire_timer("review_case_overdue")
+    assert case.ready() == [("review_case", "police.handler"),
+                            ("review_filing_supervision_clue", "procuratorate.handler")]
+    assert case.data_at("review_filing_supervision_clue")["overdue"] == {
+        "case_id": CASE_ID, "task": "review_case", "due_at": DUE_AT}
+    case.complete("review_filing_supervision_clue", {"note": "已要求公安机关说明情况。"})
+    case.complete("review_case", {"recommendation": "file", "opinion": "建议立案"})
+    case.complete("decide_filing", {"filing_decision": "file", "filing_reasons": ""})
+    case.complete("acknowledge_decision", {"acknowledged": True})
+    assert case.load().is_completed()
+    assert case.finished_at() == {"transfer_closed", "filing_notified", "decision_supervised",
+                                  "clue_reviewed"}
+
+
+def test_each_overdue_decision_round_is_reported(collaboration):
+    # A handoff sent back to the head starts a new decision period with its own timer.
+    case = Transfer(collaboration)
+    case.complete("register_facts", FACTS)
+    case.fire_timer("decide_transfer_overdue")
+    case.complete("decide_transfer", {"transfer_approved": True})
+    case.complete("approve_outgoing_handoff", {"handoff_approved": False, "comment": "缺清单"})
+    case.fire_timer("decide_transfer_overdue")
+    assert case.ready() == [("decide_transfer", "samr.head"),
+                            ("supervise_transfer_decision", "office.supervisor"),
+                            ("supervise_transfer_decision", "office.supervisor")]
 
 
 def test_only_payloads_cross_even_if_all_form_data_were_copied(collaboration):
@@ -372,7 +434,8 @@ def test_user_tasks_follow_the_conventions():
         assert props.get("handoff", "outgoing") in {"outgoing", "incoming"}
     for event_def in root.iterfind(".//bpmn:messageEventDefinition", NS):
         event = event_def.getparent()
-        extension = "messagePayload" if "Throw" in event.tag else "messageVariable"
+        throwing = "Throw" in event.tag or event.tag.endswith("endEvent")
+        extension = "messagePayload" if throwing else "messageVariable"
         assert event_def.find(f"bpmn:extensionElements/spiffworkflow:{extension}", NS) is not None
     for message in root.iterfind("bpmn:message", NS):
         assert re.fullmatch(r"[a-z]+(_[a-z]+)+", message.get("name"))  # subject_verbed
@@ -388,7 +451,7 @@ def test_forms_are_valid_and_mark_exactly_the_variables_the_diagram_reads():
         if isinstance(node, ast.Name)
     }
     dmn_outputs = {o.get("name") for o in tree(DMN_FILE).iterfind(".//dmn:output", NS)}
-    engine_supplied = {"case_id"}
+    engine_supplied = {"case_id", "timer_due_at"}  # timer_due_at: set when a timer fires
 
     form_names = {
         p.get("value") for p in root.iterfind(".//spiffworkflow:property[@name='form']", NS)
@@ -465,7 +528,8 @@ def bpmn_root():
 
 def test_every_element_has_a_shape_or_edge(bpmn_root):
     processes = bpmn_root.findall("bpmn:process", NS)
-    assert {p.get("id") for p in processes} == {"samr_transfer", "police_transfer"}
+    assert {p.get("id") for p in processes} == {"office_supervision", "samr_transfer",
+                                                "police_transfer", "procuratorate_supervision"}
     assert all(p.get("isExecutable") == "true" for p in processes)
     [collab] = bpmn_root.findall("bpmn:collaboration", NS)
     assert collab.get("id") == "case_transfer"
@@ -485,7 +549,7 @@ def test_every_element_has_a_shape_or_edge(bpmn_root):
     participants = {p.get("id") for p in collab.iterfind("bpmn:participant", NS)}
     lanes = {lane.get("id") for lane in bpmn_root.iterfind(".//bpmn:lane", NS)}
     message_flows = {m.get("id") for m in collab.iterfind("bpmn:messageFlow", NS)}
-    assert len(message_flows) == 2
+    assert len(message_flows) == 4
 
     shapes = {s.get("bpmnElement"): s for s in bpmn_root.iterfind(".//bpmndi:BPMNShape", NS)}
     edges = {e.get("bpmnElement"): e for e in bpmn_root.iterfind(".//bpmndi:BPMNEdge", NS)}
@@ -506,10 +570,12 @@ def test_every_element_has_a_shape_or_edge(bpmn_root):
 def test_layout_can_be_drawn(bpmn_root):
     shapes = {s.get("bpmnElement"): _bounds(s)
               for s in bpmn_root.iterfind(".//bpmndi:BPMNShape", NS)}
-    samr, police = shapes["samr_pool"], shapes["police_pool"]
-    assert samr[1] + samr[3] <= police[1]  # stacked, SAMR on top
-
-    pool_of_process = {"samr_transfer": samr, "police_transfer": police}
+    order = ["office_pool", "samr_pool", "police_pool", "procuratorate_pool"]
+    for upper, lower in itertools.pairwise(order):  # stacked: office, SAMR, police, procuratorate
+        assert shapes[upper][1] + shapes[upper][3] <= shapes[lower][1]
+    pool_of_process = {p.get("processRef"): shapes[p.get("id")]
+                       for p in bpmn_root.iterfind(".//bpmn:participant", NS)}
+    attached = {b.get("id"): b.get("attachedToRef") for b in bpmn_root.iterfind(".//bpmn:boundaryEvent", NS)}
     flow_node_boxes = {}
     for process in bpmn_root.iterfind("bpmn:process", NS):
         pool = pool_of_process[process.get("id")]
@@ -522,6 +588,11 @@ def test_layout_can_be_drawn(bpmn_root):
                 assert _inside(shapes[ref.text], shapes[lane.get("id")]), ref.text
                 flow_node_boxes[ref.text] = shapes[ref.text]
     for (a, box_a), (b, box_b) in itertools.combinations(flow_node_boxes.items(), 2):
+        if attached.get(a) == b or attached.get(b) == a:
+            # A boundary event sits on its task's border: its center on the edge, never inside.
+            event, task = (box_a, box_b) if a in attached else (box_b, box_a)
+            assert _on_border((event[0] + event[2] / 2, event[1] + event[3] / 2), task), (a, b)
+            continue
         assert not _overlap(box_a, box_b), (a, b)
 
     connections = list(bpmn_root.iterfind(".//bpmn:sequenceFlow", NS))

@@ -1,0 +1,54 @@
+"""Supervision queries: open work past its deadline, across agencies for the task-force office.
+
+Read-only and shared by the supervision pages and the JSON API, so both show the same rows to
+the same people.
+"""
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from models import Agency, HumanTask, ProcessInstance, ProcessModel, User
+
+from . import policy
+from .clock import now
+from .errors import Forbidden
+from .queries import Page
+
+
+def overdue_tasks(
+    session: Session, user: User, agency: str | None = None, mechanism: str | None = None,
+    case_id: int | None = None, page: int = 1, per_page: int = 20,
+) -> Page[HumanTask]:
+    """Open tasks whose deadline has passed, most overdue first.
+
+    Supervisors see every agency; an agency head sees their own agency's tasks only and is
+    refused (Forbidden) another agency's; other users are refused. `agency` is an agency code,
+    `mechanism` a process model key, `case_id` one case. Nothing is written.
+    """
+    scope = policy.supervised_agency_ids(user)
+    if scope is not None and not scope:
+        raise Forbidden("only supervisors and agency heads follow overdue work")
+    query = select(HumanTask).where(HumanTask.state == "open", HumanTask.due_at < now(session))
+    if scope is not None:
+        query = query.where(HumanTask.agency_id.in_(scope))
+    if agency is not None:
+        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
+        if scope is not None and agency_id not in scope:
+            raise Forbidden(f"you do not supervise agency '{agency}'")
+        query = query.where(HumanTask.agency_id == agency_id)
+    if mechanism is not None:
+        query = query.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).join(ProcessModel).where(ProcessModel.key == mechanism)
+        ))
+    if case_id is not None:
+        query = query.where(HumanTask.case_id == case_id)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(
+        query.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee),
+                      selectinload(HumanTask.instance))
+        .order_by(HumanTask.due_at, HumanTask.id)
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows, total, page, per_page)

@@ -1,0 +1,137 @@
+"""Domain rules on user tasks that a diagram cannot express, named by the task's `hook` property.
+
+When a task with a hook is completed, its `check` runs after the form has validated and before the
+workflow moves on, in the same transaction: it may refuse the data (InvalidInput naming the field),
+change what the diagram will read (a verdict forced by a failed hash check; the changed data must
+still satisfy the form), and write domain rows. Its `context` tells the task page what the task is
+about (the evidence item one review of a package is for).
+
+A form field may take its options from the engine (`"x-choices": "agency_evidence"`): the page
+offers them, and on completion every submitted value must be one of the options the engine offers
+this user for this task, so an id typed by hand is refused like any other wrong answer.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+from uuid import UUID
+
+from sqlalchemy.orm import Session
+
+from models import HumanTask, User
+
+from .errors import InvalidInput
+from .forms import validate_submission
+
+
+@dataclass
+class Completion:
+    """What a hook's check sees of one task completion."""
+
+    session: Session
+    actor: User
+    task: HumanTask
+    # The validated form data; a check may change it (it is validated again afterwards).
+    data: dict[str, Any]
+    # What the diagram's task holds: ids, verdicts, case_id; read-only.
+    workflow_data: Mapping[str, Any]
+
+
+Check = Callable[[Completion], None]
+# Lines of (title, text), or (title, text, evidence id) for a line about an evidence item.
+Context = Callable[[Session, User, HumanTask, Mapping[str, Any]], list[tuple]]
+ChoiceSource = Callable[[Session, User, HumanTask], list[tuple[Any, str]]]
+
+
+@dataclass(frozen=True)
+class Hook:
+    check: Check | None = None
+    context: Context | None = None
+
+
+HOOKS: dict[str, Hook] = {}
+CHOICES: dict[str, ChoiceSource] = {}
+
+
+def register(name: str, check: Check | None = None, context: Context | None = None) -> None:
+    """Make a hook available to diagrams under `name`."""
+    HOOKS[name] = Hook(check, context)
+
+
+def choice_source(name: str) -> Callable[[ChoiceSource], ChoiceSource]:
+    """Decorator: make a function available to forms as `"x-choices": name`."""
+
+    def add(fn: ChoiceSource) -> ChoiceSource:
+        CHOICES[name] = fn
+        return fn
+
+    return add
+
+
+def _loaded() -> None:
+    # The modules that register hooks import this one; import them here (not at the top) so a
+    # deploy or a completion finds every hook whichever engine module was imported first.
+    from . import recognition, sharing  # noqa: F401
+
+
+def known_hook(name: str) -> bool:
+    _loaded()
+    return name in HOOKS
+
+
+def known_choices(name: str) -> bool:
+    _loaded()
+    return name in CHOICES
+
+
+def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, list[tuple[Any, str]]]:
+    """The options the engine offers this user for each `x-choices` field of the task's form."""
+    _loaded()
+    schema = task.instance.process_model.forms.get(task.form_name or "", {})
+    return {name: CHOICES[prop["x-choices"]](session, actor, task)
+            for name, prop in schema.get("properties", {}).items() if prop.get("x-choices")}
+
+
+def before_complete(session: Session, actor: User, task: HumanTask, schema: dict[str, Any],
+                    data: dict[str, Any], spiff_task, hook_name: str | None) -> dict[str, Any]:
+    """Check the engine-offered choices and run the task's hook; return the data to store."""
+    errors: dict[str, list[str]] = {}
+    for name, options in form_choices(session, actor, task).items():
+        offered = {value for value, _label in options}
+        value = data.get(name)
+        for chosen in value if isinstance(value, list) else [] if value is None else [value]:
+            if chosen not in offered:
+                errors.setdefault(name, []).append(f"{chosen!r} is not one of the options offered")
+    if errors:
+        raise InvalidInput("form data is not valid", errors)
+    if not hook_name:
+        return data
+    hook = HOOKS[hook_name]
+    if hook.check is None:
+        return data
+    completion = Completion(session, actor, task, dict(data), dict(spiff_task.data))
+    hook.check(completion)
+    return validate_submission(schema, completion.data)
+
+
+def task_context(session: Session, actor: User, task: HumanTask) -> list[tuple]:
+    """What the task is about, as (title, text[, evidence id]) lines for its page; [] when its
+    hook says nothing.
+
+    Only users who may read the case's content get anything: the lines quote domain rows.
+    """
+    from . import policy
+    from .instances import load
+    from .projection import task_properties
+
+    if not policy.can_view_task_content(session, actor, task):
+        return []
+    _loaded()
+    workflow = load(session, task.instance)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+    if spiff_task is None:
+        return []
+    hook = HOOKS.get(task_properties(spiff_task.task_spec).get("hook") or "")
+    if hook is None or hook.context is None:
+        return []
+    return hook.context(session, actor, task, spiff_task.data)

@@ -1,0 +1,194 @@
+"""The access policy as a table: every action on every kind of resource, for one user of each
+role in each relation to the case (same agency or other party, assigned or not; an agency not
+party to it; supervisor; administrator), allowed exactly for the users listed.
+
+The world is built once per module through the engine's own service functions: a transfer case
+taken to the police head's filing decision, a secret case, a case waiting at the outgoing
+handoff, and evidence items with signed and pending handoffs.
+"""
+from __future__ import annotations
+
+import io
+import shutil
+from types import SimpleNamespace
+
+import pytest
+from sqlalchemy import select
+
+import engine
+from engine import policy
+from models import EvidenceCustody, HumanTask, User, make_engine, make_session_factory
+from tests.conftest import START, password_for
+from tests.helpers import (
+    APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, REVIEW_FILE, act, open_task,
+)
+
+SAMR = {"samr_handler", "samr_handler2", "samr_head", "samr_head2", "samr_liaison", "samr_liaison2"}
+POLICE = {"police_handler", "police_handler2", "police_head", "police_head2", "police_liaison",
+          "police_liaison2"}
+PARTY = SAMR | POLICE
+NOT_PARTY = {"procuratorate_handler", "procuratorate_head", "procuratorate_liaison"}
+OVERSEERS = {"office_supervisor", "admin"}
+EVERYONE = PARTY | NOT_PARTY | OVERSEERS
+NONE: set[str] = set()
+# Who is assigned to the main case: claimed or completed one of its tasks.
+ASSIGNED = {"samr_handler", "samr_head", "samr_liaison", "police_liaison", "police_handler", "police_head"}
+
+# (action, resource) -> the users allowed; everyone else is denied.
+TABLE: dict[tuple[str, str], set[str]] = {
+    ("start_case", "none"): {"samr_handler", "samr_handler2"},
+    ("administer", "none"): {"admin"},
+    ("view_case", "case"): PARTY | OVERSEERS,
+    ("view_case_content", "case"): PARTY,
+    ("view_case", "secret_case"): SAMR | OVERSEERS,
+    ("view_case_content", "secret_case"): {"samr_handler"},
+    ("generate_document", "case"): {u for u in PARTY if "liaison" not in u},
+    ("generate_document", "secret_case"): {"samr_handler"},
+    ("view_document", "document"): PARTY,
+    # decide_filing: police.head lane, claimed by police_head.
+    ("view_task", "claimed_task"): PARTY | OVERSEERS,
+    ("view_task_content", "claimed_task"): PARTY,
+    ("claim", "claimed_task"): NONE,
+    ("complete", "claimed_task"): {"police_head"},
+    ("approve_handoff", "claimed_task"): NONE,
+    ("unclaim", "claimed_task"): {"police_head", "police_liaison", "police_liaison2"},
+    ("reassign", "claimed_task"): {"police_liaison", "police_liaison2"},
+    # decide_transfer of the secret case: samr.head lane, nobody has claimed it.
+    ("view_task", "unclaimed_task"): SAMR | OVERSEERS,
+    ("view_task_content", "unclaimed_task"): {"samr_handler"},
+    ("claim", "unclaimed_task"): {"samr_head", "samr_head2"},
+    ("complete", "unclaimed_task"): NONE,
+    ("unclaim", "unclaimed_task"): NONE,
+    ("reassign", "unclaimed_task"): {"samr_liaison", "samr_liaison2"},
+    # register_facts of the main case, completed by samr_handler.
+    ("view_task", "completed_task"): PARTY | OVERSEERS,
+    ("claim", "completed_task"): NONE,
+    ("complete", "completed_task"): NONE,
+    ("unclaim", "completed_task"): NONE,
+    ("reassign", "completed_task"): NONE,
+    # approve_outgoing_handoff of the third case, claimed by samr_liaison.
+    ("approve_handoff", "handoff_task"): {"samr_liaison"},
+    ("complete", "handoff_task"): {"samr_liaison"},
+    ("add_evidence", "case"): {"samr_handler", "samr_handler2", "police_handler", "police_handler2"},
+    ("add_evidence", "secret_case"): {"samr_handler", "samr_handler2"},
+    # Confidential, owned by samr, released by samr_liaison and signed for by police_liaison.
+    ("view_evidence", "shared_secret_item"): PARTY | OVERSEERS,
+    ("open_evidence", "shared_secret_item"): {"samr_handler", "samr_liaison", "police_handler",
+                                              "police_liaison"},
+    ("hand_over_evidence", "shared_secret_item"): {"samr_liaison", "samr_liaison2", "police_liaison",
+                                                   "police_liaison2"},
+    # Confidential, never handed over.
+    ("view_evidence", "samr_secret_item"): PARTY | OVERSEERS,
+    ("open_evidence", "samr_secret_item"): {"samr_handler"},
+    ("hand_over_evidence", "samr_secret_item"): {"samr_liaison", "samr_liaison2"},
+    # Not confidential: every member of a party agency, no overseer.
+    ("open_evidence", "plain_item"): PARTY,
+    # Not flagged, but in a secret case everything is confidential.
+    ("view_evidence", "secret_case_item"): SAMR | OVERSEERS,
+    ("open_evidence", "secret_case_item"): {"samr_handler"},
+    # Released by samr_liaison to the police, not yet signed for.
+    ("receive_evidence", "pending_handoff"): {"police_liaison", "police_liaison2"},
+    # Supervision (deadlines and timelines, no content): overseers everywhere, agency heads for
+    # the cases that reached their agency.
+    ("supervise", "none"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2",
+                                        "procuratorate_head"},
+    ("supervise_case", "case"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2"},
+    ("supervise_case", "secret_case"): OVERSEERS | {"samr_head", "samr_head2"},
+}
+EXTRA_USERS = [(f"{agency}_{role}2", agency, role) for agency in ("samr", "police")
+               for role in ("head", "liaison")] + [("police_handler2", "police", "handler")]
+ROWS = [(action, resource, username, username in allowed)
+        for (action, resource), allowed in TABLE.items() for username in sorted(EVERYONE)]
+
+
+def _evidence(session, store, user, case_id, confidential, content=b"%PDF-1.4 test\n"):
+    fields = {"kind": "documentary", "description": "配方文件", "source": "权利人提交",
+              "collected_at": START, "collector_1": "王承办", "collector_2": "李承办",
+              "confidential": confidential}
+    return engine.add_evidence(session, store, user, case_id, fields, io.BytesIO(content), "配方.pdf")
+
+
+@pytest.fixture(scope="module")
+def world(sqlite_template, tmp_path_factory):
+    folder = tmp_path_factory.mktemp("policy")
+    shutil.copy(sqlite_template, folder / "db.sqlite")
+    sql_engine = make_engine(f"sqlite:///{folder / 'db.sqlite'}")
+    factory = make_session_factory(sql_engine)
+    factory.configure(info={"clock": engine.FixedClock(START)})
+    store = engine.EvidenceStore(folder / "evidence", 1024 * 1024)
+    s = factory()
+    for username, agency, role in EXTRA_USERS:
+        engine.create_user(s, username, password_for(username), username, agency, [role])
+    u = {x.username: x for x in s.scalars(select(User))}
+
+    case = engine.create_case(s, u["samr_handler"], "主案件")
+    act(s, u["samr_handler"], case.id, "register_facts", FACTS_500K)
+    act(s, u["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
+    act(s, u["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
+    act(s, u["police_liaison"], case.id, "accept_receipt", RECEIPT)
+    act(s, u["police_handler"], case.id, "review_case", REVIEW_FILE)
+    engine.claim_task(s, u["police_head"], open_task(s, case.id, "decide_filing").id)
+
+    secret = engine.create_case(s, u["samr_handler"], "涉密案件", "secret")
+    act(s, u["samr_handler"], secret.id, "register_facts", FACTS_500K)
+
+    handoff_case = engine.create_case(s, u["samr_handler"], "待移交案件")
+    act(s, u["samr_handler"], handoff_case.id, "register_facts", FACTS_500K)
+    act(s, u["samr_head"], handoff_case.id, "decide_transfer", APPROVE_TRANSFER)
+    engine.claim_task(s, u["samr_liaison"], open_task(s, handoff_case.id, "approve_outgoing_handoff").id)
+
+    shared = _evidence(s, store, u["samr_handler"], case.id, True)
+    custody = engine.hand_over_evidence(s, store, u["samr_liaison"], shared.id, "police")
+    engine.receive_evidence(s, store, u["police_liaison"], custody.id)
+    samr_only = _evidence(s, store, u["samr_handler"], case.id, True)
+    plain = _evidence(s, store, u["samr_handler"], case.id, False)
+    in_secret = _evidence(s, store, u["samr_handler"], secret.id, False)
+    pending_item = _evidence(s, store, u["samr_handler"], case.id, True)
+    pending = engine.hand_over_evidence(s, store, u["samr_liaison"], pending_item.id, "police")
+
+    task_id = lambda c, bpmn: s.scalar(select(HumanTask.id).where(  # noqa: E731
+        HumanTask.case_id == c.id, HumanTask.bpmn_id == bpmn))
+    ids = {
+        "case": ("case", case.id), "secret_case": ("case", secret.id),
+        "claimed_task": ("task", task_id(case, "decide_filing")),
+        "unclaimed_task": ("task", task_id(secret, "decide_transfer")),
+        "completed_task": ("task", task_id(case, "register_facts")),
+        "handoff_task": ("task", task_id(handoff_case, "approve_outgoing_handoff")),
+        "shared_secret_item": ("evidence", shared.id), "samr_secret_item": ("evidence", samr_only.id),
+        "plain_item": ("evidence", plain.id), "secret_case_item": ("evidence", in_secret.id),
+        "pending_handoff": ("custody", pending.id), "document": ("document", case.id),
+    }
+    s.close()
+    yield factory, ids
+    sql_engine.dispose()
+
+
+def _resource(session, ids, name):
+    if name == "none":
+        return None
+    kind, key = ids[name]
+    if kind == "document":  # the policy reads only the document's case
+        return SimpleNamespace(case_id=key)
+    model = {"case": engine.queries.Case, "task": HumanTask, "evidence": engine.evidence.EvidenceItem,
+             "custody": EvidenceCustody}[kind]
+    return session.get(model, key)
+
+
+def test_the_table_covers_every_action_and_every_relation():
+    assert {action for action, _ in TABLE} == set(policy.ACTIONS)
+    assert ASSIGNED < PARTY and len(EVERYONE) == 17
+
+
+@pytest.mark.parametrize("action, resource, username, expected", ROWS,
+                         ids=[f"{a}-{r}-{u}" for a, r, u, _ in ROWS])
+def test_policy(world, action, resource, username, expected):
+    factory, ids = world
+    with factory() as session:
+        user = session.scalar(select(User).where(User.username == username))
+        assert policy.allowed(session, user, action, _resource(session, ids, resource)) is expected
+
+
+def test_unknown_action_is_a_programming_error(world):
+    factory, _ = world
+    with factory() as session, pytest.raises(KeyError):
+        policy.allowed(session, session.scalar(select(User)), "fly", None)

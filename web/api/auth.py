@@ -1,0 +1,53 @@
+"""Bearer tokens are the API's only credential.
+
+The API never reads the session cookie, so a page a user has open in their browser cannot make
+requests on their behalf: that is why the API blueprints are exempt from CSRF protection.
+"""
+from __future__ import annotations
+
+from flask import g, request
+from werkzeug.datastructures import WWWAuthenticate
+from werkzeug.exceptions import Unauthorized
+
+import engine
+from models import User
+
+from ..db import db
+from . import problems
+
+
+def _refuse(reason: str, error: str | None = None) -> Unauthorized:
+    challenge = WWWAuthenticate("bearer", {"realm": "liandong", **({"error": error} if error else {})})
+    return Unauthorized(reason, www_authenticate=challenge)
+
+
+def authenticate() -> None:
+    """before_request of every API blueprint: the token's user, or 401 with a Bearer challenge."""
+    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    token = token.strip()
+    if scheme.lower() != "bearer" or not token:
+        raise _refuse("send 'Authorization: Bearer <token>'; create a token on your profile page")
+    user = engine.user_for_token(db.session, token)
+    if user is None:
+        raise _refuse("the token is unknown, revoked, or its user is disabled", "invalid_token")
+    g.api_user = user
+
+
+def guard(blueprint) -> None:
+    """Set up an API blueprint (once, at import): token authentication before every request,
+    every engine error answered as problem+json with the error's own status (the page
+    handlers in web/errors.py know only some of them), and no caching of responses."""
+    blueprint.before_request(authenticate)
+    blueprint.register_error_handler(engine.EngineError, lambda exc: problems.for_exception(exc, exc.status))
+    blueprint.after_request(_not_cached)
+
+
+def _not_cached(response):
+    # Case data must not linger in shared or browser caches.
+    response.headers.setdefault("Cache-Control", "no-store")
+    return response
+
+
+def api_user() -> User:
+    """The user the request's token belongs to."""
+    return g.api_user

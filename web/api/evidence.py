@@ -1,0 +1,156 @@
+"""Evidence of a case: list, upload (multipart), an item with its chain of custody, download of
+its file (re-hashed on every read), hand-over to another agency and signing for it.
+
+The same engine functions and policy as web/evidence.py: every view and download is audited,
+confidential files open only for the people the policy names, a file that no longer matches its
+SHA-256 is never served (500 with the reason, `evidence_integrity_failed` recorded).
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from flask import send_file
+from flask_smorest import Blueprint
+from flask_smorest.fields import Upload
+from marshmallow import fields, validate
+from webargs.flaskparser import FlaskParser
+from werkzeug.datastructures import CombinedMultiDict
+
+import engine
+from models import EVIDENCE_KINDS
+
+from ..db import db
+from ..evidence import store
+from . import schemas
+from .auth import api_user, guard
+from .problems import documented
+from .schemas import ID, Dotted, Strict, Text
+
+
+class MultipartParser(FlaskParser):
+    """Reads the form fields and the file of a multipart upload as one set of arguments, so the
+    upload is one documented request body."""
+
+    def load_files(self, req, schema):
+        return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
+
+
+class EvidenceBlueprint(Blueprint):
+    ARGUMENTS_PARSER = MultipartParser()
+
+
+bp = EvidenceBlueprint("api_evidence", __name__, url_prefix="/api/v1", description="Evidence")
+guard(bp)
+ITEM = f"/evidence/<{ID}:evidence_id>"
+
+
+class EvidenceUpload(Strict):
+    kind = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
+    description = Text(required=True)
+    source = Text(required=True)
+    collected_at = Text(required=True, metadata={"format": "date-time", "description": "ISO 8601 with offset"})
+    collector_1 = Text(required=True)
+    collector_2 = Text(required=True, metadata={"description": "a second, different collector"})
+    declared_sha256 = Text(metadata={"description": "the provider's SHA-256; required for electronic_data"})
+    confidential = fields.Boolean(load_default=True, metadata={"description": "involves the trade secret"})
+    file = Upload(metadata={"description": "PDF, PNG, JPEG, ZIP, DOCX, XLSX, UTF-8 text, MP4 or MP3"})
+
+
+class HandOver(Strict):
+    to_agency = Text(required=True, validate=validate.Length(1, 32), metadata={"description": "agency code"})
+    note = Text(load_default="", validate=validate.Length(0, 500))
+
+
+class Custody(ma.Schema):
+    id = fields.Integer(required=True)
+    evidence_id = fields.Integer(required=True)
+    from_agency = Dotted("from_agency.code")
+    to_agency = Dotted("to_agency.code")
+    state = fields.String(required=True, metadata={"description": "pending | received"})
+    released_by = Dotted("released_by.username")
+    released_at = fields.DateTime(required=True)
+    received_by = Dotted("received_by.username", allow_none=True)
+    received_at = fields.DateTime(required=True, allow_none=True)
+    sha256 = fields.String(required=True, allow_none=True)
+    note = fields.String(required=True)
+
+
+class EvidenceItem(ma.Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    owner_agency = Dotted("owner_agency.code")
+    kind = fields.String(required=True)
+    description = fields.String(required=True)
+    source = fields.String(required=True)
+    collected_at = fields.DateTime(required=True)
+    collector_1 = fields.String(required=True)
+    collector_2 = fields.String(required=True)
+    declared_sha256 = fields.String(required=True, allow_none=True)
+    confidential = fields.Boolean(required=True)
+    has_file = fields.Boolean(required=True)
+    original_name = fields.String(required=True, allow_none=True)
+    content_type = fields.String(required=True, allow_none=True)
+    size = fields.Integer(required=True, allow_none=True)
+    sha256 = fields.String(required=True, allow_none=True)
+    uploaded_by = Dotted("uploaded_by.username")
+    uploaded_at = fields.DateTime(required=True)
+    custody = fields.List(fields.Nested(Custody), required=True)
+
+
+@bp.route(f"/cases/<{ID}:case_id>/evidence", methods=["GET"])
+@bp.response(200, EvidenceItem(many=True))
+@documented(bp, 404)
+def list_items(case_id: int):
+    """The case's evidence items with their custody (metadata; files are downloaded one by one)."""
+    return engine.list_evidence(db.session, api_user(), case_id)
+
+
+@bp.route(f"/cases/<{ID}:case_id>/evidence", methods=["POST"])
+@bp.arguments(EvidenceUpload, location="files")
+@bp.response(201, EvidenceItem)
+@documented(bp, 403, 404, 413)
+def upload(args, case_id: int):
+    """Add an evidence item, with its file when there is one (handlers of a party agency)."""
+    sent = args.pop("file", None)
+    has_file = sent is not None and bool(sent.filename or sent.content_length)
+    return engine.add_evidence(db.session, store(), api_user(), case_id, args,
+                               sent.stream if has_file else None, sent.filename if has_file else None)
+
+
+@bp.route(ITEM, methods=["GET"])
+@bp.response(200, EvidenceItem)
+@documented(bp, 404)
+def show(evidence_id: int):
+    """An item and its chain of custody; recorded as `evidence_viewed`."""
+    return engine.view_evidence(db.session, api_user(), evidence_id)
+
+
+@bp.route(f"{ITEM}/file", methods=["GET"])
+@bp.alt_response(200, success=True, description="The file, verified against its SHA-256",
+                 schema={"type": "string", "format": "binary"}, content_type="*/*")
+@documented(bp, 403, 404)
+def download(evidence_id: int):
+    """The item's file (confidential ones only for the people the policy names); audited."""
+    opened = engine.open_evidence(db.session, store(), api_user(), evidence_id)
+    response = send_file(opened.stream, mimetype=opened.content_type, as_attachment=True,
+                         download_name=opened.name, max_age=0, etag=False, conditional=False)
+    response.headers["Cache-Control"] = "no-store"
+    response.headers["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+@bp.route(f"{ITEM}/hand-over", methods=["POST"])
+@bp.arguments(HandOver)
+@bp.response(201, Custody)
+@documented(bp, 403, 404, 409)
+def hand_over(args, evidence_id: int):
+    """A liaison of a holding agency releases the item to another party agency."""
+    return engine.hand_over_evidence(db.session, store(), api_user(), evidence_id,
+                                     args["to_agency"], args["note"])
+
+
+@bp.route(f"/evidence/custody/<{ID}:custody_id>/receive", methods=["POST"])
+@bp.response(200, Custody)
+@documented(bp, 403, 404, 409)
+def receive(custody_id: int):
+    """The receiving agency's liaison signs for a pending handoff."""
+    return engine.receive_evidence(db.session, store(), api_user(), custody_id)

@@ -1,0 +1,194 @@
+"""marshmallow schemas of the API's requests and responses; they also write the OpenAPI spec.
+
+Rules about content (a title's length, a form's fields) are the engine's, which answers 422
+with field errors; these schemas only say what shape a request has.
+"""
+from __future__ import annotations
+
+import marshmallow as ma
+from marshmallow import fields, validate
+
+from engine import INBOX_VIEWS
+from models import CONFIDENTIALITY_LEVELS
+
+# Ids are 32-bit integers in PostgreSQL; a bigger number can only be a wrong id.
+MAX_ID = 2**31 - 1
+ID = f"int(min=1, max={MAX_ID})"
+
+
+class Text(fields.String):
+    """A string without NUL characters, which PostgreSQL cannot store."""
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if "\x00" in text:
+            raise ma.ValidationError("must not contain NUL characters")
+        return text
+
+
+def _id(**kwargs):
+    return fields.Integer(validate=validate.Range(1, MAX_ID), **kwargs)
+
+
+class Dotted(fields.String):
+    """A string read along an attribute path ("assignee.username"); a missing link gives null."""
+
+    def __init__(self, path: str, **kwargs):
+        super().__init__(required=True, **kwargs)
+        self.path = path
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        for part in self.path.split("."):
+            obj = getattr(obj, part) if obj is not None else None
+        return obj
+
+
+class Strict(ma.Schema):
+    class Meta:
+        unknown = ma.RAISE
+
+
+# --- requests ----------------------------------------------------------------------------
+
+class PageArgs(Strict):
+    page = fields.Integer(load_default=1, validate=validate.Range(1, 100_000))
+    per_page = fields.Integer(load_default=20, validate=validate.Range(1, 100))
+
+
+class InboxArgs(PageArgs):
+    view = fields.String(load_default="all", validate=validate.OneOf(INBOX_VIEWS),
+                         metadata={"description": "all: claimable and mine; mine; claimable"})
+    case_id = _id(metadata={"description": "only this case's tasks"})
+
+
+class OverdueArgs(PageArgs):
+    agency = Text(validate=validate.Length(1, 32), metadata={"description": "agency code"})
+    mechanism = Text(validate=validate.Length(1, 100), metadata={"description": "process model key"})
+    case_id = _id()
+
+
+class CaseCreate(Strict):
+    title = Text(required=True)
+    confidentiality = fields.String(load_default="confidential", validate=validate.OneOf(CONFIDENTIALITY_LEVELS))
+
+
+class TaskCompletion(Strict):
+    data = fields.Dict(keys=fields.String(), required=True,
+                       metadata={"description": "the task form's fields (its JSON Schema is `form` of the task)"})
+
+
+class Reassignment(Strict):
+    assignee = Text(required=True, validate=validate.Length(1, 80), metadata={"description": "username"})
+
+
+class DeployRequest(Strict):
+    name = Text(required=True, validate=validate.Length(1, 100),
+                metadata={"description": "file stem of a .bpmn in the server's workflows folder"})
+
+
+# --- responses ---------------------------------------------------------------------------
+
+class Task(ma.Schema):
+    id = fields.Integer(required=True)
+    case_id = fields.Integer(required=True)
+    case_number = Dotted("case.number")
+    instance_id = fields.Integer(required=True)
+    bpmn_id = fields.String(required=True)
+    title = fields.String(required=True)
+    lane = fields.String(required=True, metadata={"description": "agency.role"})
+    state = fields.String(required=True, metadata={"description": "open | completed | cancelled"})
+    assignee = Dotted("assignee.username", allow_none=True)
+    claimed_at = fields.DateTime(allow_none=True, required=True)
+    created_at = fields.DateTime(required=True)
+    due_at = fields.DateTime(allow_none=True, required=True)
+    due_provisional = fields.Boolean(required=True)
+    handoff = fields.String(allow_none=True, required=True)
+    form_name = fields.String(allow_none=True, required=True)
+    completed_at = fields.DateTime(allow_none=True, required=True)
+    completed_by = Dotted("completed_by.username", allow_none=True)
+
+
+class TaskDetail(Task):
+    form = fields.Function(
+        lambda t: t.instance.process_model.forms.get(t.form_name or "", {"type": "object"}),
+        required=True, metadata={"type": "object", "description": "JSON Schema (draft 2020-12) of the completion data"})
+
+
+class TaskPage(ma.Schema):
+    items = fields.List(fields.Nested(Task), required=True)
+    total = fields.Integer(required=True)
+    page = fields.Integer(required=True)
+    per_page = fields.Integer(required=True)
+    pages = fields.Integer(required=True)
+
+
+class Case(ma.Schema):
+    id = fields.Integer(required=True)
+    number = fields.String(required=True)
+    title = fields.String(required=True)
+    confidentiality = fields.String(required=True)
+    owner_agency = Dotted("owner_agency.code")
+    created_by = Dotted("created_by.username")
+    created_at = fields.DateTime(required=True)
+
+
+class CasePage(TaskPage):
+    items = fields.List(fields.Nested(Case), required=True)
+
+
+class Participant(ma.Schema):
+    agency = Dotted("agency.code")
+    agency_name = Dotted("agency.name")
+    joined_at = fields.DateTime(required=True)
+
+
+class Instance(ma.Schema):
+    id = fields.Integer(required=True)
+    process = Dotted("process_model.key")
+    process_name = Dotted("process_model.name")
+    version = fields.Function(lambda i: i.process_model.version[:12], required=True,
+                              metadata={"type": "string"})
+    status = fields.String(required=True, metadata={"description": "running | completed | error | cancelled"})
+    started_at = fields.DateTime(required=True)
+    completed_at = fields.DateTime(allow_none=True, required=True)
+
+
+class CaseDetail(Case):
+    participants = fields.List(fields.Nested(Participant), required=True)
+    instances = fields.List(fields.Nested(Instance), required=True)
+    tasks = fields.List(fields.Nested(Task), required=True)
+
+
+class TimelineEvent(ma.Schema):
+    seq = fields.Integer(required=True)
+    event_type = fields.String(required=True, metadata={"description": "subject_verbed, e.g. task_claimed"})
+    occurred_at = fields.DateTime(required=True)
+    actor = Dotted("actor.username", allow_none=True)
+    agency = Dotted("actor_agency.code", allow_none=True)
+    instance_id = fields.Integer(allow_none=True, required=True)
+    task_id = fields.Integer(allow_none=True, required=True)
+    summary = fields.Function(lambda e: _summary(e.detail), required=True, metadata={
+        "type": "string", "description": "task title, process or message name; never form data"})
+    hash = fields.String(required=True)
+
+
+def _summary(detail: dict | None) -> str:
+    for key in ("title", "message", "number", "process"):
+        if (detail or {}).get(key):
+            return str(detail[key])
+    return ""
+
+
+class ProcessModel(ma.Schema):
+    id = fields.Integer(required=True)
+    key = fields.String(required=True)
+    name = fields.String(required=True)
+    version = fields.String(required=True, metadata={"description": "SHA-256 of the model's files"})
+    deployed_at = fields.DateTime(required=True)
+    forms = fields.Function(lambda m: sorted(m.forms or {}), required=True,
+                            metadata={"type": "array", "items": {"type": "string"}})
+
+
+class DeployResult(ma.Schema):
+    created = fields.Boolean(required=True, metadata={"description": "false: this content was deployed before"})
+    model = fields.Nested(ProcessModel, required=True)
