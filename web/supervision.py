@@ -71,6 +71,7 @@ def watch_filters() -> dict:
     """agency / mechanism / case from the query string, as the engine queries take them."""
     number = request.args.get("case", "").strip()
     case_id = metrics.case_id_by_number(db.session, number) if number else None
+    # An unknown number must match nothing, not drop the filter and list every case.
     return {"agency": request.args.get("agency") or None,
             "mechanism": request.args.get("mechanism") or None,
             "case_id": -1 if number and case_id is None else case_id}

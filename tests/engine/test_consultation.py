@@ -15,7 +15,6 @@ from tests.conftest import SHANGHAI
 from tests.helpers import (
     APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, act, event_types, open_task, open_tasks,
 )
-from tests.transfer_request import deploy_transfer_started_by
 
 PROPOSAL = {
     "topic": "某公司技术秘密被侵犯案定性问题",
@@ -73,7 +72,7 @@ def invite(session, users, case, proposal=PROPOSAL, convener="samr"):
 
 
 @pytest.mark.parametrize("order", [("police", "procuratorate"), ("procuratorate", "police")])
-def test_consultation_with_answers_in_any_order_starts_a_transfer(session, users, case, clock, tmp_path, order):
+def test_consultation_with_answers_in_any_order_starts_a_transfer(session, users, case, clock, order):
     instance = invite(session, users, case)
     [letter] = [d for d in case_documents(session, users["samr_handler"], case.id)]
     assert letter.kind == "consultation_letter" and letter.number == "东市监会商〔2026〕1号"
@@ -113,7 +112,6 @@ def test_consultation_with_answers_in_any_order_starts_a_transfer(session, users
     assert verify_audit(session, case.id) == []
 
     # 立案协助 starts on the case when it names the message in its `started_by`.
-    deploy_transfer_started_by(session, tmp_path)
     assert deliver_pending(session) == 1
     started = consultation(session, case.id)
     assert started.process_model.key == "case_transfer" and started.id != instance.id

@@ -13,7 +13,6 @@ from engine.timers import fire_due_timers
 from models import AuditEvent, Message, ProcessInstance, Timer, case_chain
 from tests.conftest import SHANGHAI
 from tests.helpers import act, event_types, open_task, open_tasks
-from tests.transfer_request import deploy_transfer_started_by
 
 COMPLAINT = {
     "complainant": "某精密机械有限公司", "complainant_contact": "法务部 张经理 0635-1234567",
@@ -69,7 +68,7 @@ def days_used(session, case_id) -> list[int]:
             if "filing_days_used" in e.detail.get("variables", {})]
 
 
-def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, users, case, clock, tmp_path):
+def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, users, case, clock):
     instance = instance_of(session, case.id)
     assert due(session, case.id, "register_complaint") == ("samr.handler", "15wd", end_of(3, 23))
     act(session, users["samr_handler"], case.id, "register_complaint", COMPLAINT)
@@ -139,7 +138,6 @@ def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, u
     assert verify_audit(session, case.id) == []
 
     # The criminal channel starts 立案协助 on the case.
-    deploy_transfer_started_by(session, tmp_path)
     assert deliver_pending(session) == 1
     assert open_task(session, case.id, "register_facts").lane == "samr.handler"
 
