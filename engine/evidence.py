@@ -179,24 +179,32 @@ def open_evidence(session: Session, store: EvidenceStore, actor: User, evidence_
             raise NotFound(f"evidence {evidence_id} has no file")
         if not policy.can_open_evidence(session, actor, item):
             raise Forbidden(f"evidence {evidence_id} is confidential")
-        try:
-            copy, sha = store.verified_copy(item.storage_name)
-        except FileNotFoundError:
-            copy, sha = None, None
-        if sha != item.sha256:
-            if copy is not None:
-                copy.close()
-            integrity_failed(session, item, actor, sha)
-            session.commit()
-            raise EvidenceCorrupted(f"evidence {evidence_id}: the stored file does not match its SHA-256")
-        _audit(session, item, "evidence_downloaded", actor, sha256=sha)
+        opened = verified_open(session, store, actor, item)
+        _audit(session, item, "evidence_downloaded", actor, sha256=item.sha256)
         session.commit()
-        return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type, item.size)
+        return opened
     except EvidenceCorrupted:
         raise
     except BaseException:
         session.rollback()
         raise
+
+
+def verified_open(session: Session, store: EvidenceStore, actor: User, item: EvidenceItem) -> OpenedEvidence:
+    """The item's file, re-hashed as it is copied out. On a mismatch (or a missing file)
+    `evidence_integrity_failed` is recorded and committed, and EvidenceCorrupted raised; on a
+    match the caller records its own reading and commits."""
+    try:
+        copy, sha = store.verified_copy(item.storage_name)
+    except FileNotFoundError:
+        copy, sha = None, None
+    if sha != item.sha256:
+        if copy is not None:
+            copy.close()
+        integrity_failed(session, item, actor, sha)
+        session.commit()
+        raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
+    return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type, item.size)
 
 
 def integrity_failed(session: Session, item: EvidenceItem, actor: User, found: str | None) -> None:

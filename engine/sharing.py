@@ -219,26 +219,17 @@ def open_shared_evidence(session: Session, store: EvidenceStore, user: User, gra
     file that no longer matches is not served (EvidenceCorrupted). Recorded as
     `shared_information_viewed` (and `evidence_integrity_failed` on a mismatch)."""
     from .errors import EvidenceCorrupted
-    from .evidence import integrity_failed
+    from .evidence import verified_open
 
     try:
         grant = _grant(session, user, grant_id)
         item = session.get(EvidenceItem, evidence_id)
         if evidence_id not in grant.evidence_ids or item is None or not item.has_file:
             raise NotFound(f"evidence {evidence_id} is not a file shared by {grant_id}")
-        try:
-            copy, sha = store.verified_copy(item.storage_name)
-        except FileNotFoundError:
-            copy, sha = None, None
-        if sha != item.sha256:
-            if copy is not None:
-                copy.close()
-            integrity_failed(session, item, user, sha)
-            session.commit()
-            raise EvidenceCorrupted(f"evidence {evidence_id}: the stored file does not match its SHA-256")
-        _viewed(session, user, grant, evidence_id=evidence_id, sha256=sha)
+        opened = verified_open(session, store, user, item)
+        _viewed(session, user, grant, evidence_id=evidence_id, sha256=item.sha256)
         session.commit()
-        return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type, item.size)
+        return opened
     except EvidenceCorrupted:
         raise
     except BaseException:
