@@ -40,15 +40,23 @@ class Kind:
 # DOMAIN.md "Documents" and §1/§1b. The series character follows local numbering practice.
 KINDS: dict[str, Kind] = {
     "transfer_letter": Kind("涉嫌犯罪案件移送书", "samr", "police", "移", ("procuratorate",)),
-    "receipt": Kind("接受移送案件回执", "police", "samr", "收"),
-    "supplement_request": Kind("补充材料通知书", "police", "samr", "补"),
-    "filing_notice": Kind("立案通知书", "police", "samr", "立"),
-    "non_filing_notice": Kind("不予立案通知书", "police", "samr", "不立"),
-    "reconsideration_decision": Kind("复议决定书", "police", "samr", "复"),
-    "explain_request": Kind("要求说明不立案理由通知书", "procuratorate", "police", "要说"),
-    "filing_order": Kind("通知立案书", "procuratorate", "police", "通立"),
-    "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意"),
-    "handover_list": Kind("涉案物品交接单", "samr", "police", "交"),
+    # Police documents carry the police's own steps only, not the facts SAMR registered.
+    "receipt": Kind("接受移送案件回执", "police", "samr", "收", steps=("accept_receipt",)),
+    "supplement_request": Kind("补充材料通知书", "police", "samr", "补", steps=("accept_receipt",)),
+    # Only the police decision goes to SAMR, never the review notes or, when filed on the
+    # procuratorate's notice, the supervision's internal steps.
+    "filing_notice": Kind("立案通知书", "police", "samr", "立", steps=("decide_filing", "file_on_notice", "decide")),
+    "non_filing_notice": Kind("不予立案通知书", "police", "samr", "不立", steps=("decide_filing", "decide")),
+    "reconsideration_decision": Kind("复议决定书", "police", "samr", "复",
+                                     steps=("decide_reconsideration",)),
+    "explain_request": Kind("要求说明不立案理由通知书", "procuratorate", "police", "要说",
+                            steps=("examine_supervision",)),
+    "filing_order": Kind("通知立案书", "procuratorate", "police", "通立",
+                         steps=("explain_non_filing", "assess_explanation", "issue_filing_order")),
+    "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意",
+                                  steps=("record_non_prosecution",)),
+    "handover_list": Kind("涉案物品交接单", "samr", "police", "交",
+                          steps=("prepare_handover", "confirm_handover")),
     # 案情会商 (DOMAIN §5): the convening agency, then each invited one, issues its own.
     "consultation_letter": Kind("案情会商函", None, None, "会商", steps=("propose_consultation",)),
     "consultation_reply": Kind("案情会商书面意见", None, None, "会复",

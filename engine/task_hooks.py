@@ -71,7 +71,7 @@ def choice_source(name: str) -> Callable[[ChoiceSource], ChoiceSource]:
 def _loaded() -> None:
     # The modules that register hooks import this one; import them here (not at the top) so a
     # deploy or a completion finds every hook whichever engine module was imported first.
-    from . import recognition, sharing  # noqa: F401
+    from . import recognition, sharing, transfer_hooks  # noqa: F401
 
 
 def known_hook(name: str) -> bool:

@@ -14,11 +14,53 @@ FACTS_500K = {
 }
 APPROVE_TRANSFER = {"transfer_approved": True, "reasons": "达到追诉标准"}
 APPROVE_HANDOFF = {"handoff_approved": True, "comment": "材料齐全"}
-RECEIPT = {"received": True, "receipt_note": "已签收"}
+RECEIPT = {"received": True, "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": "",
+           "receipt_note": "已签收"}
 REVIEW_FILE = {"recommendation": "file", "opinion": "建议立案"}
 FILE = {"filing_decision": "file", "filing_reasons": "符合立案条件"}
 NOT_FILE = {"filing_decision": "not_file", "filing_reasons": "没有犯罪事实"}
-ACK = {"acknowledged": True, "note": "已知悉"}
+ACK = {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "", "note": "已知悉"}
+# A liaison sends a document or material on (outgoing) and the other agency's liaison takes it in.
+RELEASE = {"released": True, "comment": "已核对"}
+RECEIVED = {"received": True, "note": "已收到"}
+HANDOVER = {"handover_items": "涉案U盘｜2｜封存完好\n配方打印件｜15｜完好", "note": "随案移交"}
+NO_DISCREPANCY = {"discrepancies_found": False, "discrepancies": ""}
+
+
+def transferred(session, users, title: str = "某公司配方被盗案"):
+    """A new case that SAMR registers, the head approves and the liaison sends to the police."""
+    from engine import create_case
+
+    case = create_case(session, users["samr_handler"], title)
+    act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
+    act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
+    act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
+    return case
+
+
+def police_decide(session, users, case_id: int, decision: dict) -> None:
+    """The police take the case in, review it, decide as `decision` says and notify SAMR."""
+    act(session, users["police_liaison"], case_id, "accept_receipt", RECEIPT)
+    act(session, users["police_handler"], case_id, "review_case",
+        {"recommendation": decision["filing_decision"], "opinion": "经审查，提出意见"})
+    act(session, users["police_head"], case_id, "decide_filing", decision)
+    notify_filing(session, users, case_id)
+
+
+def notify_filing(session, users, case_id: int) -> None:
+    """The police liaison sends the head's filing decision; the SAMR liaison takes it in."""
+    act(session, users["police_liaison"], case_id, "approve_filing_notice_handoff", RELEASE)
+    act(session, users["samr_liaison"], case_id, "accept_filing_notice", RECEIVED)
+
+
+def hand_over(session, users, case_id: int, confirmation: dict = NO_DISCREPANCY) -> None:
+    """After a filing: SAMR lists and sends the seized items, police count them, SAMR signs off."""
+    act(session, users["samr_handler"], case_id, "prepare_handover", HANDOVER)
+    act(session, users["samr_liaison"], case_id, "approve_handover_handoff", RELEASE)
+    act(session, users["police_liaison"], case_id, "accept_handover", RECEIVED)
+    act(session, users["police_handler"], case_id, "confirm_handover", confirmation)
+    act(session, users["police_liaison"], case_id, "approve_handover_confirmation_handoff", RELEASE)
+    act(session, users["samr_liaison"], case_id, "accept_handover_confirmation", RECEIVED)
 
 
 def open_tasks(session, case_id: int) -> list[HumanTask]:

@@ -1,4 +1,5 @@
-"""Escalation in 立案协助: late steps reach the task-force office and the procuratorate.
+"""Escalation in 立案协助: late steps reach the task-force office, and a late police review is sent
+to the procuratorate as a filing-supervision request (the filing_supervision mechanism).
 
 The real workflows/case_transfer.bpmn is driven through the engine's service functions; time
 moves only on the test's FixedClock, and due timers are fired with engine.timers.fire_due_timers
@@ -13,12 +14,12 @@ from sqlalchemy import select
 
 from engine import claim_task, complete_task, create_case, verify_audit
 from engine.instances import load
-from models import CaseParticipant, Timer
+from models import CaseParticipant, Message, Timer
 from engine.timers import fire_due_timers
 from tests.conftest import SHANGHAI
 from tests.helpers import (
     APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, REVIEW_FILE, FILE, ACK, act, event_types,
-    instance_of, open_task, open_tasks,
+    hand_over, instance_of, notify_filing, open_task, open_tasks,
 )
 
 NOTE = {"note": "已电话督促，负责人承诺当日审批。"}
@@ -117,26 +118,30 @@ def test_each_late_decision_round_is_escalated(session, users, clock):
     assert len(supervising) == 2
 
 
-def test_a_late_police_review_becomes_a_filing_supervision_clue(session, users, clock):
+def test_a_late_police_review_asks_the_procuratorate_for_filing_supervision(session, users, clock):
     case = to_police_review(session, users)
     review = open_task(session, case.id, "review_case")
     assert review.due_at == DECISION_DUE == timers(session, case.id)["review_case_overdue"].due_at
     clock.set(datetime(2026, 3, 6, 8, 30, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 1
 
-    clue = open_task(session, case.id, "review_filing_supervision_clue")
-    assert (clue.lane, clue.title) == ("procuratorate.handler", "立案监督线索：公安审查超期")
-    assert clue.due_at == datetime(2026, 3, 11, 23, 59, 59, tzinfo=SHANGHAI)
+    # The clue leaves the collaboration: filing_supervision (its own mechanism) takes it, on
+    # this case, with the trigger and no facts.
+    [sent] = session.scalars(select(Message).where(
+        Message.case_id == case.id, Message.name == "filing_supervision_requested"))
+    assert sent.payload == {"supervision_trigger": "review_overdue", "non_filing_reasons": ""}
+    assert sent.source_instance_id == instance_of(session, case.id).id
+    assert "message_sent" in event_types(session, case.id)
+    # Non-interrupting: the police still review, in the police handler's lane.
     assert open_task(session, case.id, "review_case").state == "open"
-    workflow = load(session, instance_of(session, case.id))
-    assert workflow.get_task_from_id(UUID(clue.task_guid)).data["overdue"] == {
-        "case_id": case.id, "task": "review_case", "due_at": "2026-03-05T15:59:59+00:00"}
+    assert not [t for t in open_tasks(session, case.id) if t.lane.startswith("procuratorate")
+                and t.instance_id == instance_of(session, case.id).id]
 
-    claim_task(session, users["procuratorate_handler"], clue.id)
-    complete_task(session, users["procuratorate_handler"], clue.id, {"note": "已要求公安机关说明理由。"})
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
     act(session, users["police_head"], case.id, "decide_filing", FILE)
+    notify_filing(session, users, case.id)
     act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
+    hand_over(session, users, case.id)
     assert instance_of(session, case.id).status == "completed"
     assert verify_audit(session, case.id) == []
 
@@ -148,7 +153,8 @@ def test_reviewing_in_time_sends_no_clue(session, users, clock):
     assert timers(session, case.id)["review_case_overdue"].status == "cancelled"
     clock.set(datetime(2026, 4, 1, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 0
-    assert [t.bpmn_id for t in open_tasks(session, case.id)] == ["decide_filing"]
+    # The head's optional extension stays open until the decision is sent.
+    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["decide_filing", "extend_review"]
 
 
 def test_deadlines_past_the_official_calendar_are_provisional(session, users, clock):

@@ -10,7 +10,7 @@ from engine import create_case, verify_audit
 from tests.conftest import SHANGHAI
 from tests.helpers import (
     ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, NOT_FILE, RECEIPT, REVIEW_FILE,
-    act, event_types, instance_of, open_task, open_tasks,
+    act, event_types, hand_over, instance_of, notify_filing, open_task, open_tasks, police_decide, transferred,
 )
 
 
@@ -49,17 +49,21 @@ def test_transfer_to_filing(session, users, clock):
     act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
     act(session, users["police_head"], case.id, "decide_filing", FILE)
+    notify_filing(session, users, case.id)
     assert lanes(session, case.id) == [("acknowledge_decision", "samr.handler")]
     act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
+    hand_over(session, users, case.id)
 
     instance = instance_of(session, case.id)
     assert instance.status == "completed" and instance.completed_at is not None
     assert open_tasks(session, case.id) == []
     events = event_types(session, case.id)
     assert events[:3] == ["case_created", "instance_started", "task_created"]
-    assert events.count("task_completed") == 7
-    assert events.count("task_claimed") == 7
-    assert events.count("handoff_approved") == 2
+    assert events.count("task_completed") == 15
+    assert events.count("task_claimed") == 15
+    # Every crossing: the sending liaison releases, the receiving liaison takes in.
+    assert events.count("handoff_approved") == 8
+    assert events.count("task_cancelled") == 1, "the head's optional extension ends with the review"
     assert events[-1] == "instance_completed"
     assert verify_audit(session, case.id) == []
 
@@ -77,7 +81,8 @@ def test_police_side_never_sees_the_facts(session, users):
     data_seen = [task.data for task in police[0].tasks.values()]
     assert any("transfer" in data for data in data_seen)
     for data in data_seen:
-        assert set(data) <= {"transfer", "case_id"}, f"police data holds {sorted(data)}"
+        assert set(data) <= {"transfer", "case_id", "supplement_rounds", "review_extensions"}, \
+            f"police data holds {sorted(data)}"
         if "transfer" in data:
             assert set(data["transfer"]) == {"case_id", "threshold", "especially_serious"}
             assert data["transfer"]["threshold"] == "criminal"
@@ -90,6 +95,7 @@ def test_head_refuses_transfer(session, users):
         {"transfer_approved": False, "reasons": "未达到追诉标准"})
     assert instance_of(session, case.id).status == "completed"
     assert open_tasks(session, case.id) == []
+    assert "document_generated" not in event_types(session, case.id), "no transfer letter"
     session.refresh(case)
     assert {p.agency.code for p in case.participants} == {"samr"}, "police never saw the case"
     decision = [t for t in case_tasks_done(session, case.id) if t.bpmn_id == "decide_transfer"][0]
@@ -115,13 +121,26 @@ def test_refusal_needs_reasons(session, users):
     assert "reasons" in err.value.errors
 
 
-def test_liaison_returns_transfer_to_head(session, users):
+def returned_to_head(session, users, times: int):
     case = create_case(session, users["samr_handler"], "退回")
     act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
-    for _ in range(3):
+    for _ in range(times):
         act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
         act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff",
             {"handoff_approved": False, "comment": "材料不全，退回"})
+    return case
+
+
+def test_the_liaison_return_loop_is_bounded(session, users):
+    case = returned_to_head(session, users, 5)
+    assert open_tasks(session, case.id) == []
+    assert instance_of(session, case.id).status == "completed"
+    assert event_types(session, case.id).count("handoff_rejected") == 5
+    assert "document_generated" not in event_types(session, case.id)
+
+
+def test_liaison_returns_transfer_to_head(session, users):
+    case = returned_to_head(session, users, 3)
     act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
     act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
     assert lanes(session, case.id) == [("accept_receipt", "police.liaison")]
@@ -130,14 +149,14 @@ def test_liaison_returns_transfer_to_head(session, users):
 
 
 def test_police_do_not_file(session, users):
-    case = create_case(session, users["samr_handler"], "不予立案")
-    act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
-    act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
-    act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
-    act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
-    act(session, users["police_handler"], case.id, "review_case", {"recommendation": "not_file", "opinion": "证据不足"})
-    act(session, users["police_head"], case.id, "decide_filing", NOT_FILE)
+    case = transferred(session, users, "不予立案")
+    police_decide(session, users, case.id, NOT_FILE)
     state = json.loads(instance_of(session, case.id).state_json)
     assert '"decision":"not_file"' in json.dumps(state, separators=(",", ":"))
     act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
+    # Reverse linkage: no reconsideration asked, the case returns to SAMR for a penalty.
+    penalty = open_task(session, case.id, "record_administrative_penalty")
+    assert penalty.lane == "samr.handler"
+    act(session, users["samr_handler"], case.id, "record_administrative_penalty",
+        {"administrative_measures": "依法立案调查，拟作出行政处罚"})
     assert instance_of(session, case.id).status == "completed"

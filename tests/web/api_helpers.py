@@ -5,7 +5,10 @@ from sqlalchemy import select
 
 import engine
 from models import User
-from tests.helpers import ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, RECEIPT, REVIEW_FILE
+from tests.helpers import (
+    ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, HANDOVER, NO_DISCREPANCY, RECEIPT, RECEIVED, RELEASE,
+    REVIEW_FILE,
+)
 from web.db import db
 
 # (user, diagram task, form data) of case_transfer, in the order the process asks for them.
@@ -16,7 +19,15 @@ TRANSFER_STEPS = [
     ("police_liaison", "accept_receipt", RECEIPT),
     ("police_handler", "review_case", REVIEW_FILE),
     ("police_head", "decide_filing", FILE),
+    ("police_liaison", "approve_filing_notice_handoff", RELEASE),
+    ("samr_liaison", "accept_filing_notice", RECEIVED),
     ("samr_handler", "acknowledge_decision", ACK),
+    ("samr_handler", "prepare_handover", HANDOVER),
+    ("samr_liaison", "approve_handover_handoff", RELEASE),
+    ("police_liaison", "accept_handover", RECEIVED),
+    ("police_handler", "confirm_handover", NO_DISCREPANCY),
+    ("police_liaison", "approve_handover_confirmation_handoff", RELEASE),
+    ("samr_liaison", "accept_handover_confirmation", RECEIVED),
 ]
 
 

@@ -1,4 +1,5 @@
-"""A case carried through every role of case_transfer to 立案, each person in their own browser."""
+"""A case carried through every role of case_transfer to 立案 and the handover of seized items, each
+person in their own browser."""
 from __future__ import annotations
 
 import html as htmllib
@@ -11,10 +12,20 @@ STEPS = [
     ("samr_handler", "register_facts", "登记案件事实", FACTS),
     ("samr_head", "decide_transfer", "负责人审批移送", {"transfer_approved": "true"}),
     ("samr_liaison", "approve_outgoing_handoff", "联络员审核移交", {"handoff_approved": "true", "comment": ""}),
-    ("police_liaison", "accept_receipt", "联络员签收移送案件", {"received": "true"}),
+    ("police_liaison", "accept_receipt", "联络员签收移送案件",
+     {"received": "true", "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": ""}),
     ("police_handler", "review_case", "审查移送案件", {"recommendation": "file", "opinion": "符合立案条件。"}),
     ("police_head", "decide_filing", "负责人决定是否立案", {"filing_decision": "file", "filing_reasons": ""}),
-    ("samr_handler", "acknowledge_decision", "确认公安机关立案决定", {"acknowledged": "true"}),
+    ("police_liaison", "approve_filing_notice_handoff", "联络员审核立案决定送达", {"released": "true"}),
+    ("samr_liaison", "accept_filing_notice", "联络员接收立案决定", {"received": "true"}),
+    ("samr_handler", "acknowledge_decision", "确认公安机关立案决定",
+     {"acknowledged": "true", "request_reconsideration": "false", "reconsideration_grounds": ""}),
+    ("samr_handler", "prepare_handover", "移交涉案物品和材料", {"handover_items": "涉案U盘｜2｜封存完好"}),
+    ("samr_liaison", "approve_handover_handoff", "联络员审核物品移交", {"released": "true"}),
+    ("police_liaison", "accept_handover", "联络员接收移交物品", {"received": "true"}),
+    ("police_handler", "confirm_handover", "清点核对交接单", {"discrepancies_found": "false", "discrepancies": ""}),
+    ("police_liaison", "approve_handover_confirmation_handoff", "联络员审核核对结果送达", {"released": "true"}),
+    ("samr_liaison", "accept_handover_confirmation", "联络员接收交接核对结果", {"received": "true"}),
 ]
 
 
@@ -48,7 +59,8 @@ def test_case_goes_from_samr_to_police_filing(app, client_for, runner):
     for _user, _bpmn_id, title, _data in STEPS:
         for event in ("task_created", "task_claimed", "task_completed"):
             assert (event, title) in events, (event, title)
-    assert [d for e, d in events if e == "handoff_approved"] == ["联络员审核移交", "联络员签收移送案件"]
+    assert [d for e, d in events if e == "handoff_approved"] == [
+        title for _u, bpmn_id, title, _d in STEPS if bpmn_id.startswith(("approve_", "accept_"))]
     assert events[0][0] == "case_created" and events[-1][0] == "instance_completed"
     assert "聊城市公安局东昌府分局" in page  # police joined the case
     assert re.search(r'<tr class="instance-completed">.*?已完成', page, re.S)

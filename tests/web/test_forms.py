@@ -48,10 +48,10 @@ def test_one_of_const_titles_become_labelled_options():
 
 
 def test_confirmation_boolean_is_a_checkbox():
-    fields = by_name(forms.render_fields(load("receipt")))
+    fields = by_name(forms.render_fields(load("handoff_receipt")))
     assert fields["received"].widget == "checkbox"
-    assert forms.coerce(load("receipt"), {"received": "true"}) == ({"received": True}, {})
-    assert forms.coerce(load("receipt"), {}) == ({}, {})
+    assert forms.coerce(load("handoff_receipt"), {"received": "true"}) == ({"received": True}, {})
+    assert forms.coerce(load("handoff_receipt"), {}) == ({}, {})
 
 
 def test_many_options_become_a_select_and_enum_values_keep_their_type():

@@ -150,7 +150,9 @@ def test_the_list_is_paged(app, client_for, late):
 
 def test_case_view_draws_the_diagram_and_timeline_without_content(app, client_for, late, clock):
     with db.new_session(app) as s:
-        assert fire_due_timers(s) == 2  # both reports: to the office and to the procuratorate
+        # Both reports: to the office, and to the procuratorate as a filing-supervision request
+        # (the filing_supervision mechanism takes it from the outbox).
+        assert fire_due_timers(s) == 2
     html = text(client_for("office_supervisor").get(f"/supervision/cases/{late['police']}"))
     svgs = [etree.fromstring(m.encode()) for m in re.findall(r"<svg .*?</svg>", html, re.S)]
     diagram, gantt = svgs[0], svgs[1]
@@ -161,10 +163,10 @@ def test_case_view_draws_the_diagram_and_timeline_without_content(app, client_fo
     assert mark("register_facts") == "completed" and mark("assess_threshold") == "completed"
     assert mark("review_case") == "overdue"
     assert mark("report_review_overdue") == "completed"
-    assert mark("review_filing_supervision_clue") == "active"
     assert "东公 · 承办人" in "".join(diagram.itertext())
     bars = gantt.findall(".//s:g[@class='row']", SVG)
-    assert [b.get("data-agency") for b in bars] == ["samr"] * 3 + ["police"] * 2 + ["procuratorate"]
+    # samr: register, decide, release; police: receipt, review, the head's optional extension.
+    assert [b.get("data-agency") for b in bars] == ["samr"] * 3 + ["police"] * 3
     assert gantt.find(".//s:rect[@class='overdue']", SVG) is not None
     # Deadlines and the timeline; no title, facts or decisions.
     for secret in ("甲公司配方泄露案", FACTS_500K["summary"], FACTS_500K["party_name"], "达到追诉标准"):

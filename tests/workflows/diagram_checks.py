@@ -15,6 +15,10 @@ from pathlib import Path
 import jsonschema
 from lxml import etree
 
+from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
+from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
+
 from tests.workflows.diagram_run import FORMS, Run, load_form  # noqa: F401 (Run: one import for tests)
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -32,6 +36,25 @@ FLOW_NODE_TAGS = {
     "inclusiveGateway", "eventBasedGateway",
 }
 LANE = re.compile(r"(samr|police|procuratorate|court|office)\.(handler|head|liaison|supervisor)")
+
+
+def parse_collaboration(path: Path, collaboration_id: str, validator=None):
+    """(spec, subprocess specs) of a diagram's collaboration, as the engine parses it."""
+    parser = SpiffBpmnParser(validator=validator or BpmnValidator())
+    parser.add_bpmn_file(str(path))
+    return parser.get_collaboration(collaboration_id)
+
+
+def assert_passes_the_xsd(path: Path, collaboration_id: str) -> None:
+    """The file validates against the BPMN schema and SpiffWorkflow's extension schema."""
+    for validator in (BpmnValidator(), SPIFF_VALIDATOR):
+        parse_collaboration(path, collaboration_id, validator)
+
+
+def form_accepts(form: str, data: dict) -> bool:
+    """Whether the form's schema (with formats checked, as the engine does) accepts the data."""
+    validator = jsonschema.Draft202012Validator(load_form(form), format_checker=jsonschema.FormatChecker())
+    return not list(validator.iter_errors(data))
 
 
 def properties(element) -> dict[str, str]:
@@ -70,11 +93,13 @@ def assert_conventions(root) -> None:
 
 
 def read_variables(root) -> set[str]:
-    """Every name that gateway conditions, message payloads, scripts, document conditions and
-    deadline variables read (a comprehension's own loop variable aside)."""
+    """Every name that gateway conditions, message payloads, scripts, DMN inputs, document conditions
+    and deadline variables read (a comprehension's own loop variable aside)."""
     sources = [e.text for e in root.iterfind(".//bpmn:conditionExpression", NS)]
     sources += [e.text for e in root.iterfind(".//spiffworkflow:messagePayload", NS)]
     sources += [e.text for e in root.iterfind(".//bpmn:script", NS)]
+    sources += [text for called in root.iterfind(".//spiffworkflow:calledDecisionId", NS)
+                for text in decision_inputs(called.text)]
     for prop in root.iterfind(".//spiffworkflow:property[@name='documents']", NS):
         sources += [part.split(" if ", 1)[1] for part in prop.get("value").split(";") if " if " in part]
     names: set[str] = set()
@@ -89,6 +114,16 @@ def read_variables(root) -> set[str]:
     # A multi-instance task's output item is read into its output collection when each instance ends.
     names |= {item.get("name") for item in root.iterfind(".//bpmn:outputDataItem", NS)}
     return names - {"len", "True", "False", "None"}
+
+
+def decision_inputs(decision_id: str) -> list[str]:
+    """The input expressions of a DMN decision in workflows/ (a business rule task reads them)."""
+    dmn = "https://www.omg.org/spec/DMN/20191111/MODEL/"
+    for path in WORKFLOWS.glob("*.dmn"):
+        for decision in etree.parse(str(path)).iterfind(f"{{{dmn}}}decision"):
+            if decision.get("id") == decision_id:
+                return [t.text for t in decision.iterfind(f".//{{{dmn}}}inputExpression/{{{dmn}}}text")]
+    raise AssertionError(f"no DMN decision '{decision_id}' in {WORKFLOWS}")
 
 
 def assert_forms_mark_exactly_what_is_read(root, supplied: set[str]) -> None:
