@@ -1,10 +1,17 @@
-# Two entry points: `make run` and `make test`. Both create .venv and install into it, and both
-# are safe to re-run (installs repeat only when setup.cfg changes).
+# Entry points: `make run`, `make test` and `make bench` (bench/README.md). All create .venv and
+# install into it, and all are safe to re-run (installs repeat only when setup.cfg changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
+# The browser tests (tests/browser) drive Debian's chromium; CJK fonts so Chinese pages render
+# (and screenshots of failures are readable). Installed with apt when missing; Playwright never
+# downloads a browser of its own.
+CHROMIUM := /usr/bin/chromium
+CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
+SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
+export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
 .PHONY: run test install bench clean
 
@@ -20,14 +27,28 @@ $(VENV)/.installed-test: setup.cfg pyproject.toml | $(BIN)/python
 	$(BIN)/pip install -q -e '.[test]'
 	touch $@ $(VENV)/.installed
 
+$(VENV)/.installed-bench: setup.cfg pyproject.toml | $(BIN)/python
+	$(BIN)/pip install -q -e '.[bench]'
+	touch $@ $(VENV)/.installed
+
+$(CHROMIUM) $(CJK_FONT) &:
+	$(SUDO) apt-get update -qq
+	DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y -qq --no-install-recommends chromium fonts-noto-cjk
+
 install: $(VENV)/.installed
 
 run: $(VENV)/.installed
 	$(BIN)/liandong init --demo
 	$(BIN)/liandong serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test
+test: $(VENV)/.installed-test | $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# Benchmarks on PostgreSQL (LIANDONG_BENCH_PG_URL, default 127.0.0.1:5432, databases
+# liandong_bench_*), appending dated rows to bench/RESULTS.md; never part of `make test`.
+# BENCH_ARGS picks benchmarks and sizes, e.g. BENCH_ARGS="api --instances 100" (bench/README.md).
+bench: $(VENV)/.installed-bench
+	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
 	rm -rf $(VENV) build *.egg-info .pytest_cache

@@ -62,6 +62,16 @@ class Config:
         # Account lockout: this many wrong passwords in a row lock the account for this long.
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LIANDONG_LOGIN_MAX_FAILURES", "5"))
         self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LIANDONG_LOGIN_LOCKOUT_MINUTES", "15"))
+        # Notifications are also mailed when this is on (off by default): SMTP server, sender,
+        # STARTTLS, optional login; BASE_URL (e.g. https://liandong.example) makes mails link back.
+        self.MAIL_ENABLED = os.environ.get("LIANDONG_MAIL_ENABLED", "") == "1"
+        self.MAIL_HOST = os.environ.get("LIANDONG_MAIL_HOST", "localhost")
+        self.MAIL_PORT = int(os.environ.get("LIANDONG_MAIL_PORT", "25"))
+        self.MAIL_SENDER = os.environ.get("LIANDONG_MAIL_SENDER", "liandong@localhost")
+        self.MAIL_USE_TLS = os.environ.get("LIANDONG_MAIL_USE_TLS", "") == "1"
+        self.MAIL_USERNAME = os.environ.get("LIANDONG_MAIL_USERNAME", "")
+        self.MAIL_PASSWORD = os.environ.get("LIANDONG_MAIL_PASSWORD", "")
+        self.BASE_URL = os.environ.get("LIANDONG_BASE_URL", "")
         self.TESTING = False
 
     def as_dict(self) -> dict:

@@ -19,6 +19,7 @@ from .queries import (
     INBOX_VIEWS, Page, case_instances, case_tasks, case_timeline, inbox, visible_case, visible_cases,
 )
 from .queries import case_page, find_user
+from .queries import DUE_WINDOWS, INBOX_SORTS, InboxFilter
 from .supervision import overdue_tasks
 from .tasks import claim_task, complete_task, reassign_task, unclaim_task, visible_task
 from .tasks import delegate_task
@@ -27,7 +28,11 @@ from .tokens import create_token, revoke_token, user_for_token, user_tokens
 from .users import authenticate, create_user
 from .worker import Pass as WorkerPass
 from .worker import drain as drain_worker
+from .notification_mail import MailSettings
+from .notifications import mark_all_read, mark_read, my_notifications, unread_count
 from .task_hooks import form_choices, task_context
+from .comments import add_comment, task_comments
+from .preferences import set_language
 from .recognition import case_packages, item_recognitions
 from .sharing import case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me
 
@@ -38,11 +43,12 @@ __all__ = [
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",
     "create_user", "WorkerPass", "drain_worker",
+    "MailSettings", "mark_all_read", "mark_read", "my_notifications", "unread_count",
     "deploy_named", "latest_models", "case_page", "find_user", "overdue_tasks", "create_token",
     "revoke_token", "user_for_token", "user_tokens",
     "EvidenceCorrupted", "TooLarge", "set_calendar_day", "hand_over_evidence", "receive_evidence",
     "OpenedEvidence", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
     "visible_evidence", "EvidenceStore", "delegate_task", "lane_users",
-    "form_choices", "task_context", "case_packages", "item_recognitions", "case_requests", "open_grant",
+    "form_choices", "task_context", "add_comment", "task_comments", "set_language", "DUE_WINDOWS", "INBOX_SORTS", "InboxFilter", "case_packages", "item_recognitions", "case_requests", "open_grant",
     "open_shared_document", "open_shared_evidence", "shared_with_me",
 ]

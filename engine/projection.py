@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
 
-from . import audit, clocks
+from . import audit, clocks, notifications
 from .clock import now
 from .lanes import AGENCY_CODES, parse_lane
 from .sql import insert_if_absent
@@ -88,6 +88,7 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
         detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
                 "due_at": row.due_at.isoformat() if row.due_at else None},
     )
+    notifications.task_opened(session, row, actor)
     return row
 
 

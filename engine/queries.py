@@ -2,12 +2,13 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Generic, Sequence, TypeVar
 
 from sqlalchemy import and_, func, or_, select, tuple_
 from sqlalchemy.orm import Session, selectinload
 
-from models import Agency, AuditEvent, Case, HumanTask, ProcessInstance, User, case_chain
+from models import Agency, AuditEvent, Case, HumanTask, ProcessInstance, ProcessModel, User, case_chain
 
 from . import policy
 from .errors import NotFound
@@ -28,26 +29,63 @@ class Page(Generic[T]):
         return max(1, -(-self.total // self.per_page))
 
 
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to: a mechanism (process model key), a case (its number or
+    part of its title), a deadline window relative to `now`; and the order of deadlines."""
+
+    mechanism: str | None = None
+    case: str | None = None
+    due: str | None = None  # one of DUE_WINDOWS
+    now: datetime | None = None
+    sort: str = "due"  # one of INBOX_SORTS
+
+
+DUE_WINDOWS = ("overdue", "week", "none")
+INBOX_SORTS = ("due", "-due")
+
+
+def _narrowed(query, narrow: InboxFilter):
+    if narrow.mechanism:
+        query = query.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).join(ProcessModel, ProcessModel.id == ProcessInstance.process_model_id)
+            .where(ProcessModel.key == narrow.mechanism)))
+    if narrow.case:
+        pattern = f"%{narrow.case.strip()}%"
+        query = query.where(HumanTask.case_id.in_(
+            select(Case.id).where(or_(Case.number.ilike(pattern), Case.title.ilike(pattern)))))
+    if narrow.due == "none":
+        query = query.where(HumanTask.due_at.is_(None))
+    elif narrow.due in ("overdue", "week"):
+        if narrow.now is None:
+            raise ValueError("a deadline window needs `now`")
+        query = query.where(HumanTask.due_at < narrow.now) if narrow.due == "overdue" else \
+            query.where(HumanTask.due_at >= narrow.now, HumanTask.due_at < narrow.now + timedelta(days=7))
+    return query
+
+
 def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20,
-          case_id: int | None = None) -> Page[HumanTask]:
+          case_id: int | None = None, narrow: InboxFilter | None = None) -> Page[HumanTask]:
     """Open tasks the user may claim (their lanes, unclaimed) and tasks assigned to them,
-    soonest deadline first; tasks without a deadline last, then oldest first. `case_id`
-    narrows it to one case."""
+    soonest deadline first (latest first with sort "-due"); tasks without a deadline last,
+    then oldest first. `case_id` narrows it to one case, `narrow` by mechanism, case and due window."""
     if view not in INBOX_VIEWS:
         raise ValueError(f"view must be one of {INBOX_VIEWS}")
+    narrow = narrow or InboxFilter()
     lane_ids = [(m.agency_id, m.role) for m in user.memberships]
     claimable = and_(HumanTask.assignee_id.is_(None),
                      tuple_(HumanTask.agency_id, HumanTask.role).in_(lane_ids)) if lane_ids else False
     mine = HumanTask.assignee_id == user.id
     condition = {"all": or_(claimable, mine), "mine": mine, "claimable": claimable}[view]
-    base = select(HumanTask).where(HumanTask.state == "open", condition)
+    base = _narrowed(select(HumanTask).where(HumanTask.state == "open", condition), narrow)
     if case_id is not None:
         base = base.where(HumanTask.case_id == case_id)
     total = session.scalar(select(func.count()).select_from(base.subquery()))
     page = max(1, page)
+    due = HumanTask.due_at.desc() if narrow.sort == "-due" else HumanTask.due_at
     rows = session.scalars(
         base.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee))
-        .order_by(HumanTask.due_at.is_(None), HumanTask.due_at, HumanTask.created_at, HumanTask.id)
+        .order_by(HumanTask.due_at.is_(None), due, HumanTask.created_at, HumanTask.id)
         .offset((page - 1) * per_page).limit(per_page)
     ).all()
     return Page(rows, total, page, per_page)

@@ -15,7 +15,7 @@ from SpiffWorkflow.util.task import TaskState
 
 from models import HumanTask, User
 
-from . import audit, clocks, documents, policy, task_hooks
+from . import audit, clocks, documents, notifications, policy, task_hooks
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .forms import process_variables, validate_submission
@@ -99,6 +99,7 @@ def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -
     session.refresh(task)
     _audit(session, task, "task_reassigned", actor, before=previous, after=assignee.id,
            after_username=assignee.username)
+    notifications.task_handed_over(session, task, actor, "task_assigned")
     return task
 
 
@@ -120,6 +121,7 @@ def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -
     session.refresh(task)
     _audit(session, task, "task_delegated", actor, before=None, after=assignee.id,
            after_username=assignee.username)
+    notifications.task_handed_over(session, task, actor, "task_delegated")
     return task
 
 

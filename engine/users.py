@@ -25,10 +25,13 @@ LOCKOUT = timedelta(minutes=15)
 
 def create_user(
     session: Session, username: str, password: str, display_name: str, agency_code: str,
-    roles: list[str], actor: User | None = None,
+    roles: list[str], actor: User | None = None, email: str | None = None,
 ) -> User:
-    """Create a user of one agency with one or more roles; audited on the system chain."""
+    """Create a user of one agency with one or more roles (and optionally the address their
+    notifications are mailed to); audited on the system chain."""
     errors: dict[str, list[str]] = {}
+    if email is not None and (len(email) > 254 or "@" not in email.strip("@") or any(c.isspace() for c in email)):
+        errors["email"] = ["must be an email address (name@host)"]
     if not username or len(username) > 80:
         errors["username"] = ["must be 1 to 80 characters"]
     if len(password) < MIN_PASSWORD_LENGTH:
@@ -45,7 +48,8 @@ def create_user(
         raise Conflict(f"user '{username}' already exists")
     try:
         user = User(username=username, display_name=display_name or username,
-                    password_hash=_hasher.hash(password), created_at=now(session))
+                    password_hash=_hasher.hash(password), created_at=now(session),
+                    email=email or None)
         user.memberships = [Membership(agency=agency, role=role) for role in dict.fromkeys(roles)]
         session.add(user)
         session.flush()

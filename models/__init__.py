@@ -11,11 +11,15 @@ from .tokens import ApiToken
 from .recognition import VERDICTS, EvidencePackage, PackageItem
 from .sharing import GrantViewer, InformationGrant, InformationRequest
 from .workflow import HumanTask, Message, ProcessInstance, ProcessModel, Timer
+from .comments import TaskComment
+from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
     "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
+    "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
+    "TaskComment",
     "VERDICTS", "EvidencePackage", "PackageItem", "GrantViewer", "InformationGrant", "InformationRequest",
 ]

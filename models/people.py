@@ -39,6 +39,10 @@ class User(Base):
     # Failed logins since the last good one; past a limit the account is locked until a time.
     failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
     locked_until: Mapped[Optional[datetime]]
+    # The pages' language chosen in the profile (zh_CN | en); none: the browser's Accept-Language.
+    language: Mapped[Optional[str]] = mapped_column(String(8))
+    # Where notifications are also mailed (config MAIL_ENABLED); none: in-app only.
+    email: Mapped[Optional[str]] = mapped_column(String(254))
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

@@ -23,6 +23,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import documents
     from . import calendar_admin, supervision
     from . import recognition, sharing
+    from . import workflow_text
+    from . import notifications
     from .db import db
 
     db.init_app(app)
@@ -32,6 +34,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     security.init_app(app)
     i18n.init_app(app)
     labels.register(app)
+    workflow_text.init_app(app)
     permissions.init_app(app)
     evidence.init_app(app)
     recognition.init_app(app)
@@ -44,6 +47,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(calendar_admin.bp)
     app.register_blueprint(sharing.bp)
     documents.init_app(app)
+    notifications.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -11,7 +11,7 @@ import engine
 from engine.documents import case_documents
 from models import CONFIDENTIALITY_LEVELS
 
-from . import forms
+from . import forms, workflow_text
 from .auth import actor
 from .db import db
 
@@ -68,7 +68,7 @@ def start_mechanism(case_id: int):
     the engine answers Forbidden (403) for others and NotFound (404) for an unknown key."""
     key = request.form.get("key", "")
     instance = engine.start_mechanism(db.session, actor(), case_id, key)
-    flash(_("Started: %(name)s", name=instance.process_model.name), "info")
+    flash(_("Started: %(name)s", name=workflow_text.translate(instance.process_model.name)), "info")
     return redirect(url_for("cases.show", case_id=case_id), code=303)
 
 

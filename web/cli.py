@@ -105,14 +105,17 @@ users = AppGroup("users", help="User accounts.")
 @click.option("--role", "roles", multiple=True, required=True, help="Role; repeat for several.")
 @click.option("--name", required=True, help="Display name.")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
-def add_user(username: str, agency: str, roles: tuple[str, ...], name: str, password_stdin: bool) -> None:
+@click.option("--email", default=None, help="Where notifications are also mailed (MAIL_ENABLED).")
+def add_user(username: str, agency: str, roles: tuple[str, ...], name: str, password_stdin: bool,
+             email: str | None) -> None:
     """Create a user (the password is asked for, never given on the command line)."""
     if password_stdin:
         password = sys.stdin.readline().rstrip("\r\n")
     else:
         password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
     try:
-        user = engine.create_user(db.session, username, password, name, agency, list(roles))
+        user = engine.create_user(db.session, username, password, name, agency, list(roles),
+                                  email=email)
     except engine.InvalidInput as exc:
         _fail("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.errors.items()))
     except engine.Conflict as exc:
@@ -124,14 +127,15 @@ def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = 
     """Fire due timers and deliver pending messages every `interval` seconds, each pass with its
     own session, until `stop` is set; a failing pass is logged and retried, never fatal."""
     total = engine.WorkerPass()
+    mail = engine.MailSettings.from_config(app.config)
     while not stop.is_set():
         session = db.new_session(app)
         try:
-            done = engine.drain_worker(session)
-            total.timers += done.timers
-            total.messages += done.messages
-            if done.timers or done.messages:
-                log.info("fired %d timer(s), delivered %d message(s)", done.timers, done.messages)
+            done = engine.drain_worker(session, mail=mail)
+            total.add(done)
+            if done.timers or done.messages or done.notices or done.emails:
+                log.info("fired %d timer(s), delivered %d message(s), notified %d deadline(s), "
+                         "mailed %d notification(s)", done.timers, done.messages, done.notices, done.emails)
         except Exception:  # noqa: BLE001 - the worker must outlive one bad instance or DB hiccup
             log.exception("worker pass failed")
             if once:
@@ -155,7 +159,8 @@ def worker_command(once: bool, interval: float) -> None:
         total = run_worker(current_app._get_current_object(), interval, threading.Event(), once)
     except KeyboardInterrupt:
         return
-    click.echo(f"fired {total.timers} timer(s), delivered {total.messages} message(s)")
+    click.echo(f"fired {total.timers} timer(s), delivered {total.messages} message(s), "
+               f"notified {total.notices} deadline(s), mailed {total.emails} notification(s)")
 
 
 @click.command("serve")

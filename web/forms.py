@@ -54,7 +54,7 @@ def _options(prop: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
 def display_value(prop: Mapping[str, Any], value: Any) -> str:
     """A stored answer as people read it: the option's title, 是/否, or the text itself."""
     if prop.get("type") == "array" and isinstance(value, list):
-        return "、".join(display_value(prop.get("items", {}), item) for item in value)
+        return _(", ").join(display_value(prop.get("items", {}), item) for item in value)
     text = _as_text(value)
     for choice in _widget(prop)[1]:
         if choice.value == text:

@@ -1,7 +1,8 @@
 """Languages and time display: Chinese by default, English on request.
 
-`?lang=en` (or `?lang=zh_CN`) on any page stores the choice in the session; without a choice
-the browser's Accept-Language decides, and Chinese is the fallback.
+`?lang=en` (or `?lang=zh_CN`) on any page stores the choice in the session; without one the
+language a logged-in user chose in their profile applies, then the browser's Accept-Language,
+and Chinese is the fallback.
 """
 from __future__ import annotations
 
@@ -10,8 +11,10 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
+from flask_login import current_user
 
-LANGUAGES = ("zh_CN", "en")
+from engine.preferences import LANGUAGES
+
 babel = Babel()
 
 
@@ -19,6 +22,9 @@ def select_locale() -> str:
     chosen = session.get("lang")
     if chosen in LANGUAGES:
         return chosen
+    preferred = getattr(current_user, "language", None)
+    if preferred in LANGUAGES:
+        return preferred
     return request.accept_languages.best_match(LANGUAGES) or LANGUAGES[0]
 
 

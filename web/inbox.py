@@ -1,4 +1,8 @@
-"""The inbox: open tasks of the user's lanes and tasks claimed by them, soonest deadline first."""
+"""The inbox: open tasks of the user's lanes and tasks claimed by them, soonest deadline first.
+
+Filters (mechanism, case, deadline window) and the order are plain query parameters of a GET
+form, so they work without JavaScript and every filtered page has its own address.
+"""
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
@@ -14,6 +18,21 @@ bp = Blueprint("inbox", __name__)
 
 # Tab order and names; the keys are engine.INBOX_VIEWS.
 VIEWS = {"all": _l("All"), "mine": _l("Mine"), "claimable": _l("Claimable")}
+# Deadline windows; the keys are engine.DUE_WINDOWS.
+DUE = {"overdue": _l("Overdue"), "week": _l("Due within 7 days"), "none": _l("No deadline")}
+SORTS = {"due": _l("Soonest deadline first"), "-due": _l("Latest deadline first")}
+
+
+def _filters(mechanisms: set[str]) -> dict[str, str]:
+    """The filter parameters of the request, each dropped when it is not a known value."""
+    wanted = {
+        "mechanism": request.args.get("mechanism", ""),
+        "case": request.args.get("case", "").strip()[:100],
+        "due": request.args.get("due", ""),
+        "sort": request.args.get("sort", ""),
+    }
+    allowed = {"mechanism": mechanisms, "due": set(engine.DUE_WINDOWS), "sort": set(engine.INBOX_SORTS)}
+    return {k: v for k, v in wanted.items() if v and (k not in allowed or v in allowed[k])}
 
 
 @bp.route("/")
@@ -23,7 +42,12 @@ def index():
     if view not in engine.INBOX_VIEWS:
         view = "all"
     page_number = request.args.get("page", 1, type=int) or 1
+    models = engine.latest_models(db.session)
+    filters, now = _filters({m.key for m in models}), db.clock.now()
+    narrow = engine.InboxFilter(mechanism=filters.get("mechanism"), case=filters.get("case"),
+                                due=filters.get("due"), now=now, sort=filters.get("sort", "due"))
     page = engine.inbox(db.session, actor(), view, max(1, page_number),
-                        current_app.config["INBOX_PAGE_SIZE"])
-    return render_template("inbox/index.html", page=page, view=view, views=VIEWS,
-                           now=db.clock.now())
+                        current_app.config["INBOX_PAGE_SIZE"], narrow=narrow)
+    return render_template("inbox/index.html", page=page, view=view, views=VIEWS, now=now,
+                           filters=filters, due_windows=DUE, sorts=SORTS,
+                           mechanisms=models)

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from . import workflow_text
+
 ROLES = {
     "handler": _l("Handler"),
     "head": _l("Head"),
@@ -54,6 +56,9 @@ EVENTS = {
     "evidence_handed_over": _l("Evidence handed over"),
     "evidence_received": _l("Evidence signed for"),
     "task_delegated": _l("Task delegated"),
+    "comment_added": _l("Comment added"),
+    "deadline_extended": _l("Deadline extended"),
+    "language_set": _l("Language changed"),
     "document_generated": _l("Document issued"),
     "document_viewed": _l("Document viewed"),
     "timer_fired": _l("Deadline timer fired"),
@@ -99,7 +104,9 @@ def event_detail(event, content: bool = True) -> str:
     keys = ("title", "message", "number", "process") if content else ("title", "number", "process")
     for key in keys:
         if detail.get(key):
-            return str(detail[key])
+            # Task and process names come from the diagrams: shown in the page's language.
+            value = str(detail[key])
+            return workflow_text.process_name(value) if key == "process" else workflow_text.translate(value)
     return ""
 
 

@@ -5,7 +5,7 @@ session (a signed cookie is readable) or in the database (only its hash is kept)
 """
 from __future__ import annotations
 
-from flask import Blueprint, flash, redirect, render_template, request, url_for
+from flask import Blueprint, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -53,4 +53,20 @@ def revoke_token(token_id: int):
     user = actor()
     engine.revoke_token(db.session, user, token_id, owner=user)
     flash(_("The token was revoked; systems using it can no longer call the API."), "info")
+    return redirect(url_for("profile.index"), code=303)
+
+
+@bp.route("/language", methods=["POST"])
+@login_required
+def set_language():
+    """Keep the pages' language on the user (empty: follow the browser); it replaces a choice
+    made with ?lang= earlier in this session."""
+    language = request.form.get("language") or None
+    try:
+        engine.set_language(db.session, actor(), language)
+    except engine.InvalidInput:
+        flash(_("Choose one of the languages offered."), "error")
+        return redirect(url_for("profile.index"), code=303)
+    session.pop("lang", None)
+    flash(_("Your language setting was saved."), "info")
     return redirect(url_for("profile.index"), code=303)

@@ -13,8 +13,10 @@ from flask_login import login_required
 
 import engine
 from engine import policy
+from engine.comments import MAX_LENGTH as MAX_COMMENT, can_comment
+from engine.documents import case_documents
 
-from . import forms
+from . import forms, workflow_text
 from .auth import actor
 from .db import db
 
@@ -22,7 +24,9 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 
 def _schema(task) -> dict:
-    return task.instance.process_model.forms.get(task.form_name or "", {"type": "object"})
+    """The task's form, its titles in the page's language."""
+    return workflow_text.translate_schema(
+        task.instance.process_model.forms.get(task.form_name or "", {"type": "object"}))
 
 
 def _form(task) -> dict:
@@ -45,7 +49,7 @@ def _decisions(task) -> list[tuple[str, str]]:
     return shown
 
 
-def _render(task, values=None, errors=None, status=200):
+def _render(task, values=None, errors=None, status=200, comment=None):
     session, user = db.session, actor()
     case = task.case
     history = [t for t in engine.case_tasks(session, case) if t.state == "completed"]
@@ -60,6 +64,12 @@ def _render(task, values=None, errors=None, status=200):
         history=[(t, _decisions(t) if content else []) for t in history], content=content,
         form_errors=(errors or {}).get("", []), now=db.clock.now(), candidates=candidates,
         context=engine.task_context(session, user, task),
+        documents=case_documents(session, user, case.id),
+        attachments=[item for item in engine.list_evidence(session, user, case.id)
+                     if item.has_file and policy.can_open_evidence(session, user, item)],
+        comments=engine.task_comments(session, user, task),
+        can_comment=can_comment(session, user, task),
+        comment=comment or {"body": "", "errors": []},
     ), status
 
 
@@ -126,7 +136,7 @@ def complete(task_id: int):
         return _render(engine.visible_task(session, user, task_id), values, exc.errors, 422)
     except (engine.Conflict, engine.Forbidden) as exc:
         return _refused("complete", task_id, exc)
-    flash(_("Task completed: %(title)s", title=task.title), "info")
+    flash(_("Task completed: %(title)s", title=workflow_text.translate(task.title)), "info")
     return redirect(url_for("inbox.index"), code=303)
 
 
@@ -149,3 +159,22 @@ def assign(task_id: int):
         return _refused("assign", task_id, exc)
     flash(_("The task was assigned to %(name)s.", name=assignee.display_name), "info")
     return redirect(url_for("tasks.show", task_id=task_id), code=303)
+
+
+@bp.route("/<int:task_id>/comments", methods=["POST"])
+@login_required
+def add_comment(task_id: int):
+    """Add a comment; an empty or overlong one is shown again with its error (422)."""
+    session, user = db.session, actor()
+    body = request.form.get("body", "")
+    try:
+        engine.add_comment(session, user, task_id, body)
+    except engine.InvalidInput:
+        errors = [_("Write a comment of 1 to %(max)s characters.", max=MAX_COMMENT)]
+        return _render(engine.visible_task(session, user, task_id), status=422,
+                       comment={"body": body, "errors": errors})
+    except engine.Forbidden:
+        flash(_("You cannot comment on this task."), "error")
+        return redirect(url_for("tasks.show", task_id=task_id), code=303)
+    flash(_("Your comment was added."), "info")
+    return redirect(url_for("tasks.show", task_id=task_id, _anchor="comments"), code=303)

@@ -13,8 +13,12 @@ from pathlib import Path
 from babel.messages.extract import extract_from_dir
 from babel.messages.mofile import write_mo
 from babel.messages.pofile import read_po
+from sqlalchemy import select
 
-from .helpers import login, text
+from models import AuditEvent, User
+from web.db import db
+
+from .helpers import login, post, text
 
 WEB = Path(__file__).resolve().parents[2] / "web"
 CATALOG = WEB / "translations" / "zh_Hans_CN" / "LC_MESSAGES"
@@ -61,3 +65,29 @@ def test_accept_language_is_the_fallback(client):
     assert "<h1>Log in</h1>" in html
     html = text(client.get("/login", headers={"Accept-Language": "fr"}))
     assert "<h1>登录</h1>" in html
+
+
+def test_the_language_chosen_in_the_profile_is_kept_on_the_user(app, client_for):
+    handler = client_for("samr_handler")
+    response = post(handler, "/profile/language", {"language": "en"}, token_from="/profile")
+    assert response.status_code == 303
+    assert "Your language setting was saved." in text(handler.get("/profile"))
+    # Another browser of the same user asks for Chinese and still gets English.
+    other = client_for("samr_handler")
+    assert "<h1>Inbox</h1>" in text(other.get("/", headers={"Accept-Language": "zh-CN"}))
+    # ?lang= still switches for the session; an empty choice follows the browser again.
+    assert "<h1>待办</h1>" in text(other.get("/?lang=zh_CN"))
+    post(other, "/profile/language", {"language": ""}, token_from="/profile")
+    assert "<h1>待办</h1>" in text(other.get("/", headers={"Accept-Language": "zh-CN"}))
+    with db.new_session(app) as session:
+        user = session.scalar(select(User).where(User.username == "samr_handler"))
+        assert user.language is None
+        events = session.scalars(select(AuditEvent).where(AuditEvent.event_type == "language_set")).all()
+        assert [(e.detail["before"], e.detail["after"]) for e in events] == [(None, "en"), ("en", None)]
+
+
+def test_an_unknown_language_is_refused(client_for):
+    handler = client_for("samr_handler")
+    response = post(handler, "/profile/language", {"language": "fr"}, token_from="/profile")
+    assert response.status_code == 303
+    assert "请选择所列语言之一。" in text(handler.get("/profile"))

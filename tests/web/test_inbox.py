@@ -87,3 +87,57 @@ def test_inbox_is_paged(app, client_for):
     second = text(handler.get("/?page=2"))
     assert len(_task_links(first)) == 2 and len(_task_links(second)) == 1
     assert "第 1 页，共 2 页" in first and "/?view=all&amp;page=2" in first
+
+
+def _case_numbers(html: str) -> list[str]:
+    return re.findall(r"<td>(LD2026-\d{5})</td>", html)
+
+
+def _to_head(app, handler, title: str) -> int:
+    """A case whose first step is done: the head's approval is due in 3 days."""
+    case_id = create_case(handler, title=title)
+    assert claim_and_complete(handler, open_task(app, case_id, "register_facts").id, FACTS).status_code == 303
+    return case_id
+
+
+def test_filters_by_case_mechanism_and_deadline(app, client_for, clock):
+    handler, head = client_for("samr_handler"), client_for("samr_head")
+    first, second = _to_head(app, handler, "甲公司案"), _to_head(app, handler, "乙公司案")
+    assert _case_numbers(text(head.get("/?case=乙公司"))) == [f"LD2026-{second:05d}"]
+    assert _case_numbers(text(head.get(f"/?case=LD2026-{first:05d}"))) == [f"LD2026-{first:05d}"]
+    assert len(_case_numbers(text(head.get("/?mechanism=case_transfer")))) == 2
+    assert _case_numbers(text(head.get("/?mechanism=consultation"))) == []
+    # An unknown mechanism or window is ignored rather than emptying the inbox.
+    assert len(_case_numbers(text(head.get("/?mechanism=nope&due=someday")))) == 2
+    assert _case_numbers(text(head.get("/?due=overdue"))) == []
+    assert len(_case_numbers(text(head.get("/?due=week")))) == 2
+    assert _case_numbers(text(head.get("/?due=none"))) == []
+    # The handler's first steps have no deadline.
+    third = create_case(handler)
+    assert _case_numbers(text(handler.get("/?due=none"))) == [f"LD2026-{third:05d}"]
+    clock.advance(days=4)
+    assert len(_case_numbers(text(head.get("/?due=overdue")))) == 2
+    assert _case_numbers(text(head.get("/?due=week"))) == []
+
+
+def test_filters_are_kept_by_tabs_and_pager_and_shown_in_the_form(app, client_for):
+    app.config["INBOX_PAGE_SIZE"] = 1
+    handler, head = client_for("samr_handler"), client_for("samr_head")
+    for n in range(2):
+        _to_head(app, handler, f"案件{n}")
+    html = text(head.get("/?case=案件&due=week&sort=-due"))
+    pager = html.split('class="pager"')[1]
+    assert "page=2" in pager and "due=week" in pager and "sort=-due" in pager
+    assert 'href="/?view=mine&amp;case=' in html
+    assert '<option value="week" selected>' in html and '<option value="-due" selected>' in html
+    assert 'value="案件"' in html and "清除筛选" in html
+
+
+def test_sort_by_due_time_both_ways(app, client_for, clock):
+    handler, head = client_for("samr_handler"), client_for("samr_head")
+    early = _to_head(app, handler, "先到案")
+    clock.advance(days=1)
+    late = _to_head(app, handler, "后到案")
+    soonest = _case_numbers(text(head.get("/")))
+    assert soonest == [f"LD2026-{early:05d}", f"LD2026-{late:05d}"]
+    assert _case_numbers(text(head.get("/?sort=-due"))) == [f"LD2026-{late:05d}", f"LD2026-{early:05d}"]

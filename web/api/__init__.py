@@ -15,10 +15,11 @@ from flask_smorest.utils import prepare_response
 
 from ..security import csrf
 from . import cases, docs, documents, evidence, process_models, supervision, tasks
+from . import notifications
 from .problems import CONTENT_TYPE, ProblemSchema
 
 PREFIX = "/api/v1"
-RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp)
+RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp)
 
 
 class LiandongApi(Api):

@@ -1,0 +1,98 @@
+"""The user's notifications: the list (newest first, paged), marking read, the header badge.
+
+Each user sees only their own; another user's notification id is a 404 like any unknown one.
+Texts are rendered here, in the reader's language, from the kind and the values stored with
+the notification (engine/notifications.py decides who is told what).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+
+from flask import Blueprint, Flask, current_app, flash, redirect, render_template, request, url_for
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import current_user, login_required
+
+import engine
+from models import Notification
+
+from . import workflow_text
+from .auth import actor
+from .db import db
+from .i18n import localtime
+
+bp = Blueprint("notifications", __name__, url_prefix="/notifications")
+
+TEXTS = {
+    "task_claimable": _l("New task you can claim: %(title)s (case %(case)s)"),
+    "task_assigned": _l("%(actor)s reassigned a task to you: %(title)s (case %(case)s)"),
+    "task_delegated": _l("%(actor)s assigned a task to you: %(title)s (case %(case)s)"),
+    "handoff_pending": _l("A handoff awaits your approval: %(title)s (case %(case)s)"),
+    "deadline_soon": _l("Due within one working day, at %(due)s: %(title)s (case %(case)s)"),
+    "deadline_passed": _l("Overdue since %(due)s: %(title)s (case %(case)s)"),
+}
+
+
+def notification_text(row: Notification) -> str:
+    """What the notification says, in the current language."""
+    params = row.params or {}
+    due = params.get("due_at")
+    return str(TEXTS[row.kind]) % {
+        "title": workflow_text.translate(params.get("title", "")), "case": params.get("case_number", ""),
+        "actor": params.get("actor") or _("A liaison"),
+        "due": localtime(datetime.fromisoformat(due)) if due else "",
+    }
+
+
+def notification_link(row: Notification) -> str:
+    """The task the notification is about, else its case."""
+    if row.task_id is not None:
+        return url_for("tasks.show", task_id=row.task_id)
+    return url_for("cases.show", case_id=row.case_id)
+
+
+@bp.route("")
+@login_required
+def index():
+    page_number = max(1, request.args.get("page", 1, type=int) or 1)
+    unread_only = request.args.get("unread") == "1"
+    page = engine.my_notifications(db.session, actor(), page_number,
+                                   current_app.config["INBOX_PAGE_SIZE"], unread_only)
+    return render_template("notifications/index.html", page=page, unread_only=unread_only)
+
+
+@bp.route("/<int:notification_id>/read", methods=["POST"])
+@login_required
+def mark_read(notification_id: int):
+    engine.mark_read(db.session, actor(), notification_id)
+    flash(_("Marked as read."), "info")
+    return redirect(_back(), code=303)
+
+
+@bp.route("/read", methods=["POST"])
+@login_required
+def mark_all_read():
+    engine.mark_all_read(db.session, actor())
+    flash(_("All notifications marked as read."), "info")
+    return redirect(_back(), code=303)
+
+
+def _back() -> str:
+    """The list page the form was on (its page number kept), never another site."""
+    page = request.form.get("page", type=int)
+    return url_for("notifications.index", page=page if page and page > 1 else None,
+                   unread="1" if request.form.get("unread") == "1" else None)
+
+
+def unread_notifications() -> int:
+    """The header badge: the signed-in user's unread count (0 when signed out)."""
+    if not current_user.is_authenticated:
+        return 0
+    return engine.unread_count(db.session, actor())
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+    app.jinja_env.globals.update(unread_notifications=unread_notifications,
+                                 notification_text=notification_text,
+                                 notification_link=notification_link)
