@@ -39,12 +39,14 @@ def record(
     """
     chain = case_chain(case_id) if case_id is not None else SYSTEM_CHAIN
     session.flush()
-    insert_if_absent(session, AuditChain, name=chain, last_seq=0, last_hash=GENESIS)
-    head = session.execute(
-        update(AuditChain).where(AuditChain.name == chain)
-        .values(last_seq=AuditChain.last_seq + 1)
-        .returning(AuditChain.last_seq, AuditChain.last_hash)
-    ).one()
+    advance_head = (update(AuditChain).where(AuditChain.name == chain)
+                    .values(last_seq=AuditChain.last_seq + 1)
+                    .returning(AuditChain.last_seq, AuditChain.last_hash))
+    # The head exists for every event but a chain's first: try it before creating it.
+    head = session.execute(advance_head).first()
+    if head is None:
+        insert_if_absent(session, AuditChain, name=chain, last_seq=0, last_hash=GENESIS)
+        head = session.execute(advance_head).one()
     agency = actor.agency if actor is not None else None
     event = AuditEvent(
         chain=chain, seq=head.last_seq, case_id=case_id, instance_id=instance_id, task_id=task_id,

@@ -6,7 +6,7 @@ the same people.
 from __future__ import annotations
 
 from sqlalchemy import func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
 from models import Agency, HumanTask, ProcessInstance, ProcessModel, User
 
@@ -47,7 +47,13 @@ def overdue_tasks(
     page = max(1, page)
     rows = session.scalars(
         query.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee),
-                      selectinload(HumanTask.instance))
+                      # The pages name the mechanism; the instance's state and the model's
+                      # sources and spec (large JSON, decoded per row) are not read here.
+                      selectinload(HumanTask.instance).options(
+                          load_only(ProcessInstance.case_id, ProcessInstance.process_model_id,
+                                    ProcessInstance.status, ProcessInstance.version),
+                          joinedload(ProcessInstance.process_model).load_only(
+                              ProcessModel.key, ProcessModel.name, ProcessModel.version)))
         .order_by(HumanTask.due_at, HumanTask.id)
         .offset((page - 1) * per_page).limit(per_page)
     ).all()

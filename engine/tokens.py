@@ -11,7 +11,7 @@ from datetime import timedelta
 from typing import Sequence
 
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 
 from models import ApiToken, User
 
@@ -85,7 +85,9 @@ def user_for_token(session: Session, token: str) -> User | None:
     (to the minute) in its own small transaction."""
     if not token.startswith(PREFIX) or len(token) > 200:
         return None
-    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token)))
+    # The user in the same query: every API request asks this first.
+    row = session.scalar(select(ApiToken).where(ApiToken.token_hash == token_hash(token))
+                         .options(joinedload(ApiToken.user)))
     if row is None or row.revoked_at is not None or not row.user.active:
         return None
     at = now(session)

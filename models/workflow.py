@@ -84,6 +84,8 @@ class HumanTask(Base):
         Index("ix_human_task_lane_open", "agency_id", "role", "state", "due_at"),
         # My claimed work, soonest first.
         Index("ix_human_task_assignee_open", "assignee_id", "state", "due_at"),
+        # Open work past its deadline across agencies (supervision), most overdue first.
+        Index("ix_human_task_state_due", "state", "due_at", "id"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)

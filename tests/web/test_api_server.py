@@ -1,16 +1,14 @@
 """The production setup for real: gunicorn with 2 worker processes and a separate `liandong
 worker`, on PostgreSQL, driven over HTTP by two API clients at once, each walking its own
-transfer case through all seven tasks with every role's own token."""
+transfer case through all its tasks with every role's own token."""
 from __future__ import annotations
 
 import json
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
 import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
@@ -21,27 +19,11 @@ from sqlalchemy import select
 import engine
 from models import User, make_engine, make_session_factory
 
+from bench.servers import CLI, call, free_port
+
 from .api_helpers import TRANSFER_STEPS
 
 ROOT = Path(__file__).resolve().parents[2]
-CLI = "from web.cli import main; main()"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def call(base: str, method: str, path: str, token: str, body=None) -> tuple[int, dict]:
-    request = urllib.request.Request(
-        f"{base}/api/v1{path}", method=method, data=json.dumps(body).encode() if body is not None else None,
-        headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
-    try:
-        with urllib.request.urlopen(request, timeout=30) as response:
-            return response.status, json.loads(response.read())
-    except urllib.error.HTTPError as exc:
-        return exc.code, json.loads(exc.read())
 
 
 @pytest.fixture
@@ -131,7 +113,7 @@ def test_two_clients_walk_two_cases_at_once_on_gunicorn(production):
         assert status == 200 and [i["status"] for i in case["instances"]] == ["completed"], case
         status, timeline = call(base, "GET", f"/cases/{case_id}/timeline", tokens[handler])
         kinds = [e["event_type"] for e in timeline]
-        assert kinds.count("task_completed") == 7 and kinds[-1] == "instance_completed"
+        assert kinds.count("task_completed") == len(TRANSFER_STEPS) and kinds[-1] == "instance_completed"
     with factory() as session:
         assert engine.verify_audit(session) == []
 
