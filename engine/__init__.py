@@ -32,7 +32,7 @@ from .notification_mail import MailSettings
 from .notifications import mark_all_read, mark_read, my_notifications, unread_count
 from .task_hooks import form_choices, task_context
 from .comments import add_comment, task_comments
-from .preferences import set_language
+from .preferences import set_email, set_language
 from .recognition import case_packages, item_recognitions
 from .sharing import case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me
 
@@ -49,6 +49,6 @@ __all__ = [
     "EvidenceCorrupted", "TooLarge", "set_calendar_day", "hand_over_evidence", "receive_evidence",
     "OpenedEvidence", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
     "visible_evidence", "EvidenceStore", "delegate_task", "lane_users",
-    "form_choices", "task_context", "add_comment", "task_comments", "set_language", "DUE_WINDOWS", "INBOX_SORTS", "InboxFilter", "case_packages", "item_recognitions", "case_requests", "open_grant",
+    "form_choices", "task_context", "add_comment", "task_comments", "set_language", "set_email", "DUE_WINDOWS", "INBOX_SORTS", "InboxFilter", "case_packages", "item_recognitions", "case_requests", "open_grant",
     "open_shared_document", "open_shared_evidence", "shared_with_me",
 ]

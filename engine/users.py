@@ -23,6 +23,12 @@ MAX_FAILURES = 5
 LOCKOUT = timedelta(minutes=15)
 
 
+def is_email(value: str) -> bool:
+    """Shape of a mail address (name@host, no spaces, at most 254 characters); whether it
+    reaches anyone only the mail server can tell."""
+    return len(value) <= 254 and "@" in value.strip("@") and not any(c.isspace() for c in value)
+
+
 def create_user(
     session: Session, username: str, password: str, display_name: str, agency_code: str,
     roles: list[str], actor: User | None = None, email: str | None = None,
@@ -30,7 +36,7 @@ def create_user(
     """Create a user of one agency with one or more roles (and optionally the address their
     notifications are mailed to); audited on the system chain."""
     errors: dict[str, list[str]] = {}
-    if email is not None and (len(email) > 254 or "@" not in email.strip("@") or any(c.isspace() for c in email)):
+    if email is not None and not is_email(email):
         errors["email"] = ["must be an email address (name@host)"]
     if not username or len(username) > 80:
         errors["username"] = ["must be 1 to 80 characters"]

@@ -59,6 +59,7 @@ EVENTS = {
     "comment_added": _l("Comment added"),
     "deadline_extended": _l("Deadline extended"),
     "language_set": _l("Language changed"),
+    "email_set": _l("Email address changed"),
     "document_generated": _l("Document issued"),
     "document_viewed": _l("Document viewed"),
     "timer_fired": _l("Deadline timer fired"),

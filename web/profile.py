@@ -1,4 +1,5 @@
-"""The user's profile: who they are, and their personal API tokens (create, revoke).
+"""The user's profile: who they are, their language and mail address, and their personal API
+tokens (create, revoke).
 
 A new token is shown once, in the response to the form that created it, never stored in the
 session (a signed cookie is readable) or in the database (only its hash is kept).
@@ -69,4 +70,18 @@ def set_language():
         return redirect(url_for("profile.index"), code=303)
     session.pop("lang", None)
     flash(_("Your language setting was saved."), "info")
+    return redirect(url_for("profile.index"), code=303)
+
+
+@bp.route("/email", methods=["POST"])
+@login_required
+def set_email():
+    """The address notifications are also mailed to, when the district has mail switched on."""
+    email = request.form.get("email", "")
+    try:
+        engine.set_email(db.session, actor(), email)
+    except engine.InvalidInput:
+        errors = {"email": [_("Enter an email address such as name@example.gov.cn, or leave it empty.")]}
+        return _render(values={"name": "", "email": email}, errors=errors, status=422)
+    flash(_("Your email address was saved."), "info")
     return redirect(url_for("profile.index"), code=303)
