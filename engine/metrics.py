@@ -23,6 +23,7 @@ from .calendar_store import business_calendar
 from .clock import now
 from .errors import Forbidden, NotFound
 from .queries import Page, case_timeline
+from .supervision import supervised
 from .transactions import transactional
 
 # Detail keys an export leaves out: workflow variables may carry free-text reasons (content).
@@ -36,24 +37,6 @@ def _scope(user: User) -> set[int] | None:
     if scope is not None and not scope:
         raise Forbidden("only supervisors and agency heads follow deadlines")
     return scope
-
-
-def _filtered(session: Session, query, scope: set[int] | None, agency: str | None,
-              mechanism: str | None, case_id: int | None):
-    """The filters of the supervision pages, as engine.supervision.overdue_tasks applies them."""
-    if scope is not None:
-        query = query.where(HumanTask.agency_id.in_(scope))
-    if agency is not None:
-        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
-        if scope is not None and agency_id not in scope:
-            raise Forbidden(f"you do not supervise agency '{agency}'")
-        query = query.where(HumanTask.agency_id == agency_id)
-    if mechanism is not None:
-        query = query.where(HumanTask.instance_id.in_(
-            select(ProcessInstance.id).join(ProcessModel).where(ProcessModel.key == mechanism)))
-    if case_id is not None:
-        query = query.where(HumanTask.case_id == case_id)
-    return query
 
 
 def due_soon_cutoff(session: Session) -> datetime:
@@ -72,7 +55,7 @@ def due_soon_tasks(
     at = now(session)
     query = select(HumanTask).where(HumanTask.state == "open", HumanTask.due_at >= at,
                                     HumanTask.due_at <= due_soon_cutoff(session))
-    query = _filtered(session, query, _scope(user), agency, mechanism, case_id)
+    query = supervised(session, query, _scope(user), agency, mechanism, case_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, page)
     rows = session.scalars(

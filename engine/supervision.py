@@ -30,19 +30,7 @@ def overdue_tasks(
     if scope is not None and not scope:
         raise Forbidden("only supervisors and agency heads follow overdue work")
     query = select(HumanTask).where(HumanTask.state == "open", HumanTask.due_at < now(session))
-    if scope is not None:
-        query = query.where(HumanTask.agency_id.in_(scope))
-    if agency is not None:
-        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
-        if scope is not None and agency_id not in scope:
-            raise Forbidden(f"you do not supervise agency '{agency}'")
-        query = query.where(HumanTask.agency_id == agency_id)
-    if mechanism is not None:
-        query = query.where(HumanTask.instance_id.in_(
-            select(ProcessInstance.id).join(ProcessModel).where(ProcessModel.key == mechanism)
-        ))
-    if case_id is not None:
-        query = query.where(HumanTask.case_id == case_id)
+    query = supervised(session, query, scope, agency, mechanism, case_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, page)
     rows = session.scalars(
@@ -58,3 +46,23 @@ def overdue_tasks(
         .offset((page - 1) * per_page).limit(per_page)
     ).all()
     return Page(rows, total, page, per_page)
+
+
+def supervised(session: Session, query, scope: set[int] | None, agency: str | None,
+               mechanism: str | None, case_id: int | None):
+    """The supervision pages' filters on a query of human tasks: the agencies the user oversees
+    (`scope`, None for all), then agency code, mechanism (process model key) and case. Asking
+    for an agency outside the scope is Forbidden."""
+    if scope is not None:
+        query = query.where(HumanTask.agency_id.in_(scope))
+    if agency is not None:
+        agency_id = session.scalar(select(Agency.id).where(Agency.code == agency))
+        if scope is not None and agency_id not in scope:
+            raise Forbidden(f"you do not supervise agency '{agency}'")
+        query = query.where(HumanTask.agency_id == agency_id)
+    if mechanism is not None:
+        query = query.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).join(ProcessModel).where(ProcessModel.key == mechanism)))
+    if case_id is not None:
+        query = query.where(HumanTask.case_id == case_id)
+    return query
