@@ -4,7 +4,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, Optional
 
-from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
@@ -71,6 +71,10 @@ class ProcessInstance(Base):
     __mapper_args__ = {"version_id_col": version}
 
 
+_OPEN = "state = 'open'"
+_CLAIMABLE = "state = 'open' AND assignee_id IS NULL"
+
+
 class HumanTask(Base):
     """A user task of an instance as the inbox sees it.
 
@@ -80,10 +84,15 @@ class HumanTask(Base):
     __tablename__ = "human_task"
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid"),
-        # Claimable work of one lane, soonest first.
+        # Work of one lane (any state), by deadline.
         Index("ix_human_task_lane_open", "agency_id", "role", "state", "due_at"),
-        # My claimed work, soonest first.
-        Index("ix_human_task_assignee_open", "assignee_id", "state", "due_at"),
+        # The inbox (engine/queries.py): open unclaimed work of one lane and my open work, each in
+        # the inbox's order, so a page is read from the index without sorting the matches, and
+        # counted from the index alone.
+        Index("ix_human_task_lane_claimable", "agency_id", "role", "due_at", "created_at", "id",
+              postgresql_where=text(_CLAIMABLE), sqlite_where=text(_CLAIMABLE)),
+        Index("ix_human_task_mine_open", "assignee_id", "due_at", "created_at", "id",
+              postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         # Open work past its deadline across agencies (supervision), most overdue first.
         Index("ix_human_task_state_due", "state", "due_at", "id"),
     )

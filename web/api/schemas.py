@@ -116,10 +116,10 @@ class TaskDetail(Task):
 
 class TaskPage(ma.Schema):
     items = fields.List(fields.Nested(Task), required=True)
-    total = fields.Integer(required=True)
+    total = fields.Integer(required=True, metadata={"description": "exact number of matching items, all pages"})
     page = fields.Integer(required=True)
     per_page = fields.Integer(required=True)
-    pages = fields.Integer(required=True)
+    pages = fields.Integer(required=True, metadata={"description": "ceil(total / per_page), at least 1"})
 
 
 class Case(ma.Schema):
