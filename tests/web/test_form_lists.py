@@ -1,27 +1,12 @@
 """web.forms: a list of fixed values (agencies to invite, channels to open) as ticked boxes."""
 from __future__ import annotations
 
-import json
-from pathlib import Path
-
 import pytest
 from werkzeug.datastructures import MultiDict
 
-from web import create_app, forms
+from web import forms
 
-FORMS = Path(__file__).resolve().parents[2] / "workflows" / "forms"
-
-
-def load(name: str) -> dict:
-    return json.loads((FORMS / f"{name}.json").read_text(encoding="utf-8"))
-
-
-@pytest.fixture(autouse=True)
-def request_context(tmp_path, monkeypatch):
-    monkeypatch.setenv("LIANDONG_INSTANCE", str(tmp_path))
-    app = create_app({"DATABASE_URL": "sqlite://", "SECRET_KEY": "x", "TESTING": True})
-    with app.test_request_context("/"):
-        yield
+from .test_forms import load, request_context  # noqa: F401 - the autouse app context
 
 
 def test_a_list_of_options_is_a_box_each():
