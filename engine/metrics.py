@@ -23,6 +23,7 @@ from .calendar_store import business_calendar
 from .clock import now
 from .errors import Forbidden, NotFound
 from .queries import Page, case_timeline
+from .spiff import pruned_bpmn_ids
 from .supervision import supervised
 from .transactions import transactional
 
@@ -80,8 +81,9 @@ def element_states(session: Session, instance: ProcessInstance) -> dict[str, str
     """{BPMN element id: completed | active | overdue | error} for every pool of the instance.
 
     Completed and running steps come from the stored workflow state (so gateways, events and
-    script steps show too), overdue from open human tasks past their due time, error from the
-    instance's recorded failure. Elements not reached are left out.
+    script steps show too, and the steps whose finished tasks engine/history.py dropped), overdue
+    from open human tasks past their due time, error from the instance's recorded failure.
+    Elements not reached are left out.
     """
     from .instances import load  # instances imports timers, which this module must not drag in early
 
@@ -92,6 +94,8 @@ def element_states(session: Session, instance: ProcessInstance) -> dict[str, str
             states[bpmn_id] = state
 
     workflow = load(session, instance)
+    for bpmn_id in pruned_bpmn_ids(workflow):
+        mark(bpmn_id, "completed")
     for task in workflow.get_tasks():
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if task.has_state(TaskState.COMPLETED):

@@ -201,6 +201,9 @@ def _items_context(session: Session, actor: User, task: HumanTask, data: Mapping
 
 
 def _review_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple]:
+    if "item_id" not in data:
+        # A finished review whose task left the stored state: the package with every verdict.
+        return _items_context(session, actor, task, data)
     entry = _entry(session, task, data)
     item = entry.evidence
     lines = [("证据", _label(item), item.id), ("种类", KIND_TITLES.get(item.kind, item.kind)), ("来源", item.source),

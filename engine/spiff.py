@@ -20,6 +20,8 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
+from . import history
+
 SPEC_KEYS = ("spec", "subprocess_specs")
 
 # Expressions in diagrams compare variables; nothing here reaches the file system, imports or the
@@ -88,8 +90,15 @@ def mark_timer_due(task) -> None:
     task.internal_data["event_value"] = FIRE_NOW
 
 
+# The BPMN ids of steps whose finished tasks engine/history.py dropped from the state, kept in the
+# document so the diagram can still show them as done.
+PRUNED_KEY = "liandong_pruned"
+
+
 def dump_state(workflow: BpmnWorkflow) -> str:
-    """The instance document without the spec (stored once on the process model)."""
+    """The instance document without the spec (stored once on the process model) and without
+    the finished history no later step reads (engine/history.py)."""
+    workflow.pruned_bpmn_ids = pruned_bpmn_ids(workflow) | history.prune(workflow)
     ser = serializer()
     ser.registry._encoder_mode = True
     try:
@@ -99,6 +108,7 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     for key in SPEC_KEYS:
         dct.pop(key, None)
     dct[ser.VERSION_KEY] = ser.VERSION
+    dct[PRUNED_KEY] = sorted(workflow.pruned_bpmn_ids)
     # The registry's encoder, as serialize_json uses: an event-based gateway keeps the events it
     # caught (BpmnEvent objects) in its internal data until it runs.
     return json.dumps(dct, separators=(",", ":"), cls=ser._encoder_cls)
@@ -108,14 +118,21 @@ def load_state(state_json: str, spec_json: str) -> BpmnWorkflow:
     """Rebuild a workflow from its stored state and its process model's spec."""
     ser = serializer()
     dct: dict[str, Any] = json.loads(state_json)
+    pruned = set(dct.pop(PRUNED_KEY, ()))
     dct.update(json.loads(spec_json))
     ser.migrate(dct)
     workflow = ser.from_dict(dct)
     workflow.script_engine = script_engine()
+    workflow.pruned_bpmn_ids = pruned
     _hold_timers([*workflow.subprocess_specs.values(), *(sp.spec for sp in workflow.subprocesses.values())])
     _reconnect_triggered_pools(workflow)
     _register_waiting_catches(workflow)
     return workflow
+
+
+def pruned_bpmn_ids(workflow: BpmnWorkflow) -> set[str]:
+    """BPMN ids of steps that ran but whose tasks are no longer in the stored tree."""
+    return getattr(workflow, "pruned_bpmn_ids", set())
 
 
 def _reconnect_triggered_pools(workflow: BpmnWorkflow) -> None:

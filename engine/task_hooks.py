@@ -16,6 +16,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Mapping
 from uuid import UUID
 
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy.orm import Session
 
 from models import HumanTask, User
@@ -128,10 +129,24 @@ def task_context(session: Session, actor: User, task: HumanTask) -> list[tuple]:
         return []
     _loaded()
     workflow = load(session, task.instance)
-    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
-    if spiff_task is None:
-        return []
-    hook = HOOKS.get(task_properties(spiff_task.task_spec).get("hook") or "")
+    try:
+        spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+        spec, data = spiff_task.task_spec, spiff_task.data
+    except TaskNotFoundException:
+        # A finished task may be gone from the stored state (engine/history.py): its hook gets no
+        # workflow data and describes the task from the domain rows alone.
+        spec, data = _task_spec(workflow, task.bpmn_id), {}
+    hook = HOOKS.get(task_properties(spec).get("hook") or "") if spec is not None else None
     if hook is None or hook.context is None:
         return []
-    return hook.context(session, actor, task, spiff_task.data)
+    return hook.context(session, actor, task, data)
+
+
+def _task_spec(workflow, bpmn_id: str):
+    """The user task spec of a step (for a multi-instance step, its item's, which carries the
+    step's properties)."""
+    for spec in (workflow.spec, *workflow.subprocess_specs.values()):
+        for task_spec in spec.task_specs.values():
+            if getattr(task_spec, "bpmn_id", None) == bpmn_id and task_spec.manual:
+                return task_spec
+    return None

@@ -278,3 +278,21 @@ def test_the_receiving_agency_is_chosen_by_the_provider(session, users, store, c
     engine.complete_task(session, users["procuratorate_handler"], task.id, RECOGNISE)
     act(session, users["procuratorate_liaison"], case.id, "approve_result", {"handoff_approved": True})
     assert package(session, case).items[0].verdict == "recognised"
+
+
+def test_a_finished_review_still_says_what_it_was_about(session, users, store, case, items):
+    # Finished review items leave the stored workflow state (engine/history.py); the page of such a
+    # task then describes the package, with every verdict, from the domain rows.
+    hand_over(session, users, case, items, store)
+    log, contract, interview = items["log"], items["contract"], items["interview"]
+    review(session, users["police_handler"], case, {log.id: RECOGNISE, contract.id: RECOGNISE, interview.id: REJECT})
+    done = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id, HumanTask.bpmn_id == "review_item",
+                                                   HumanTask.state == "completed")).all()
+    assert len(done) == 3
+    named = []
+    for task in done:
+        context = engine.task_context(session, task.case.created_by, task)
+        named.append(sorted(line[2] for line in context if len(line) == 3))
+    # The item it reviewed (the last one merged stays in the state), or the whole package.
+    package = sorted([log.id, contract.id, interview.id])
+    assert sorted(len(n) for n in named) == [1, 3, 3] and named.count(package) == 2
