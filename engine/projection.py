@@ -43,21 +43,22 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     are cancelled. The case gains each agency it reaches as a participant.
     """
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    open_rows = {
-        row.task_guid: row
-        for row in session.scalars(
-            select(HumanTask).where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
-        )
-    }
+    # Only the ids: a parallel multi-instance task may hold a thousand open rows, and loading
+    # them as objects on every step would cost more than the step.
+    open_ids = dict(session.execute(
+        select(HumanTask.task_guid, HumanTask.id)
+        .where(HumanTask.instance_id == instance.id, HumanTask.state == "open")
+    ).all())
     at = now(session)
-    for guid, row in open_rows.items():
-        if guid not in ready:
+    gone = [row_id for guid, row_id in open_ids.items() if guid not in ready]
+    if gone:
+        for row in session.scalars(select(HumanTask).where(HumanTask.id.in_(gone)).order_by(HumanTask.id)):
             row.state = "cancelled"
             row.completed_at = at
             audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
                          instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
     for guid, task in ready.items():
-        if guid in open_rows:
+        if guid in open_ids:
             continue
         _create_row(session, instance, task, at, actor)
 
