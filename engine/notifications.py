@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, exists, func, select, update
+from sqlalchemy import and_, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import DeadlineNotice, HumanTask, Membership, Notification, User
@@ -58,12 +58,30 @@ def _notify(session: Session, recipients: Iterable[User], kind: str, task: Human
     return made
 
 
-def task_opened(session: Session, task: HumanTask, actor: User | None) -> list[Notification]:
+def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
     """A new task row: its lane hears it is claimable (or, for a handoff, awaits approval).
-    The actor whose action opened it already knows. Caller's transaction."""
+    The actor whose action opened it already knows. Caller's transaction; returns how many
+    users were notified.
+
+    One INSERT ... SELECT over the lane's active members (the recipients of `lane_users`),
+    not a query for them and an INSERT each: every task the engine opens comes through here."""
     kind = "handoff_pending" if task.handoff else "task_claimable"
-    recipients = [u for u in lane_users(session, task) if actor is None or u.id != actor.id]
-    return _notify(session, recipients, kind, task, actor)
+    columns = Notification.__table__.c
+    recipients = (
+        select(User.id, literal(kind, columns.kind.type), literal(task.case_id, columns.case_id.type),
+               literal(task.id, columns.task_id.type), literal(_params(task, actor), columns.params.type),
+               literal(now(session), columns.created_at.type), literal(0, columns.email_attempts.type))
+        .join(Membership, Membership.user_id == User.id)
+        # (user, agency, role) is unique in membership, so each user appears once.
+        .where(Membership.agency_id == task.agency_id, Membership.role == task.role, User.active.is_(True))
+    )
+    if actor is not None:
+        recipients = recipients.where(User.id != actor.id)
+    return session.execute(
+        insert(Notification).from_select(
+            ["recipient_id", "kind", "case_id", "task_id", "params", "created_at", "email_attempts"],
+            recipients)
+    ).rowcount
 
 
 def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> list[Notification]:

@@ -1,6 +1,8 @@
 """Projecting SpiffWorkflow's ready user tasks into `human_task` rows, which the inbox queries."""
 from __future__ import annotations
 
+import weakref
+
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
@@ -67,7 +69,7 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     spec = task.task_spec
     props = task_properties(spec)
     agency_code, role = task_lane(task, props)
-    agency = session.scalar(select(Agency).where(Agency.code == agency_code))
+    agency = _agency(session, agency_code)
     if agency is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
     # The rule may come from a variable or count a stopped clock (engine/clocks.py).
@@ -91,6 +93,25 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     )
     notifications.task_opened(session, row, actor)
     return row
+
+
+# Agency ids by code, per database engine: agencies are reference data, set up once and never
+# renumbered (memberships and tasks point at their ids), so the code need not be looked up again.
+_AGENCY_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
+
+
+def _agency(session: Session, code: str) -> Agency | None:
+    """The agency with this code: by primary key once its id is known, which costs no query
+    when the session holds it already (the acting user's memberships load their agencies)."""
+    ids = _AGENCY_IDS.setdefault(session.get_bind(Agency), {})
+    if code in ids:
+        agency = session.get(Agency, ids[code])
+        if agency is not None and agency.code == code:
+            return agency
+    agency = session.scalar(select(Agency).where(Agency.code == code))
+    if agency is not None:
+        ids[code] = agency.id
+    return agency
 
 
 def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:

@@ -3,9 +3,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from functools import lru_cache
 from typing import Generic, Sequence, TypeVar
 
-from sqlalchemy import and_, func, literal_column, or_, select, union_all
+from sqlalchemy import Integer, String, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.orm import Session, joinedload, selectinload
 
 from models import Agency, AuditEvent, Case, HumanTask, ProcessInstance, ProcessModel, User, case_chain
@@ -46,12 +48,14 @@ INBOX_SORTS = ("due", "-due")
 
 
 def _narrowed(query, narrow: InboxFilter):
+    """The filters of `narrow` as bound parameters (values in `_inbox_values`), so one
+    statement serves every user and value of the same shape (`_inbox_shape`)."""
     if narrow.mechanism:
         query = query.where(HumanTask.instance_id.in_(
             select(ProcessInstance.id).join(ProcessModel, ProcessModel.id == ProcessInstance.process_model_id)
-            .where(ProcessModel.key == narrow.mechanism)))
+            .where(ProcessModel.key == _param("mechanism", String))))
     if narrow.case:
-        pattern = f"%{narrow.case.strip()}%"
+        pattern = _param("case_pattern", String)
         query = query.where(HumanTask.case_id.in_(
             select(Case.id).where(or_(Case.number.ilike(pattern), Case.title.ilike(pattern)))))
     if narrow.due == "none":
@@ -59,9 +63,16 @@ def _narrowed(query, narrow: InboxFilter):
     elif narrow.due in ("overdue", "week"):
         if narrow.now is None:
             raise ValueError("a deadline window needs `now`")
-        query = query.where(HumanTask.due_at < narrow.now) if narrow.due == "overdue" else \
-            query.where(HumanTask.due_at >= narrow.now, HumanTask.due_at < narrow.now + timedelta(days=7))
+        due_at, start = HumanTask.due_at, _param("due_from", HumanTask.due_at.type)
+        query = query.where(due_at < start) if narrow.due == "overdue" else \
+            query.where(due_at >= start, due_at < _param("due_until", HumanTask.due_at.type))
     return query
+
+
+def _param(name: str, type_) -> BindParameter:
+    # No default value: a statement executed without one of its values fails instead of using
+    # the value of whoever built it.
+    return bindparam(name, type_=type_, required=True)
 
 
 def _inbox_order(narrow: InboxFilter, columns):
@@ -71,21 +82,76 @@ def _inbox_order(narrow: InboxFilter, columns):
     return due.nulls_last(), columns.created_at.asc(), columns.id.asc()
 
 
-def _inbox_parts(user: User, view: str) -> list:
+def _inbox_lanes(user: User, view: str) -> list[tuple[int, str]]:
+    return sorted({(m.agency_id, m.role) for m in user.memberships}) if view in ("all", "claimable") else []
+
+
+def _inbox_parts(lane_count: int, view: str) -> list:
     """The conditions whose union is the view, each served by one inbox index: unclaimed work of
     each of the user's lanes, and work claimed by the user. They never overlap."""
-    parts = []
-    if view in ("all", "claimable"):
-        lanes = sorted({(m.agency_id, m.role) for m in user.memberships})
-        parts += [and_(HumanTask.assignee_id.is_(None), HumanTask.agency_id == agency_id, HumanTask.role == role)
-                  for agency_id, role in lanes]
+    parts = [and_(HumanTask.assignee_id.is_(None), HumanTask.agency_id == _param(f"agency_{n}", Integer),
+                  HumanTask.role == _param(f"role_{n}", String))
+             for n in range(lane_count)]
     if view in ("all", "mine"):
-        parts.append(HumanTask.assignee_id == user.id)
+        parts.append(HumanTask.assignee_id == _param("user_id", Integer))
     return parts
 
 
 def _union(selects: list):
     return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def _inbox_shape(view: str, lane_count: int, narrow: InboxFilter, case_id: int | None) -> tuple:
+    """What decides the inbox statements' SQL; everything else is a parameter value."""
+    return (view, lane_count, case_id is not None, bool(narrow.mechanism), bool(narrow.case),
+            narrow.due if narrow.due in DUE_WINDOWS else None, narrow.sort)
+
+
+def _inbox_values(user: User, lanes, narrow: InboxFilter, case_id: int | None, page: int, per_page: int) -> dict:
+    values = {"user_id": user.id, "case_id": case_id, "window": page * per_page,
+              "offset": (page - 1) * per_page, "limit": per_page}
+    for n, (agency_id, role) in enumerate(lanes):
+        values[f"agency_{n}"], values[f"role_{n}"] = agency_id, role
+    if narrow.mechanism:
+        values["mechanism"] = narrow.mechanism
+    if narrow.case:
+        values["case_pattern"] = f"%{narrow.case.strip()}%"
+    if narrow.now is not None:
+        values["due_from"], values["due_until"] = narrow.now, narrow.now + timedelta(days=7)
+    return values
+
+
+@lru_cache(maxsize=256)
+def _inbox_statements(shape: tuple) -> tuple:
+    """The statements of one inbox shape, built once per process (building and hashing them
+    took longer than running them, issue #8; a few dozen shapes exist in practice: view x
+    number of lanes x filters used): the page's rows each with the total (an uncorrelated
+    subquery, evaluated once), and the total alone for a page past the end."""
+    view, lane_count, by_case, mechanism, case, due, sort = shape
+    narrow = InboxFilter(mechanism="x" if mechanism else None, case="x" if case else None, due=due,
+                         now=datetime.min if due in ("overdue", "week") else None, sort=sort)
+    parts = _inbox_parts(lane_count, view)
+
+    def matching(condition, *columns):
+        # The state as a literal, not a parameter: the inbox indexes are partial (state = 'open'),
+        # and a prepared statement's generic plan could not prove a parameter matches them.
+        query = _narrowed(select(*columns).where(HumanTask.state == literal_column("'open'"), condition), narrow)
+        return query.where(HumanTask.case_id == _param("case_id", Integer)) if by_case else query
+
+    count = select(func.count()).select_from(_union([matching(part, HumanTask.id) for part in parts]).subquery())
+    ordered = [select(matching(part, HumanTask.id, HumanTask.due_at, HumanTask.created_at)
+                      .order_by(*_inbox_order(narrow, HumanTask)).limit(_param("window", Integer)).subquery())
+               for part in parts]
+    merged = _union(ordered).subquery()
+    top = (select(merged).order_by(*_inbox_order(narrow, merged.c))
+           .offset(_param("offset", Integer)).limit(_param("limit", Integer)).subquery())
+    rows = (
+        select(HumanTask, count.scalar_subquery()).join(top, top.c.id == HumanTask.id)
+        # One round trip for the page: its cases and assignees joined (not their memberships).
+        .options(joinedload(HumanTask.case), joinedload(HumanTask.assignee).lazyload(User.memberships))
+        .order_by(*_inbox_order(narrow, top.c))
+    )
+    return count, rows
 
 
 def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20,
@@ -96,36 +162,26 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
 
     Each lane and the user's own work are read as separate ordered, limited index scans and
     merged, so a page costs the same however many tasks match; `total` is exact, counted over
-    the same indexes (no table rows read when no mechanism or case filter is set)."""
+    the same indexes (no table rows read when no mechanism or case filter is set) in the same
+    statement as the page. The statements are built once per shape and run with this
+    request's values."""
     if view not in INBOX_VIEWS:
         raise ValueError(f"view must be one of {INBOX_VIEWS}")
     narrow = narrow or InboxFilter()
+    if narrow.due in ("overdue", "week") and narrow.now is None:
+        raise ValueError("a deadline window needs `now`")
     page = max(1, page)
-    parts = _inbox_parts(user, view)
-    if not parts:
+    lanes = _inbox_lanes(user, view)
+    if not lanes and view == "claimable":
         return Page([], 0, page, per_page)
-
-    def matching(condition, *columns):
-        # The state as a literal, not a parameter: the inbox indexes are partial (state = 'open'),
-        # and a prepared statement's generic plan could not prove a parameter matches them.
-        query = _narrowed(select(*columns).where(HumanTask.state == literal_column("'open'"), condition), narrow)
-        return query if case_id is None else query.where(HumanTask.case_id == case_id)
-
-    total = session.scalar(select(func.count()).select_from(
-        _union([matching(part, HumanTask.id) for part in parts]).subquery()))
-    ordered = [select(matching(part, HumanTask.id, HumanTask.due_at, HumanTask.created_at)
-                      .order_by(*_inbox_order(narrow, HumanTask)).limit(page * per_page).subquery())
-               for part in parts]
-    merged = _union(ordered).subquery()
-    top = (select(merged).order_by(*_inbox_order(narrow, merged.c))
-           .offset((page - 1) * per_page).limit(per_page).subquery())
-    rows = session.scalars(
-        select(HumanTask).join(top, top.c.id == HumanTask.id)
-        # One round trip for the page: its cases and assignees joined (not their memberships).
-        .options(joinedload(HumanTask.case), joinedload(HumanTask.assignee).lazyload(User.memberships))
-        .order_by(*_inbox_order(narrow, top.c))
-    ).all()
-    return Page(rows, total, page, per_page)
+    count, rows = _inbox_statements(_inbox_shape(view, len(lanes), narrow, case_id))
+    values = _inbox_values(user, lanes, narrow, case_id, page, per_page)
+    found = session.execute(rows, values).all()
+    if found:
+        total = found[0][1]
+    else:  # nothing on this page: nothing at all on the first, else count without rows
+        total = 0 if page == 1 else session.scalar(count, values)
+    return Page([task for task, _total in found], total, page, per_page)
 
 
 def visible_case(session: Session, user: User, case_id: int) -> Case:
@@ -134,6 +190,19 @@ def visible_case(session: Session, user: User, case_id: int) -> Case:
     if case is None or not policy.can_view_case(session, user, case):
         raise NotFound(f"case {case_id} does not exist")
     return case
+
+
+def load_task_context(session: Session, task_id: int, instance: bool = False) -> tuple:
+    """Load a task with its case (and with `instance`, its process instance and model) into
+    the session in one query, without any permission check: the service function that follows
+    (claim, complete...) checks as always, but finds these rows in the session instead of
+    querying for each. The caller holds the returned rows for the rest of the request, because
+    a session keeps only weak references to unchanged rows. Empty if there is no such task."""
+    columns = [HumanTask, Case] + ([ProcessInstance] if instance else [])
+    query = select(*columns).join(Case, Case.id == HumanTask.case_id)
+    if instance:
+        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+    return tuple(session.execute(query.where(HumanTask.id == task_id)).first() or ())
 
 
 def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
@@ -145,7 +214,9 @@ def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
 def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
     return session.scalars(
         select(HumanTask).where(HumanTask.case_id == case.id)
-        .options(selectinload(HumanTask.assignee), selectinload(HumanTask.completed_by))
+        # One query: the users as names only (their memberships are not needed here).
+        .options(joinedload(HumanTask.assignee).lazyload(User.memberships),
+                 joinedload(HumanTask.completed_by).lazyload(User.memberships))
         .order_by(HumanTask.created_at, HumanTask.id)
     ).all()
 

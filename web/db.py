@@ -7,15 +7,21 @@ the engine's service functions take the session as an argument.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import timedelta
 
 from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
 from engine import Clock, SystemClock
+from engine.tokens import TOKEN_CACHE, TokenCache
 from models import make_engine, make_session_factory
 
 EXTENSION = "liandong_db"
+# How long this process trusts what it read about an API token (engine/tokens.py): the most a
+# revocation, deactivation or role change made by another process waits to take effect here.
+# 0 looks every token up on every request.
+DEFAULT_TOKEN_CACHE_SECONDS = 5
 
 
 @dataclass
@@ -37,7 +43,11 @@ class Database:
         clock = app.config.get("CLOCK") or SystemClock()
         factory = make_session_factory(sql_engine)
         # The engine reads "now" from session.info, so tests can hand the app a FixedClock.
-        factory.configure(info={"clock": clock})
+        info: dict = {"clock": clock}
+        seconds = float(app.config.get("API_TOKEN_CACHE_SECONDS", DEFAULT_TOKEN_CACHE_SECONDS))
+        if seconds > 0:
+            info[TOKEN_CACHE] = TokenCache(timedelta(seconds=seconds))
+        factory.configure(info=info)
         app.extensions[EXTENSION] = _State(sql_engine, factory, clock)
         app.teardown_appcontext(self._close_session)
 

@@ -4,9 +4,12 @@ from __future__ import annotations
 
 from datetime import timedelta
 
+import pytest
 from sqlalchemy import select
+from sqlalchemy.exc import InvalidRequestError
 
 from engine import InboxFilter, claim_task, create_case, inbox
+from engine.queries import _inbox_shape, _inbox_statements
 from models import HumanTask, Membership
 from tests.helpers import FACTS_500K, act, open_task
 
@@ -65,3 +68,23 @@ def test_merged_lanes_and_mine_page_like_one_sorted_list(session, users, clock):
                 got += [t.id for t in result.items]
             assert got == want, (view, narrow)
     assert len(expected(session, handler, "all", InboxFilter())) >= 6
+
+
+def test_one_built_statement_serves_each_user_with_their_own_values(session, users):
+    """The inbox statements are built once per shape (engine/queries.py) and shared by every
+    user of that shape: each call must still get its own user's lane and work."""
+    samr, police = users["samr_handler"], users["police_handler"]
+    case = create_case(session, samr, "共享语句")
+    # Same shape (view, one lane, no filter) for both users; different agencies.
+    assert [t.bpmn_id for t in inbox(session, samr, "claimable").items] == ["register_facts"]
+    assert inbox(session, police, "claimable").items == []
+    claim_task(session, samr, open_task(session, case.id, "register_facts").id)
+    assert [t.case_id for t in inbox(session, samr, "mine").items] == [case.id]
+    assert inbox(session, police, "mine").total == 0
+
+
+def test_a_shared_statement_refuses_to_run_without_a_value():
+    """A value left out fails loudly instead of reusing whoever built the statement's."""
+    count, _rows = _inbox_statements(_inbox_shape("mine", 0, InboxFilter(), None))
+    with pytest.raises(InvalidRequestError, match="user_id"):
+        count.compile().construct_params({})

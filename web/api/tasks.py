@@ -1,9 +1,11 @@
 """The task inbox and its actions: claim, unclaim, complete, and reassign (liaisons)."""
 from __future__ import annotations
 
+from flask import g
 from flask_smorest import Blueprint
 
 import engine
+from engine.queries import load_task_context
 
 from ..db import db
 from . import schemas
@@ -13,6 +15,12 @@ from .problems import documented
 bp = Blueprint("api_tasks", __name__, url_prefix="/api/v1/tasks", description="Task inbox and actions")
 guard(bp)
 TASK = f"/<{schemas.ID}:task_id>"
+
+
+def _preload(task_id: int, instance: bool = False) -> None:
+    """Load the task's case (and instance) with it, held until the answer is written (after
+    the view returns): engine/queries.py load_task_context."""
+    g.api_task_context = load_task_context(db.session, task_id, instance)
 
 
 @bp.route("", methods=["GET"])
@@ -39,6 +47,8 @@ def show_task(task_id: int):
 @documented(bp, 403, 404, 409)
 def claim(task_id: int):
     """Claim an open task of one of my lanes; 409 if someone else was first."""
+    # The answer shows the case number and the form: one query for them with the task.
+    _preload(task_id, instance=True)
     return engine.claim_task(db.session, api_user(), task_id)
 
 
@@ -56,6 +66,9 @@ def unclaim(task_id: int):
 @documented(bp, 403, 404, 409)
 def complete(args, task_id: int):
     """Complete a task I claimed with its form data; 422 names each invalid field."""
+    # The case comes with the task (the next task's notification and the answer both need it);
+    # the instance does not: completing locks and re-reads it anyway.
+    _preload(task_id)
     return engine.complete_task(db.session, api_user(), task_id, args["data"])
 
 
