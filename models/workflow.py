@@ -27,9 +27,11 @@ class ProcessModel(Base):
     name: Mapped[str] = mapped_column(String(200))
     version: Mapped[str] = mapped_column(String(64))
     collaboration_id: Mapped[str] = mapped_column(String(200))
-    bpmn_source: Mapped[str] = mapped_column(Text)
+    # The sources are read only to draw the diagram and to redeploy: deferred, so the many loads
+    # of a model for a step (spec, forms) do not fetch and decode them.
+    bpmn_source: Mapped[str] = mapped_column(Text, deferred=True)
     # {file name: XML} of the DMN tables the diagram calls.
-    dmn_sources: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    dmn_sources: Mapped[dict[str, str]] = mapped_column(JSON, default=dict, deferred=True)
     # {form name: JSON Schema} of the forms the diagram's user tasks name.
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # {timer event bpmn id: deadline rule}: the engine, not SpiffWorkflow's wall clock, fires timers.
