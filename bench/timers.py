@@ -4,6 +4,9 @@ PostgreSQL: throughput, and proof that each timer fired exactly once.
 One instance of bench/bpmn/bench_timer.bpmn (wait on a timer, then end) is started through the
 engine; its case, instance and timer rows are then cloned with INSERT ... SELECT to N instances.
 The workers are started first and left to settle; the clock starts when every timer is made due.
+A first, in-process round counts the SQL statements per timer (BEGIN and COMMIT, which psycopg
+sends by itself, not counted) and the CPU per timer of the worker and of its PostgreSQL backend:
+figures that depend far less on the machine's load than throughput, for before/after comparisons.
 """
 from __future__ import annotations
 
@@ -14,12 +17,12 @@ import sys
 import tempfile
 import time
 
-from sqlalchemy import select, text
+from sqlalchemy import event, select, text
 
 import engine
 from models import ProcessInstance, User, make_engine, make_session_factory
 
-from .common import ROOT, fresh_database, progress, report, seed
+from .common import ROOT, cpu_seconds, fresh_database, progress, report, seed
 from .servers import CLI
 
 BASE_ID = 1_000_000
@@ -60,6 +63,47 @@ def scalar(sql, query: str) -> int:
         return conn.scalar(text(query))
 
 
+def make_due(sql) -> None:
+    with sql.begin() as conn:
+        conn.execute(text("UPDATE timer SET due_at = now() - interval '1 minute' WHERE status = 'pending'"))
+
+
+def backend_pids(sql) -> set[int]:
+    """The PostgreSQL server processes of the engine's pooled connections."""
+    with sql.connect() as conn:
+        return {conn.scalar(text("SELECT pg_backend_pid()"))}
+
+
+def count_work(count: int) -> tuple[float, float, float]:
+    """SQL statements, and CPU milliseconds of the worker and of its PostgreSQL backend, per timer
+    of one in-process worker (engine.worker.drain) firing `count` due timers."""
+    from engine.worker import drain
+
+    url = fresh_database("postgres", "timers")
+    seed(url, ("bench_timer",))
+    prepare(url, count)
+    sql = make_engine(url)
+    make_due(sql)
+    statements = [0]
+
+    def counted(*_args) -> None:
+        statements[0] += 1
+
+    backends = backend_pids(sql)  # the one connection the worker's session will reuse
+    event.listen(sql, "before_cursor_execute", counted)
+    cpu, server = time.process_time(), cpu_seconds(backends)
+    with make_session_factory(sql)() as session:
+        fired = drain(session).timers
+    cpu, server = time.process_time() - cpu, cpu_seconds(backends) - server
+    event.remove(sql, "before_cursor_execute", counted)
+    if backend_pids(sql) != backends:
+        server = float("nan")  # the pool opened another connection: not all of it was counted
+    sql.dispose()
+    if fired != count:
+        raise RuntimeError(f"fired {fired} of {count} timers in process")
+    return statements[0] / count, cpu * 1000 / count, server * 1000 / count
+
+
 def fire(url: str, count: int, workers: int, settle: float) -> tuple[float, dict[str, int]]:
     home = tempfile.mkdtemp(prefix="liandong-bench-worker-")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "HOME": home,
@@ -70,8 +114,7 @@ def fire(url: str, count: int, workers: int, settle: float) -> tuple[float, dict
     sql = make_engine(url)
     try:
         time.sleep(settle)  # imports and the first (empty) pass of every worker
-        with sql.begin() as conn:
-            conn.execute(text("UPDATE timer SET due_at = now() - interval '1 minute' WHERE status = 'pending'"))
+        make_due(sql)
         started = time.monotonic()
         while True:
             pending = scalar(sql, "SELECT count(*) FROM timer WHERE status = 'pending'")
@@ -104,8 +147,15 @@ def main(argv=None) -> None:
     parser.add_argument("--timers", type=int, default=2_000, help="due timers (full: 10000)")
     parser.add_argument("--workers", default="1,4", help="worker counts to run, comma-separated")
     parser.add_argument("--settle", type=float, default=10.0, help="seconds for the workers to start")
+    parser.add_argument("--count-timers", type=int, default=300,
+                        help="timers of the in-process round that counts statements (0: skip it)")
     args = parser.parse_args(argv)
     rows, url = [], ""
+    if args.count_timers:
+        per_timer, cpu, server = count_work(args.count_timers)
+        rows.append((f"in process, per timer ({args.count_timers} timers): SQL statements, CPU of the "
+                     "worker, of its PostgreSQL backend", f"{per_timer:.1f} statements, {cpu:.1f} ms, "
+                     f"{server:.1f} ms", "", None))
     for workers in [int(w) for w in args.workers.split(",")]:
         url = fresh_database("postgres", "timers")
         seed(url, ("bench_timer",))

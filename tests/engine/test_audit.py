@@ -3,6 +3,7 @@ behind the engine's back (raw SQL) is reported at the first broken event of its 
 """
 from __future__ import annotations
 
+import threading
 from datetime import datetime, timedelta
 
 import pytest
@@ -10,8 +11,10 @@ from sqlalchemy import JSON, bindparam, event, select, text
 from sqlalchemy.orm import Session
 
 import engine
+from engine import audit as engine_audit
 from engine.audit import GENESIS, ChainProblem, event_hash
-from models import SYSTEM_CHAIN, AuditChain, AuditEvent, UTCDateTime, case_chain, make_engine
+from models import (SYSTEM_CHAIN, AuditChain, AuditEvent, User, UTCDateTime, case_chain, make_engine,
+                    make_session_factory)
 from tests.conftest import SHANGHAI
 from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act
 
@@ -227,3 +230,101 @@ def test_hashes_survive_the_round_trip_through_the_database(db, database_url, se
             assert engine.verify_audit(fresh) == []
     finally:
         reader.dispose()
+
+
+# --- events are queued on the session and placed on their chains at flush ----------------------
+
+def test_one_transaction_appending_to_two_chains_verifies(session, users, case):
+    admin = users["admin"]
+    before = {e.seq for e in chain_events(session, case_chain(case.id))}
+    # Interleaved, across two flushes, read back inside the transaction before it commits.
+    engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 1})
+    engine_audit.record(session, "setting_changed", actor=admin, detail={"n": 1})
+    engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 2})
+    seen = session.scalars(select(AuditEvent).where(AuditEvent.event_type == "note_added")
+                           .order_by(AuditEvent.seq)).all()
+    assert [e.detail["n"] for e in seen] == [1, 2], "visible after autoflush"
+    assert seen[1].seq == seen[0].seq + 1 == max(before) + 2
+    assert seen[1].prev_hash == seen[0].hash
+    engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 3})
+    engine_audit.record(session, "setting_changed", actor=admin, detail={"n": 2})
+    assert engine.verify_audit(session) == [], "consistent inside the transaction too"
+    session.commit()
+
+    assert engine.verify_audit(session) == []
+    events = chain_events(session, case_chain(case.id))
+    assert [e.detail.get("n") for e in events if e.event_type == "note_added"] == [1, 2, 3]
+    system = [e for e in chain_events(session, SYSTEM_CHAIN) if e.event_type == "setting_changed"]
+    assert [e.detail["n"] for e in system] == [1, 2] and system[1].seq == system[0].seq + 1
+    head = session.get(AuditChain, case_chain(case.id))
+    assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)
+
+
+def test_a_rolled_back_transaction_leaves_its_chains_as_they_were(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id)
+    session.flush()
+    session.rollback()
+    engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id, detail={"kept": True})
+    session.commit()
+
+    after = chain_events(session, case_chain(case.id))
+    assert len(after) == len(events) + 1 and after[-1].detail == {"kept": True}
+    assert after[-1].seq == events[-1].seq + 1 and after[-1].prev_hash == events[-1].hash
+    assert engine.verify_audit(session) == []
+
+
+def test_concurrent_appends_to_one_chain_are_serialised(pg_database_url, clock):
+    """The first flush locks the chain head: a second transaction appending to the chain waits
+    for the first to commit and continues after its last event, whatever it appended later."""
+    sql = make_engine(pg_database_url)
+    factory = make_session_factory(sql)
+    factory.configure(info={"clock": clock})
+    try:
+        with factory() as setup:
+            handler = setup.scalars(select(User).where(User.username == "samr_handler")).one()
+            case_id = engine.create_case(setup, handler, "并发审计").id
+        first, second = factory(), factory()
+        engine_audit.record(first, "note_added", case_id=case_id, detail={"by": "first", "n": 1})
+        first.flush()
+        committed = threading.Event()
+
+        def append_second():
+            engine_audit.record(second, "note_added", case_id=case_id, detail={"by": "second"})
+            second.commit()
+            committed.set()
+
+        thread = threading.Thread(target=append_second)
+        thread.start()
+        assert not committed.wait(1.0), "the second transaction must wait for the chain head"
+        engine_audit.record(first, "note_added", case_id=case_id, detail={"by": "first", "n": 2})
+        first.commit()
+        thread.join(30)
+        assert committed.is_set()
+        first.close(), second.close()
+
+        with factory() as check:
+            notes = check.scalars(select(AuditEvent).where(
+                AuditEvent.chain == case_chain(case_id), AuditEvent.event_type == "note_added")
+                .order_by(AuditEvent.seq)).all()
+            assert [e.detail["by"] for e in notes] == ["first", "first", "second"]
+            assert [e.seq for e in notes] == [notes[0].seq, notes[0].seq + 1, notes[0].seq + 2]
+            assert engine.verify_audit(check) == []
+    finally:
+        sql.dispose()
+
+
+def test_a_rolled_back_savepoint_after_appending_refuses_to_commit(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id)
+    session.flush()
+    savepoint = session.begin_nested()
+    engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id)
+    session.flush()
+    savepoint.rollback()
+
+    with pytest.raises(RuntimeError, match="savepoint"):
+        session.commit()
+    session.rollback()
+    assert len(chain_events(session, case_chain(case.id))) == len(events)
+    assert engine.verify_audit(session) == []

@@ -5,17 +5,21 @@ from datetime import datetime
 from pathlib import Path
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select, text
 
+import engine
 from engine import claim_task, complete_task, create_case
 from engine.bootstrap import deploy_folder
 from engine.cases import start_mechanism
+from engine.deploy import deploy_paths
+from engine.instances import start_instance
 from engine.timers import fire_due_timers
-from models import HumanTask, Timer
+from models import HumanTask, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import event_types, open_task, open_tasks
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn"
+BATCH_FIXTURES = FIXTURES.parent / "bpmn_timer_batch"
 
 
 @pytest.fixture
@@ -81,3 +85,65 @@ def test_deadline_passes_and_the_task_is_withdrawn(session, clock, started):
     session.refresh(instance)
     assert instance.status == "running", "the escalation task opened by the reminder is still open"
     assert [t.bpmn_id for t in open_tasks(session, case.id) if t.instance_id == instance.id] == ["escalate"]
+
+
+# --- a worker pass fires several due timers per transaction ------------------------------------
+
+@pytest.fixture
+def waiting_instances(session, users):
+    """Three instances of one case waiting on a one-hour timer; the second divides by zero when
+    its timer fires."""
+    deploy_paths(session, [BATCH_FIXTURES / "timer_then_script.bpmn"])
+    handler = users["samr_handler"]
+    case = create_case(session, handler, "批量定时")
+    instances = [start_instance(session, case, "timer_then_script", handler, {"divisor": divisor})[0]
+                 for divisor in (4, 0, 5)]
+    session.commit()
+    return case, instances
+
+
+def commits(sql) -> list[int]:
+    """Counts the engine's commits while a test runs (an observer, not a stand-in)."""
+    seen = [0]
+
+    def count(_connection) -> None:
+        seen[0] += 1
+
+    event.listen(sql, "commit", count)
+    return seen
+
+
+def test_due_timers_fire_together_and_a_failing_script_keeps_the_others(session, db, clock, waiting_instances):
+    case, instances = waiting_instances
+    seen = commits(db[0])
+    clock.advance(hours=2)
+
+    assert fire_due_timers(session) == 3
+    assert seen[0] == 1, "one transaction for the batch"
+    statuses = dict(session.execute(
+        select(ProcessInstance.id, ProcessInstance.status).where(ProcessInstance.case_id == case.id)).all())
+    assert [statuses[i.id] for i in instances] == ["completed", "error", "completed"]
+    assert {t.status for t in session.scalars(select(Timer))} == {"fired"}
+    types = event_types(session, case.id)
+    assert types.count("timer_fired") == 3 and types.count("instance_failed") == 1
+    assert types.count("instance_completed") == 2
+    assert engine.verify_audit(session) == []
+    assert fire_due_timers(session) == 0
+
+
+def test_a_timer_that_raises_fails_alone(session, clock, waiting_instances):
+    case, instances = waiting_instances
+    broken = instances[1]
+    # Damage behind the engine's back: the instance's state no longer loads.
+    session.execute(text("UPDATE process_instance SET state_json = '{broken' WHERE id = :id"), {"id": broken.id})
+    session.commit()
+    clock.advance(hours=2)
+
+    with pytest.raises(ValueError):
+        fire_due_timers(session)
+
+    rows = {t.instance_id: t.status for t in session.scalars(
+        select(Timer).execution_options(populate_existing=True))}
+    assert rows == {instances[0].id: "fired", broken.id: "pending", instances[2].id: "fired"}
+    assert event_types(session, case.id).count("timer_fired") == 2
+    assert engine.verify_audit(session) == []
