@@ -12,6 +12,7 @@ from uuid import UUID
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -234,7 +235,10 @@ def _mark_fired(session: Session, row: Timer, instance: ProcessInstance) -> Bpmn
     from .instances import load  # instances imports this module
 
     workflow = load(session, instance)
-    task = workflow.get_task_from_id(UUID(row.task_guid))
+    try:
+        task = workflow.get_task_from_id(UUID(row.task_guid))
+    except TaskNotFoundException:  # gone with finished history (engine/history.py)
+        task = None
     if instance.status != "running" or task is None or not task.has_state(TaskState.WAITING):
         row.status = "cancelled"
         return None

@@ -29,6 +29,13 @@ from . import cli_calendar
 from .db import db
 
 log = logging.getLogger(__name__)
+
+
+def _log_at_info() -> None:
+    """Our own progress at INFO; SpiffWorkflow's per-task INFO lines (about 16 per fired timer)
+    would drown it and cost the worker time, so it logs warnings only."""
+    logging.basicConfig(level=logging.INFO)
+    logging.getLogger("spiff").setLevel(logging.WARNING)
 DEMO_LOGINS = "demo-logins.txt"
 
 
@@ -154,7 +161,7 @@ def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = 
 @with_appcontext
 def worker_command(once: bool, interval: float) -> None:
     """Fire due timers and deliver messages between process instances, in the foreground."""
-    logging.basicConfig(level=logging.INFO)
+    _log_at_info()
     try:
         total = run_worker(current_app._get_current_object(), interval, threading.Event(), once)
     except KeyboardInterrupt:
@@ -179,7 +186,7 @@ def serve_command(host: str, port: int, interval: float, prod: bool, workers: in
         argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers),
                 "--bind", f"{host}:{port}", "web.wsgi:app"]
         os.execv(sys.executable, argv)
-    logging.basicConfig(level=logging.INFO)
+    _log_at_info()
     app = current_app._get_current_object()
     stop = threading.Event()
     threading.Thread(target=run_worker, args=(app, interval, stop), daemon=True,
