@@ -43,13 +43,21 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
 
 
 def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
-    """Make the instance's pending timer rows match its waiting timer events (caller's transaction)."""
+    """Make the instance's pending timer rows match its waiting timer events (caller's transaction).
+
+    Only pending rows are read (an index holds them): fired and cancelled ones are history, and
+    a long case's history must not make each step slower."""
     waiting = waiting_timers(workflow)
-    rows = {row.task_guid: row for row in _instance_timers(session, instance.id)}
+    rows = {row.task_guid: row for row in _pending_timers(session, instance.id)}
     at = now(session)
     for guid, row in rows.items():
-        if row.status == "pending" and guid not in waiting:
+        if guid not in waiting:
             row.status = "cancelled"
+    new = [guid for guid in waiting if guid not in rows]
+    if new:
+        # A waiting event has a pending row or none yet; (instance, task) is unique, so make sure.
+        rows.update((guid, None) for guid in session.scalars(
+            select(Timer.task_guid).where(Timer.instance_id == instance.id, Timer.task_guid.in_(new))))
     rules = instance.process_model.timer_rules or {}
     for guid, task in waiting.items():
         if guid in rows:
@@ -66,13 +74,13 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
     session.flush()
 
 
-def _instance_timers(session: Session, instance_id: int) -> Sequence[Timer]:
-    """The instance's timer rows: from the batch's one query when a worker pass read them ahead
-    (used once: a second step of the same instance in the batch reads them again), else now."""
+def _pending_timers(session: Session, instance_id: int) -> Sequence[Timer]:
+    """The instance's pending timer rows: from the batch's one query when a worker pass read them
+    ahead (used once: a second step of the same instance in the batch reads them again), else now."""
     prefetched = session.info.get(_PREFETCH_KEY)
     if prefetched is not None and prefetched[0] is session.get_transaction() and instance_id in prefetched[1]:
-        return prefetched[1].pop(instance_id)
-    return session.scalars(select(Timer).where(Timer.instance_id == instance_id)).all()
+        return [row for row in prefetched[1].pop(instance_id) if row.status == "pending"]
+    return session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.status == "pending")).all()
 
 
 def fire_due_timers(session: Session, limit: int = 100, batch: int = BATCH) -> int:
@@ -142,7 +150,8 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
     instances = _lock_instances(session, {row.instance_id for row in rows})
     audit.lock_chains(session, {instance.case_id for instance in instances.values()})
     ahead: dict[int, list[Timer]] = {}
-    for timer in session.scalars(select(Timer).where(Timer.instance_id.in_(list(instances)))
+    for timer in session.scalars(select(Timer).where(Timer.instance_id.in_(list(instances)),
+                                                     Timer.status == "pending")
                                  .execution_options(populate_existing=True)):
         ahead.setdefault(timer.instance_id, []).append(timer)
     session.info[_PREFETCH_KEY] = (session.get_transaction(), ahead)

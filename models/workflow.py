@@ -97,6 +97,10 @@ class HumanTask(Base):
               postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
         # Open work past its deadline across agencies (supervision), most overdue first.
         Index("ix_human_task_state_due", "state", "due_at", "id"),
+        # An instance's open rows, which every step compares with its ready tasks, without
+        # reading the rows of its finished work (engine/projection.py).
+        Index("ix_human_task_instance_open", "instance_id",
+              postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -171,6 +175,9 @@ class Timer(Base):
     __table_args__ = (
         UniqueConstraint("instance_id", "task_guid"),
         Index("ix_timer_due", "status", "due_at"),
+        # An instance's pending timers, which every step compares with its waiting events.
+        Index("ix_timer_instance_pending", "instance_id",
+              postgresql_where=text("status = 'pending'"), sqlite_where=text("status = 'pending'")),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
