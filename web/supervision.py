@@ -117,6 +117,18 @@ def timeline_rows(tasks) -> list[TimelineRow]:
                         t.completed_at if t.state != "open" else None, t.due_at) for t in tasks]
 
 
+def timeline_texts() -> dict[str, str]:
+    """The Gantt chart's words in the page's language (web/svg/gantt.py TEXTS; braces are filled
+    in by the chart)."""
+    return {
+        "no_data": _("No data"), "overdue_part": _("Overdue part"), "due": _("Due"),
+        "open_until_now": _("In progress (until now)"), "now": _("Now"), "in_progress": _("in progress"),
+        "due_at": _("Due {due}"), "late_by": _(", {late} overdue"), "hours": _("{hours:.1f} hours"),
+        "days_hours": _("{days} days {hours} hours"), "month": _("{year}-{month:02d}"),
+        "day": _("{month}/{day}"),
+    }
+
+
 @bp.route("/cases/<int:case_id>")
 def case(case_id: int):
     session = db.session
@@ -132,9 +144,10 @@ def case(case_id: int):
         # Both SVGs come from our renderers, which escape every name they draw.
         diagram = Markup(render_bpmn(instance.process_model.bpmn_source,
                                      metrics.element_states(session, instance),
-                                     {**lane_labels(), **marks_text}))
+                                     {**lane_labels(), **marks_text},
+                                     no_diagram=_("This process file has no diagram information")))
         gantt = Markup(render_timeline(timeline_rows(mine), now, current_app.config["DISPLAY_TIMEZONE"],
-                                       agency_names=names))
+                                       agency_names=names, texts=timeline_texts()))
         drawings.append((instance, diagram, gantt))
     return render_template(
         "supervision/case.html", case=case, drawings=drawings, tasks=tasks, now=now,
@@ -186,11 +199,12 @@ def metrics_page():
     short = lambda a: a.short_name or a.name  # noqa: E731
     median_chart = Markup(render_bar_chart(
         _("Median hours per step"),
-        [(f"{short(s.agency)} · {s.title}", stats["median"]) for s, stats in steps], " " + _("hours")))
+        [(f"{short(s.agency)} · {s.title}", stats["median"]) for s, stats in steps], " " + _("hours"),
+        no_data=_("No data")))
     share_chart = Markup(render_bar_chart(
         _("Finished on time (%)"),
         [(f"{short(a)} · {mechanism_names.get(m, m)}", stats["share"]) for a, m, stats in groups
-         if stats["share"] is not None], "%"))
+         if stats["share"] is not None], "%", no_data=_("No data")))
     return render_template(
         "supervision/metrics.html", first=first, last=last, steps=steps, groups=groups,
         mechanism_names=mechanism_names, fmt=format_value, median_chart=median_chart,

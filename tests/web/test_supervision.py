@@ -175,6 +175,22 @@ def test_case_view_draws_the_diagram_and_timeline_without_content(app, client_fo
     assert "<td>期限届满</td>" in html  # the timeline: timer_fired
 
 
+def test_case_view_charts_speak_the_page_language(app, client_for, late):
+    supervisor = client_for("office_supervisor")
+
+    def gantt_text(headers) -> str:
+        html = text(supervisor.get(f"/supervision/cases/{late['police']}", headers=headers))
+        return "".join(etree.fromstring(re.findall(r"<svg .*?</svg>", html, re.S)[1].encode()).itertext())
+
+    chinese = gantt_text({"Accept-Language": "zh-CN"})
+    assert "超期部分" in chinese and "期限" in chinese and "进行中（至现在）" in chinese
+    english = gantt_text({"Accept-Language": "en"})
+    assert "Overdue part" in english and "In progress (until now)" in english
+    assert re.search(r"Due \d{4}-\d\d-\d\d \d\d:\d\d, [\d.]+ (hours|days)", english)
+    for word in ("超期部分", "进行中", "期限 ", "小时"):
+        assert word not in english
+
+
 def test_case_view_scope(app, client_for, late):
     assert client_for("samr_head").get(f"/supervision/cases/{late['police']}").status_code == 200
     assert client_for("procuratorate_head").get(f"/supervision/cases/{late['police']}").status_code == 404

@@ -302,6 +302,22 @@ def test_timeline_empty_single_and_zero_length():
     assert not single.findall(".//s:rect[@class='overdue']", S)
 
 
+def test_every_word_of_a_drawing_can_be_given_in_another_language():
+    english = {"no_data": "No data", "month": "{year}-{month:02d}", "day": "{month}/{day}",
+               "overdue_part": "Overdue part", "due": "Due", "open_until_now": "Open", "now": "Now",
+               "in_progress": "open", "due_at": "Due {due}", "late_by": ", {late} late",
+               "hours": "{hours:.1f} h", "days_hours": "{days} d {hours} h"}
+    assert texts(parse(render_timeline([], T0, texts=english))) == "No data"
+    drawn = render_timeline(rows_sample(), T0 + timedelta(days=7), texts=english)
+    # One day late (the tooltip), the legend and the "now" line in the given words only.
+    assert re.search(r"Due 2026-03-\d\d \d\d:\d\d, 24\.0 h late", drawn)
+    assert all(word in drawn for word in ("Overdue part", ">Due<", ">Open<", ">Now<"))
+    assert not any(word in drawn for word in ("超期部分", "进行中", "现在", "小时", "期限"))
+    assert texts(parse(render_bar_chart("On time", [], no_data="No data"))) == "On time No data"
+    no_di = SMALL[:SMALL.index("<bpmndi:BPMNDiagram")] + "</bpmn:definitions>"
+    assert texts(parse(render_bpmn(no_di, {}, no_diagram="No diagram"))) == "No diagram"
+
+
 def axis_ticks(svg: str) -> list[str]:
     return [t.text for t in parse(svg).findall(".//s:g[@class='axis-ticks']/s:text", S)]
 

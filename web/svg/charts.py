@@ -48,18 +48,18 @@ def format_value(value: float) -> str:
 
 
 def render_bar_chart(title: str, series: list[tuple[str, float]], unit: str = "",
-                     highlight_over: float | None = None) -> str:
+                     highlight_over: float | None = None, no_data: str = NO_DATA) -> str:
     """Horizontal bars, one per (label, value), each with its value and `unit` written at its end.
 
     Bars above `highlight_over` are red (class `bar over`) and a dashed line marks the threshold.
-    Values that are not finite get no bar and a dash; an empty series says "无数据".
+    Values that are not finite get no bar and a dash; an empty series says `no_data`.
     """
     label_w = min(220.0, max([text_width(label, 12) + 16 for label, _ in series] + [80.0]))
     height = TOP + max(len(series), 1) * ROW + (24 if highlight_over is not None else 10)
     root = svg_root("ld-chart", 0, 0, WIDTH, height)
     add(root, "text", title, class_="chart-title", x=8, y=22, font_size=14, font_weight="bold")
     if not series:
-        add(root, "text", NO_DATA, class_="message", x=label_w, y=TOP + ROW / 2 + 4, fill="#666")
+        add(root, "text", no_data, class_="message", x=label_w, y=TOP + ROW / 2 + 4, fill="#666")
         return to_string(root)
     finite = [v for _, v in series if math.isfinite(v)]
     low = min(finite + [0.0])

@@ -19,6 +19,7 @@ NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
       "dc": "http://www.omg.org/spec/DD/20100524/DC", "di": "http://www.omg.org/spec/DD/20100524/DI"}
 # Marks the engine reports, with the words the tooltip uses unless `labels` renames them.
 MARKS = {"completed": "已完成", "active": "进行中", "overdue": "已超期", "error": "出错"}
+NO_DIAGRAM = "此流程文件没有图形信息"
 MARGIN, HEADER = 20.0, 30.0  # HEADER: width of the name band of a pool or lane, as in bpmn-js
 ACTIVITIES = {"task", "subProcess", "callActivity", "transaction", "adHocSubProcess"}
 INK = "#333"
@@ -48,12 +49,13 @@ FLOW_LOOK = {"sequence": {"marker-end": "url(#ld-bpmn-arrow)"}, "association": {
 
 
 def render_bpmn(bpmn_xml: str | bytes, marks: dict[str, str],
-                labels: dict[str, str] | None = None) -> str:
+                labels: dict[str, str] | None = None, no_diagram: str = NO_DIAGRAM) -> str:
     """The diagram of `bpmn_xml` as an SVG string.
 
     `marks` maps element ids to one of `MARKS`; each marked shape gets `class="el <mark>"` and a
     tooltip. `labels` renames lanes (by id or by name such as `samr.handler`), elements (by id) and
-    marks (by mark code). Raises ValueError for XML that does not parse or for an unknown mark.
+    marks (by mark code); `no_diagram` is said for a file without diagram information. Raises
+    ValueError for XML that does not parse or for an unknown mark.
     """
     if unknown := sorted(set(marks.values()) - MARKS.keys()):
         raise ValueError(f"unknown marks: {unknown}")
@@ -77,7 +79,7 @@ def render_bpmn(bpmn_xml: str | bytes, marks: dict[str, str],
         waypoints = [(float(p.get("x", 0)), float(p.get("y", 0))) for p in di.iterfind("di:waypoint", NS)]
         if el is not None and len(waypoints) >= 2:
             canvas.edge(el, di, waypoints)
-    return canvas.svg()
+    return canvas.svg(no_diagram)
 
 
 def _box(bounds: etree._Element) -> tuple[float, float, float, float]:
@@ -112,9 +114,9 @@ class _Canvas:
         self.x0, self.y0 = min(self.x0, x0), min(self.y0, y0)
         self.x1, self.y1 = max(self.x1, x1), max(self.y1, y1)
 
-    def svg(self) -> str:
+    def svg(self, no_diagram: str = NO_DIAGRAM) -> str:
         if self.x0 == math.inf:
-            return message_svg("ld-bpmn", "此流程文件没有图形信息")
+            return message_svg("ld-bpmn", no_diagram)
         root = svg_root("ld-bpmn", self.x0 - MARGIN, self.y0 - MARGIN, self.x1 - self.x0 + 2 * MARGIN,
                         self.y1 - self.y0 + 2 * MARGIN, CSS)
         defs = add(root, "defs")

@@ -7,6 +7,7 @@ which is what the database stores) and the axis is labelled in the office's zone
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
@@ -28,6 +29,14 @@ RED = "#d32f2f"
 # Presentation attributes, not CSS: see the package docstring.
 GRID, AXIS, TICK = {"stroke": "#e3e3e3"}, {"stroke": "#999"}, {"font-size": "11", "fill": "#555"}
 DUE = {"stroke": "#111", "stroke-width": "2"}
+# What the chart says, Chinese by default; a page passes its language's (web/supervision.py).
+# Values in braces are filled in with str.format.
+TEXTS = {
+    "no_data": NO_DATA, "overdue_part": "超期部分", "due": "期限", "open_until_now": "进行中（至现在）",
+    "now": "现在", "in_progress": "进行中", "due_at": "期限 {due}", "late_by": "，超期 {late}",
+    "hours": "{hours:.1f} 小时", "days_hours": "{days} 天 {hours} 小时",
+    "month": "{year}年{month}月", "day": "{month}月{day}日",
+}
 
 
 @dataclass(frozen=True)
@@ -42,14 +51,17 @@ class TimelineRow:
 
 
 def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shanghai", *,
-                    agency_names: dict[str, str] | None = None) -> str:
+                    agency_names: dict[str, str] | None = None,
+                    texts: Mapping[str, str] | None = None) -> str:
     """The rows as a Gantt chart in SVG, grouped by agency in order of first appearance.
 
     Open rows run to `now`; the part of a bar past its due time is red; `agency_names` overrides
-    the display name of agency codes in group headers and the legend.
+    the display name of agency codes in group headers and the legend, `texts` the words of
+    `TEXTS` (legend, tooltips, axis).
     """
+    t = {**TEXTS, **(texts or {})}
     if not rows:
-        return message_svg("ld-gantt", NO_DATA)
+        return message_svg("ld-gantt", t["no_data"])
     zone, now = ZoneInfo(tz), _utc(now)
     names = {**AGENCY_NAMES, **(agency_names or {})}
     groups: dict[str, list[TimelineRow]] = {}
@@ -70,13 +82,13 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
 
     bottom = TOP + len(rows) * ROW + len(groups) * GROUP
     legend_items = [(names.get(code, code), "swatch", _color(code)) for code in groups]
-    legend_items += [("超期部分", "swatch", RED), ("期限", "due", ""), ("进行中（至现在）", "open", OTHER)]
+    legend_items += [(t["overdue_part"], "swatch", RED), (t["due"], "due", ""), (t["open_until_now"], "open", OTHER)]
     legend_lines = _legend_layout(legend_items, WIDTH - 16)
     height = bottom + 22 + 20 * len(legend_lines)
     root = svg_root("ld-gantt", 0, 0, WIDTH, height)
 
     axis = add(root, "g", class_="axis-ticks")
-    for tick, text in _ticks(t0, t1, zone, (right - left) / 90):
+    for tick, text in _ticks(t0, t1, zone, (right - left) / 90, t):
         add(axis, "line", class_="grid", x1=x(tick), y1=TOP - 6, x2=x(tick), y2=bottom, **GRID)
         add(axis, "text", text, class_="tick", x=x(tick), y=TOP - 12, text_anchor="middle", **TICK)
     add(axis, "line", class_="axis", x1=left, y1=TOP - 6, x2=right, y2=TOP - 6, **AXIS)
@@ -88,13 +100,13 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
         add(root, "line", class_="axis", x1=0, y1=y + 1, x2=WIDTH, y2=y + 1, **AXIS)
         y += GROUP
         for row in members:
-            _bar(root, row, y, x, now, zone, names, label_room=label_w - 24)
+            _bar(root, row, y, x, now, zone, names, t, label_room=label_w - 24)
             y += ROW
     if t0 <= now <= t1:
         add(root, "line", class_="now", x1=x(now), y1=TOP - 6, x2=x(now), y2=bottom, stroke=RED,
             stroke_dasharray="4 3")
         near_end = x(now) > right - 40
-        add(root, "text", "现在", class_="tick", x=x(now) + (-3 if near_end else 3), y=bottom + 12,
+        add(root, "text", t["now"], class_="tick", x=x(now) + (-3 if near_end else 3), y=bottom + 12,
             text_anchor="end" if near_end else "start", **{**TICK, "fill": RED})
 
     legend = add(root, "g", class_="legend")
@@ -117,17 +129,19 @@ def _local_text(t: datetime, zone: ZoneInfo) -> str:
 
 
 def _bar(root, row: TimelineRow, y: float, x, now: datetime, zone: ZoneInfo, names: dict[str, str],
-         label_room: float) -> None:
+         t: Mapping[str, str], label_room: float) -> None:
     """One row: label, bar (2px at least, so a zero-length step still shows), red overdue part, due tick."""
     start, end = _utc(row.start), _utc(row.end) if row.end is not None else now
     end = max(end, start)
     g = add(root, "g", class_="row", data_agency=row.agency)
     tip = [f"{row.label}（{names.get(row.agency, row.agency)}）",
-           f"{_local_text(start, zone)} — {_local_text(end, zone) if row.end else '进行中'}"]
+           f"{_local_text(start, zone)} — {_local_text(end, zone) if row.end else t['in_progress']}"]
     if row.due is not None:
         hours = (end - _utc(row.due)) / HOUR
-        late = f"{hours:.1f} 小时" if hours < 48 else f"{int(hours // 24)} 天 {int(hours % 24)} 小时"
-        tip.append(f"期限 {_local_text(row.due, zone)}" + (f"，超期 {late}" if hours > 0 else ""))
+        late = (t["hours"].format(hours=hours) if hours < 48
+                else t["days_hours"].format(days=int(hours // 24), hours=int(hours % 24)))
+        tip.append(t["due_at"].format(due=_local_text(row.due, zone))
+                   + (t["late_by"].format(late=late) if hours > 0 else ""))
     add(g, "title", "\n".join(tip))
     add(g, "text", truncate(row.label, label_room, 12), x=16, y=y + ROW / 2 + 4)
     top = y + (ROW - BAR) / 2
@@ -143,7 +157,8 @@ def _bar(root, row: TimelineRow, y: float, x, now: datetime, zone: ZoneInfo, nam
         add(g, "line", class_="due", x1=x(due), y1=top - 3, x2=x(due), y2=top + BAR + 3, **DUE)
 
 
-def _ticks(t0: datetime, t1: datetime, zone: ZoneInfo, most: float) -> list[tuple[datetime, str]]:
+def _ticks(t0: datetime, t1: datetime, zone: ZoneInfo, most: float,
+           t: Mapping[str, str] = TEXTS) -> list[tuple[datetime, str]]:
     """Ticks at round local times (hours, midnights, Mondays, firsts of the month), at most `most`."""
     step, unit, n = next((s for s in STEPS if (t1 - t0) / s[0] <= most), STEPS[-1])
     local = t0.astimezone(zone).replace(tzinfo=None, minute=0, second=0, microsecond=0)
@@ -158,9 +173,9 @@ def _ticks(t0: datetime, t1: datetime, zone: ZoneInfo, most: float) -> list[tupl
     while (aware := tick.replace(tzinfo=zone).astimezone(timezone.utc)) <= t1:
         if aware >= t0:
             if unit == "month":
-                text = f"{tick.year}年{tick.month}月"
+                text = t["month"].format(year=tick.year, month=tick.month)
             elif unit == "day" or tick.date() != previous_day:
-                text = f"{tick.month}月{tick.day}日" + (f" {tick:%H:%M}" if unit == "hour" else "")
+                text = t["day"].format(month=tick.month, day=tick.day) + (f" {tick:%H:%M}" if unit == "hour" else "")
             else:
                 text = f"{tick:%H:%M}"
             ticks.append((aware, text))
