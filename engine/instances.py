@@ -77,11 +77,14 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     return instance
 
 
-def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None) -> None:
+def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None,
+            flush: bool = True) -> None:
     """Run engine steps and persist everything they caused, in the caller's transaction.
 
     A failing script or condition does not lose the step that led to it: the instance is saved
-    in the `error` state with the reason, for an administrator to fix and retry.
+    in the `error` state with the reason, for an administrator to fix and retry. With `flush`
+    False the writes wait for the caller's next flush or commit, so a caller advancing many
+    instances in one transaction (a worker's batch of timers) sends them together.
     """
     try:
         run_engine_steps(workflow)
@@ -98,7 +101,7 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         # like a failing script; its retry projects the task again.
         _fail(session, instance, exc, actor)
     try:
-        timers.sync_timers(session, instance, workflow)
+        timers.sync_timers(session, instance, workflow, flush=flush)
     except WorkflowException as exc:
         # Likewise a timer whose deadline variable holds no rule (engine/clocks.py).
         _fail(session, instance, exc, actor)
@@ -108,7 +111,8 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id, detail={"process": instance.process_model.key})
     instance.state_json = dump_state(workflow)
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:

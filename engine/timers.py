@@ -20,7 +20,7 @@ from sqlalchemy.orm.exc import StaleDataError
 
 from models import ProcessInstance, Timer
 
-from . import audit, clocks
+from . import audit, clocks, projection
 from .calendar_store import business_calendar
 from .clock import now
 from .spiff import mark_timer_due
@@ -42,7 +42,8 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
     }
 
 
-def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> None:
+def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                flush: bool = True) -> None:
     """Make the instance's pending timer rows match its waiting timer events (caller's transaction).
 
     Only pending rows are read (an index holds them): fired and cancelled ones are history, and
@@ -71,7 +72,8 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
             bpmn_id=task.task_spec.bpmn_id, rule=rule, due_at=due.at, due_provisional=due.provisional,
             status="pending", created_at=at,
         ))
-    session.flush()
+    if flush:
+        session.flush()
 
 
 def _pending_timers(session: Session, instance_id: int) -> Sequence[Timer]:
@@ -155,6 +157,7 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
                                  .execution_options(populate_existing=True)):
         ahead.setdefault(timer.instance_id, []).append(timer)
     session.info[_PREFETCH_KEY] = (session.get_transaction(), ahead)
+    projection.prefetch_open_rows(session, set(instances))
     try:
         first, again, taken = [], [], set()
         for row in rows:
@@ -164,11 +167,13 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
                  for row in first]
         for instance, workflow in steps:
             if workflow is not None:
-                advance(session, instance, workflow, None)
+                # Written together at the commit: one statement per table for the whole batch.
+                advance(session, instance, workflow, None, flush=False)
         fired = sum(workflow is not None for _, workflow in steps)
         return fired + sum(_fire(session, row, instances[row.instance_id]) for row in again)
     finally:
         session.info.pop(_PREFETCH_KEY, None)
+        projection.forget_prefetched_rows(session)
 
 
 def _lock_instances(session: Session, ids: set[int]) -> dict[int, ProcessInstance]:
