@@ -15,6 +15,7 @@ from . import audit, clocks, notifications
 from .clock import now
 from .lanes import AGENCY_CODES, parse_lane
 from .sql import insert_if_absent
+from .transactions import read_ahead, take_read_ahead
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -60,32 +61,24 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
         _create_row(session, instance, task, at, actor)
 
 
-_OPEN_ROWS_KEY = "_open_task_rows_by_instance"
-
-
-def prefetch_open_rows(session: Session, instance_ids: set[int]) -> None:
+def read_open_rows_ahead(session: Session, instance_ids: set[int]) -> None:
     """Read the open task rows of several instances in one query, for the steps they are about to
-    take in this transaction (a worker firing a batch of timers); each instance's first step
-    uses them, a later one reads its rows again."""
+    take in this transaction (a worker firing a batch of timers; engine/transactions.py)."""
     found: dict[int, dict[str, int]] = {instance_id: {} for instance_id in instance_ids}
     for instance_id, guid, row_id in session.execute(
             select(HumanTask.instance_id, HumanTask.task_guid, HumanTask.id)
             .where(HumanTask.instance_id.in_(sorted(instance_ids)), HumanTask.state == "open")):
         found[instance_id][guid] = row_id
-    session.info[_OPEN_ROWS_KEY] = (session.get_transaction(), found)
-
-
-def forget_prefetched_rows(session: Session) -> None:
-    session.info.pop(_OPEN_ROWS_KEY, None)
+    read_ahead(session, "open_task_rows", found)
 
 
 def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
     """{task id: row id} of the instance's open rows. Only the ids: a parallel multi-instance task
     may hold a thousand open rows, and loading them as objects on every step would cost more than
     the step."""
-    prefetched = session.info.get(_OPEN_ROWS_KEY)
-    if prefetched is not None and prefetched[0] is session.get_transaction() and instance_id in prefetched[1]:
-        return prefetched[1].pop(instance_id)
+    ahead = take_read_ahead(session, "open_task_rows", instance_id)
+    if ahead is not None:
+        return ahead
     return dict(session.execute(
         select(HumanTask.task_guid, HumanTask.id)
         .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")

@@ -24,12 +24,12 @@ from . import audit, clocks, projection
 from .calendar_store import business_calendar
 from .clock import now
 from .spiff import mark_timer_due
+from .transactions import forget_read_ahead, read_ahead, take_read_ahead
 
 log = logging.getLogger(__name__)
 # Timers fired in one transaction by a worker pass. Each costs a few statements of its own; the
 # batch shares the taking, the locks, the chain heads and the commit.
 BATCH = 20
-_PREFETCH_KEY = "_timer_rows_by_instance"
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
@@ -78,10 +78,10 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
 
 def _pending_timers(session: Session, instance_id: int) -> Sequence[Timer]:
     """The instance's pending timer rows: from the batch's one query when a worker pass read them
-    ahead (used once: a second step of the same instance in the batch reads them again), else now."""
-    prefetched = session.info.get(_PREFETCH_KEY)
-    if prefetched is not None and prefetched[0] is session.get_transaction() and instance_id in prefetched[1]:
-        return [row for row in prefetched[1].pop(instance_id) if row.status == "pending"]
+    ahead (engine/transactions.py), else now."""
+    ahead = take_read_ahead(session, "pending_timers", instance_id)
+    if ahead is not None:
+        return [row for row in ahead if row.status == "pending"]
     return session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.status == "pending")).all()
 
 
@@ -151,13 +151,13 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
     rows = sorted(rows, key=lambda row: (row.case_id, row.instance_id, row.due_at, row.id))
     instances = _lock_instances(session, {row.instance_id for row in rows})
     audit.lock_chains(session, {instance.case_id for instance in instances.values()})
-    ahead: dict[int, list[Timer]] = {}
+    ahead: dict[int, list[Timer]] = {instance_id: [] for instance_id in instances}
     for timer in session.scalars(select(Timer).where(Timer.instance_id.in_(list(instances)),
                                                      Timer.status == "pending")
                                  .execution_options(populate_existing=True)):
-        ahead.setdefault(timer.instance_id, []).append(timer)
-    session.info[_PREFETCH_KEY] = (session.get_transaction(), ahead)
-    projection.prefetch_open_rows(session, set(instances))
+        ahead[timer.instance_id].append(timer)
+    read_ahead(session, "pending_timers", ahead)
+    projection.read_open_rows_ahead(session, set(instances))
     try:
         first, again, taken = [], [], set()
         for row in rows:
@@ -172,8 +172,7 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
         fired = sum(workflow is not None for _, workflow in steps)
         return fired + sum(_fire(session, row, instances[row.instance_id]) for row in again)
     finally:
-        session.info.pop(_PREFETCH_KEY, None)
-        projection.forget_prefetched_rows(session)
+        forget_read_ahead(session)
 
 
 def _lock_instances(session: Session, ids: set[int]) -> dict[int, ProcessInstance]:
