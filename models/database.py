@@ -1,9 +1,18 @@
 """Engine and session construction for SQLite (development) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import time
+
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import Engine
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+# A pooled PostgreSQL connection idle for longer than this is pinged before it is handed out, and
+# replaced if the server dropped it (a restart, a proxy's idle timeout). One used more recently is
+# handed out as it is: pinging on every checkout (`pool_pre_ping`) costs each request a round trip,
+# and a connection that breaks anyway is invalidated by its failing statement as usual.
+IDLE_PING_SECONDS = 10.0
 
 
 def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10, echo: bool = False) -> Engine:
@@ -12,9 +21,27 @@ def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10, echo: bool
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    return create_engine(
-        url, echo=echo, pool_size=pool_size, max_overflow=max_overflow, pool_pre_ping=True
-    )
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    _ping_when_idle(engine)
+    return engine
+
+
+def _ping_when_idle(engine: Engine) -> None:
+    @event.listens_for(engine, "checkin")
+    def _checked_in(_dbapi_connection, record):
+        record.info["idle_since"] = time.monotonic()
+
+    @event.listens_for(engine, "checkout")
+    def _checked_out(dbapi_connection, record, _proxy):
+        idle_since = record.info.get("idle_since")
+        if idle_since is None or time.monotonic() - idle_since < IDLE_PING_SECONDS:
+            return
+        try:
+            engine.dialect.do_ping(dbapi_connection)
+        except engine.dialect.loaded_dbapi.Error as exc:
+            # The pool discards this connection and checks out another (SQLAlchemy's documented
+            # pessimistic-disconnect hook).
+            raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
 def _configure_sqlite(engine: Engine) -> None:
