@@ -5,6 +5,7 @@ The web layer and the CLI call only the service functions exported below.
 from .audit import verify as verify_audit
 from .cases import create_case, start_mechanism, startable_mechanisms
 from .clock import Clock, FixedClock, SystemClock
+from .definitions import task_form
 from .deploy import deploy_paths
 from .errors import Conflict, DeployError, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
 from .errors import EvidenceCorrupted, TooLarge
@@ -38,7 +39,7 @@ from .sharing import case_requests, open_grant, open_shared_document, open_share
 
 __all__ = [
     "verify_audit", "create_case", "start_mechanism", "startable_mechanisms", "Clock", "FixedClock", "SystemClock",
-    "deploy_paths", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
+    "deploy_paths", "task_form", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
     "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",

@@ -20,6 +20,7 @@ from models import Case, ProcessInstance, ProcessModel, User
 
 from . import audit, messages, policy, projection, timers
 from .clock import now
+from .definitions import Definition, definition
 from .errors import Conflict, Forbidden, NotFound
 from .transactions import transactional
 from .spiff import dump_state, load_state, new_workflow
@@ -34,6 +35,16 @@ def latest_model(session: Session, key: str) -> ProcessModel:
     return model
 
 
+def latest_definition(session: Session, key: str) -> Definition:
+    """The newest version of mechanism `key`: the one new instances start on."""
+    model_id = session.scalar(
+        select(ProcessModel.id).where(ProcessModel.key == key).order_by(ProcessModel.id.desc()).limit(1)
+    )
+    if model_id is None:
+        raise NotFound(f"no process model '{key}' is deployed")
+    return definition(session, model_id)
+
+
 def start_instance(
     session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None
 ) -> tuple[ProcessInstance, BpmnWorkflow]:
@@ -42,7 +53,7 @@ def start_instance(
     Runs inside the caller's transaction; writes `instance_started` and whatever the first
     steps cause.
     """
-    model = latest_model(session, key)
+    model = latest_definition(session, key)
     workflow = new_workflow(model.spec_json)
     initial = {"case_id": case.id, **(data or {})}
     for task in workflow.get_tasks(state=TaskState.READY):
@@ -51,7 +62,6 @@ def start_instance(
         case_id=case.id, process_model_id=model.id, status="running", state_json="{}",
         started_at=now(session), started_by_id=actor.id if actor else None,
     )
-    instance.process_model = model
     session.add(instance)
     session.flush()
     audit.record(
@@ -63,7 +73,7 @@ def start_instance(
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    return load_state(instance.state_json, instance.process_model.spec_json)
+    return load_state(instance.state_json, definition(session, instance.process_model_id).spec_json)
 
 
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
@@ -109,7 +119,8 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         instance.status = "completed"
         instance.completed_at = now(session)
         audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
-                     instance_id=instance.id, detail={"process": instance.process_model.key})
+                     instance_id=instance.id,
+                     detail={"process": definition(session, instance.process_model_id).key})
     instance.state_json = dump_state(workflow)
     if flush:
         session.flush()

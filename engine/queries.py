@@ -207,7 +207,8 @@ def load_task_context(session: Session, task_id: int, instance: bool = False) ->
 
 def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
     return session.scalars(
-        select(ProcessInstance).where(ProcessInstance.case_id == case.id).order_by(ProcessInstance.id)
+        select(ProcessInstance).where(ProcessInstance.case_id == case.id)
+        .options(joinedload(ProcessInstance.process_model)).order_by(ProcessInstance.id)
     ).all()
 
 

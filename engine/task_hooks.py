@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from models import HumanTask, User
 
+from .definitions import task_form
 from .errors import InvalidInput
 from .forms import validate_submission
 
@@ -88,7 +89,7 @@ def known_choices(name: str) -> bool:
 def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, list[tuple[Any, str]]]:
     """The options the engine offers this user for each `x-choices` field of the task's form."""
     _loaded()
-    schema = task.instance.process_model.forms.get(task.form_name or "", {})
+    schema = task_form(session, task)
     return {name: CHOICES[prop["x-choices"]](session, actor, task)
             for name, prop in schema.get("properties", {}).items() if prop.get("x-choices")}
 

@@ -16,6 +16,7 @@ from SpiffWorkflow.util.task import TaskState
 from models import HumanTask, User
 
 from . import audit, clocks, documents, notifications, policy, task_hooks
+from .definitions import definition
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .forms import process_variables, validate_submission
@@ -166,7 +167,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
         raise Forbidden(f"task {task_id} must be claimed by you before you complete it")
     if instance.status != "running":
         raise Conflict(f"the process instance is {instance.status}; the task cannot be completed now")
-    schema = instance.process_model.forms.get(task.form_name or "", {"type": "object"})
+    schema = definition(session, instance.process_model_id).form(task.form_name)
     data = validate_submission(schema, data)
     workflow = load(session, instance)
     spiff_task = workflow.get_task_from_id(UUID(task.task_guid))

@@ -22,6 +22,7 @@ from models import ProcessInstance, Timer
 
 from . import audit, clocks, projection
 from .calendar_store import business_calendar
+from .definitions import definition
 from .clock import now
 from .spiff import mark_timer_due
 from .transactions import forget_read_ahead, read_ahead, take_read_ahead
@@ -59,7 +60,7 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
         # A waiting event has a pending row or none yet; (instance, task) is unique, so make sure.
         rows.update((guid, None) for guid in session.scalars(
             select(Timer.task_guid).where(Timer.instance_id == instance.id, Timer.task_guid.in_(new))))
-    rules = instance.process_model.timer_rules or {}
+    rules = definition(session, instance.process_model_id).timer_rules
     for guid, task in waiting.items():
         if guid in rows:
             continue

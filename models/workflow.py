@@ -40,8 +40,9 @@ class ProcessModel(Base):
     startable_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Message names that start this mechanism when another instance throws them.
     start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
-    # The serialized SpiffWorkflow spec, stored here once instead of in every instance.
-    spec_json: Mapped[str] = mapped_column(Text)
+    # The serialized SpiffWorkflow spec, stored here once instead of in every instance; steps read it
+    # (with the forms and timer rules) through engine/definitions.py, which keeps it per process.
+    spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime]
     deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
 
@@ -67,7 +68,9 @@ class ProcessInstance(Base):
     completed_at: Mapped[Optional[datetime]]
 
     case: Mapped[Case] = relationship()
-    process_model: Mapped[ProcessModel] = relationship(lazy="joined")
+    # Not joined: a step needs only the model's immutable parts (engine/definitions.py); pages that
+    # show its name load it with their instances.
+    process_model: Mapped[ProcessModel] = relationship()
     tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
 
     __mapper_args__ = {"version_id_col": version}

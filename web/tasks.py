@@ -25,8 +25,7 @@ bp = Blueprint("tasks", __name__, url_prefix="/tasks")
 
 def _schema(task) -> dict:
     """The task's form, its titles in the page's language."""
-    return workflow_text.translate_schema(
-        task.instance.process_model.forms.get(task.form_name or "", {"type": "object"}))
+    return workflow_text.translate_schema(engine.task_form(db.session, task))
 
 
 def _form(task) -> dict:

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import marshmallow as ma
 from marshmallow import fields, validate
+from sqlalchemy.orm import object_session
 
+import engine
 from engine import INBOX_VIEWS
 from models import CONFIDENTIALITY_LEVELS
 
@@ -110,7 +112,7 @@ class Task(ma.Schema):
 
 class TaskDetail(Task):
     form = fields.Function(
-        lambda t: t.instance.process_model.forms.get(t.form_name or "", {"type": "object"}),
+        lambda t: engine.task_form(object_session(t), t),
         required=True, metadata={"type": "object", "description": "JSON Schema (draft 2020-12) of the completion data"})
 
 
