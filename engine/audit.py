@@ -4,21 +4,24 @@ Each case has its own chain; events without a case (deploys, user administration
 system chain. An event's hash covers its content and the previous event's hash, so editing,
 deleting or reordering rows breaks the chain at that point.
 
-Events are written in batches, per transaction: `record` adds the event to the session, and each
-flush places the events recorded since the last one on their chains (seq, previous hash, hash)
-and inserts them together. The first flush that appends to a chain locks its head row (SELECT
-... FOR UPDATE), so concurrent transactions append to a chain one after the other; the head's
-new seq and hash are stored once, when the transaction commits.
+Events are written per transaction: `record` queues an event, and when the transaction commits
+the chains it appended to are locked (SELECT ... FOR UPDATE, in name order), its events are
+placed on them (seq, previous hash, hash) and inserted together, and each chain's head gets its
+new seq and hash: the same three statements however many events a transaction records. So the
+events are in the database exactly when the change they describe is, and a chain's head is
+locked only for the commit, after every row lock of the change itself (the same order in every
+transaction, so appends to one chain queue up instead of deadlocking). `write` does it earlier
+for a transaction that reads its own events back.
 """
 from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, event, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -30,6 +33,8 @@ from .clock import now
 
 GENESIS = "0" * 64
 _STATE_KEY = "_audit_chains"
+_EVENTS = AuditEvent.__table__
+_HEADS = AuditChain.__table__
 
 
 def record(
@@ -41,58 +46,56 @@ def record(
     instance_id: int | None = None,
     task_id: int | None = None,
     detail: dict[str, Any] | None = None,
-) -> AuditEvent:
-    """Append one event to its chain inside the caller's transaction.
-
-    The event is added to the session now and placed on its chain at the next flush (autoflush
-    included), so it is visible to queries of the same transaction like any other row, and is
-    written by the commit at the latest. Queuing lets one flush write all its events of a chain
-    with one multi-row INSERT instead of four statements per event; its `seq` and hashes are
-    set from that flush on.
-    """
+) -> None:
+    """Append one event to its chain in the caller's transaction: written when it commits (or
+    by `write`), and gone with it if it rolls back."""
     agency = actor.agency if actor is not None else None
-    entry = AuditEvent(
-        chain=case_chain(case_id) if case_id is not None else SYSTEM_CHAIN,
-        case_id=case_id, instance_id=instance_id, task_id=task_id,
-        actor_id=actor.id if actor else None, actor_agency_id=agency.id if agency else None,
-        occurred_at=now(session), event_type=event_type, detail=detail or {},
-    )
-    session.add(entry)
-    _state(session).queued.append(entry)
-    return entry
+    _state(session).queued.append({
+        "chain": case_chain(case_id) if case_id is not None else SYSTEM_CHAIN,
+        "case_id": case_id, "instance_id": instance_id, "task_id": task_id,
+        "actor_id": actor.id if actor else None, "actor_agency_id": agency.id if agency else None,
+        "occurred_at": now(session), "event_type": event_type, "detail": detail or {},
+    })
 
 
 def lock_chains(session: Session, case_ids: Iterable[int]) -> None:
     """Lock the chain heads of these cases now, in name order, for a transaction about to append
-    to all of them (a worker firing a batch of timers): one statement instead of one per chain,
-    and every such transaction takes the locks in the same order."""
+    to all of them (a worker firing a batch of timers): one statement for the batch, taken before
+    any of its steps can lock a chain in another order."""
     state = _state(session)
     _check(state)
     _lock_heads(session, state, {case_chain(case_id) for case_id in case_ids})
 
 
-def write_heads(session: Session) -> None:
-    """Flush, then store the chains' new heads (seq and hash of their last event). The commit
-    does this by itself; call it before reading `audit_chain` inside a transaction that appended."""
-    session.flush()
+def write(session: Session) -> None:
+    """Write the events recorded so far and their chains' heads now, inside the transaction (the
+    commit does it by itself): for a transaction that reads its own events or chain heads."""
     state = session.info.get(_STATE_KEY)
     if state is None:
         return
     _check(state)
-    if not state.unwritten:
-        return
-    table = AuditChain.__table__
-    statement = (update(table).where(table.c.name == bindparam("chain"))
-                 .values(last_seq=bindparam("seq"), last_hash=bindparam("head")))
-    session.execute(statement, [
-        {"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
-        for chain in sorted(state.unwritten)
-    ])
-    for chain in state.unwritten:
-        loaded = session.identity_map.get(identity_key(AuditChain, chain))
-        if loaded is not None:
-            session.expire(loaded)
-    state.unwritten.clear()
+    session.flush()
+    queued, state.queued = state.queued, []
+    if queued:
+        _lock_heads(session, state, {entry["chain"] for entry in queued})
+        for entry in queued:
+            seq, prev = state.heads[entry["chain"]]
+            entry["seq"], entry["prev_hash"] = seq + 1, prev
+            entry["hash"] = _hash(entry)
+            state.heads[entry["chain"]] = (entry["seq"], entry["hash"])
+            state.unwritten.add(entry["chain"])
+        session.execute(insert(_EVENTS), queued)
+    if state.unwritten:
+        session.execute(
+            update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
+            .values(last_seq=bindparam("seq"), last_hash=bindparam("head")),
+            [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
+             for chain in sorted(state.unwritten)])
+        for chain in state.unwritten:
+            loaded = session.identity_map.get(identity_key(AuditChain, chain))
+            if loaded is not None:
+                session.expire(loaded)
+        state.unwritten.clear()
 
 
 @dataclass
@@ -100,14 +103,13 @@ class _ChainState:
     """What one transaction knows about the chains it appends to.
 
     `heads`: the chains whose head row this transaction has locked, with the seq and hash of
-    their last event so far (including events written by this transaction's flushes, which the
-    head row itself only gets at commit: one UPDATE per chain per transaction). `queued`: events
-    recorded since the last flush.
+    their last event so far (including events this transaction wrote). `unwritten`: chains whose
+    head row does not have that yet. `queued`: events recorded and not yet written.
     """
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     unwritten: set[str] = field(default_factory=set)
-    queued: list[AuditEvent] = field(default_factory=list)
+    queued: list[dict[str, Any]] = field(default_factory=list)
     broken: bool = False
 
 
@@ -122,8 +124,9 @@ def _state(session: Session) -> _ChainState:
 def _check(state: _ChainState) -> None:
     if state.broken:
         # The savepoint took back events or heads this state counts on; committing would
-        # leave a gap in a chain. Nothing in the engine uses savepoints today.
-        raise RuntimeError("audit events were written before a savepoint that was rolled back; "
+        # leave a gap in a chain, or write events of work that was undone. Nothing in the engine
+        # uses savepoints today.
+        raise RuntimeError("audit events were recorded before a savepoint that was rolled back; "
                            "roll back the whole transaction")
 
 
@@ -138,44 +141,30 @@ def _lock_heads(session: Session, state: _ChainState, chains: set[str]) -> None:
     state.heads.update(_read_locked(session, wanted))
     missing = [chain for chain in wanted if chain not in state.heads]
     if missing:
-        insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-        session.execute(insert(AuditChain).values(
-            [{"name": chain, "last_seq": 0, "last_hash": GENESIS} for chain in missing]
-        ).on_conflict_do_nothing())
-        state.heads.update(_read_locked(session, missing))
+        # A row this transaction inserts is locked by the insert; one a concurrent transaction
+        # inserted first is read (and waited for) like any other.
+        insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+        created = set(session.scalars(
+            insert_(_HEADS).values([{"name": chain, "last_seq": 0, "last_hash": GENESIS} for chain in missing])
+            .on_conflict_do_nothing().returning(_HEADS.c.name)))
+        state.heads.update((chain, (0, GENESIS)) for chain in created)
+        taken = [chain for chain in missing if chain not in created]
+        if taken:
+            state.heads.update(_read_locked(session, taken))
 
 
 def _read_locked(session: Session, chains: list[str]) -> dict[str, tuple[int, str]]:
     rows = session.execute(
-        select(AuditChain.name, AuditChain.last_seq, AuditChain.last_hash)
-        .where(AuditChain.name.in_(chains)).order_by(AuditChain.name).with_for_update()
+        select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash)
+        .where(_HEADS.c.name.in_(chains)).order_by(_HEADS.c.name).with_for_update()
     )
     return {row.name: (row.last_seq, row.last_hash) for row in rows}
 
 
-@event.listens_for(Session, "before_flush")
-def _place_queued_events(session: Session, _flush_context, _instances) -> None:
-    """Give the events recorded since the last flush their place on their chains (seq, previous
-    hash, hash), in the order they were recorded; the flush then inserts them together."""
-    state = session.info.get(_STATE_KEY)
-    if state is None or not state.queued:
-        return
-    _check(state)
-    queued = [entry for entry in state.queued if entry in session]  # expunged ones are not written
-    state.queued = []
-    _lock_heads(session, state, {entry.chain for entry in queued})
-    for entry in queued:
-        seq, prev = state.heads[entry.chain]
-        entry.seq, entry.prev_hash = seq + 1, prev
-        entry.hash = event_hash(entry)
-        state.heads[entry.chain] = (entry.seq, entry.hash)
-        state.unwritten.add(entry.chain)
-
-
 @event.listens_for(Session, "before_commit")
-def _write_heads_before_commit(session: Session) -> None:
+def _write_before_commit(session: Session) -> None:
     if _STATE_KEY in session.info:
-        write_heads(session)
+        write(session)
 
 
 @event.listens_for(Session, "after_soft_rollback")
@@ -187,22 +176,25 @@ def _refuse_after_savepoint_rollback(session: Session, previous_transaction) -> 
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_ended_transaction(session: Session, transaction) -> None:
-    """Committed or rolled back, the transaction's locks are gone and its unflushed events with
+    """Committed or rolled back, the transaction's locks are gone and its unwritten events with
     it: the next transaction starts from the heads in the database."""
     if transaction.parent is None:
         session.info.pop(_STATE_KEY, None)
 
 
+_HASHED = ("chain", "seq", "case_id", "instance_id", "task_id", "actor_id", "actor_agency_id",
+           "occurred_at", "event_type", "detail", "prev_hash")
+
+
 def event_hash(event: AuditEvent) -> str:
     """SHA-256 over a canonical JSON form of everything the event says."""
+    return _hash({name: getattr(event, name) for name in _HASHED})
+
+
+def _hash(values: Mapping[str, Any]) -> str:
     canonical = json.dumps(
-        {
-            "chain": event.chain, "seq": event.seq, "case_id": event.case_id,
-            "instance_id": event.instance_id, "task_id": event.task_id,
-            "actor_id": event.actor_id, "actor_agency_id": event.actor_agency_id,
-            "occurred_at": event.occurred_at.isoformat(timespec="microseconds"),
-            "event_type": event.event_type, "detail": event.detail, "prev_hash": event.prev_hash,
-        },
+        {**{name: values[name] for name in _HASHED},
+         "occurred_at": values["occurred_at"].isoformat(timespec="microseconds")},
         sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
     )
     return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
@@ -218,7 +210,7 @@ class ChainProblem:
 
 def verify(session: Session, case_id: int | None = None) -> list[ChainProblem]:
     """Check every chain (or one case's); report the first broken event of each broken chain."""
-    write_heads(session)  # this transaction's own appends count
+    write(session)  # this transaction's own appends count
     heads = select(AuditChain)
     if case_id is not None:
         heads = heads.where(AuditChain.name == case_chain(case_id))

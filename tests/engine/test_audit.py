@@ -232,18 +232,27 @@ def test_hashes_survive_the_round_trip_through_the_database(db, database_url, se
         reader.dispose()
 
 
-# --- events are queued on the session and placed on their chains at flush ----------------------
+# --- events are queued per transaction and written together -----------------------------------
 
 def test_one_transaction_appending_to_two_chains_verifies(session, users, case):
     admin = users["admin"]
     before = {e.seq for e in chain_events(session, case_chain(case.id))}
-    # Interleaved, across two flushes, read back inside the transaction before it commits.
+    statements = []
+    listen = lambda *args: statements.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
     engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 1})
     engine_audit.record(session, "setting_changed", actor=admin, detail={"n": 1})
     engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 2})
+    session.flush()
+    assert not any("audit_event" in s for s in statements), "recorded, not yet written"
+    # Interleaved, read back inside the transaction before it commits.
+    engine_audit.write(session)
+    event.remove(session.get_bind(), "before_cursor_execute", listen)
+    inserts = [s for s in statements if s.startswith("INSERT INTO audit_event")]
+    assert len(inserts) == 1, "one statement for the events of both chains"
     seen = session.scalars(select(AuditEvent).where(AuditEvent.event_type == "note_added")
                            .order_by(AuditEvent.seq)).all()
-    assert [e.detail["n"] for e in seen] == [1, 2], "visible after autoflush"
+    assert [e.detail["n"] for e in seen] == [1, 2]
     assert seen[1].seq == seen[0].seq + 1 == max(before) + 2
     assert seen[1].prev_hash == seen[0].hash
     engine_audit.record(session, "note_added", actor=admin, case_id=case.id, detail={"n": 3})
@@ -260,10 +269,18 @@ def test_one_transaction_appending_to_two_chains_verifies(session, users, case):
     assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)
 
 
+def test_a_new_chain_starts_at_genesis(session, users):
+    case = engine.create_case(session, users["samr_handler"], "新链")
+    events = chain_events(session, case_chain(case.id))
+    assert [e.seq for e in events] == list(range(1, len(events) + 1))
+    assert events[0].event_type == "case_created" and events[0].prev_hash == GENESIS
+    assert engine.verify_audit(session, case.id) == []
+
+
 def test_a_rolled_back_transaction_leaves_its_chains_as_they_were(session, users, case):
     events = chain_events(session, case_chain(case.id))
     engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id)
-    session.flush()
+    engine_audit.write(session)
     session.rollback()
     engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id, detail={"kept": True})
     session.commit()
@@ -275,7 +292,7 @@ def test_a_rolled_back_transaction_leaves_its_chains_as_they_were(session, users
 
 
 def test_concurrent_appends_to_one_chain_are_serialised(pg_database_url, clock):
-    """The first flush locks the chain head: a second transaction appending to the chain waits
+    """Writing events locks the chain head: a second transaction appending to the chain waits
     for the first to commit and continues after its last event, whatever it appended later."""
     sql = make_engine(pg_database_url)
     factory = make_session_factory(sql)
@@ -286,7 +303,7 @@ def test_concurrent_appends_to_one_chain_are_serialised(pg_database_url, clock):
             case_id = engine.create_case(setup, handler, "并发审计").id
         first, second = factory(), factory()
         engine_audit.record(first, "note_added", case_id=case_id, detail={"by": "first", "n": 1})
-        first.flush()
+        engine_audit.write(first)
         committed = threading.Event()
 
         def append_second():
