@@ -35,6 +35,13 @@ GENESIS = "0" * 64
 _STATE_KEY = "_audit_chains"
 _EVENTS = AuditEvent.__table__
 _HEADS = AuditChain.__table__
+# Built once: every write transaction runs them, and building one costs more than running it.
+_INSERT_EVENTS = insert(_EVENTS)
+_WRITE_HEAD = (update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
+               .values(last_seq=bindparam("seq"), last_hash=bindparam("head")))
+_LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash)
+               .where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
+               .order_by(_HEADS.c.name).with_for_update())
 
 
 def record(
@@ -84,13 +91,10 @@ def write(session: Session) -> None:
             entry["hash"] = _hash(entry)
             state.heads[entry["chain"]] = (entry["seq"], entry["hash"])
             state.unwritten.add(entry["chain"])
-        session.execute(insert(_EVENTS), queued)
+        session.execute(_INSERT_EVENTS, queued)
     if state.unwritten:
-        session.execute(
-            update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
-            .values(last_seq=bindparam("seq"), last_hash=bindparam("head")),
-            [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
-             for chain in sorted(state.unwritten)])
+        session.execute(_WRITE_HEAD, [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
+                                      for chain in sorted(state.unwritten)])
         for chain in state.unwritten:
             loaded = session.identity_map.get(identity_key(AuditChain, chain))
             if loaded is not None:
@@ -154,11 +158,7 @@ def _lock_heads(session: Session, state: _ChainState, chains: set[str]) -> None:
 
 
 def _read_locked(session: Session, chains: list[str]) -> dict[str, tuple[int, str]]:
-    rows = session.execute(
-        select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash)
-        .where(_HEADS.c.name.in_(chains)).order_by(_HEADS.c.name).with_for_update()
-    )
-    return {row.name: (row.last_seq, row.last_hash) for row in rows}
+    return {name: (seq, head) for name, seq, head in session.execute(_LOCK_HEADS, {"chains": chains})}
 
 
 @event.listens_for(Session, "before_commit")

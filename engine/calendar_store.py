@@ -18,6 +18,7 @@ from .transactions import transactional
 
 NOTE_MAX = 200  # the column's length
 _CACHE_KEY = "_business_calendar"
+_ENTERED_DAYS = select(CalendarDay.day, CalendarDay.working)
 
 
 def business_calendar(session: Session) -> BusinessCalendar:
@@ -25,7 +26,7 @@ def business_calendar(session: Session) -> BusinessCalendar:
     transaction = id(session.get_transaction())
     cached = session.info.get(_CACHE_KEY)
     if cached is None or cached[0] != transaction:
-        overrides = {row.day: row.working for row in session.scalars(select(CalendarDay))}
+        overrides = dict(session.execute(_ENTERED_DAYS).all())
         cached = (transaction, BusinessCalendar(overrides=overrides))
         session.info[_CACHE_KEY] = cached
     return cached[1]

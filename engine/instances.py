@@ -13,15 +13,16 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager
 
-from models import Case, ProcessInstance, ProcessModel, User
+from models import Case, HumanTask, ProcessInstance, ProcessModel, User
 
 from . import audit, messages, policy, projection, timers
 from .clock import now
 from .definitions import Definition, definition
 from .errors import Conflict, Forbidden, NotFound
+from .open_work import remember, with_open_work
 from .transactions import transactional
 from .spiff import dump_state, load_state, new_workflow
 
@@ -76,15 +77,38 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
     return load_state(instance.state_json, definition(session, instance.process_model_id).spec_json)
 
 
+# Built once: building a statement costs more than running it (engine/open_work.py).
+_LOCK_INSTANCE = with_open_work(
+    select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
+    .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+_LOCK_TASK = with_open_work(
+    select(HumanTask).join(HumanTask.instance).join(HumanTask.case).where(HumanTask.id == bindparam("task_id"))
+    .options(contains_eager(HumanTask.instance), contains_eager(HumanTask.case))
+    .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True))
+
+
 def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
-    """Read the instance's latest state and hold its row lock until the transaction ends
-    (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write transaction is already exclusive)."""
-    instance = session.get(
-        ProcessInstance, instance_id, with_for_update={"of": ProcessInstance}, populate_existing=True
-    )
-    if instance is None:
+    """Read the instance's latest state and open work (engine/open_work.py) and hold its row lock
+    until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write transaction is
+    already exclusive)."""
+    found = session.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
+    if found is None:
         raise NotFound(f"process instance {instance_id} does not exist")
+    instance, *open_work = found
+    remember(session, instance.id, *open_work)
     return instance
+
+
+def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
+    """A human task and its instance, both locked as `lock_instance` locks the instance, with the
+    case and the instance's open work, in one statement; None if there is no such task. The task
+    row is locked too, so what it says (open, its assignee) holds until the transaction ends."""
+    found = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+    if found is None:
+        return None
+    task, *open_work = found
+    remember(session, task.instance_id, *open_work)
+    return task, task.instance
 
 
 def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None,

@@ -20,6 +20,7 @@ from models import Case, Message, ProcessInstance, ProcessModel
 
 from . import audit
 from .clock import now
+from .open_work import remember, with_open_work
 
 MAX_ATTEMPTS = 5
 
@@ -117,13 +118,15 @@ def _postpone(session: Session, message: Message, reason: str) -> int:
 def _waiting_instance(session: Session, message: Message):
     from .instances import load
 
-    instances = session.scalars(
+    instances = session.execute(with_open_work(
         select(ProcessInstance).where(
             ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
             ProcessInstance.id != (message.source_instance_id or 0),
         ).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
-    )
-    for instance in instances:
+    )).all()
+    for instance, *open_work in instances:
+        remember(session, instance.id, *open_work)
+    for instance, *_open_work in instances:
         workflow = load(session, instance)
         if any(e.name == message.name for e in workflow.waiting_events()):
             return instance, workflow

@@ -18,7 +18,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
-from sqlalchemy import and_, exists, func, insert, literal, select, update
+from sqlalchemy import Insert, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from models import DeadlineNotice, HumanTask, Membership, Notification, User
@@ -65,23 +65,30 @@ def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
 
     One INSERT ... SELECT over the lane's active members (the recipients of `lane_users`),
     not a query for them and an INSERT each: every task the engine opens comes through here."""
-    kind = "handoff_pending" if task.handoff else "task_claimable"
+    return session.execute(_NOTIFY_LANE, {
+        "kind": "handoff_pending" if task.handoff else "task_claimable", "case_id": task.case_id,
+        "task_id": task.id, "params": _params(task, actor), "created_at": now(session),
+        "agency_id": task.agency_id, "role": task.role, "actor_id": actor.id if actor else 0,
+    }).rowcount
+
+
+def _lane_notification() -> Insert:
     columns = Notification.__table__.c
     recipients = (
-        select(User.id, literal(kind, columns.kind.type), literal(task.case_id, columns.case_id.type),
-               literal(task.id, columns.task_id.type), literal(_params(task, actor), columns.params.type),
-               literal(now(session), columns.created_at.type), literal(0, columns.email_attempts.type))
+        select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
+               bindparam("task_id", type_=columns.task_id.type), bindparam("params", type_=columns.params.type),
+               bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
         .join(Membership, Membership.user_id == User.id)
         # (user, agency, role) is unique in membership, so each user appears once.
-        .where(Membership.agency_id == task.agency_id, Membership.role == task.role, User.active.is_(True))
+        .where(Membership.agency_id == bindparam("agency_id"), Membership.role == bindparam("role"),
+               User.active.is_(True), User.id != bindparam("actor_id"))
     )
-    if actor is not None:
-        recipients = recipients.where(User.id != actor.id)
-    return session.execute(
-        insert(Notification).from_select(
-            ["recipient_id", "kind", "case_id", "task_id", "params", "created_at", "email_attempts"],
-            recipients)
-    ).rowcount
+    return insert(Notification.__table__).from_select(
+        ["recipient_id", "kind", "case_id", "task_id", "params", "created_at", "email_attempts"], recipients)
+
+
+# Built once: every task the engine opens runs it.
+_NOTIFY_LANE = _lane_notification()
 
 
 def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> list[Notification]:

@@ -8,6 +8,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 
 from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
 
@@ -15,7 +16,8 @@ from . import audit, clocks, notifications
 from .clock import now
 from .lanes import AGENCY_CODES, parse_lane
 from .sql import insert_if_absent
-from .transactions import read_ahead, take_read_ahead
+from .open_work import CASE_AGENCIES, OPEN_TASKS
+from .transactions import take_read_ahead
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -49,34 +51,25 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
     open_ids = _open_rows(session, instance.id)
     at = now(session)
     gone = [row_id for guid, row_id in open_ids.items() if guid not in ready]
-    if gone:
-        for row in session.scalars(select(HumanTask).where(HumanTask.id.in_(gone)).order_by(HumanTask.id)):
-            row.state = "cancelled"
-            row.completed_at = at
-            audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
-                         instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
+    for row in _rows(session, gone):
+        if row.state != "open":
+            continue  # completed in this transaction, through the engine
+        row.state = "cancelled"
+        row.completed_at = at
+        audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
+                     instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
+    agencies = take_read_ahead(session, CASE_AGENCIES, instance.id)
     for guid, task in ready.items():
         if guid in open_ids:
             continue
-        _create_row(session, instance, task, at, actor)
-
-
-def read_open_rows_ahead(session: Session, instance_ids: set[int]) -> None:
-    """Read the open task rows of several instances in one query, for the steps they are about to
-    take in this transaction (a worker firing a batch of timers; engine/transactions.py)."""
-    found: dict[int, dict[str, int]] = {instance_id: {} for instance_id in instance_ids}
-    for instance_id, guid, row_id in session.execute(
-            select(HumanTask.instance_id, HumanTask.task_guid, HumanTask.id)
-            .where(HumanTask.instance_id.in_(sorted(instance_ids)), HumanTask.state == "open")):
-        found[instance_id][guid] = row_id
-    read_ahead(session, "open_task_rows", found)
+        _create_row(session, instance, task, at, actor, agencies)
 
 
 def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
-    """{task id: row id} of the instance's open rows. Only the ids: a parallel multi-instance task
-    may hold a thousand open rows, and loading them as objects on every step would cost more than
-    the step."""
-    ahead = take_read_ahead(session, "open_task_rows", instance_id)
+    """{task id: row id} of the instance's open rows, as read with the instance's lock
+    (engine/open_work.py) or now. Only the ids: a parallel multi-instance task may hold a
+    thousand open rows, and loading them as objects on every step would cost more than the step."""
+    ahead = take_read_ahead(session, OPEN_TASKS, instance_id)
     if ahead is not None:
         return ahead
     return dict(session.execute(
@@ -85,7 +78,19 @@ def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
     ).all())
 
 
-def _create_row(session: Session, instance: ProcessInstance, task, at, actor: User | None) -> HumanTask:
+def _rows(session: Session, ids: list[int]) -> list[HumanTask]:
+    """These task rows as objects: the ones this session holds as they are (a row completed in
+    this transaction is open in the database until the flush), the others in one query."""
+    held = [session.identity_map.get(identity_key(HumanTask, row_id)) for row_id in ids]
+    rows = [row for row in held if row is not None]
+    missing = [row_id for row_id, row in zip(ids, held) if row is None]
+    if missing:
+        rows += session.scalars(select(HumanTask).where(HumanTask.id.in_(missing)))
+    return sorted(rows, key=lambda row: row.id)
+
+
+def _create_row(session: Session, instance: ProcessInstance, task, at, actor: User | None,
+                agencies: set[int] | None) -> HumanTask:
     spec = task.task_spec
     props = task_properties(spec)
     agency_code, role = task_lane(task, props)
@@ -104,7 +109,10 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     row.agency = agency
     session.add(row)
     session.flush()
-    _join_case(session, instance.case_id, agency.id, at)
+    if agencies is None or agency.id not in agencies:
+        _join_case(session, instance.case_id, agency.id, at)
+        if agencies is not None:
+            agencies.add(agency.id)
     audit.record(
         session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
         task_id=row.id,

@@ -1,7 +1,9 @@
 """SQL that must be written per database dialect."""
 from __future__ import annotations
 
-from sqlalchemy import inspect
+from sqlalchemy import JSON, inspect
+from sqlalchemy.ext.compiler import compiles
+from sqlalchemy.sql.functions import FunctionElement
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -14,3 +16,21 @@ def insert_if_absent(session: Session, model, **values) -> bool:
     # RETURNING, because rowcount is not reliable for this statement on every driver.
     statement = insert(model).values(**values).on_conflict_do_nothing()
     return session.execute(statement.returning(*inspect(model).primary_key)).first() is not None
+
+
+class json_rows(FunctionElement):
+    """An aggregate: the rows of its columns as a JSON array of arrays (`[]` for none), so a
+    statement can read a few small related rows in a column of its own instead of another query."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_rows, "postgresql")
+def _json_rows_postgresql(element, compiler, **kw):
+    return f"coalesce(json_agg(json_build_array({compiler.process(element.clauses, **kw)})), '[]'::json)"
+
+
+@compiles(json_rows, "sqlite")
+def _json_rows_sqlite(element, compiler, **kw):
+    return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"

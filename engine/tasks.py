@@ -20,7 +20,7 @@ from .definitions import definition
 from .clock import now
 from .errors import Conflict, Forbidden, NotFound
 from .forms import process_variables, validate_submission
-from .instances import advance, load, lock_instance
+from .instances import advance, load, lock_task
 from .projection import task_properties
 from .transactions import transactional
 
@@ -155,12 +155,13 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
 
 @transactional
 def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
-    task = visible_task(session, actor, task_id)
-    # Lock the instance row before reading anything that the transition depends on: a second
-    # writer of the same instance waits here and then sees the first one's result, instead of
-    # computing on stale state (the version check at write time stays as the last guard).
-    instance = lock_instance(session, task.instance_id)
-    session.refresh(task)
+    # Lock the task and its instance before reading anything that the transition depends on: a
+    # second writer of the same instance waits here and then sees the first one's result, instead
+    # of computing on stale state (the version check at write time stays as the last guard).
+    locked = lock_task(session, task_id)
+    if locked is None or not policy.can_view_task(session, actor, locked[0]):
+        raise NotFound(f"task {task_id} does not exist")
+    task, instance = locked
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.assignee_id != actor.id:

@@ -14,18 +14,20 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinitio
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.exc import StaleDataError
 
 from models import ProcessInstance, Timer
 
-from . import audit, clocks, projection
+from . import audit, clocks
 from .calendar_store import business_calendar
 from .definitions import definition
 from .clock import now
 from .spiff import mark_timer_due
-from .transactions import forget_read_ahead, read_ahead, take_read_ahead
+from .open_work import PENDING_TIMERS, remember, with_open_work
+from .transactions import forget_read_ahead, take_read_ahead
 
 log = logging.getLogger(__name__)
 # Timers fired in one transaction by a worker pass. Each costs a few statements of its own; the
@@ -47,23 +49,24 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
                 flush: bool = True) -> None:
     """Make the instance's pending timer rows match its waiting timer events (caller's transaction).
 
-    Only pending rows are read (an index holds them): fired and cancelled ones are history, and
-    a long case's history must not make each step slower."""
+    Only pending rows are read (an index holds them, or the instance's lock read them:
+    engine/open_work.py): fired and cancelled ones are history, and a long case's history must not
+    make each step slower."""
     waiting = waiting_timers(workflow)
-    rows = {row.task_guid: row for row in _pending_timers(session, instance.id)}
+    pending = _pending_timers(session, instance.id)
     at = now(session)
-    for guid, row in rows.items():
-        if guid not in waiting:
-            row.status = "cancelled"
-    new = [guid for guid in waiting if guid not in rows]
-    if new:
-        # A waiting event has a pending row or none yet; (instance, task) is unique, so make sure.
-        rows.update((guid, None) for guid in session.scalars(
-            select(Timer.task_guid).where(Timer.instance_id == instance.id, Timer.task_guid.in_(new))))
+    _cancel(session, [row_id for guid, row_id in pending.items() if guid not in waiting])
+    new = [guid for guid in waiting if guid not in pending]
+    if not new:
+        return
+    # A waiting event has a pending row or none yet; (instance, task) is unique, so make sure.
+    known = set(session.scalars(
+        select(Timer.task_guid).where(Timer.instance_id == instance.id, Timer.task_guid.in_(new))))
     rules = definition(session, instance.process_model_id).timer_rules
-    for guid, task in waiting.items():
-        if guid in rows:
+    for guid in new:
+        if guid in known:
             continue
+        task = waiting[guid]
         rule = rules[task.task_spec.bpmn_id]
         # A timer may read its rule from a variable or count a stopped clock (engine/clocks.py);
         # the row keeps the rule its due time was counted with.
@@ -77,13 +80,29 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
         session.flush()
 
 
-def _pending_timers(session: Session, instance_id: int) -> Sequence[Timer]:
-    """The instance's pending timer rows: from the batch's one query when a worker pass read them
-    ahead (engine/transactions.py), else now."""
-    ahead = take_read_ahead(session, "pending_timers", instance_id)
+def _cancel(session: Session, row_ids: list[int]) -> None:
+    """Cancel these pending timer rows, except those fired in this transaction (their event is not
+    waiting any more either): the ones this session holds in memory, the others by one UPDATE."""
+    others = []
+    for row_id in row_ids:
+        held = session.identity_map.get(identity_key(Timer, row_id))
+        if held is None:
+            others.append(row_id)
+        elif held.status == "pending":
+            held.status = "cancelled"
+    if others:
+        session.execute(update(Timer).where(Timer.id.in_(others), Timer.status == "pending")
+                        .values(status="cancelled").execution_options(synchronize_session=False))
+
+
+def _pending_timers(session: Session, instance_id: int) -> dict[str, int]:
+    """{task id: row id} of the instance's pending timer rows: as read with the instance's lock
+    (engine/open_work.py), else now."""
+    ahead = take_read_ahead(session, PENDING_TIMERS, instance_id)
     if ahead is not None:
-        return [row for row in ahead if row.status == "pending"]
-    return session.scalars(select(Timer).where(Timer.instance_id == instance_id, Timer.status == "pending")).all()
+        return ahead
+    return dict(session.execute(
+        select(Timer.task_guid, Timer.id).where(Timer.instance_id == instance_id, Timer.status == "pending")).all())
 
 
 def fire_due_timers(session: Session, limit: int = 100, batch: int = BATCH) -> int:
@@ -152,13 +171,6 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
     rows = sorted(rows, key=lambda row: (row.case_id, row.instance_id, row.due_at, row.id))
     instances = _lock_instances(session, {row.instance_id for row in rows})
     audit.lock_chains(session, {instance.case_id for instance in instances.values()})
-    ahead: dict[int, list[Timer]] = {instance_id: [] for instance_id in instances}
-    for timer in session.scalars(select(Timer).where(Timer.instance_id.in_(list(instances)),
-                                                     Timer.status == "pending")
-                                 .execution_options(populate_existing=True)):
-        ahead[timer.instance_id].append(timer)
-    read_ahead(session, "pending_timers", ahead)
-    projection.read_open_rows_ahead(session, set(instances))
     try:
         first, again, taken = [], [], set()
         for row in rows:
@@ -177,13 +189,16 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
 
 
 def _lock_instances(session: Session, ids: set[int]) -> dict[int, ProcessInstance]:
-    """instances.lock_instance for several at once: their latest state, row locks held until the
-    transaction ends, taken in id order."""
-    found = session.scalars(
+    """instances.lock_instance for several at once: their latest state and open work, row locks
+    held until the transaction ends, taken in id order."""
+    found = session.execute(with_open_work(
         select(ProcessInstance).where(ProcessInstance.id.in_(sorted(ids))).order_by(ProcessInstance.id)
-        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)
-    )
-    return {instance.id: instance for instance in found}
+        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)))
+    instances = {}
+    for instance, *open_work in found:
+        remember(session, instance.id, *open_work)
+        instances[instance.id] = instance
+    return instances
 
 
 def _fire_each(session: Session, ids: Sequence[int]) -> int:

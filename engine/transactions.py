@@ -29,17 +29,17 @@ def transactional(fn):
     return wrapper
 
 
-# Rows read for many instances in one query, for the steps they take in the same transaction (a
-# worker's batch of timers): {kind: {instance id: rows}}, each handed out once.
+# Rows read ahead with the instances they belong to (engine/open_work.py), for the steps those
+# instances take in the same transaction: {kind: {instance id: rows}}, each handed out once.
 _READ_AHEAD = "_read_ahead"
 
 
 def read_ahead(session: Session, kind: str, rows_by_instance: dict[int, Any]) -> None:
-    """Keep rows read ahead for the current transaction until `forget_read_ahead`."""
+    """Keep rows read ahead for the current transaction (until it ends or `forget_read_ahead`)."""
     held = session.info.get(_READ_AHEAD)
     if held is None or held[0] is not session.get_transaction():
         held = session.info[_READ_AHEAD] = (session.get_transaction(), {})
-    held[1][kind] = rows_by_instance
+    held[1].setdefault(kind, {}).update(rows_by_instance)
 
 
 def take_read_ahead(session: Session, kind: str, instance_id: int) -> Any | None:

@@ -66,9 +66,6 @@ def unclaim(task_id: int):
 @documented(bp, 403, 404, 409)
 def complete(args, task_id: int):
     """Complete a task I claimed with its form data; 422 names each invalid field."""
-    # The case comes with the task (the next task's notification and the answer both need it);
-    # the instance does not: completing locks and re-reads it anyway.
-    _preload(task_id)
     return engine.complete_task(db.session, api_user(), task_id, args["data"])
 
 

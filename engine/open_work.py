@@ -1,0 +1,45 @@
+"""What the rows say an instance has open: its open task rows, its pending timers, and the
+agencies taking part in its case.
+
+Every step compares its workflow with these (engine/projection.py: task rows and participants,
+engine/timers.py: timer rows), so they are read with the statement that locks the instance, as
+three columns of small JSON arrays, instead of a query each after it. The step takes them from the
+transaction's read-ahead (engine/transactions.py); a second step of the same instance in one
+transaction finds them taken and queries, since the first step may have changed them.
+"""
+from __future__ import annotations
+
+from sqlalchemy import Select, literal_column, select
+from sqlalchemy.orm import Session
+
+from models import CaseParticipant, HumanTask, ProcessInstance, Timer
+
+from .sql import json_rows
+from .transactions import read_ahead
+
+OPEN_TASKS, PENDING_TIMERS, CASE_AGENCIES = "open_task_rows", "pending_timers", "case_agencies"
+
+
+def with_open_work(query: Select) -> Select:
+    """`query`, which selects ProcessInstance, with the instance's open work as three more
+    columns; pass each result row's last three values to `remember`."""
+    # The states as literals, not parameters: the indexes that serve these reads are partial
+    # (state = 'open', status = 'pending'), and a prepared statement's generic plan could not
+    # prove that a parameter matches them.
+    open_tasks = (select(json_rows(HumanTask.task_guid, HumanTask.id))
+                  .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == literal_column("'open'")))
+    pending = (select(json_rows(Timer.task_guid, Timer.id))
+               .where(Timer.instance_id == ProcessInstance.id, Timer.status == literal_column("'pending'")))
+    agencies = select(json_rows(CaseParticipant.agency_id)).where(CaseParticipant.case_id == ProcessInstance.case_id)
+    # Correlated to the instance only: `query` may select from human_task itself.
+    return query.add_columns(*(column.correlate(ProcessInstance).scalar_subquery()
+                               for column in (open_tasks, pending, agencies)))
+
+
+def remember(session: Session, instance_id: int, open_tasks, pending_timers, case_agencies) -> None:
+    """Keep one instance's open work, as read by a `with_open_work` statement, for its step in
+    this transaction: {task id: row id} of open task rows and of pending timers, and the set of
+    agency ids of its case."""
+    read_ahead(session, OPEN_TASKS, {instance_id: {guid: row_id for guid, row_id in open_tasks}})
+    read_ahead(session, PENDING_TIMERS, {instance_id: {guid: row_id for guid, row_id in pending_timers}})
+    read_ahead(session, CASE_AGENCIES, {instance_id: {agency_id for (agency_id,) in case_agencies}})
