@@ -53,7 +53,7 @@ def create_case(
                          "mechanism": mechanism})
     from .instances import start_instance
 
-    start_instance(session, case, mechanism, actor)
+    start_instance(session, case, mechanism, actor, case_agencies={agency.id})
     return case
 
 

@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager
+from sqlalchemy.orm import Session, contains_eager, undefer
 
 from models import Case, HumanTask, ProcessInstance, ProcessModel, User
 
@@ -22,7 +22,7 @@ from . import audit, messages, policy, projection, timers
 from .clock import now
 from .definitions import Definition, definition
 from .errors import Conflict, Forbidden, NotFound
-from .open_work import remember, with_open_work
+from .open_work import remember, remember_read, with_open_work
 from .transactions import transactional
 from .spiff import dump_state, load_state, new_workflow
 
@@ -47,12 +47,14 @@ def latest_definition(session: Session, key: str) -> Definition:
 
 
 def start_instance(
-    session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None
+    session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None,
+    case_agencies: set[int] | None = None,
 ) -> tuple[ProcessInstance, BpmnWorkflow]:
     """Create an instance of the latest version of `key` for a case and run it to its first wait.
 
     Runs inside the caller's transaction; writes `instance_started` and whatever the first
-    steps cause.
+    steps cause. `case_agencies`: the agencies taking part in the case, when the caller knows
+    them (it has just opened the case).
     """
     model = latest_definition(session, key)
     workflow = new_workflow(model.spec_json)
@@ -65,6 +67,8 @@ def start_instance(
     )
     session.add(instance)
     session.flush()
+    # A new instance has nothing open yet: its first step need not ask.
+    remember(session, instance.id, {}, {}, case_agencies)
     audit.record(
         session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
         detail={"process": model.key, "version": model.version[:12]},
@@ -80,10 +84,11 @@ def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
 # Built once: building a statement costs more than running it (engine/open_work.py).
 _LOCK_INSTANCE = with_open_work(
     select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
+    .options(undefer(ProcessInstance.state_json))
     .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
 _LOCK_TASK = with_open_work(
     select(HumanTask).join(HumanTask.instance).join(HumanTask.case).where(HumanTask.id == bindparam("task_id"))
-    .options(contains_eager(HumanTask.instance), contains_eager(HumanTask.case))
+    .options(contains_eager(HumanTask.instance).undefer(ProcessInstance.state_json), contains_eager(HumanTask.case))
     .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True))
 
 
@@ -95,7 +100,7 @@ def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
     if found is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     instance, *open_work = found
-    remember(session, instance.id, *open_work)
+    remember_read(session, instance.id, *open_work)
     return instance
 
 
@@ -107,7 +112,7 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
     if found is None:
         return None
     task, *open_work = found
-    remember(session, task.instance_id, *open_work)
+    remember_read(session, task.instance_id, *open_work)
     return task, task.instance
 
 

@@ -14,13 +14,13 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from datetime import timedelta
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 
 from models import Case, Message, ProcessInstance, ProcessModel
 
 from . import audit
 from .clock import now
-from .open_work import remember, with_open_work
+from .open_work import remember_read, with_open_work
 
 MAX_ATTEMPTS = 5
 
@@ -122,10 +122,10 @@ def _waiting_instance(session: Session, message: Message):
         select(ProcessInstance).where(
             ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
             ProcessInstance.id != (message.source_instance_id or 0),
-        ).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
+        ).options(undefer(ProcessInstance.state_json)).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
     )).all()
     for instance, *open_work in instances:
-        remember(session, instance.id, *open_work)
+        remember_read(session, instance.id, *open_work)
     for instance, *_open_work in instances:
         workflow = load(session, instance)
         if any(e.name == message.name for e in workflow.waiting_events()):

@@ -22,7 +22,7 @@ OPEN_TASKS, PENDING_TIMERS, CASE_AGENCIES = "open_task_rows", "pending_timers", 
 
 def with_open_work(query: Select) -> Select:
     """`query`, which selects ProcessInstance, with the instance's open work as three more
-    columns; pass each result row's last three values to `remember`."""
+    columns; pass each result row's last three values to `remember_read`."""
     # The states as literals, not parameters: the indexes that serve these reads are partial
     # (state = 'open', status = 'pending'), and a prepared statement's generic plan could not
     # prove that a parameter matches them.
@@ -36,10 +36,18 @@ def with_open_work(query: Select) -> Select:
                                for column in (open_tasks, pending, agencies)))
 
 
-def remember(session: Session, instance_id: int, open_tasks, pending_timers, case_agencies) -> None:
-    """Keep one instance's open work, as read by a `with_open_work` statement, for its step in
-    this transaction: {task id: row id} of open task rows and of pending timers, and the set of
-    agency ids of its case."""
-    read_ahead(session, OPEN_TASKS, {instance_id: {guid: row_id for guid, row_id in open_tasks}})
-    read_ahead(session, PENDING_TIMERS, {instance_id: {guid: row_id for guid, row_id in pending_timers}})
-    read_ahead(session, CASE_AGENCIES, {instance_id: {agency_id for (agency_id,) in case_agencies}})
+def remember(session: Session, instance_id: int, open_tasks: dict[str, int], pending_timers: dict[str, int],
+             case_agencies: set[int] | None) -> None:
+    """Keep one instance's open work for its step in this transaction: {task id: row id} of its
+    open task rows and of its pending timers, and the ids of the agencies taking part in its case
+    (None: not known, the step makes sure of each agency it reaches)."""
+    read_ahead(session, OPEN_TASKS, {instance_id: open_tasks})
+    read_ahead(session, PENDING_TIMERS, {instance_id: pending_timers})
+    if case_agencies is not None:
+        read_ahead(session, CASE_AGENCIES, {instance_id: case_agencies})
+
+
+def remember_read(session: Session, instance_id: int, open_tasks, pending_timers, case_agencies) -> None:
+    """`remember` what a `with_open_work` statement read: the last three values of its row."""
+    remember(session, instance_id, {guid: row_id for guid, row_id in open_tasks},
+             {guid: row_id for guid, row_id in pending_timers}, {agency_id for (agency_id,) in case_agencies})

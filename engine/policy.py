@@ -35,9 +35,15 @@ def is_overseer(user: User) -> bool:
 
 
 def is_party(session: Session, user: User, case: Case) -> bool:
-    """The user's agency takes part in the case."""
+    """The user's agency takes part in the case. From the case's participants when they were
+    loaded with it (a case page needs them anyway: engine/queries.py `visible_case`): agencies
+    only ever join a case, so a list read earlier in the request can only be missing one that
+    joined since, which it then refuses."""
+    agencies = _agency_ids(user)
+    if "participants" in case.__dict__:
+        return any(participant.agency_id in agencies for participant in case.participants)
     return bool(session.scalar(select(exists().where(
-        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(_agency_ids(user))
+        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(agencies)
     ))))
 
 

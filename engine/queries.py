@@ -184,42 +184,60 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
     return Page([task for task, _total in found], total, page, per_page)
 
 
+# Built once: every case page and case API call starts with it. The participants come with the
+# case: the permission check reads them, and so does the page.
+_CASE = (select(Case).options(joinedload(Case.participants)).where(Case.id == bindparam("case_id"))
+         .execution_options(populate_existing=True))
+
+
 def visible_case(session: Session, user: User, case_id: int) -> Case:
     """The case if the user may see it, else NotFound (existence is not revealed)."""
-    case = session.get(Case, case_id)
+    case = session.execute(_CASE, {"case_id": case_id}).unique().scalar()
     if case is None or not policy.can_view_case(session, user, case):
         raise NotFound(f"case {case_id} does not exist")
     return case
 
 
 def load_task_context(session: Session, task_id: int, instance: bool = False) -> tuple:
-    """Load a task with its case (and with `instance`, its process instance and model) into
-    the session in one query, without any permission check: the service function that follows
-    (claim, complete...) checks as always, but finds these rows in the session instead of
-    querying for each. The caller holds the returned rows for the rest of the request, because
-    a session keeps only weak references to unchanged rows. Empty if there is no such task."""
+    """Load a task with its case (and with `instance`, its process instance) into the session in
+    one query, without any permission check: the service function that follows (claim...)
+    checks as always, but finds these rows in the session instead of querying for each. The
+    caller holds the returned rows for the rest of the request, because a session keeps only
+    weak references to unchanged rows. Empty if there is no such task."""
+    found = session.execute(_TASK_CONTEXT[instance], {"task_id": task_id}).first()
+    return tuple(found or ())
+
+
+def _task_context(instance: bool):
     columns = [HumanTask, Case] + ([ProcessInstance] if instance else [])
     query = select(*columns).join(Case, Case.id == HumanTask.case_id)
     if instance:
         query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    return tuple(session.execute(query.where(HumanTask.id == task_id)).first() or ())
+    return query.where(HumanTask.id == bindparam("task_id"))
+
+
+# Built once: a claim runs one, and building it took longer than running it.
+_TASK_CONTEXT = {instance: _task_context(instance) for instance in (False, True)}
 
 
 def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
-    return session.scalars(
-        select(ProcessInstance).where(ProcessInstance.case_id == case.id)
-        .options(joinedload(ProcessInstance.process_model)).order_by(ProcessInstance.id)
-    ).all()
+    return session.scalars(_CASE_INSTANCES, {"case_id": case.id}).all()
 
 
 def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
-    return session.scalars(
-        select(HumanTask).where(HumanTask.case_id == case.id)
-        # One query: the users as names only (their memberships are not needed here).
-        .options(joinedload(HumanTask.assignee).lazyload(User.memberships),
-                 joinedload(HumanTask.completed_by).lazyload(User.memberships))
-        .order_by(HumanTask.created_at, HumanTask.id)
-    ).all()
+    return session.scalars(_CASE_TASKS, {"case_id": case.id}).all()
+
+
+# Built once, like the inbox's: a case page runs both.
+_CASE_INSTANCES = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
+                   .options(joinedload(ProcessInstance.process_model)).order_by(ProcessInstance.id))
+_CASE_TASKS = (
+    select(HumanTask).where(HumanTask.case_id == bindparam("case_id"))
+    # One query: the users as names only (their memberships are not needed here).
+    .options(joinedload(HumanTask.assignee).lazyload(User.memberships),
+             joinedload(HumanTask.completed_by).lazyload(User.memberships))
+    .order_by(HumanTask.created_at, HumanTask.id)
+)
 
 
 def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:

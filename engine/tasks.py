@@ -8,7 +8,7 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import update
+from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
@@ -41,6 +41,15 @@ def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **de
                  detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
 
 
+# One conditional UPDATE that returns the claimed row as it now is (built once: every claim runs it).
+_CLAIM = (
+    update(HumanTask)
+    .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+    .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
+    .returning(HumanTask).execution_options(populate_existing=True)
+)
+
+
 @transactional
 def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
@@ -48,19 +57,12 @@ def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     task = visible_task(session, actor, task_id)
     if not policy.works_in_lane(actor, task):
         raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
-    at = now(session)
-    won = session.execute(
-        update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
-        .values(assignee_id=actor.id, claimed_at=at)
-        .execution_options(synchronize_session=False)
-    ).rowcount
-    if not won:
+    won = session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "at": now(session)}).scalar()
+    if won is None:
         session.refresh(task)
         raise Conflict(_why_not_open(task, actor))
-    session.refresh(task)
-    _audit(session, task, "task_claimed", actor)
-    return task
+    _audit(session, won, "task_claimed", actor)
+    return won
 
 
 @transactional

@@ -15,7 +15,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, undefer
 from sqlalchemy.orm.util import identity_key
 from sqlalchemy.orm.exc import StaleDataError
 
@@ -26,7 +26,7 @@ from .calendar_store import business_calendar
 from .definitions import definition
 from .clock import now
 from .spiff import mark_timer_due
-from .open_work import PENDING_TIMERS, remember, with_open_work
+from .open_work import PENDING_TIMERS, remember_read, with_open_work
 from .transactions import forget_read_ahead, take_read_ahead
 
 log = logging.getLogger(__name__)
@@ -193,10 +193,10 @@ def _lock_instances(session: Session, ids: set[int]) -> dict[int, ProcessInstanc
     held until the transaction ends, taken in id order."""
     found = session.execute(with_open_work(
         select(ProcessInstance).where(ProcessInstance.id.in_(sorted(ids))).order_by(ProcessInstance.id)
-        .with_for_update(of=ProcessInstance).execution_options(populate_existing=True)))
+        .options(undefer(ProcessInstance.state_json)).with_for_update(of=ProcessInstance).execution_options(populate_existing=True)))
     instances = {}
     for instance, *open_work in found:
-        remember(session, instance.id, *open_work)
+        remember_read(session, instance.id, *open_work)
         instances[instance.id] = instance
     return instances
 

@@ -59,7 +59,9 @@ class ProcessInstance(Base):
     process_model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"))
     # running | completed | error | cancelled
     status: Mapped[str] = mapped_column(String(16), default="running")
-    state_json: Mapped[str] = mapped_column(Text)
+    # Deferred: only a step reads it, and it locks the instance with a statement that loads it
+    # (engine/instances.py); case pages and lists of instances do not fetch and carry it.
+    state_json: Mapped[str] = mapped_column(Text, deferred=True)
     # Optimistic lock: every write is UPDATE ... WHERE version = :read_version.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
     error: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
