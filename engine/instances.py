@@ -57,7 +57,7 @@ def start_instance(
     them (it has just opened the case).
     """
     model = latest_definition(session, key)
-    workflow = new_workflow(model.spec_json)
+    workflow = new_workflow(model.spec_json, model.specs())
     initial = {"case_id": case.id, **(data or {})}
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(initial)
@@ -78,7 +78,8 @@ def start_instance(
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
-    return load_state(instance.state_json, definition(session, instance.process_model_id).spec_json)
+    model = definition(session, instance.process_model_id)
+    return load_state(instance.state_json, model.spec_json, model.specs())
 
 
 # Built once: building a statement costs more than running it (engine/open_work.py).

@@ -11,7 +11,10 @@ from functools import lru_cache
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
+from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
+from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     DurationTimerEventDefinition, TimeDateEventDefinition,
 )
@@ -21,8 +24,6 @@ from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.util.task import TaskState
 
 from . import history
-
-SPEC_KEYS = ("spec", "subprocess_specs")
 
 # Expressions in diagrams compare variables; nothing here reaches the file system, imports or the
 # interpreter. This narrows mistakes, it is not a sandbox (DESIGN.md): deploying is admin-only.
@@ -38,9 +39,21 @@ def script_engine() -> PythonScriptEngine:
     return PythonScriptEngine(environment=TaskDataEnvironment(dict(SAFE_GLOBALS)))
 
 
+class _StateConverter(BpmnWorkflowConverter):
+    """A workflow's state without its spec, which is stored once on the process model and added
+    back on load: converting the spec on every save, only to drop it, cost a step more than
+    anything else it wrote."""
+
+    def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
+        dct = WorkflowConverter.to_dict(self, workflow)
+        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
+        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        return dct
+
+
 @lru_cache(maxsize=1)
 def serializer() -> BpmnWorkflowSerializer:
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
 
 
 def serialize_spec(spec, subprocess_specs) -> str:
@@ -57,13 +70,26 @@ def serialize_spec(spec, subprocess_specs) -> str:
     return json.dumps(dct)
 
 
-def new_workflow(spec_json: str) -> BpmnWorkflow:
-    """A fresh workflow for a deployed spec."""
+# A deployed collaboration as SpiffWorkflow runs it: its spec and the specs of its pools and
+# subprocesses by name.
+Specs = tuple[BpmnProcessSpec, dict[str, BpmnProcessSpec]]
+
+
+def read_specs(spec_json: str) -> Specs:
+    """Restore a deployed spec, its timers held for the engine (below). A workflow changes its
+    specs as it runs (a pool a message starts is wired in), so each workflow gets specs of its own:
+    engine/definitions.py keeps a copy per process model to hand out."""
     ser = serializer()
-    specs = json.loads(spec_json)
-    spec = ser.from_dict(specs["spec"])
-    subprocess_specs = {k: ser.from_dict(v) for k, v in specs["subprocess_specs"].items()}
-    _hold_timers(subprocess_specs.values())
+    dct = json.loads(spec_json)
+    spec = ser.from_dict(dct["spec"])
+    subprocess_specs = {name: ser.from_dict(sub) for name, sub in dct["subprocess_specs"].items()}
+    _hold_timers([spec, *subprocess_specs.values()])
+    return spec, subprocess_specs
+
+
+def new_workflow(spec_json: str, specs: Specs | None = None) -> BpmnWorkflow:
+    """A fresh workflow for a deployed spec (`specs`: that spec restored, for this workflow only)."""
+    spec, subprocess_specs = specs or read_specs(spec_json)
     return BpmnWorkflow(spec, subprocess_specs, script_engine=script_engine())
 
 
@@ -105,8 +131,6 @@ def dump_state(workflow: BpmnWorkflow) -> str:
         dct = ser.to_dict(workflow)
     finally:
         ser.registry._encoder_mode = False
-    for key in SPEC_KEYS:
-        dct.pop(key, None)
     dct[ser.VERSION_KEY] = ser.VERSION
     dct[PRUNED_KEY] = sorted(workflow.pruned_bpmn_ids)
     # The registry's encoder, as serialize_json uses: an event-based gateway keeps the events it
@@ -114,13 +138,20 @@ def dump_state(workflow: BpmnWorkflow) -> str:
     return json.dumps(dct, separators=(",", ":"), cls=ser._encoder_cls)
 
 
-def load_state(state_json: str, spec_json: str) -> BpmnWorkflow:
-    """Rebuild a workflow from its stored state and its process model's spec."""
+def load_state(state_json: str, spec_json: str, specs: Specs | None = None) -> BpmnWorkflow:
+    """Rebuild a workflow from its stored state and its process model's spec (`specs`: that spec
+    restored, for this workflow only)."""
     ser = serializer()
     dct: dict[str, Any] = json.loads(state_json)
     pruned = set(dct.pop(PRUNED_KEY, ()))
-    dct.update(json.loads(spec_json))
-    ser.migrate(dct)
+    if dct.get(ser.VERSION_KEY) in MIGRATIONS:
+        # Saved by an older SpiffWorkflow: its migrations read the spec as a dictionary too.
+        dct.update(json.loads(spec_json))
+        ser.migrate(dct)
+    else:
+        dct.pop(ser.VERSION_KEY, None)
+        # Restored spec objects pass through the converter as they are.
+        dct["spec"], dct["subprocess_specs"] = specs or read_specs(spec_json)
     workflow = ser.from_dict(dct)
     workflow.script_engine = script_engine()
     workflow.pruned_bpmn_ids = pruned

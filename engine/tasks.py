@@ -186,7 +186,6 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     spiff_task.run()
     at = now(session)
     task.state, task.completed_at, task.completed_by_id, task.result = "completed", at, actor.id, data
-    session.flush()
     _audit(session, task, "task_completed", actor, variables=variables,
            late=bool(task.due_at and at > task.due_at))
     if task.handoff:
@@ -196,7 +195,8 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     document_rules = task_properties(spiff_task.task_spec).get("documents")
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
-    advance(session, instance, workflow, actor)
+    # Written by the commit, which checks the instance's version.
+    advance(session, instance, workflow, actor, flush=False)
     return task
 
 
