@@ -22,14 +22,20 @@ _ENTERED_DAYS = select(CalendarDay.day, CalendarDay.working)
 
 
 def business_calendar(session: Session) -> BusinessCalendar:
-    """One calendar per transaction: entered days are read once, not once per deadline."""
-    transaction = id(session.get_transaction())
+    """One calendar per transaction: entered days are read once (or with the step's lock,
+    engine/open_work.py), not once per deadline."""
     cached = session.info.get(_CACHE_KEY)
-    if cached is None or cached[0] != transaction:
-        overrides = dict(session.execute(_ENTERED_DAYS).all())
-        cached = (transaction, BusinessCalendar(overrides=overrides))
-        session.info[_CACHE_KEY] = cached
+    if cached is None or cached[0] is not session.get_transaction():
+        remember_entered_days(session, dict(session.execute(_ENTERED_DAYS).all()))
+        cached = session.info[_CACHE_KEY]
+    if not isinstance(cached[1], BusinessCalendar):
+        cached = session.info[_CACHE_KEY] = (cached[0], BusinessCalendar(overrides=cached[1]))
     return cached[1]
+
+
+def remember_entered_days(session: Session, overrides: dict[date, bool]) -> None:
+    """The entered days as this transaction read them ({day: working}), for `business_calendar`."""
+    session.info[_CACHE_KEY] = (session.get_transaction(), overrides)
 
 
 def _check_actor(actor: User | None) -> None:

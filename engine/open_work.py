@@ -1,28 +1,34 @@
 """What the rows say an instance has open: its open task rows, its pending timers, and the
-agencies taking part in its case.
+agencies taking part in its case; and the days an administrator entered in the business calendar.
 
-Every step compares its workflow with these (engine/projection.py: task rows and participants,
-engine/timers.py: timer rows), so they are read with the statement that locks the instance, as
-three columns of small JSON arrays, instead of a query each after it. The step takes them from the
+Every step compares its workflow with the first three (engine/projection.py: task rows and
+participants, engine/timers.py: timer rows) and counts its deadlines with the calendar
+(engine/calendar_store.py), so they are read with the statement that locks the instance, as four
+columns of small JSON arrays, instead of a query each after it. The step takes them from the
 transaction's read-ahead (engine/transactions.py); a second step of the same instance in one
 transaction finds them taken and queries, since the first step may have changed them.
 """
 from __future__ import annotations
 
+from datetime import date
+
 from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
-from models import CaseParticipant, HumanTask, ProcessInstance, Timer
+from models import CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer
 
+from .calendar_store import remember_entered_days
 from .sql import json_rows
 from .transactions import read_ahead
 
 OPEN_TASKS, PENDING_TIMERS, CASE_AGENCIES = "open_task_rows", "pending_timers", "case_agencies"
+ENTERED_DAYS = select(json_rows(CalendarDay.day, CalendarDay.working))
 
 
 def with_open_work(query: Select) -> Select:
-    """`query`, which selects ProcessInstance, with the instance's open work as three more
-    columns; pass each result row's last three values to `remember_read`."""
+    """`query`, which selects ProcessInstance, with the instance's open work and the entered
+    calendar days as four more columns; pass each result row's last four values to
+    `remember_read`."""
     # The states as literals, not parameters: the indexes that serve these reads are partial
     # (state = 'open', status = 'pending'), and a prepared statement's generic plan could not
     # prove that a parameter matches them.
@@ -33,7 +39,7 @@ def with_open_work(query: Select) -> Select:
     agencies = select(json_rows(CaseParticipant.agency_id)).where(CaseParticipant.case_id == ProcessInstance.case_id)
     # Correlated to the instance only: `query` may select from human_task itself.
     return query.add_columns(*(column.correlate(ProcessInstance).scalar_subquery()
-                               for column in (open_tasks, pending, agencies)))
+                               for column in (open_tasks, pending, agencies)), ENTERED_DAYS.scalar_subquery())
 
 
 def remember(session: Session, instance_id: int, open_tasks: dict[str, int], pending_timers: dict[str, int],
@@ -47,7 +53,10 @@ def remember(session: Session, instance_id: int, open_tasks: dict[str, int], pen
         read_ahead(session, CASE_AGENCIES, {instance_id: case_agencies})
 
 
-def remember_read(session: Session, instance_id: int, open_tasks, pending_timers, case_agencies) -> None:
-    """`remember` what a `with_open_work` statement read: the last three values of its row."""
+def remember_read(session: Session, instance_id: int, open_tasks, pending_timers, case_agencies,
+                  entered_days) -> None:
+    """`remember` what a `with_open_work` statement read (the last four values of its row), and
+    keep the calendar's entered days for this transaction."""
     remember(session, instance_id, {guid: row_id for guid, row_id in open_tasks},
              {guid: row_id for guid, row_id in pending_timers}, {agency_id for (agency_id,) in case_agencies})
+    remember_entered_days(session, {date.fromisoformat(day): bool(working) for day, working in entered_days})

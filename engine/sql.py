@@ -18,6 +18,13 @@ def insert_if_absent(session: Session, model, **values) -> bool:
     return session.execute(statement.returning(*inspect(model).primary_key)).first() is not None
 
 
+def insert_new_rows(session: Session, model, rows: list[dict]) -> None:
+    """One INSERT ... ON CONFLICT DO NOTHING for these rows: those whose unique key a row already
+    holds are left out."""
+    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    session.execute(insert(model).values(rows).on_conflict_do_nothing())
+
+
 class json_rows(FunctionElement):
     """An aggregate: the rows of its columns as a JSON array of arrays (`[]` for none), so a
     statement can read a few small related rows in a column of its own instead of another query."""

@@ -27,6 +27,7 @@ from .definitions import definition
 from .clock import now
 from .spiff import mark_timer_due
 from .open_work import PENDING_TIMERS, remember_read, with_open_work
+from .sql import insert_new_rows
 from .transactions import forget_read_ahead, take_read_ahead
 
 log = logging.getLogger(__name__)
@@ -57,25 +58,21 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
     at = now(session)
     _cancel(session, [row_id for guid, row_id in pending.items() if guid not in waiting])
     new = [guid for guid in waiting if guid not in pending]
-    if not new:
-        return
-    # A waiting event has a pending row or none yet; (instance, task) is unique, so make sure.
-    known = set(session.scalars(
-        select(Timer.task_guid).where(Timer.instance_id == instance.id, Timer.task_guid.in_(new))))
     rules = definition(session, instance.process_model_id).timer_rules
+    rows = []
     for guid in new:
-        if guid in known:
-            continue
         task = waiting[guid]
         rule = rules[task.task_spec.bpmn_id]
         # A timer may read its rule from a variable or count a stopped clock (engine/clocks.py);
         # the row keeps the rule its due time was counted with.
         due, rule = clocks.due_for(session, task, at) or (business_calendar(session).due(at, rule), rule)
-        session.add(Timer(
-            instance_id=instance.id, case_id=instance.case_id, task_guid=guid,
-            bpmn_id=task.task_spec.bpmn_id, rule=rule, due_at=due.at, due_provisional=due.provisional,
-            status="pending", created_at=at,
-        ))
+        rows.append({"instance_id": instance.id, "case_id": instance.case_id, "task_guid": guid,
+                     "bpmn_id": task.task_spec.bpmn_id, "rule": rule, "due_at": due.at,
+                     "due_provisional": due.provisional, "status": "pending", "created_at": at})
+    if rows:
+        # (instance, task) is unique: an event waiting again after its timer fired or was
+        # cancelled (a retried step) keeps the row it had.
+        insert_new_rows(session, Timer, rows)
     if flush:
         session.flush()
 

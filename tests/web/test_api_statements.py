@@ -1,0 +1,82 @@
+"""What the JSON API's busiest calls cost the database: a ceiling on the SQL statements each one
+runs (transaction control not counted), on both backends.
+
+Each ceiling is what the call needs today: a step reads its instance's open work with the lock
+(engine/open_work.py), a transaction writes its audit events in three statements at commit
+(engine/audit.py), a case is read with its participants (engine/queries.py). A change that adds a
+statement to one of these calls fails here, and has to say why the statement is worth its cost
+on every task of every case (issue #8, bench/RESULTS.md).
+"""
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import event
+
+from tests.helpers import FACTS_500K
+from web.db import db
+
+from .api_helpers import ApiClient
+
+CEILINGS = {"create": 15, "inbox": 1, "claim": 5, "complete": 9, "case": 3}
+
+
+@pytest.fixture
+def statements(app):
+    """The statements the app runs inside `with statements.of(kind):`, by kind."""
+
+    class Counter:
+        def __init__(self) -> None:
+            self.seen: dict[str, list[str]] = {}
+            self.kind: str | None = None
+
+        def of(self, kind: str):
+            counter = self
+
+            class Scope:
+                def __enter__(self):
+                    counter.kind = kind
+                    counter.seen.setdefault(kind, [])
+
+                def __exit__(self, *exc):
+                    counter.kind = None
+
+            return Scope()
+
+    counter = Counter()
+
+    def before(_conn, _cursor, statement, *_args):
+        if counter.kind and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            counter.seen[counter.kind].append(statement)
+
+    sql = db.state(app).engine
+    event.listen(sql, "before_cursor_execute", before)
+    yield counter
+    event.remove(sql, "before_cursor_execute", before)
+
+
+def test_the_busiest_calls_stay_within_their_statements(app, statements):
+    handler = ApiClient(app, "samr_handler")
+    # Read once per process, then remembered: the token, the process model, the agencies' ids.
+    assert handler.post("/cases", json={"title": "预热"}).status_code == 201
+
+    with statements.of("create"):
+        created = handler.post("/cases", json={"title": "语句计数案件"})
+    assert created.status_code == 201
+    case_id = created.get_json()["id"]
+    with statements.of("inbox"):
+        page = handler.get(f"/tasks?case_id={case_id}&view=claimable").get_json()
+    task_id = page["items"][0]["id"]
+    with statements.of("claim"):
+        assert handler.post(f"/tasks/{task_id}/claim").status_code == 200
+    with statements.of("complete"):
+        done = handler.post(f"/tasks/{task_id}/complete", json={"data": FACTS_500K})
+    assert done.status_code == 200 and done.get_json()["state"] == "completed"
+    with statements.of("case"):
+        shown = handler.get(f"/cases/{case_id}").get_json()
+
+    # The calls did their work: the next task is open and the case shows both.
+    assert [t["state"] for t in shown["tasks"]] == ["completed", "open"]
+    for kind, ceiling in CEILINGS.items():
+        ran = statements.seen[kind]
+        assert len(ran) <= ceiling, f"{kind}: {len(ran)} statements, ceiling {ceiling}:\n" + "\n".join(
+            s.split("\n")[0][:120] for s in ran)
