@@ -115,10 +115,9 @@ def p50_p95(values) -> tuple[float, float]:
     return statistics.median(values), percentile(values, 95)
 
 
-def spiff_cycle_ms(rounds: int = 200) -> float:
-    """The raw SpiffWorkflow reference, measured now: deserialize an instance of the three-task
-    process (spec included, as SpiffWorkflow stores it), complete its ready user task, serialize
-    it again. Median in ms over `rounds` cycles after a warm-up."""
+def _spiff_reference():
+    """The three-task process as raw SpiffWorkflow runs it: a new instance's stored JSON, and one
+    cycle (deserialize, complete the ready user task, serialize), which returns the new JSON."""
     from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
     from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
     from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
@@ -129,22 +128,56 @@ def spiff_cycle_ms(rounds: int = 200) -> float:
     parser.add_bpmn_file(str(BPMN / "case_transfer.bpmn"))
     spec = parser.get_spec("p_three")
     serializer = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFIG))
-    timings = []
-    for i in range(rounds + 20):
+
+    def new() -> str:
         workflow = BpmnWorkflow(spec, {})
         workflow.do_engine_steps()
-        stored = serializer.serialize_json(workflow)
+        return serializer.serialize_json(workflow)
+
+    def cycle(stored: str) -> str:
+        workflow = serializer.deserialize_json(stored)
+        task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
+        task.data["note"] = "ok"
+        task.run()
+        workflow.do_engine_steps()
+        return serializer.serialize_json(workflow)
+
+    return new, cycle
+
+
+def spiff_cycle_ms(rounds: int = 200) -> float:
+    """The raw SpiffWorkflow reference, measured now: deserialize an instance of the three-task
+    process (spec included, as SpiffWorkflow stores it), complete its ready user task, serialize
+    it again. Median in ms over `rounds` cycles after a warm-up."""
+    new, cycle = _spiff_reference()
+    timings = []
+    for i in range(rounds + 20):
+        stored = new()
         for _ in range(3):
             start = time.perf_counter()
-            workflow = serializer.deserialize_json(stored)
-            task = workflow.get_tasks(state=TaskState.READY, manual=True)[0]
-            task.data["note"] = "ok"
-            task.run()
-            workflow.do_engine_steps()
-            stored = serializer.serialize_json(workflow)
+            stored = cycle(stored)
             if i >= 20:
                 timings.append((time.perf_counter() - start) * 1000)
     return statistics.median(timings)
+
+
+def spiff_cycle_calls() -> int:
+    """Python function calls of one raw SpiffWorkflow cycle (as `spiff_cycle_ms` times it): the
+    reference for the call counts of bench/profile.py, which do not depend on the machine."""
+    new, cycle = _spiff_reference()
+    stored = cycle(new())
+    calls = [0]
+
+    def profiled(frame, event, arg) -> None:
+        if event in ("call", "c_call"):
+            calls[0] += 1
+
+    sys.setprofile(profiled)
+    try:
+        cycle(stored)
+    finally:
+        sys.setprofile(None)
+    return calls[0]
 
 
 def process_tree(pid: int) -> list[int]:

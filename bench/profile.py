@@ -7,27 +7,39 @@ from __future__ import annotations
 
 import argparse
 import os
+import sys
 import time
+from collections import defaultdict
 
 from sqlalchemy import event, text
 
-from .common import BENCH, fresh_database, report, seed, tokens
+from .common import BENCH, fresh_database, report, seed, spiff_cycle_calls, spiff_cycle_ms, tokens
 from .timers import prepare
 
 PROFILES = BENCH / "profiles"
 
 
-def api_instances(client, token: str, count: int) -> None:
+KINDS = ("create", "inbox", "claim", "complete", "case")
+
+
+def api_instances(client, token: str, count: int, around=None) -> None:
+    """Drive `count` full instances of the three-task process as the api benchmark does (11
+    requests each). `around(kind, call)` runs each request, e.g. to measure it."""
     headers = {"Authorization": f"Bearer {token}"}
+    around = around or (lambda kind, call: call())
     for _ in range(count):
-        case = client.post("/api/v1/cases", json={"title": "剖析案件"}, headers=headers).get_json()
+        case = around("create", lambda: client.post("/api/v1/cases", json={"title": "剖析案件"}, headers=headers)).get_json()
         for _ in range(3):
-            page = client.get(f"/api/v1/tasks?case_id={case['id']}&view=claimable", headers=headers).get_json()
+            page = around("inbox", lambda: client.get(f"/api/v1/tasks?case_id={case['id']}&view=claimable",
+                                                      headers=headers)).get_json()
             task_id = page["items"][0]["id"]
-            assert client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers).status_code == 200
-            done = client.post(f"/api/v1/tasks/{task_id}/complete", json={"data": {"note": "ok"}}, headers=headers)
+            claimed = around("claim", lambda: client.post(f"/api/v1/tasks/{task_id}/claim", headers=headers))
+            assert claimed.status_code == 200, claimed.get_json()
+            done = around("complete", lambda: client.post(f"/api/v1/tasks/{task_id}/complete",
+                                                          json={"data": {"note": "ok"}}, headers=headers))
             assert done.status_code == 200, done.get_json()
-        assert client.get(f"/api/v1/cases/{case['id']}", headers=headers).status_code == 200
+        shown = around("case", lambda: client.get(f"/api/v1/cases/{case['id']}", headers=headers))
+        assert shown.status_code == 200
 
 
 def write(name: str, profiler) -> None:
@@ -41,7 +53,8 @@ def main(argv=None) -> None:
     from pyinstrument import Profiler
 
     parser = argparse.ArgumentParser(prog="python -m bench profile", description=__doc__)
-    parser.add_argument("--instances", type=int, default=30)
+    parser.add_argument("--instances", type=int, default=30, help="instances profiled")
+    parser.add_argument("--count", type=int, default=12, help="instances counted and timed per batch")
     parser.add_argument("--timers", type=int, default=300)
     args = parser.parse_args(argv)
     url = fresh_database("postgres", "profile")
@@ -54,7 +67,7 @@ def main(argv=None) -> None:
     client = app.test_client(use_cookies=False)
     token = tokens(url, ["samr_handler"])["samr_handler"]
     api_instances(client, token, 3)
-    rows = [count_work(client, token, db.state(app).engine, 20)]
+    rows = count_work(client, token, db.state(app).engine, args.count)
     profiler = Profiler(interval=0.0005)
     with profiler:
         api_instances(client, token, args.instances)
@@ -77,21 +90,65 @@ def main(argv=None) -> None:
            ["call trees: bench/profiles/api.txt, bench/profiles/timers.txt"])
 
 
-def count_work(client, token: str, sql, count: int) -> tuple:
-    """SQL statements and CPU time of the app per full instance (11 requests): the statement
-    count does not depend on the machine's load, so it shows a fix's effect exactly."""
-    statements = [0]
+def count_work(client, token: str, sql, count: int) -> list[tuple]:
+    """Per request kind and per full instance (11 requests): SQL statements and Python function
+    calls, which do not depend on the machine or its load, so they show a change's effect exactly;
+    and the app's CPU time (the least of five batches' means, the batch least disturbed by other
+    work), beside the raw SpiffWorkflow cycle's calls and CPU measured now."""
+    statements, calls, cpu = defaultdict(int), defaultdict(int), defaultdict(lambda: float("inf"))
+    current = [None]
 
     def counted(*_args) -> None:
-        statements[0] += 1
+        if current[0]:
+            statements[current[0]] += 1
+
+    def profiled(frame, event, arg) -> None:
+        if event in ("call", "c_call"):
+            calls[current[0]] += 1
+
+    def counting(kind, call):
+        current[0] = kind
+        sys.setprofile(profiled)
+        try:
+            return call()
+        finally:
+            sys.setprofile(None)
+            current[0] = None
 
     event.listen(sql, "before_cursor_execute", counted)
-    cpu = time.process_time()
-    api_instances(client, token, count)
-    cpu = (time.process_time() - cpu) * 1000 / count
+    api_instances(client, token, count, counting)
     event.remove(sql, "before_cursor_execute", counted)
-    return ("per full instance (11 requests): SQL statements, app CPU",
-            f"{statements[0] / count:.0f} statements, {cpu:.0f} ms", "", None)
+    for _ in range(5):
+        spent = defaultdict(float)
+
+        def timing(kind, call):
+            started = time.process_time()
+            try:
+                return call()
+            finally:
+                spent[kind] += time.process_time() - started
+
+        api_instances(client, token, count, timing)
+        for kind, seconds in spent.items():
+            cpu[kind] = min(cpu[kind], seconds * 1000 / count / PER_INSTANCE[kind])
+    cycle_calls, cycle_ms = spiff_cycle_calls(), spiff_cycle_ms()
+    rows = []
+    for kind in KINDS:
+        each = PER_INSTANCE[kind] * count
+        rows.append((f"{kind} (×{PER_INSTANCE[kind]} per instance): SQL statements, Python calls, CPU",
+                     f"{statements[kind] / each:.1f}, {calls[kind] / each / 1000:.1f}k, {cpu[kind]:.2f} ms", "", None))
+    total_calls = sum(calls[kind] for kind in KINDS) / count
+    total_cpu = sum(cpu[kind] * PER_INSTANCE[kind] for kind in KINDS)
+    rows.append(("per full instance (11 requests): SQL statements, Python calls, app CPU",
+                 f"{sum(statements.values()) / count:.0f}, {total_calls / 1000:.1f}k, {total_cpu:.0f} ms", "", None))
+    rows.append(("raw SpiffWorkflow cycle (reference): Python calls, CPU",
+                 f"{cycle_calls / 1000:.1f}k, {cycle_ms:.2f} ms", "", None))
+    rows.append(("per full instance, in raw cycles: Python calls, app CPU",
+                 f"{total_calls / cycle_calls:.0f} ×, {total_cpu / cycle_ms:.0f} ×", "", None))
+    return rows
+
+
+PER_INSTANCE = {"create": 1, "inbox": 3, "claim": 3, "complete": 3, "case": 1}
 
 
 if __name__ == "__main__":
