@@ -34,7 +34,8 @@ def overdue_tasks(
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, page)
     rows = session.scalars(
-        query.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee),
+        # Assignees by name only: their memberships are not shown.
+        query.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee).lazyload(User.memberships),
                       # The pages name the mechanism; the instance's state and the model's
                       # sources and spec (large JSON, decoded per row) are not read here.
                       selectinload(HumanTask.instance).options(
