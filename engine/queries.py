@@ -198,26 +198,20 @@ def visible_case(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def load_task_context(session: Session, task_id: int, instance: bool = False) -> tuple:
-    """Load a task with its case (and with `instance`, its process instance) into the session in
-    one query, without any permission check: the service function that follows (claim...)
-    checks as always, but finds these rows in the session instead of querying for each. The
-    caller holds the returned rows for the rest of the request, because a session keeps only
-    weak references to unchanged rows. Empty if there is no such task."""
-    found = session.execute(_TASK_CONTEXT[instance], {"task_id": task_id}).first()
-    return tuple(found or ())
+def load_task_context(session: Session, task_id: int) -> tuple:
+    """Load a task with its case and its process instance into the session in one query, without
+    any permission check: the service function that follows (claim) checks as always, but finds
+    these rows in the session instead of querying for each. The caller holds the returned rows for
+    the rest of the request, because a session keeps only weak references to unchanged rows. Empty
+    if there is no such task."""
+    return tuple(session.execute(_TASK_CONTEXT, {"task_id": task_id}).first() or ())
 
 
-def _task_context(instance: bool):
-    columns = [HumanTask, Case] + ([ProcessInstance] if instance else [])
-    query = select(*columns).join(Case, Case.id == HumanTask.case_id)
-    if instance:
-        query = query.join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-    return query.where(HumanTask.id == bindparam("task_id"))
-
-
-# Built once: a claim runs one, and building it took longer than running it.
-_TASK_CONTEXT = {instance: _task_context(instance) for instance in (False, True)}
+# Built once: a claim runs it, and building it took longer than running it.
+_TASK_CONTEXT = (select(HumanTask, Case, ProcessInstance)
+                 .join(Case, Case.id == HumanTask.case_id)
+                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                 .where(HumanTask.id == bindparam("task_id")))
 
 
 def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:

@@ -17,10 +17,10 @@ guard(bp)
 TASK = f"/<{schemas.ID}:task_id>"
 
 
-def _preload(task_id: int, instance: bool = False) -> None:
-    """Load the task's case (and instance) with it, held until the answer is written (after
-    the view returns): engine/queries.py load_task_context."""
-    g.api_task_context = load_task_context(db.session, task_id, instance)
+def _preload(task_id: int) -> None:
+    """Load the task's case and instance with it, held until the answer is written (after the
+    view returns): engine/queries.py load_task_context."""
+    g.api_task_context = load_task_context(db.session, task_id)
 
 
 @bp.route("", methods=["GET"])
@@ -48,7 +48,7 @@ def show_task(task_id: int):
 def claim(task_id: int):
     """Claim an open task of one of my lanes; 409 if someone else was first."""
     # The answer shows the case number and the form: one query for them with the task.
-    _preload(task_id, instance=True)
+    _preload(task_id)
     return engine.claim_task(db.session, api_user(), task_id)
 
 
