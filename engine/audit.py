@@ -22,14 +22,13 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import bindparam, event, insert, select, update
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
 
 from .clock import now
+from .sql import dialect_insert
 
 GENESIS = "0" * 64
 _STATE_KEY = "_audit_chains"
@@ -147,9 +146,8 @@ def _lock_heads(session: Session, state: _ChainState, chains: set[str]) -> None:
     if missing:
         # A row this transaction inserts is locked by the insert; one a concurrent transaction
         # inserted first is read (and waited for) like any other.
-        insert_ = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
         created = set(session.scalars(
-            insert_(_HEADS).values([{"name": chain, "last_seq": 0, "last_hash": GENESIS} for chain in missing])
+            dialect_insert(session)(_HEADS).values([{"name": chain, "last_seq": 0, "last_hash": GENESIS} for chain in missing])
             .on_conflict_do_nothing().returning(_HEADS.c.name)))
         state.heads.update((chain, (0, GENESIS)) for chain in created)
         taken = [chain for chain in missing if chain not in created]

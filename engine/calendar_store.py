@@ -27,15 +27,12 @@ def business_calendar(session: Session) -> BusinessCalendar:
     cached = session.info.get(_CACHE_KEY)
     if cached is None or cached[0] is not session.get_transaction():
         remember_entered_days(session, dict(session.execute(_ENTERED_DAYS).all()))
-        cached = session.info[_CACHE_KEY]
-    if not isinstance(cached[1], BusinessCalendar):
-        cached = session.info[_CACHE_KEY] = (cached[0], BusinessCalendar(overrides=cached[1]))
-    return cached[1]
+    return session.info[_CACHE_KEY][1]
 
 
 def remember_entered_days(session: Session, overrides: dict[date, bool]) -> None:
     """The entered days as this transaction read them ({day: working}), for `business_calendar`."""
-    session.info[_CACHE_KEY] = (session.get_transaction(), overrides)
+    session.info[_CACHE_KEY] = (session.get_transaction(), BusinessCalendar(overrides=overrides))
 
 
 def _check_actor(actor: User | None) -> None:

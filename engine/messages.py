@@ -126,7 +126,6 @@ def _waiting_instance(session: Session, message: Message):
     )).all()
     for instance, *open_work in instances:
         remember_read(session, instance.id, *open_work)
-    for instance, *_open_work in instances:
         workflow = load(session, instance)
         if any(e.name == message.name for e in workflow.waiting_events()):
             return instance, workflow

@@ -144,7 +144,8 @@ def load_state(state_json: str, spec_json: str, specs: Specs | None = None) -> B
     ser = serializer()
     dct: dict[str, Any] = json.loads(state_json)
     pruned = set(dct.pop(PRUNED_KEY, ()))
-    if dct.get(ser.VERSION_KEY) in MIGRATIONS:
+    migrated = dct.get(ser.VERSION_KEY) in MIGRATIONS
+    if migrated:
         # Saved by an older SpiffWorkflow: its migrations read the spec as a dictionary too.
         dct.update(json.loads(spec_json))
         ser.migrate(dct)
@@ -155,7 +156,8 @@ def load_state(state_json: str, spec_json: str, specs: Specs | None = None) -> B
     workflow = ser.from_dict(dct)
     workflow.script_engine = script_engine()
     workflow.pruned_bpmn_ids = pruned
-    _hold_timers([*workflow.subprocess_specs.values(), *(sp.spec for sp in workflow.subprocesses.values())])
+    if migrated:  # specs from `read_specs` hold their timers already
+        _hold_timers([workflow.spec, *workflow.subprocess_specs.values()])
     _reconnect_triggered_pools(workflow)
     _register_waiting_catches(workflow)
     return workflow

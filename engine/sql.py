@@ -9,20 +9,23 @@ from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 
+def dialect_insert(session: Session):
+    """The INSERT construct of the session's database, which knows ON CONFLICT."""
+    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+
+
 def insert_if_absent(session: Session, model, **values) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: create a row unless a concurrent writer already did.
     True if this call created it."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
     # RETURNING, because rowcount is not reliable for this statement on every driver.
-    statement = insert(model).values(**values).on_conflict_do_nothing()
+    statement = dialect_insert(session)(model).values(**values).on_conflict_do_nothing()
     return session.execute(statement.returning(*inspect(model).primary_key)).first() is not None
 
 
 def insert_new_rows(session: Session, model, rows: list[dict]) -> None:
     """One INSERT ... ON CONFLICT DO NOTHING for these rows: those whose unique key a row already
     holds are left out."""
-    insert = pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
-    session.execute(insert(model).values(rows).on_conflict_do_nothing())
+    session.execute(dialect_insert(session)(model).values(rows).on_conflict_do_nothing())
 
 
 class json_rows(FunctionElement):

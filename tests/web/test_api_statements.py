@@ -9,6 +9,9 @@ on every task of every case (issue #8, bench/RESULTS.md).
 """
 from __future__ import annotations
 
+from contextlib import contextmanager
+from types import SimpleNamespace
+
 import pytest
 from sqlalchemy import event
 
@@ -22,35 +25,26 @@ CEILINGS = {"create": 15, "inbox": 1, "claim": 5, "complete": 9, "case": 3}
 
 @pytest.fixture
 def statements(app):
-    """The statements the app runs inside `with statements.of(kind):`, by kind."""
-
-    class Counter:
-        def __init__(self) -> None:
-            self.seen: dict[str, list[str]] = {}
-            self.kind: str | None = None
-
-        def of(self, kind: str):
-            counter = self
-
-            class Scope:
-                def __enter__(self):
-                    counter.kind = kind
-                    counter.seen.setdefault(kind, [])
-
-                def __exit__(self, *exc):
-                    counter.kind = None
-
-            return Scope()
-
-    counter = Counter()
+    """`statements.of(kind)` counts the statements the app runs inside it into `statements.seen`."""
+    seen: dict[str, list[str]] = {}
+    current: list[str] = []
 
     def before(_conn, _cursor, statement, *_args):
-        if counter.kind and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
-            counter.seen[counter.kind].append(statement)
+        if current and not statement.lstrip().upper().startswith(("BEGIN", "COMMIT", "ROLLBACK")):
+            seen[current[0]].append(statement)
+
+    @contextmanager
+    def of(kind: str):
+        seen.setdefault(kind, [])
+        current.append(kind)
+        try:
+            yield
+        finally:
+            current.clear()
 
     sql = db.state(app).engine
     event.listen(sql, "before_cursor_execute", before)
-    yield counter
+    yield SimpleNamespace(of=of, seen=seen)
     event.remove(sql, "before_cursor_execute", before)
 
 
