@@ -7,14 +7,18 @@ deleting or reordering rows breaks the chain at that point.
 Events are written per transaction: `record` queues an event, and when the transaction commits
 the chains it appended to are locked (SELECT ... FOR UPDATE, in name order), its events are
 placed on them (seq, previous hash, hash) and inserted together, and each chain's head gets its
-new seq and hash: the same three statements however many events a transaction records. So the
-events are in the database exactly when the change they describe is, and a chain's head is
-locked only for the commit, after every row lock of the change itself (the same order in every
-transaction, so appends to one chain queue up instead of deadlocking). `write` does it earlier
-for a transaction that reads its own events back.
+new seq and hash. On PostgreSQL the events' INSERTs ride in the head's UPDATE as data-modifying
+CTEs, so a transaction appending a step's few events to one chain writes its audit in two
+statements (lock, write); on SQLite, for several chains or for many events, the INSERT is a
+statement of its own. A case opened in the transaction (`open_chain`) has no head to lock: its head row is
+inserted with its first events, one statement. So the events are in the database exactly when
+the change they describe is, and a chain's head is locked only for the commit, after every row
+lock of the change itself (the same order in every transaction, so appends to one chain queue up
+instead of deadlocking). `write` does it earlier for a transaction that reads its own events back.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 from collections.abc import Iterable, Mapping
@@ -35,9 +39,10 @@ _STATE_KEY = "_audit_chains"
 _EVENTS = AuditEvent.__table__
 _HEADS = AuditChain.__table__
 # Built once: every write transaction runs them, and building one costs more than running it.
-_INSERT_EVENTS = insert(_EVENTS)
 _WRITE_HEAD = (update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
                .values(last_seq=bindparam("seq"), last_hash=bindparam("head")))
+_INSERT_EVENTS = insert(_EVENTS)
+_NEW_HEAD = insert(_HEADS).values(name=bindparam("chain"), last_seq=bindparam("seq"), last_hash=bindparam("head"))
 _LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash)
                .where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
                .order_by(_HEADS.c.name).with_for_update())
@@ -73,6 +78,18 @@ def lock_chains(session: Session, case_ids: Iterable[int]) -> None:
     _lock_heads(session, state, {case_chain(case_id) for case_id in case_ids})
 
 
+def open_chain(session: Session, case_id: int) -> None:
+    """The case was created in this transaction, so its chain starts here: its head row is
+    inserted when the events are written, instead of looked up and locked. (Should the row exist
+    after all, the insert fails and the transaction with it, rather than fork the chain.)"""
+    state = _state(session)
+    _check(state)
+    chain = case_chain(case_id)
+    if chain not in state.heads:
+        state.heads[chain] = (0, GENESIS)
+        state.new.add(chain)
+
+
 def write(session: Session) -> None:
     """Write the events recorded so far and their chains' heads now, inside the transaction (the
     commit does it by itself): for a transaction that reads its own events or chain heads."""
@@ -90,28 +107,61 @@ def write(session: Session) -> None:
             entry["hash"] = _hash(entry)
             state.heads[entry["chain"]] = (entry["seq"], entry["hash"])
             state.unwritten.add(entry["chain"])
-        session.execute(_INSERT_EVENTS, queued)
-    if state.unwritten:
-        session.execute(_WRITE_HEAD, [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
-                                      for chain in sorted(state.unwritten)])
-        for chain in state.unwritten:
-            loaded = session.identity_map.get(identity_key(AuditChain, chain))
-            if loaded is not None:
-                session.expire(loaded)
-        state.unwritten.clear()
+    if not state.unwritten:
+        return
+    heads = [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
+             for chain in sorted(state.unwritten)]
+    created = [head for head in heads if head["chain"] in state.new]
+    updated = [head for head in heads if head["chain"] not in state.new]
+    if (0 < len(queued) <= _EVENTS_IN_ONE_STATEMENT and len(heads) == 1
+            and session.get_bind().dialect.name == "postgresql"):
+        events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
+        session.execute(_with_events(_NEW_HEAD if created else _WRITE_HEAD, len(queued)), {**heads[0], **events})
+    else:
+        if queued:
+            session.execute(_INSERT_EVENTS, queued)
+        if created:
+            session.execute(_NEW_HEAD, created)
+        if updated:
+            session.execute(_WRITE_HEAD, updated)
+    for chain in state.unwritten:
+        loaded = session.identity_map.get(identity_key(AuditChain, chain))
+        if loaded is not None:
+            session.expire(loaded)
+    state.new -= state.unwritten
+    state.unwritten.clear()
+
+
+# Up to this many events (what one task step records) ride in the head's write as CTEs; more
+# (a step opening a multi-instance task's thousand rows) go in a batch of their own.
+_EVENTS_IN_ONE_STATEMENT = 8
+
+
+@functools.cache
+def _with_events(head, count: int):
+    """`head` (the head's UPDATE or INSERT) with the INSERT of `count` events as data-modifying
+    CTEs, their values bound as `<column>_<i>`: one statement, one round trip (PostgreSQL). One
+    single-row INSERT per event, because SQLAlchemy caches the compiled form of those and not of
+    a multi-row VALUES; built once per count, so it is compiled once per count."""
+    return head.add_cte(*(
+        insert(_EVENTS).values({name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type)
+                                for name in _EVENT_COLUMNS}).cte(f"event_{i}")
+        for i in range(count)))
 
 
 @dataclass
 class _ChainState:
     """What one transaction knows about the chains it appends to.
 
-    `heads`: the chains whose head row this transaction has locked, with the seq and hash of
-    their last event so far (including events this transaction wrote). `unwritten`: chains whose
-    head row does not have that yet. `queued`: events recorded and not yet written.
+    `heads`: the chains whose head row this transaction has locked (or will create), with the seq
+    and hash of their last event so far (including events this transaction wrote). `unwritten`:
+    chains whose head row does not have that yet. `new`: chains whose head row is still to be
+    inserted (`open_chain`). `queued`: events recorded and not yet written.
     """
 
     heads: dict[str, tuple[int, str]] = field(default_factory=dict)
     unwritten: set[str] = field(default_factory=set)
+    new: set[str] = field(default_factory=set)
     queued: list[dict[str, Any]] = field(default_factory=list)
     broken: bool = False
 
@@ -182,6 +232,7 @@ def _forget_ended_transaction(session: Session, transaction) -> None:
 
 _HASHED = ("chain", "seq", "case_id", "instance_id", "task_id", "actor_id", "actor_agency_id",
            "occurred_at", "event_type", "detail", "prev_hash")
+_EVENT_COLUMNS = (*_HASHED, "hash")
 
 
 def event_hash(event: AuditEvent) -> str:

@@ -48,6 +48,7 @@ def create_case(
     case.number = f"LD{at.year}-{case.id:05d}"
     session.add(CaseParticipant(case_id=case.id, agency_id=agency.id, joined_at=at))
     session.flush()
+    audit.open_chain(session, case.id)
     audit.record(session, "case_created", actor=actor, case_id=case.id,
                  detail={"number": case.number, "confidentiality": confidentiality,
                          "mechanism": mechanism})

@@ -8,6 +8,7 @@ from datetime import datetime, timedelta
 
 import pytest
 from sqlalchemy import JSON, bindparam, event, select, text
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import engine
@@ -275,6 +276,60 @@ def test_a_new_chain_starts_at_genesis(session, users):
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].event_type == "case_created" and events[0].prev_hash == GENESIS
     assert engine.verify_audit(session, case.id) == []
+
+
+def audit_statements(session, work) -> list[str]:
+    """The statements touching the audit tables while `work` runs and the transaction commits."""
+    seen = []
+    listen = lambda *args: seen.append(args[2])  # noqa: E731
+    event.listen(session.get_bind(), "before_cursor_execute", listen)
+    try:
+        result = work()
+        session.commit()
+    finally:
+        event.remove(session.get_bind(), "before_cursor_execute", listen)
+    return result, [s for s in seen if "audit_" in s]
+
+
+def test_appending_to_one_chain_takes_one_statement_after_the_lock(session, users, case, backend):
+    before = chain_events(session, case_chain(case.id))
+
+    def two_events():
+        engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id, detail={"n": 1})
+        engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id, detail={"n": 2})
+
+    _, ran = audit_statements(session, two_events)
+    assert "FOR UPDATE" in ran[0] or backend == "sqlite"
+    # PostgreSQL: the events' INSERT is a CTE of the head's UPDATE; SQLite: two statements.
+    assert len(ran) == {"postgres": 2, "sqlite": 3}[backend], ran
+    after = chain_events(session, case_chain(case.id))
+    assert [e.detail.get("n") for e in after[len(before):]] == [1, 2]
+    head = session.get(AuditChain, case_chain(case.id))
+    session.refresh(head)
+    assert (head.last_seq, head.last_hash) == (after[-1].seq, after[-1].hash)
+    assert engine.verify_audit(session, case.id) == []
+
+
+def test_a_new_case_starts_its_chain_without_looking_it_up(session, users, backend):
+    case, ran = audit_statements(session, lambda: engine.create_case(session, users["samr_handler"], "新链一句"))
+    assert not any("FOR UPDATE" in s or s.startswith("SELECT") for s in ran), ran
+    assert len(ran) == {"postgres": 1, "sqlite": 2}[backend], ran
+    events = chain_events(session, case_chain(case.id))
+    head = session.get(AuditChain, case_chain(case.id))
+    assert [e.event_type for e in events][:2] == ["case_created", "instance_started"]
+    assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)
+    assert engine.verify_audit(session, case.id) == []
+
+
+def test_opening_a_chain_that_exists_fails_and_writes_nothing(session, users, case):
+    events = chain_events(session, case_chain(case.id))
+    engine_audit.open_chain(session, case.id)
+    engine_audit.record(session, "note_added", actor=users["admin"], case_id=case.id)
+    with pytest.raises(IntegrityError):
+        session.commit()
+    session.rollback()
+    assert [e.hash for e in chain_events(session, case_chain(case.id))] == [e.hash for e in events]
+    assert engine.verify_audit(session) == []
 
 
 def test_a_rolled_back_transaction_leaves_its_chains_as_they_were(session, users, case):
