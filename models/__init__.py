@@ -4,7 +4,7 @@ from .base import Base, UTCDateTime
 from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, Case, CaseParticipant
 from .documents import Document, DocumentCounter
-from .database import make_engine, make_session_factory
+from .database import close_session, make_engine, make_session_factory
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
 from .people import ROLES, Agency, Membership, User
 from .tokens import ApiToken
@@ -16,7 +16,7 @@ from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
-    "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory",
+    "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory", "close_session",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",

@@ -23,6 +23,7 @@ def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10, echo: bool
         return engine
     engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
     _ping_when_idle(engine)
+    _note_writes(engine)
     return engine
 
 
@@ -42,6 +43,40 @@ def _ping_when_idle(engine: Engine) -> None:
             # The pool discards this connection and checks out another (SQLAlchemy's documented
             # pessimistic-disconnect hook).
             raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
+
+
+# Set on a connection's info once its transaction sent anything but a SELECT.
+_WROTE = "liandong_wrote"
+
+
+def _note_writes(engine: Engine) -> None:
+    @event.listens_for(engine, "begin")
+    def _began(connection):
+        connection.info.pop(_WROTE, None)
+
+    @event.listens_for(engine, "before_cursor_execute")
+    def _executing(connection, _cursor, statement, *_args):
+        if not statement.startswith("SELECT"):
+            connection.info[_WROTE] = True
+
+
+def close_session(session: Session, failed: bool = False) -> None:
+    """Close a request's session, ending its transaction. On PostgreSQL a transaction that only
+    read (sent nothing but SELECTs; anything else counts as a write) and did not fail ends with
+    COMMIT instead of ROLLBACK: the same to the database, but psycopg forgets its prepared
+    statements at every ROLLBACK (and sends DEALLOCATE ALL), so rolling back every read request
+    would have the busiest statements parsed and planned again and again. The COMMIT goes to the
+    driver's connection, not through the session: nothing pending in the session is flushed or
+    written, exactly as if it had been rolled back."""
+    if not failed and session.in_transaction() and session.get_bind().dialect.name == "postgresql":
+        connection = session.connection()
+        if not connection.info.get(_WROTE) and not connection.invalidated:
+            from psycopg.pq import TransactionStatus  # only PostgreSQL needs psycopg
+
+            driver = connection.connection.driver_connection
+            if driver.info.transaction_status == TransactionStatus.INTRANS:  # not a failed one
+                driver.commit()
+    session.close()
 
 
 def _configure_sqlite(engine: Engine) -> None:

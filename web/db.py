@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from engine import Clock, SystemClock
 from engine.tokens import TOKEN_CACHE, TokenCache
-from models import make_engine, make_session_factory
+from models import close_session, make_engine, make_session_factory
 
 EXTENSION = "liandong_db"
 # How long this process trusts what it read about an API token (engine/tokens.py): the most a
@@ -78,7 +78,7 @@ class Database:
     def _close_session(_exc: BaseException | None) -> None:
         session = g.pop("db_session", None)
         if session is not None:
-            session.close()
+            close_session(session, failed=_exc is not None)
 
 
 db = Database()
