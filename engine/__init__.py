@@ -3,9 +3,9 @@
 The web layer and the CLI call only the service functions exported below.
 """
 from .audit import verify as verify_audit
-from .cases import create_case, start_mechanism, startable_mechanisms
+from .cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
 from .clock import Clock, FixedClock, SystemClock
-from .definitions import task_form
+from .definitions import definition, task_form
 from .deploy import deploy_paths
 from .errors import Conflict, DeployError, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
 from .errors import EvidenceCorrupted, TooLarge
@@ -38,8 +38,8 @@ from .recognition import case_packages, item_recognitions
 from .sharing import case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me
 
 __all__ = [
-    "verify_audit", "create_case", "start_mechanism", "startable_mechanisms", "Clock", "FixedClock", "SystemClock",
-    "deploy_paths", "task_form", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
+    "verify_audit", "create_case", "open_case", "OpenedCase", "start_mechanism", "startable_mechanisms", "Clock", "FixedClock", "SystemClock",
+    "deploy_paths", "task_form", "definition", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
     "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
     "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
     "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",

@@ -1,11 +1,11 @@
 """Opening cases and starting mechanisms on them."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy.orm import Session
 
-from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, ProcessInstance, ProcessModel, User
+from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, HumanTask, ProcessInstance, ProcessModel, User
 
 from . import audit, policy
 from .clock import now
@@ -15,11 +15,27 @@ from .transactions import transactional
 TRANSFER = "case_transfer"
 
 
-@transactional
+class OpenedCase(NamedTuple):
+    """A case just opened, with all it has so far: what its page shows, without reading it back."""
+
+    case: Case
+    instances: list[ProcessInstance]
+    tasks: list[HumanTask]
+
+
 def create_case(
     session: Session, actor: User, title: str, confidentiality: str = "confidential",
     mechanism: str = TRANSFER,
 ) -> Case:
+    """Open a case in the actor's agency and start its first mechanism (`open_case`)."""
+    return open_case(session, actor, title, confidentiality, mechanism).case
+
+
+@transactional
+def open_case(
+    session: Session, actor: User, title: str, confidentiality: str = "confidential",
+    mechanism: str = TRANSFER,
+) -> OpenedCase:
     """Open a case in the actor's agency and start its first mechanism.
 
     One transaction: the case, its number, the owning agency as participant, the first
@@ -41,21 +57,24 @@ def create_case(
     agency = actor.agency
     case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
                 confidentiality=confidentiality, owner_agency_id=agency.id,
-                created_by_id=actor.id, created_at=at)
+                created_by_id=actor.id, created_at=at,
+                participants=[CaseParticipant(agency_id=agency.id, joined_at=at)])
     session.add(case)
     session.flush()
-    # Numbers follow the database id so concurrent openings never collide.
+    # Numbers follow the database id so concurrent openings never collide (written with the
+    # instance the mechanism starts).
     case.number = f"LD{at.year}-{case.id:05d}"
-    session.add(CaseParticipant(case_id=case.id, agency_id=agency.id, joined_at=at))
-    session.flush()
     audit.open_chain(session, case.id)
     audit.record(session, "case_created", actor=actor, case_id=case.id,
                  detail={"number": case.number, "confidentiality": confidentiality,
                          "mechanism": mechanism})
     from .instances import start_instance
 
-    start_instance(session, case, mechanism, actor, case_agencies={agency.id})
-    return case
+    started = start_instance(session, case, mechanism, actor, case_agencies={agency.id})
+    if any(task.agency_id != agency.id for task in started.opened):
+        # The first steps reached another agency, which joined the case by a statement of its own.
+        session.expire(case, ["participants"])
+    return OpenedCase(case, [started.instance], started.opened)
 
 
 @transactional
@@ -70,7 +89,7 @@ def start_mechanism(session: Session, actor: User, case_id: int, key: str, data:
     if not policy.can_start_mechanism(session, actor, case, latest_model(session, key)):
         raise Forbidden(f"you may not start '{key}' on this case")
     initial = {**(data or {}), "initiator_agency": actor.agency.code}
-    instance, _ = start_instance(session, case, key, actor, initial)
+    instance = start_instance(session, case, key, actor, initial).instance
     return instance
 
 

@@ -7,7 +7,7 @@ version_id_col), so of two concurrent writers exactly one wins; the other gets C
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, NamedTuple
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -46,10 +46,16 @@ def latest_definition(session: Session, key: str) -> Definition:
     return definition(session, model_id)
 
 
+class Started(NamedTuple):
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    opened: list[HumanTask]  # the task rows its first steps opened
+
+
 def start_instance(
     session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None,
     case_agencies: set[int] | None = None,
-) -> tuple[ProcessInstance, BpmnWorkflow]:
+) -> Started:
     """Create an instance of the latest version of `key` for a case and run it to its first wait.
 
     Runs inside the caller's transaction; writes `instance_started` and whatever the first
@@ -73,8 +79,8 @@ def start_instance(
         session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
         detail={"process": model.key, "version": model.version[:12]},
     )
-    advance(session, instance, workflow, actor)
-    return instance, workflow
+    opened = advance(session, instance, workflow, actor)
+    return Started(instance, workflow, opened)
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
@@ -118,8 +124,9 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstanc
 
 
 def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None,
-            flush: bool = True) -> None:
-    """Run engine steps and persist everything they caused, in the caller's transaction.
+            flush: bool = True) -> list[HumanTask]:
+    """Run engine steps and persist everything they caused, in the caller's transaction; returns
+    the task rows opened.
 
     A failing script or condition does not lose the step that led to it: the instance is saved
     in the `error` state with the reason, for an administrator to fix and retry. With `flush`
@@ -134,8 +141,9 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
         if instance.status == "error":
             instance.status, instance.error = "running", None
     messages.queue_outgoing(session, instance, workflow)
+    opened: list[HumanTask] = []
     try:
-        projection.sync_tasks(session, instance, workflow, actor)
+        opened = projection.sync_tasks(session, instance, workflow, actor)
     except WorkflowException as exc:
         # A ready task that cannot be routed (its agency variable is wrong) stops the instance
         # like a failing script; its retry projects the task again.
@@ -154,6 +162,7 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
     instance.state_json = dump_state(workflow)
     if flush:
         session.flush()
+    return opened
 
 
 def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:

@@ -88,7 +88,7 @@ def deliver_next(session: Session) -> int | None:
             case = session.get(Case, message.case_id)
             # The payload is the new instance's first data; a mechanism that opens by waiting
             # for the message (none start, then a catch) also receives it as an event.
-            instance, workflow = start_instance(session, case, model.key, None, {message.name: message.payload})
+            instance, workflow, _ = start_instance(session, case, model.key, None, {message.name: message.payload})
             if any(e.name == message.name for e in workflow.waiting_events()):
                 workflow.send_event(event)
                 advance(session, instance, workflow, None)

@@ -6,8 +6,9 @@ import weakref
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import insert, select
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
 from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
@@ -40,8 +41,9 @@ def task_lane(task, props: dict[str, str]) -> tuple[str, str]:
     return agency_code, role
 
 
-def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None) -> None:
-    """Make the instance's open task rows match its ready user tasks.
+def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+               actor: User | None) -> list[HumanTask]:
+    """Make the instance's open task rows match its ready user tasks; returns the rows opened.
 
     New ready tasks get a row (with lane, form and due time); rows whose task is no longer ready
     without having been completed through the engine (an interrupting event took the path away)
@@ -59,10 +61,8 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
         audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
     agencies = take_read_ahead(session, CASE_AGENCIES, instance.id)
-    for guid, task in ready.items():
-        if guid in open_ids:
-            continue
-        _create_row(session, instance, task, at, actor, agencies)
+    return [_create_row(session, instance, task, at, actor, agencies)
+            for guid, task in ready.items() if guid not in open_ids]
 
 
 def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
@@ -99,28 +99,37 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
     # The rule may come from a variable or count a stopped clock (engine/clocks.py).
     due, rule = clocks.due_for(session, task, at) or (None, None)
-    row = HumanTask(
+    values = dict(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
         bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
-        role=role, form_name=props.get("form"), state="open", created_at=at,
-        due_at=due.at if due else None, deadline_rule=rule,
+        role=role, form_name=props.get("form"), state="open", assignee_id=None, claimed_at=None,
+        created_at=at, due_at=due.at if due else None, deadline_rule=rule,
         due_provisional=due.provisional if due else False, handoff=props.get("handoff"),
-    )
-    row.agency = agency
-    session.add(row)
-    session.flush()
-    if agencies is None or agency.id not in agencies:
-        _join_case(session, instance.case_id, agency.id, at)
-        if agencies is not None:
-            agencies.add(agency.id)
-    audit.record(
-        session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
-        task_id=row.id,
-        detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
-                "due_at": row.due_at.isoformat() if row.due_at else None},
-    )
-    notifications.task_opened(session, row, actor)
+        completed_at=None, completed_by_id=None)
+    # Inserted by a statement of its own, not the unit of work, and without the autoflush
+    # that statements do: the step's other changes (the completed row, the instance's state)
+    # are flushed together once, at its end.
+    with session.no_autoflush:
+        row = HumanTask(id=session.execute(_NEW_ROW, values).scalar_one(), result=None, **values)
+        make_transient_to_detached(row)
+        session.add(row)
+        set_committed_value(row, "agency", agency)
+        if agencies is None or agency.id not in agencies:
+            _join_case(session, instance.case_id, agency.id, at)
+            if agencies is not None:
+                agencies.add(agency.id)
+        audit.record(
+            session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
+            task_id=row.id,
+            detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
+                    "due_at": row.due_at.isoformat() if row.due_at else None},
+        )
+        notifications.task_opened(session, row, actor)
     return row
+
+
+# A new row's INSERT, returning its id (built once: every task the engine opens runs it).
+_NEW_ROW = insert(HumanTask.__table__).returning(HumanTask.__table__.c.id)
 
 
 # Agency ids by code, per database engine: agencies are reference data, set up once and never

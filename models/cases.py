@@ -23,8 +23,8 @@ class Case(Base):
     created_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     created_at: Mapped[datetime]
 
-    owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id])
-    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id])
+    owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id], viewonly=True)
+    created_by: Mapped[User] = relationship(foreign_keys=[created_by_id], viewonly=True)
     participants: Mapped[list[CaseParticipant]] = relationship(
         back_populates="case", cascade="all, delete-orphan", order_by="CaseParticipant.joined_at"
     )

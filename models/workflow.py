@@ -69,11 +69,11 @@ class ProcessInstance(Base):
     started_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     completed_at: Mapped[Optional[datetime]]
 
-    case: Mapped[Case] = relationship()
+    case: Mapped[Case] = relationship(viewonly=True)
     # Not joined: a step needs only the model's immutable parts (engine/definitions.py); pages that
     # show its name load it with their instances.
-    process_model: Mapped[ProcessModel] = relationship()
-    tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id")
+    process_model: Mapped[ProcessModel] = relationship(viewonly=True)
+    tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id", viewonly=True)
 
     __mapper_args__ = {"version_id_col": version}
 
@@ -132,11 +132,11 @@ class HumanTask(Base):
     # What the task was completed with (validated form data), for the case record.
     result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
 
-    instance: Mapped[ProcessInstance] = relationship(back_populates="tasks")
-    case: Mapped[Case] = relationship()
-    agency: Mapped[Agency] = relationship(lazy="joined")
-    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id])
-    completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id])
+    instance: Mapped[ProcessInstance] = relationship(back_populates="tasks", viewonly=True)
+    case: Mapped[Case] = relationship(viewonly=True)
+    agency: Mapped[Agency] = relationship(lazy="joined", viewonly=True)
+    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id], viewonly=True)
+    completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id], viewonly=True)
 
     @property
     def lane(self) -> str:

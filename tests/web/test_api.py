@@ -41,6 +41,17 @@ def open_case(api, title: str = "接口移送案") -> dict:
     return response.get_json()
 
 
+def test_opening_a_case_answers_the_case_as_it_reads_back(app, api):
+    """The 201 is built from what opening the case made, not read back: it must say exactly
+    what reading the case says."""
+    opened = open_case(api, "应答即所存")
+    shown = api("samr_handler").get(f"/cases/{opened['id']}").get_json()
+    assert opened == shown
+    assert [t["bpmn_id"] for t in opened["tasks"]] == ["register_facts"]
+    assert opened["instances"][0]["process"] == "case_transfer" and len(opened["instances"][0]["version"]) == 12
+    assert [p["agency"] for p in opened["participants"]] == ["samr"]
+
+
 def test_a_case_walked_through_every_role(app, api):
     case = open_case(api)
     assert case["number"].startswith("LD2026-") and case["owner_agency"] == "samr"

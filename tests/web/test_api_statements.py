@@ -2,8 +2,9 @@
 runs (transaction control not counted), on both backends.
 
 Each ceiling is what the call needs today: a step reads its instance's open work with the lock
-(engine/open_work.py), a transaction writes its audit events in three statements at commit
-(engine/audit.py), a case is read with its participants (engine/queries.py). A change that adds a
+(engine/open_work.py), a transaction writes its audit events at commit in two statements (three
+on SQLite; a new case's chain in one) (engine/audit.py), a case is read with its participants
+(engine/queries.py), a new case is answered with what opening it made, not read back. A change that adds a
 statement to one of these calls fails here, and has to say why the statement is worth its cost
 on every task of every case (issue #8, bench/RESULTS.md).
 """
@@ -20,7 +21,12 @@ from web.db import db
 
 from .api_helpers import ApiClient
 
-CEILINGS = {"create": 15, "inbox": 1, "claim": 5, "complete": 9, "case": 3}
+# On PostgreSQL a transaction's audit events ride in its chain head's UPDATE (one statement less
+# per write transaction); SQLite cannot put an INSERT in a CTE.
+CEILINGS = {
+    "postgres": {"create": 9, "inbox": 1, "claim": 4, "complete": 8, "case": 3},
+    "sqlite": {"create": 10, "inbox": 1, "claim": 5, "complete": 9, "case": 3},
+}
 
 
 @pytest.fixture
@@ -48,7 +54,7 @@ def statements(app):
     event.remove(sql, "before_cursor_execute", before)
 
 
-def test_the_busiest_calls_stay_within_their_statements(app, statements):
+def test_the_busiest_calls_stay_within_their_statements(app, statements, backend):
     handler = ApiClient(app, "samr_handler")
     # Read once per process, then remembered: the token, the process model, the agencies' ids.
     assert handler.post("/cases", json={"title": "预热"}).status_code == 201
@@ -70,7 +76,7 @@ def test_the_busiest_calls_stay_within_their_statements(app, statements):
 
     # The calls did their work: the next task is open and the case shows both.
     assert [t["state"] for t in shown["tasks"]] == ["completed", "open"]
-    for kind, ceiling in CEILINGS.items():
+    for kind, ceiling in CEILINGS[backend].items():
         ran = statements.seen[kind]
         assert len(ran) <= ceiling, f"{kind}: {len(ran)} statements, ceiling {ceiling}:\n" + "\n".join(
             s.split("\n")[0][:120] for s in ran)

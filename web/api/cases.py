@@ -16,20 +16,21 @@ guard(bp)
 
 
 class CaseView:
-    """A case with what its page shows beside it, for the CaseDetail schema."""
+    """A case with what its page shows beside it, for the CaseDetail schema: read from the
+    database, or as just opened."""
 
-    def __init__(self, case) -> None:
+    def __init__(self, case, instances=None, tasks=None) -> None:
         session = db.session
         self._case = case
-        self.instances = engine.case_instances(session, case)
-        self.tasks = engine.case_tasks(session, case)
+        self.instances = engine.case_instances(session, case) if instances is None else instances
+        self.tasks = engine.case_tasks(session, case) if tasks is None else tasks
 
     def __getattr__(self, name: str):
         return getattr(self._case, name)
 
 
 @bp.route("", methods=["GET"])
-@bp.arguments(schemas.PageArgs, location="query")
+@bp.arguments(schemas.PageArgs(), location="query")
 @bp.response(200, schemas.CasePage)
 @documented(bp)
 def list_cases(args):
@@ -38,13 +39,12 @@ def list_cases(args):
 
 
 @bp.route("", methods=["POST"])
-@bp.arguments(schemas.CaseCreate)
+@bp.arguments(schemas.CaseCreate())
 @bp.response(201, schemas.CaseDetail)
 @documented(bp, 403)
 def create_case(args):
     """Open a case and start its transfer mechanism (market supervision handlers only)."""
-    case = engine.create_case(db.session, api_user(), args["title"], args["confidentiality"])
-    return CaseView(case)
+    return CaseView(*engine.open_case(db.session, api_user(), args["title"], args["confidentiality"]))
 
 
 @bp.route(f"/<{schemas.ID}:case_id>", methods=["GET"])

@@ -45,6 +45,19 @@ class Dotted(fields.String):
         return obj
 
 
+class ModelPart(fields.String):
+    """A part of an instance's process model (its key, name, version), from the definitions the
+    engine keeps in memory (engine/definitions.py): no query for the model row."""
+
+    def __init__(self, part: str, length: int | None = None, **kwargs):
+        super().__init__(required=True, **kwargs)
+        self.part, self.length = part, length
+
+    def get_value(self, obj, attr, accessor=None, default=ma.missing):
+        value = getattr(engine.definition(object_session(obj), obj.process_model_id), self.part)
+        return value[:self.length] if self.length else value
+
+
 class Strict(ma.Schema):
     class Meta:
         unknown = ma.RAISE
@@ -146,10 +159,9 @@ class Participant(ma.Schema):
 
 class Instance(ma.Schema):
     id = fields.Integer(required=True)
-    process = Dotted("process_model.key")
-    process_name = Dotted("process_model.name")
-    version = fields.Function(lambda i: i.process_model.version[:12], required=True,
-                              metadata={"type": "string"})
+    process = ModelPart("key")
+    process_name = ModelPart("name")
+    version = ModelPart("version", length=12)
     status = fields.String(required=True, metadata={"description": "running | completed | error | cancelled"})
     started_at = fields.DateTime(required=True)
     completed_at = fields.DateTime(allow_none=True, required=True)
