@@ -105,7 +105,7 @@ def list_items(case_id: int):
 
 
 @bp.route(f"/cases/<{ID}:case_id>/evidence", methods=["POST"])
-@bp.arguments(EvidenceUpload, location="files")
+@bp.arguments(EvidenceUpload(), location="files")
 @bp.response(201, EvidenceItem)
 @documented(bp, 403, 404, 413)
 def upload(args, case_id: int):
@@ -139,7 +139,7 @@ def download(evidence_id: int):
 
 
 @bp.route(f"{ITEM}/hand-over", methods=["POST"])
-@bp.arguments(HandOver)
+@bp.arguments(HandOver())
 @bp.response(201, Custody)
 @documented(bp, 403, 404, 409)
 def hand_over(args, evidence_id: int):

@@ -47,7 +47,7 @@ class Marked(ma.Schema):
 
 
 @bp.route("", methods=["GET"])
-@bp.arguments(NotificationArgs, location="query")
+@bp.arguments(NotificationArgs(), location="query")
 @bp.response(200, NotificationPage)
 @documented(bp)
 def index(args):

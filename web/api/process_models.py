@@ -32,7 +32,7 @@ def list_models():
 
 
 @bp.route("/deploy", methods=["POST"])
-@bp.arguments(schemas.DeployRequest)
+@bp.arguments(schemas.DeployRequest())
 @bp.response(200, schemas.DeployResult, description="This content was already deployed")
 @bp.alt_response(201, schema=schemas.DeployResult, description="A new version was deployed", success=True)
 @documented(bp, 403, 404)

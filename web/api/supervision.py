@@ -15,7 +15,7 @@ guard(bp)
 
 
 @bp.route("/overdue", methods=["GET"])
-@bp.arguments(schemas.OverdueArgs, location="query")
+@bp.arguments(schemas.OverdueArgs(), location="query")
 @bp.response(200, schemas.TaskPage)
 @documented(bp, 403)
 def overdue(args):

@@ -24,7 +24,7 @@ def _preload(task_id: int) -> None:
 
 
 @bp.route("", methods=["GET"])
-@bp.arguments(schemas.InboxArgs, location="query")
+@bp.arguments(schemas.InboxArgs(), location="query")
 @bp.response(200, schemas.TaskPage)
 @documented(bp)
 def inbox(args):
@@ -61,7 +61,7 @@ def unclaim(task_id: int):
 
 
 @bp.route(f"{TASK}/complete", methods=["POST"])
-@bp.arguments(schemas.TaskCompletion)
+@bp.arguments(schemas.TaskCompletion())
 @bp.response(200, schemas.TaskDetail)
 @documented(bp, 403, 404, 409)
 def complete(args, task_id: int):
@@ -70,7 +70,7 @@ def complete(args, task_id: int):
 
 
 @bp.route(f"{TASK}/reassign", methods=["POST"])
-@bp.arguments(schemas.Reassignment)
+@bp.arguments(schemas.Reassignment())
 @bp.response(200, schemas.TaskDetail)
 @documented(bp, 403, 404, 409)
 def reassign(args, task_id: int):
