@@ -71,9 +71,6 @@ def open_case(
     from .instances import start_instance
 
     started = start_instance(session, case, mechanism, actor, case_agencies={agency.id})
-    if any(task.agency_id != agency.id for task in started.opened):
-        # The first steps reached another agency, which joined the case by a statement of its own.
-        session.expire(case, ["participants"])
     return OpenedCase(case, [started.instance], started.opened)
 
 

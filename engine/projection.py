@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from models import Agency, CaseParticipant, HumanTask, ProcessInstance, User
+from models import Agency, Case, CaseParticipant, HumanTask, ProcessInstance, User
 
 from . import audit, clocks, notifications
 from .clock import now
@@ -152,5 +152,9 @@ def _agency(session: Session, code: str) -> Agency | None:
 
 
 def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:
-    """Record the agency as a participant once; concurrent writers may race, so upsert."""
-    insert_if_absent(session, CaseParticipant, case_id=case_id, agency_id=agency_id, joined_at=at)
+    """Record the agency as a participant once; concurrent writers may race, so upsert. A case
+    this session holds with its participants loaded reads them again when next asked."""
+    if insert_if_absent(session, CaseParticipant, case_id=case_id, agency_id=agency_id, joined_at=at):
+        case = session.identity_map.get(identity_key(Case, case_id))
+        if case is not None:
+            session.expire(case, ["participants"])

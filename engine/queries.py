@@ -214,8 +214,10 @@ _TASK_CONTEXT = (select(HumanTask, Case, ProcessInstance)
                  .where(HumanTask.id == bindparam("task_id")))
 
 
-def case_instances(session: Session, case: Case) -> Sequence[ProcessInstance]:
-    return session.scalars(_CASE_INSTANCES, {"case_id": case.id}).all()
+def case_instances(session: Session, case: Case, models: bool = True) -> Sequence[ProcessInstance]:
+    """The case's instances, oldest first; `models`: with their process model rows (pages show
+    the model's name; the API reads key, name and version from the definitions in memory)."""
+    return session.scalars(_CASE_INSTANCES if models else _CASE_INSTANCES_ONLY, {"case_id": case.id}).all()
 
 
 def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
@@ -223,8 +225,9 @@ def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
 
 
 # Built once, like the inbox's: a case page runs both.
-_CASE_INSTANCES = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
-                   .options(joinedload(ProcessInstance.process_model)).order_by(ProcessInstance.id))
+_CASE_INSTANCES_ONLY = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
+                        .order_by(ProcessInstance.id))
+_CASE_INSTANCES = _CASE_INSTANCES_ONLY.options(joinedload(ProcessInstance.process_model))
 _CASE_TASKS = (
     select(HumanTask).where(HumanTask.case_id == bindparam("case_id"))
     # One query: the users as names only (their memberships are not needed here).

@@ -237,7 +237,7 @@ def test_closing_a_samr_request_answers_samr_and_the_transfer(session, users, ca
 def join(session, case, code: str) -> None:
     """The case has reached another agency (the procuratorate: e.g. the copy of the transfer letter)."""
     agency = session.scalar(select(Agency).where(Agency.code == code))
-    session.add(CaseParticipant(case_id=case.id, agency_id=agency.id, joined_at=case.created_at))
+    case.participants.append(CaseParticipant(agency_id=agency.id, joined_at=case.created_at))
     session.commit()
 
 

@@ -54,7 +54,7 @@ def test_a_first_task_in_another_agency_shows_that_agency_as_participant(session
     deploy_folder(session, tmp_path)
     case, instances, tasks = open_case(session, users["samr_handler"], "首步在公安", mechanism="first_elsewhere")
     assert [(t.bpmn_id, t.agency.code) for t in tasks] == [("ask", "police")]
-    # The police joined by a statement of their own; the case's participants are read again.
+    # The police joined by a statement of their own, which has the case's participants read again.
     assert sorted(p.agency.code for p in case.participants) == ["police", "samr"]
     participants = sorted(p.agency_id for p in case.participants)
     assert ([i.id for i in instances], [t.id for t in tasks], participants) == _in_database(session, case.id)

@@ -22,7 +22,7 @@ class CaseView:
     def __init__(self, case, instances=None, tasks=None) -> None:
         session = db.session
         self._case = case
-        self.instances = engine.case_instances(session, case) if instances is None else instances
+        self.instances = engine.case_instances(session, case, models=False) if instances is None else instances
         self.tasks = engine.case_tasks(session, case) if tasks is None else tasks
 
     def __getattr__(self, name: str):
