@@ -30,7 +30,7 @@ def select_locale() -> str:
 
 def remember_language() -> None:
     lang = request.args.get("lang")
-    if lang in LANGUAGES:
+    if lang in LANGUAGES and not current_app.session_interface.is_null_session(session):
         session["lang"] = lang
 
 

@@ -186,6 +186,19 @@ def test_only_bearer_tokens_are_accepted(app, client_for):
     assert created.status_code == 201
 
 
+def test_a_bearer_request_has_no_cookie_session(app, client_for):
+    """With a token the session cookie is neither read nor written: a logged-in browser's cookie
+    beside a token changes nothing, and ?lang, which pages remember in the session, is ignored."""
+    browser = client_for("samr_handler")
+    token = token_for(app, "police_liaison")
+    response = browser.get("/api/v1/tasks?lang=en", headers=bearer(token))
+    assert response.status_code == 200, response.get_data(as_text=True)
+    assert "Set-Cookie" not in response.headers
+    # The page session of the browser is as it was: still logged in, language not changed.
+    page = browser.get("/")
+    assert page.status_code == 200 and '<html lang="zh-CN">' in page.get_data(as_text=True)
+
+
 def test_token_use_is_recorded_and_revocation_is_immediate(app, clock):
     import engine
     from models import ApiToken

@@ -16,6 +16,7 @@ from flask_smorest.utils import prepare_response
 from ..security import csrf
 from . import cases, docs, documents, evidence, process_models, supervision, tasks
 from . import notifications
+from .auth import SessionInterface
 from .problems import CONTENT_TYPE, ProblemSchema
 
 PREFIX = "/api/v1"
@@ -46,6 +47,7 @@ class LiandongApi(Api):
 
 
 def init_app(app: Flask) -> None:
+    app.session_interface = SessionInterface()
     app.config.setdefault("API_TITLE", "Liandong 联动 API")
     app.config.setdefault("API_VERSION", "v1")
     app.config.setdefault("OPENAPI_VERSION", "3.0.3")

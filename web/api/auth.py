@@ -6,6 +6,7 @@ requests on their behalf: that is why the API blueprints are exempt from CSRF pr
 from __future__ import annotations
 
 from flask import g, request
+from flask.sessions import SecureCookieSessionInterface
 from werkzeug.datastructures import WWWAuthenticate
 from werkzeug.exceptions import Unauthorized
 
@@ -31,6 +32,18 @@ def authenticate() -> None:
     if user is None:
         raise _refuse("the token is unknown, revoked, or its user is disabled", "invalid_token")
     g.api_user = user
+
+
+class SessionInterface(SecureCookieSessionInterface):
+    """The cookie session, except for a request that brings a bearer token: the API never reads
+    the session cookie (above), so such a request gets Flask's null session instead of decoding
+    and re-checking a cookie on each call. A page (the API docs) visited with a browser keeps
+    its session as usual."""
+
+    def open_session(self, app, request):
+        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+            return self.make_null_session(app)
+        return super().open_session(app, request)
 
 
 def guard(blueprint) -> None:
