@@ -10,6 +10,7 @@ from uuid import UUID
 
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
@@ -41,12 +42,13 @@ def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **de
                  detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
 
 
-# One conditional UPDATE that returns the claimed row as it now is (built once: every claim runs it).
+# One conditional UPDATE, which returns the row's id if it won (built once: every claim runs it).
+_TASKS = HumanTask.__table__
 _CLAIM = (
-    update(HumanTask)
-    .where(HumanTask.id == bindparam("task_id"), HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == "open", _TASKS.c.assignee_id.is_(None))
     .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
-    .returning(HumanTask).execution_options(populate_existing=True)
+    .returning(_TASKS.c.id)
 )
 
 
@@ -57,12 +59,15 @@ def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     task = visible_task(session, actor, task_id)
     if not policy.works_in_lane(actor, task):
         raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
-    won = session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "at": now(session)}).scalar()
-    if won is None:
+    at = now(session)
+    if session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "at": at}).first() is None:
         session.refresh(task)
         raise Conflict(_why_not_open(task, actor))
-    _audit(session, won, "task_claimed", actor)
-    return won
+    # The row as the UPDATE left it, without loading it again.
+    for name, value in (("assignee_id", actor.id), ("claimed_at", at), ("assignee", actor)):
+        set_committed_value(task, name, value)
+    _audit(session, task, "task_claimed", actor)
+    return task
 
 
 @transactional
