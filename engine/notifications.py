@@ -65,18 +65,26 @@ def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
 
     One INSERT ... SELECT over the lane's active members (the recipients of `lane_users`),
     not a query for them and an INSERT each: every task the engine opens comes through here."""
-    return session.execute(_NOTIFY_LANE, {
+    return session.execute(_NOTIFY_LANE, {"task_id": task.id, **lane_notice_values(session, task, actor)}).rowcount
+
+
+def lane_notice_values(session: Session, task: HumanTask, actor: User | None) -> dict:
+    """The values of `lane_notices` (all but the task's id) for a task about to open or opened."""
+    return {
         "kind": "handoff_pending" if task.handoff else "task_claimable", "case_id": task.case_id,
-        "task_id": task.id, "params": _params(task, actor), "created_at": now(session),
+        "params": _params(task, actor), "created_at": now(session),
         "agency_id": task.agency_id, "role": task.role, "actor_id": actor.id if actor else 0,
-    }).rowcount
+    }
 
 
-def _lane_notification() -> Insert:
+def lane_notices(task_id) -> Insert:
+    """The INSERT ... SELECT of `task_opened`, the task's id given as an expression: a bound value,
+    or on PostgreSQL the id a data-modifying CTE inserting the task returns (engine/projection.py),
+    so that a task opens and its lane hears of it in one statement."""
     columns = Notification.__table__.c
     recipients = (
         select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
-               bindparam("task_id", type_=columns.task_id.type), bindparam("params", type_=columns.params.type),
+               task_id, bindparam("params", type_=columns.params.type),
                bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
         .join(Membership, Membership.user_id == User.id)
         # (user, agency, role) is unique in membership, so each user appears once.
@@ -88,7 +96,7 @@ def _lane_notification() -> Insert:
 
 
 # Built once: every task the engine opens runs it.
-_NOTIFY_LANE = _lane_notification()
+_NOTIFY_LANE = lane_notices(bindparam("task_id", type_=Notification.__table__.c.task_id.type))
 
 
 def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> list[Notification]:

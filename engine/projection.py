@@ -6,7 +6,7 @@ import weakref
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import insert, select
+from sqlalchemy import bindparam, insert, select
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -110,10 +110,18 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     # that statements do: the step's other changes (the completed row, the instance's state)
     # are flushed together once, at its end.
     with session.no_autoflush:
-        row = HumanTask(id=session.execute(_NEW_ROW, values).scalar_one(), result=None, **values)
+        row = HumanTask(result=None, **values)
+        set_committed_value(row, "agency", agency)
+        set_committed_value(row, "case", session.get(Case, instance.case_id))  # mostly held already
+        if session.get_bind().dialect.name == "postgresql":
+            # The row and its lane's notices in one statement (the notices read the new id).
+            notices = notifications.lane_notice_values(session, row, actor)
+            row.id = session.execute(_NEW_ROW_NOTIFIED, {**_row_params(values), **notices}).scalar_one()
+        else:
+            row.id = session.execute(_NEW_ROW, _row_params(values)).scalar_one()
+            notices = None
         make_transient_to_detached(row)
         session.add(row)
-        set_committed_value(row, "agency", agency)
         if agencies is None or agency.id not in agencies:
             _join_case(session, instance.case_id, agency.id, at)
             if agencies is not None:
@@ -124,12 +132,26 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
             detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
                     "due_at": row.due_at.isoformat() if row.due_at else None},
         )
-        notifications.task_opened(session, row, actor)
+        if notices is None:
+            notifications.task_opened(session, row, actor)
     return row
 
 
-# A new row's INSERT, returning its id (built once: every task the engine opens runs it).
-_NEW_ROW = insert(HumanTask.__table__).returning(HumanTask.__table__.c.id)
+# A new row's INSERT, returning its id (built once: every task the engine opens runs it); on
+# PostgreSQL with the lane's notices as a second data-modifying CTE reading the id.
+_ROW = HumanTask.__table__
+_ROW_COLUMNS = ("instance_id", "case_id", "task_guid", "bpmn_id", "title", "agency_id", "role", "form_name",
+                "state", "assignee_id", "claimed_at", "created_at", "due_at", "deadline_rule", "due_provisional",
+                "handoff", "completed_at", "completed_by_id")
+_NEW_ROW = (insert(_ROW).values({name: bindparam(f"row_{name}", type_=_ROW.c[name].type) for name in _ROW_COLUMNS})
+            .returning(_ROW.c.id))
+_NEW_TASK = _NEW_ROW.cte("new_task")
+_NEW_ROW_NOTIFIED = select(_NEW_TASK.c.id).add_cte(
+    notifications.lane_notices(select(_NEW_TASK.c.id).scalar_subquery()).cte("lane_notices"))
+
+
+def _row_params(values: dict) -> dict:
+    return {f"row_{name}": values[name] for name in _ROW_COLUMNS}
 
 
 # Agency ids by code, per database engine: agencies are reference data, set up once and never
