@@ -36,7 +36,9 @@ def _api_request() -> bool:
     form is what is throttled), so they skip the limiter's per-request bookkeeping: several
     requests per task step, each of which would otherwise resolve and evaluate an empty set
     of limits."""
-    return request.path.startswith("/api/")
+    from .api.problems import is_api_request  # web.api imports this module's pages' helpers
+
+    return is_api_request()
 
 
 class LoginUser:
