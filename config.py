@@ -47,7 +47,7 @@ class Config:
         self.DB_MAX_OVERFLOW = int(os.environ.get("LIANDONG_DB_MAX_OVERFLOW", "10"))
         # How long a server process trusts what it read about an API token: a revocation,
         # deactivation or role change made by another process takes effect within this (0: never
-        # cached, one query per request). engine/tokens.py
+        # cached, one query per request). engine/access/tokens.py
         self.API_TOKEN_CACHE_SECONDS = float(os.environ.get("LIANDONG_API_TOKEN_CACHE_SECONDS", "5"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"

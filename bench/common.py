@@ -53,7 +53,7 @@ def seed(url: str, bench_diagrams: tuple[str, ...] = (), workflows: tuple[str, .
     """Schema by the migrations, agencies, demo users, and the named diagrams of workflows/ and
     of bench/bpmn (only those a benchmark uses: workflows/ may be mid-edit)."""
     from engine.bootstrap import create_demo_users, ensure_agencies
-    from engine.deploy import deploy_paths
+    from engine.runtime.deploy import deploy_paths
     from models import make_engine, make_session_factory
     from models.migrations import create_or_upgrade
 

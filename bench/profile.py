@@ -73,7 +73,7 @@ def main(argv=None) -> None:
         api_instances(client, token, args.instances)
     write("api", profiler)
 
-    from engine.timers import fire_due_timers
+    from engine.worker.timers import fire_due_timers
 
     prepare(url, args.timers)
     with app.app_context():

@@ -77,7 +77,7 @@ def backend_pids(sql) -> set[int]:
 def count_work(count: int) -> tuple[float, float, float]:
     """SQL statements, and CPU milliseconds of the worker and of its PostgreSQL backend, per timer
     of one in-process worker (engine.worker.drain) firing `count` due timers."""
-    from engine.worker import drain
+    from engine.worker.passes import drain
 
     url = fresh_database("postgres", "timers")
     seed(url, ("bench_timer",))

@@ -1,55 +1,95 @@
-"""Liandong's workflow engine: SpiffWorkflow runtime, persistence, messages. No Flask here.
+"""Liandong's workflow engine: SpiffWorkflow runtime, persistence, time, access. No Flask here.
 
-The web layer and the CLI call only the service functions exported below.
+The web layer and the CLI use only the names exported here (the surface below, grouped by area);
+the packages behind it (docs/architecture.md):
+
+- `runtime`: one instance's step — the SpiffWorkflow boundary, process models, instances, task
+  rows, outbox, timer rows, the transaction helper.
+- `time`: the injectable clock, the business calendar and how due times are counted.
+- `access`: who may do what (`policy`), the audit chain, users and tokens.
+- `casework`: cases, human-task actions, comments, documents, evidence and its custody.
+- `mechanisms`: the domain rules of individual mechanisms, named by diagrams as task hooks.
+- `oversight`: read-side queries for pages, supervision, metrics and notifications.
+- `worker`: what drives steps from outside a request (due timers, message delivery, mail).
 """
-from .audit import verify as verify_audit
-from .cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
-from .clock import Clock, FixedClock, SystemClock
-from .definitions import definition, task_form
-from .deploy import deploy_paths
-from .errors import Conflict, DeployError, EngineError, Forbidden, InvalidInput, NotFound, WorkflowError
-from .errors import EvidenceCorrupted, TooLarge
-from .calendar_store import set_calendar_day
-from .custody import hand_over_evidence, receive_evidence
-from .evidence import OpenedEvidence, add_evidence, list_evidence, open_evidence, view_evidence, visible_evidence
-from .evidence_files import EvidenceStore
-from .instances import retry_instance
-from .messages import deliver_pending
-from .process_models import deploy_named, latest_models
-from .queries import (
-    INBOX_VIEWS, Page, case_instances, case_tasks, case_timeline, inbox, visible_case, visible_cases,
+from engine.access import policy
+from engine.access.audit import verify as verify_audit
+from engine.access.preferences import LANGUAGES, set_email, set_language
+from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
+from engine.access.users import authenticate, create_user
+from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
+from engine.casework.cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
+from engine.casework.comments import MAX_LENGTH as MAX_COMMENT_LENGTH
+from engine.casework.comments import add_comment, task_comments
+from engine.casework.custody import hand_over_evidence, receive_evidence
+from engine.casework.documents import KINDS as DOCUMENT_KINDS
+from engine.casework.documents import case_documents, open_document
+from engine.casework.evidence import (
+    OpenedEvidence, add_evidence, list_evidence, open_evidence, view_evidence, visible_evidence,
 )
-from .queries import case_page, find_user
-from .queries import DUE_WINDOWS, INBOX_SORTS, InboxFilter
-from .supervision import overdue_tasks
-from .tasks import claim_task, complete_task, reassign_task, unclaim_task, visible_task
-from .tasks import delegate_task
-from .queries import lane_users
-from .tokens import create_token, revoke_token, user_for_token, user_tokens
-from .users import authenticate, create_user
-from .worker import Pass as WorkerPass
-from .worker import drain as drain_worker
-from .notification_mail import MailSettings
-from .notifications import mark_all_read, mark_read, my_notifications, unread_count
-from .task_hooks import form_choices, task_context
-from .comments import add_comment, task_comments
-from .preferences import set_email, set_language
-from .recognition import case_packages, item_recognitions
-from .sharing import case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me
+from engine.casework.evidence_files import EvidenceStore
+from engine.casework.tasks import (
+    claim_task, complete_task, delegate_task, reassign_task, unclaim_task, visible_task,
+)
+from engine.errors import (
+    Conflict, DeployError, EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge,
+    WorkflowError,
+)
+from engine.mechanisms.hooks import form_choices, task_context
+from engine.mechanisms.recognition import case_packages, item_recognitions
+from engine.mechanisms.sharing import (
+    case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me,
+)
+from engine.oversight import metrics
+from engine.oversight.notification_mail import MailSettings
+from engine.oversight.notifications import mark_all_read, mark_read, my_notifications, unread_count
+from engine.oversight.queries import (
+    DUE_WINDOWS, INBOX_SORTS, INBOX_VIEWS, InboxFilter, Page, agencies, case_instances, case_page, case_tasks,
+    case_timeline, find_user, inbox, lane_users, load_task_context, visible_case, visible_cases,
+)
+from engine.oversight.supervision import overdue_tasks
+from engine.runtime.definitions import definition, task_form
+from engine.runtime.deploy import deploy_paths
+from engine.runtime.instances import retry_instance
+from engine.runtime.process_models import deploy_named, latest_models
+from engine.time.calendar import format_due
+from engine.time.calendar_store import (
+    business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
+)
+from engine.time.clock import Clock, FixedClock, SystemClock
+from engine.worker.messages import deliver_pending
+from engine.worker.passes import Pass as WorkerPass
+from engine.worker.passes import drain as drain_worker
 
 __all__ = [
-    "verify_audit", "create_case", "open_case", "OpenedCase", "start_mechanism", "startable_mechanisms", "Clock", "FixedClock", "SystemClock",
-    "deploy_paths", "task_form", "definition", "Conflict", "DeployError", "EngineError", "Forbidden", "InvalidInput",
-    "NotFound", "WorkflowError", "retry_instance", "deliver_pending", "INBOX_VIEWS", "Page", "case_instances",
-    "case_tasks", "case_timeline", "inbox", "visible_case", "visible_cases", "claim_task",
-    "complete_task", "reassign_task", "unclaim_task", "visible_task", "authenticate",
-    "create_user", "WorkerPass", "drain_worker",
-    "MailSettings", "mark_all_read", "mark_read", "my_notifications", "unread_count",
-    "deploy_named", "latest_models", "case_page", "find_user", "overdue_tasks", "create_token",
-    "revoke_token", "user_for_token", "user_tokens",
-    "EvidenceCorrupted", "TooLarge", "set_calendar_day", "hand_over_evidence", "receive_evidence",
-    "OpenedEvidence", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
-    "visible_evidence", "EvidenceStore", "delegate_task", "lane_users",
-    "form_choices", "task_context", "add_comment", "task_comments", "set_language", "set_email", "DUE_WINDOWS", "INBOX_SORTS", "InboxFilter", "case_packages", "item_recognitions", "case_requests", "open_grant",
-    "open_shared_document", "open_shared_evidence", "shared_with_me",
+    # Errors every service function may raise (web/errors.py maps each to one HTTP status).
+    "EngineError", "NotFound", "Forbidden", "Conflict", "InvalidInput", "DeployError", "WorkflowError",
+    "TooLarge", "EvidenceCorrupted",
+    # Time: "now" and the business calendar.
+    "Clock", "FixedClock", "SystemClock", "business_calendar", "format_due", "calendar_days",
+    "set_calendar_day", "clear_calendar_day", "provisional_after",
+    # Setting up a database; process models.
+    "ensure_agencies", "create_demo_users", "deploy_folder", "deploy_paths", "deploy_named", "latest_models",
+    "definition", "task_form", "retry_instance",
+    # Cases and mechanisms.
+    "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms",
+    # Human tasks: the inbox and its actions.
+    "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
+    "claim_task", "unclaim_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
+    "form_choices", "task_context", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
+    # Case pages: reads filtered by the access policy.
+    "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
+    "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",
+    # Evidence, its custody, recognition and information sharing.
+    "OpenedEvidence", "EvidenceStore", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
+    "visible_evidence", "hand_over_evidence", "receive_evidence", "case_packages", "item_recognitions",
+    "case_requests", "open_grant", "open_shared_document", "open_shared_evidence", "shared_with_me",
+    # Access: the policy module, users, tokens, preferences, audit.
+    "policy", "authenticate", "create_user", "create_token", "revoke_token", "user_for_token", "user_tokens",
+    "TOKEN_CACHE", "TokenCache", "LANGUAGES", "set_language", "set_email", "verify_audit",
+    # Oversight: supervision, metrics, notifications.
+    "metrics", "overdue_tasks", "my_notifications", "unread_count", "mark_read", "mark_all_read",
+    "MailSettings",
+    # The worker's pass.
+    "WorkerPass", "drain_worker", "deliver_pending",
 ]

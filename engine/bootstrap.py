@@ -10,8 +10,8 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Base, User
 
-from .deploy import deploy_paths
-from .users import create_user
+from engine.runtime.deploy import deploy_paths
+from engine.access.users import create_user
 
 # The Dongchangfu district (Liaocheng) pilot: the four agencies and the task-force office.
 AGENCIES = (

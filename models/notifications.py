@@ -12,7 +12,7 @@ from .cases import Case
 from .people import User
 from .workflow import HumanTask
 
-# What happened, for whom (engine/notifications.py decides the recipients).
+# What happened, for whom (engine/oversight/notifications.py decides the recipients).
 NOTIFICATION_KINDS = (
     "task_claimable",   # a task of my lane opened
     "task_assigned",    # a liaison reassigned a task to me

@@ -41,7 +41,7 @@ class ProcessModel(Base):
     # Message names that start this mechanism when another instance throws them.
     start_messages: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The serialized SpiffWorkflow spec, stored here once instead of in every instance; steps read it
-    # (with the forms and timer rules) through engine/definitions.py, which keeps it per process.
+    # (with the forms and timer rules) through engine/runtime/definitions.py, which keeps it per process.
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime]
     deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
@@ -60,7 +60,7 @@ class ProcessInstance(Base):
     # running | completed | error | cancelled
     status: Mapped[str] = mapped_column(String(16), default="running")
     # Deferred: only a step reads it, and it locks the instance with a statement that loads it
-    # (engine/instances.py); case pages and lists of instances do not fetch and carry it.
+    # (engine/runtime/instances.py); case pages and lists of instances do not fetch and carry it.
     state_json: Mapped[str] = mapped_column(Text, deferred=True)
     # Optimistic lock: every write is UPDATE ... WHERE version = :read_version.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
@@ -70,7 +70,7 @@ class ProcessInstance(Base):
     completed_at: Mapped[Optional[datetime]]
 
     case: Mapped[Case] = relationship(viewonly=True)
-    # Not joined: a step needs only the model's immutable parts (engine/definitions.py); pages that
+    # Not joined: a step needs only the model's immutable parts (engine/runtime/definitions.py); pages that
     # show its name load it with their instances.
     process_model: Mapped[ProcessModel] = relationship(viewonly=True)
     tasks: Mapped[list[HumanTask]] = relationship(back_populates="instance", order_by="HumanTask.id", viewonly=True)
@@ -93,7 +93,7 @@ class HumanTask(Base):
         UniqueConstraint("instance_id", "task_guid"),
         # Work of one lane (any state), by deadline.
         Index("ix_human_task_lane_open", "agency_id", "role", "state", "due_at"),
-        # The inbox (engine/queries.py): open unclaimed work of one lane and my open work, each in
+        # The inbox (engine/oversight/queries.py): open unclaimed work of one lane and my open work, each in
         # the inbox's order, so a page is read from the index without sorting the matches, and
         # counted from the index alone.
         Index("ix_human_task_lane_claimable", "agency_id", "role", "due_at", "created_at", "id",
@@ -103,7 +103,7 @@ class HumanTask(Base):
         # Open work past its deadline across agencies (supervision), most overdue first.
         Index("ix_human_task_state_due", "state", "due_at", "id"),
         # An instance's open rows, which every step compares with its ready tasks, without
-        # reading the rows of its finished work (engine/projection.py).
+        # reading the rows of its finished work (engine/runtime/projection.py).
         Index("ix_human_task_instance_open", "instance_id",
               postgresql_where=text(_OPEN), sqlite_where=text(_OPEN)),
     )

@@ -3,7 +3,7 @@
 Official holidays come from the `chinese-calendar` package up to the last year the State Council
 announced; an administrator enters corrections and, until the package catches up, next year's
 holidays and swapped working days. Each change is one audited engine transaction
-(engine/calendar_store.py); the engine refuses everyone but administrators (403).
+(engine/time/calendar_store.py); the engine refuses everyone but administrators (403).
 """
 from __future__ import annotations
 
@@ -14,7 +14,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.calendar_store import calendar_days, clear_calendar_day, set_calendar_day
+from engine import calendar_days, clear_calendar_day, set_calendar_day
 
 from . import forms
 from .auth import actor

@@ -8,7 +8,7 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine.documents import case_documents
+from engine import case_documents
 from models import CONFIDENTIALITY_LEVELS
 
 from . import forms, workflow_text

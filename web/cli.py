@@ -19,9 +19,7 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 import engine
-from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
-from engine.calendar import format_due
-from engine.calendar_store import business_calendar
+from engine import business_calendar, create_demo_users, deploy_folder, ensure_agencies, format_due
 from models.migrations import create_or_upgrade
 
 from . import cli_db, cli_token

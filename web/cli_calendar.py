@@ -10,8 +10,7 @@ from datetime import date
 import click
 from flask.cli import with_appcontext
 
-from engine import InvalidInput, NotFound
-from engine.calendar_store import calendar_days, clear_calendar_day, set_calendar_day
+from engine import InvalidInput, NotFound, calendar_days, clear_calendar_day, set_calendar_day
 
 from .db import db
 

@@ -13,12 +13,11 @@ from flask import Flask, current_app, g
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine import Clock, SystemClock
-from engine.tokens import TOKEN_CACHE, TokenCache
+from engine import TOKEN_CACHE, Clock, SystemClock, TokenCache
 from models import close_session, make_engine, make_session_factory
 
 EXTENSION = "liandong_db"
-# How long this process trusts what it read about an API token (engine/tokens.py): the most a
+# How long this process trusts what it read about an API token (engine/access/tokens.py): the most a
 # revocation, deactivation or role change made by another process waits to take effect here.
 # 0 looks every token up on every request.
 DEFAULT_TOKEN_CACHE_SECONDS = 5

@@ -8,7 +8,7 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 from jinja2 import TemplateNotFound
 
-from engine.documents import KINDS, open_document
+from engine import DOCUMENT_KINDS as KINDS, open_document
 
 from .auth import actor
 from .db import db

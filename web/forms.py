@@ -224,7 +224,7 @@ _EXPLAINED = (
     (r"not valid under any of the given schemas|is not one of|^must be one of", lambda: _("Please choose one of the options.")),
     (r"^True was expected$", lambda: _("This must be confirmed.")),
     (r"is not of type", lambda: _("This value has the wrong type.")),
-    # Rules the engine's task hooks add (engine/recognition.py, engine/sharing.py).
+    # Rules the engine's task hooks add (engine/mechanisms/recognition.py, engine/mechanisms/sharing.py).
     (r"interview records cannot be recognised",
      lambda: _("Interview records cannot be recognised: the receiving agency takes them again.")),
     (r"must be another agency", lambda: _("Choose an agency other than your own.")),

@@ -13,7 +13,7 @@ from flask import Flask, current_app, request, session
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
-from engine.preferences import LANGUAGES
+from engine import LANGUAGES
 
 babel = Babel()
 

@@ -2,7 +2,7 @@
 
 Each user sees only their own; another user's notification id is a 404 like any unknown one.
 Texts are rendered here, in the reader's language, from the kind and the values stored with
-the notification (engine/notifications.py decides who is told what).
+the notification (engine/oversight/notifications.py decides who is told what).
 """
 from __future__ import annotations
 

@@ -1,7 +1,7 @@
 """Supervision (督办): work past or near its deadline across agencies, where a case stands, how
 long steps take, and CSV exports.
 
-Supervisors follow every agency, agency heads their own (engine/policy.py decides; everyone
+Supervisors follow every agency, agency heads their own (engine/access/policy.py decides; everyone
 else gets 403). These pages show deadlines, holders and timelines, never task results, form
 data or case facts: a case appears by its number only.
 """
@@ -16,9 +16,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from engine import metrics, policy, supervision
-from engine.calendar_store import provisional_after
-from engine.queries import agencies, case_instances, case_tasks, case_timeline
+from engine import agencies, case_instances, case_tasks, case_timeline, metrics, overdue_tasks, policy, provisional_after
 
 from . import labels
 from .auth import actor
@@ -78,9 +76,9 @@ def watch_filters() -> dict:
 
 
 def watch_page(status: str, filters: dict, page: int, per_page: int):
-    """Overdue rows come from engine.supervision (shared with the API), due-soon rows from
+    """Overdue rows come from engine.oversight.supervision (shared with the API), due-soon rows from
     engine.metrics, both under the same scope and filters."""
-    query = supervision.overdue_tasks if status == "overdue" else metrics.due_soon_tasks
+    query = overdue_tasks if status == "overdue" else metrics.due_soon_tasks
     return query(db.session, actor(), page=page, per_page=per_page, **filters)
 
 

@@ -13,8 +13,7 @@ from flask_login import login_required
 
 import engine
 from engine import policy
-from engine.comments import MAX_LENGTH as MAX_COMMENT, can_comment
-from engine.documents import case_documents
+from engine import MAX_COMMENT_LENGTH as MAX_COMMENT, case_documents
 
 from . import forms, workflow_text
 from .auth import actor
@@ -67,7 +66,7 @@ def _render(task, values=None, errors=None, status=200, comment=None):
         attachments=[item for item in engine.list_evidence(session, user, case.id)
                      if item.has_file and policy.can_open_evidence(session, user, item)],
         comments=engine.task_comments(session, user, task),
-        can_comment=can_comment(session, user, task),
+        can_comment=policy.can_comment(session, user, task),
         comment=comment or {"body": "", "errors": []},
     ), status
 

@@ -7,7 +7,7 @@ import pytest
 
 from engine import claim_task, complete_task, create_case, inbox
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
+from engine.casework.cases import start_mechanism
 from tests.helpers import act, open_tasks
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn"

@@ -12,8 +12,8 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 import engine
-from engine import audit as engine_audit
-from engine.audit import GENESIS, ChainProblem, event_hash
+from engine.access import audit as engine_audit
+from engine.access.audit import GENESIS, ChainProblem, event_hash
 from models import (SYSTEM_CHAIN, AuditChain, AuditEvent, User, UTCDateTime, case_chain, make_engine,
                     make_session_factory)
 from tests.conftest import SHANGHAI

@@ -17,7 +17,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 
-from engine.calendar import END_OF_DAY, BusinessCalendar, Due, Rule, format_due, parse_rule
+from engine.time.calendar import END_OF_DAY, BusinessCalendar, Due, Rule, format_due, parse_rule
 
 CST = ZoneInfo("Asia/Shanghai")
 

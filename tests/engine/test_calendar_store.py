@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import Forbidden, InvalidInput, NotFound, create_case, verify_audit
-from engine.calendar_store import (
+from engine.time.calendar_store import (
     business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
 )
 from models import SYSTEM_CHAIN, AuditEvent, CalendarDay
@@ -78,7 +78,7 @@ def test_notice_year(session, clock, now, expected):
 
 def test_no_notice_once_next_year_is_published(session, clock, monkeypatch):
     # As after upgrading chinese-calendar in November: data through next year.
-    monkeypatch.setattr("engine.calendar._OFFICIAL_LAST_YEAR", 2027)
+    monkeypatch.setattr("engine.time.calendar._OFFICIAL_LAST_YEAR", 2027)
     assert provisional_after(session) is None
     clock.set(datetime(2027, 1, 1, 0, 0, tzinfo=SHANGHAI))
     assert provisional_after(session) == 2027

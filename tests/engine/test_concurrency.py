@@ -9,7 +9,7 @@ from sqlalchemy import func, select
 
 from engine import Conflict, FixedClock, claim_task, complete_task, create_case
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
+from engine.casework.cases import start_mechanism
 from models import AuditEvent, HumanTask, User, make_engine, make_session_factory
 from tests.conftest import START, password_for
 from tests.helpers import FACTS_500K, instance_of, open_task, open_tasks

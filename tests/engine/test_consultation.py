@@ -7,9 +7,9 @@ import pytest
 from sqlalchemy import select
 
 from engine import Forbidden, NotFound, claim_task, complete_task, create_case, deliver_pending, inbox, start_mechanism, verify_audit
-from engine.cases import startable_mechanisms
-from engine.documents import case_documents
-from engine.timers import fire_due_timers
+from engine.casework.cases import startable_mechanisms
+from engine.casework.documents import case_documents
+from engine.worker.timers import fire_due_timers
 from models import Message, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (

@@ -1,5 +1,5 @@
 """Deadlines read from variables (`deadline_from`) and periods whose clock stops between the tasks
-that count them (`deadline_used`): engine/clocks.py. 维权联动's filing period is the real user
+that count them (`deadline_used`): engine/time/task_due.py. 维权联动's filing period is the real user
 (tests/engine/test_rights_protection.py); here the rules themselves, on a fixture diagram."""
 from __future__ import annotations
 
@@ -12,9 +12,9 @@ from sqlalchemy import select
 
 from engine import DeployError, create_case, deploy_paths
 from engine.bootstrap import deploy_folder
-from engine.calendar import BusinessCalendar
-from engine.cases import start_mechanism
-from engine.clocks import check_properties, working_days_between
+from engine.time.calendar import BusinessCalendar
+from engine.casework.cases import start_mechanism
+from engine.time.task_due import check_properties, working_days_between
 from models import Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import act, open_task

@@ -1,4 +1,4 @@
-"""engine/deadlines.py: moving the due time of an open task and its escalation timer, audited."""
+"""engine/runtime/deadlines.py: moving the due time of an open task and its escalation timer, audited."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import Conflict, create_case, verify_audit
-from engine.deadlines import extend_open_task
+from engine.runtime.deadlines import extend_open_task
 from models import Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act, event_types, open_task

@@ -1,12 +1,12 @@
-"""A process model's immutable parts are read once per process (engine/definitions.py), and each
+"""A process model's immutable parts are read once per process (engine/runtime/definitions.py), and each
 workflow still gets spec objects of its own: SpiffWorkflow wires a pool into its spec when a
 message starts it, and that must not leak into other cases."""
 from __future__ import annotations
 
 from sqlalchemy import event, select
 
-from engine.definitions import definition
-from engine.instances import load
+from engine.runtime.definitions import definition
+from engine.runtime.instances import load
 from models import ProcessModel
 from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, act, instance_of
 

@@ -13,8 +13,8 @@ from engine import (
     DeployError, FixedClock, NotFound, claim_task, complete_task, create_case, deploy_paths,
 )
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
-from engine.documents import case_documents, open_document, parse_documents
+from engine.casework.cases import start_mechanism
+from engine.casework.documents import case_documents, open_document, parse_documents
 from models import Document, User, make_engine, make_session_factory
 from tests.conftest import START
 from tests.helpers import act, event_types, open_task

@@ -2,7 +2,7 @@
 to the procuratorate as a filing-supervision request (the filing_supervision mechanism).
 
 The real workflows/case_transfer.bpmn is driven through the engine's service functions; time
-moves only on the test's FixedClock, and due timers are fired with engine.timers.fire_due_timers
+moves only on the test's FixedClock, and due timers are fired with engine.worker.timers.fire_due_timers
 as the worker would.
 """
 from __future__ import annotations
@@ -13,9 +13,9 @@ from uuid import UUID
 from sqlalchemy import select
 
 from engine import claim_task, complete_task, create_case, verify_audit
-from engine.instances import load
+from engine.runtime.instances import load
 from models import CaseParticipant, Message, Timer
-from engine.timers import fire_due_timers
+from engine.worker.timers import fire_due_timers
 from tests.conftest import SHANGHAI
 from tests.helpers import (
     APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, REVIEW_FILE, FILE, ACK, act, event_types,

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import func, select
 
 import engine
-from engine.evidence_files import UnsupportedFile, detect_type, neutral_name
+from engine.casework.evidence_files import UnsupportedFile, detect_type, neutral_name
 from models import EvidenceItem
 from tests.conftest import START
 from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, act, event_types

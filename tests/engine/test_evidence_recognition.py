@@ -16,7 +16,7 @@ from sqlalchemy import select
 
 import engine
 from engine import policy
-from engine.documents import case_documents
+from engine.casework.documents import case_documents
 from models import EvidenceCustody, EvidencePackage, HumanTask
 from tests.conftest import START
 from tests.helpers import act, event_types, open_task, open_tasks
@@ -281,7 +281,7 @@ def test_the_receiving_agency_is_chosen_by_the_provider(session, users, store, c
 
 
 def test_a_finished_review_still_says_what_it_was_about(session, users, store, case, items):
-    # Finished review items leave the stored workflow state (engine/history.py); the page of such a
+    # Finished review items leave the stored workflow state (engine/runtime/history.py); the page of such a
     # task then describes the package, with every verdict, from the domain rows.
     hand_over(session, users, case, items, store)
     log, contract, interview = items["log"], items["contract"], items["interview"]

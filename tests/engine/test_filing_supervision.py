@@ -13,9 +13,9 @@ import pytest
 from sqlalchemy import select
 
 from engine import Forbidden, NotFound, create_case, deliver_pending, start_mechanism, verify_audit
-from engine.cases import startable_mechanisms
-from engine.documents import case_documents
-from engine.timers import fire_due_timers
+from engine.casework.cases import startable_mechanisms
+from engine.casework.documents import case_documents
+from engine.worker.timers import fire_due_timers
 from models import Agency, CaseParticipant, HumanTask, Message, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (

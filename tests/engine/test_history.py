@@ -1,4 +1,4 @@
-"""Finished history is kept out of the stored state (engine/history.py) without changing what a
+"""Finished history is kept out of the stored state (engine/runtime/history.py) without changing what a
 diagram does: loops through parallel joins, boundary timers and multi-instance reviews still
 behave, the state stays the same size however long a case runs, and the diagram still shows the
 dropped steps as done."""
@@ -12,14 +12,16 @@ import pytest
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 
-from engine import audit, create_case, history
+from engine import create_case
+from engine.access import audit
+from engine.runtime import history
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
-from engine.deploy import read_bundle
-from engine.instances import run_engine_steps
-from engine.metrics import element_states
-from engine.spiff import PRUNED_KEY, dump_state, load_state, new_workflow
-from engine.timers import fire_due_timers
+from engine.casework.cases import start_mechanism
+from engine.runtime.deploy import read_bundle
+from engine.runtime.instances import run_engine_steps
+from engine.oversight.metrics import element_states
+from engine.runtime.spiff import PRUNED_KEY, dump_state, load_state, new_workflow
+from engine.worker.timers import fire_due_timers
 from models import HumanTask, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import act, open_tasks

@@ -9,7 +9,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import InvalidRequestError
 
 from engine import InboxFilter, claim_task, create_case, inbox
-from engine.queries import _inbox_shape, _inbox_statements
+from engine.oversight.queries import _inbox_shape, _inbox_statements
 from models import HumanTask, Membership
 from tests.helpers import FACTS_500K, act, open_task
 
@@ -71,7 +71,7 @@ def test_merged_lanes_and_mine_page_like_one_sorted_list(session, users, clock):
 
 
 def test_one_built_statement_serves_each_user_with_their_own_values(session, users):
-    """The inbox statements are built once per shape (engine/queries.py) and shared by every
+    """The inbox statements are built once per shape (engine/oversight/queries.py) and shared by every
     user of that shape: each call must still get its own user's lane and work."""
     samr, police = users["samr_handler"], users["police_handler"]
     case = create_case(session, samr, "共享语句")

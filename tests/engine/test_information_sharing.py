@@ -172,7 +172,7 @@ def test_a_shared_document_is_read_through_the_grant(session, users, store, case
         "decision_number": "东市监罚〔2026〕3号", "decided_on": "2026-03-02", "party_name": "某公司",
         "violation": "侵犯商业秘密", "penalty": "罚款五十万元", "fine_amount": 500000, "trade_secret_matter": True})
     act(session, users["samr_liaison"], case.id, "copy_penalty_decision", {"copied": True})
-    [document] = [d for d in engine.documents.case_documents(session, users["samr_handler"], case.id)
+    [document] = [d for d in engine.case_documents(session, users["samr_handler"], case.id)
                   if d.kind == "penalty_decision_copy"]
     ask(session, users, case)
     act(session, users["police_liaison"], case.id, "approve_request_handoff", {"handoff_approved": True})

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from engine import Forbidden, claim_task, complete_task, create_case, deliver_pending, retry_instance
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
+from engine.casework.cases import start_mechanism
 from models import Message, ProcessInstance
 from tests.helpers import act, event_types, open_task, open_tasks
 
@@ -55,8 +55,8 @@ def test_message_starts_another_mechanism_and_its_reply_wakes_the_sender(session
 
 
 def test_message_nobody_waits_for_is_retried_then_failed(session, users, fixtures_deployed, clock):
-    from engine import messages as outbox
-    from engine.messages import MAX_ATTEMPTS
+    from engine.worker import messages as outbox
+    from engine.worker.messages import MAX_ATTEMPTS
 
     handler = users["samr_handler"]
     case = create_case(session, handler, "无人接收")
@@ -112,7 +112,7 @@ def test_script_error_stops_the_instance_and_an_admin_retries(session, users, fi
 
 
 def test_started_by_starts_a_mechanism_at_its_normal_start_with_the_payload(session, users, fixtures_deployed, clock):
-    from engine.instances import load
+    from engine.runtime.instances import load
 
     case = create_case(session, users["samr_handler"], "由消息启动")
     session.add(Message(name="opinion_requested_again", case_id=case.id, correlation={},
@@ -138,7 +138,7 @@ def test_only_the_lanes_a_diagram_names_may_start_it(session, users, fixtures_de
     with pytest.raises(Refused):
         start_mechanism(session, users["samr_head"], case.id, "script_error")
     instance = start_mechanism(session, users["samr_handler"], case.id, "script_error")
-    from engine.instances import load
+    from engine.runtime.instances import load
 
     data = load(session, instance).get_tasks()[0].data
     assert data["initiator_agency"] == "samr"

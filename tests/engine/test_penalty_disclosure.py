@@ -10,8 +10,8 @@ import pytest
 from sqlalchemy import select
 
 import engine
-from engine.documents import case_documents
-from engine.worker import drain
+from engine.casework.documents import case_documents
+from engine.worker.passes import drain
 from models import Message, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import act, event_types, open_task, open_tasks

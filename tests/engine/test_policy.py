@@ -169,7 +169,7 @@ def _resource(session, ids, name):
     kind, key = ids[name]
     if kind == "document":  # the policy reads only the document's case
         return SimpleNamespace(case_id=key)
-    model = {"case": engine.queries.Case, "task": HumanTask, "evidence": engine.evidence.EvidenceItem,
+    model = {"case": engine.oversight.queries.Case, "task": HumanTask, "evidence": engine.casework.evidence.EvidenceItem,
              "custody": EvidenceCustody}[kind]
     return session.get(model, key)
 

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import Forbidden, create_case, start_mechanism, verify_audit
-from engine.documents import case_documents
+from engine.casework.documents import case_documents
 from models import Message
 from tests.conftest import SHANGHAI
 from tests.engine.test_filing_supervision import join

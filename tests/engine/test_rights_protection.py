@@ -8,8 +8,8 @@ import pytest
 from sqlalchemy import select
 
 from engine import create_case, deliver_pending, verify_audit
-from engine.documents import case_documents
-from engine.timers import fire_due_timers
+from engine.casework.documents import case_documents
+from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Message, ProcessInstance, Timer, case_chain
 from tests.conftest import SHANGHAI
 from tests.helpers import act, event_types, open_task, open_tasks

@@ -7,7 +7,7 @@ import json
 import pytest
 
 from engine import DeployError
-from engine.deploy import read_bundle
+from engine.runtime.deploy import read_bundle
 
 BPMN = """<?xml version="1.0" encoding="UTF-8"?>
 <bpmn:definitions xmlns:bpmn="http://www.omg.org/spec/BPMN/20100524/MODEL"

@@ -10,10 +10,10 @@ from sqlalchemy import event, select, text
 import engine
 from engine import claim_task, complete_task, create_case
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
-from engine.deploy import deploy_paths
-from engine.instances import start_instance
-from engine.timers import fire_due_timers
+from engine.casework.cases import start_mechanism
+from engine.runtime.deploy import deploy_paths
+from engine.runtime.instances import start_instance
+from engine.worker.timers import fire_due_timers
 from models import HumanTask, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import event_types, open_task, open_tasks

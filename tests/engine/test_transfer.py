@@ -73,7 +73,7 @@ def test_police_side_never_sees_the_facts(session, users):
     act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
     act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
     act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
-    from engine.instances import load
+    from engine.runtime.instances import load
 
     workflow = load(session, instance_of(session, case.id))
     police = [sp for sp in workflow.subprocesses.values() if sp.spec.name == "police_transfer"]

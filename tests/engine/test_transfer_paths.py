@@ -11,7 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import InvalidInput, claim_task, complete_task, verify_audit
-from engine.timers import fire_due_timers
+from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Document, Message, Timer, case_chain
 from tests.conftest import SHANGHAI
 from tests.helpers import (

@@ -16,7 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from engine import FixedClock, verify_audit
-from engine.worker import Pass, drain
+from engine.worker.passes import Pass, drain
 from models import Document, Message, ProcessInstance, Timer, User
 from tests.conftest import SHANGHAI
 from tests.engine.test_transfer_outcomes import ASK_SUPERVISION, PENALTY, RECONSIDER, UPHELD

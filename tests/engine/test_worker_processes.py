@@ -1,6 +1,6 @@
 """Exactly-once timers with several worker processes on PostgreSQL, including one killed mid-way.
 
-Each worker fires its timers in batches (engine/timers.py), and ten instances share each case, so
+Each worker fires its timers in batches (engine/worker/timers.py), and ten instances share each case, so
 the workers' batches append to the same audit chains: the chains must still verify."""
 from __future__ import annotations
 
@@ -17,14 +17,14 @@ from sqlalchemy import func, select, text
 
 from engine import FixedClock, create_case, verify_audit
 from engine.bootstrap import deploy_folder
-from engine.instances import start_instance
-from engine.worker import drain
+from engine.runtime.instances import start_instance
+from engine.worker.passes import drain
 from models import AuditEvent, ProcessInstance, Timer, User, make_engine, make_session_factory
 
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
 CASES, PER_CASE = 100, 10
-WORKER = "from engine.worker import drain; from models import *; import sys; " \
+WORKER = "from engine.worker.passes import drain; from models import *; import sys; " \
          "drain(make_session_factory(make_engine(sys.argv[1]))(), batch=50)"
 
 

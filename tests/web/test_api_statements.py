@@ -2,9 +2,9 @@
 runs (transaction control not counted), on both backends.
 
 Each ceiling is what the call needs today: a step reads its instance's open work with the lock
-(engine/open_work.py), a transaction writes its audit events at commit in two statements (three
-on SQLite; a new case's chain in one) (engine/audit.py), a case is read with its participants
-(engine/queries.py), a new case is answered with what opening it made, not read back. A change that adds a
+(engine/runtime/open_work.py), a transaction writes its audit events at commit in two statements (three
+on SQLite; a new case's chain in one) (engine/access/audit.py), a case is read with its participants
+(engine/oversight/queries.py), a new case is answered with what opening it made, not read back. A change that adds a
 statement to one of these calls fails here, and has to say why the statement is worth its cost
 on every task of every case (issue #8, bench/RESULTS.md).
 """

@@ -138,7 +138,7 @@ def test_users_add_refuses_bad_input_with_exit_2(runner):
 def test_worker_once_fires_what_is_due(app, runner, clock):
     from engine import create_case
     from engine.bootstrap import deploy_folder
-    from engine.instances import start_instance
+    from engine.runtime.instances import start_instance
     from models import Timer
 
     with db.new_session(app) as session:

@@ -7,7 +7,7 @@ from sqlalchemy import select
 
 from engine import create_case
 from engine.bootstrap import deploy_folder
-from engine.cases import start_mechanism
+from engine.casework.cases import start_mechanism
 from models import Document, User
 from tests.helpers import act, event_types
 from web.db import db

@@ -14,7 +14,7 @@ from lxml import etree
 from sqlalchemy import select
 
 from engine import create_case
-from engine.timers import fire_due_timers
+from engine.worker.timers import fire_due_timers
 from models import Case, User
 from tests.conftest import SHANGHAI
 from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, act

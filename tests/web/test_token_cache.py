@@ -1,4 +1,4 @@
-"""The per-process token cache (engine/tokens.py TokenCache): repeated API requests with one
+"""The per-process token cache (engine/access/tokens.py TokenCache): repeated API requests with one
 token skip the database, and every change to who the token stands for still takes effect, at
 once in this process and within the cache's TTL when made elsewhere (another worker, SQL)."""
 from __future__ import annotations
@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import delete, event, select, update
 
 import engine
-from engine.tokens import TokenCache, token_hash
+from engine.access.tokens import TokenCache, token_hash
 from models import ApiToken, Membership, User
 from web.db import DEFAULT_TOKEN_CACHE_SECONDS, db
 

@@ -76,7 +76,7 @@ class Run:
         self._save(workflow)
 
     def fire_timer(self, bpmn_id: str, due_at: str) -> None:
-        """What engine/timers.py does when a timer is due: hand over its due time, let it fire."""
+        """What engine/worker/timers.py does when a timer is due: hand over its due time, let it fire."""
         workflow = self.load()
         [timer] = [t for t in workflow.get_tasks(state=TaskState.WAITING) if t.task_spec.bpmn_id == bpmn_id]
         timer.data["timer_due_at"] = due_at

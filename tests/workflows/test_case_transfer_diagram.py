@@ -271,7 +271,7 @@ def test_samr_asks_for_filing_supervision(collaboration, outcome, next_task):
     assert run.ready() == [] and run.waiting() == ["await_supervision"]
     assert run.events()[-1] == ("filing_supervision_requested", {
         "supervision_trigger": "samr_request", "non_filing_reasons": "复议理由", "samr_request_reasons": "理由不成立"})
-    # What the engine does when filing_supervision answers (engine/messages.py).
+    # What the engine does when filing_supervision answers (engine/worker/messages.py).
     workflow = run.load()
     workflow.send_event(BpmnEvent(MessageEventDefinition("filing_supervision_concluded"),
                                   {"supervision_outcome": outcome, "supervision_summary": "结论"}))

@@ -1,6 +1,6 @@
 """维权联动 (rights_protection.bpmn) driven by SpiffWorkflow alone: every path, serialized at every step.
 
-The filing period is counted by the engine (engine/clocks.py) from three task properties; here we
+The filing period is counted by the engine (engine/time/task_due.py) from three task properties; here we
 check what the diagram does with the period variables: 15 working days to start with, 30 after an
 extension, untouched by the appraisal path, and the loops bounded.
 """

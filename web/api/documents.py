@@ -11,7 +11,7 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 import engine
-from engine.documents import KINDS, case_documents, open_document
+from engine import DOCUMENT_KINDS as KINDS, case_documents, open_document
 
 from ..db import db
 from ..documents import render_document

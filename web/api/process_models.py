@@ -2,7 +2,7 @@
 
 Deploying takes the name of a .bpmn already in the server's workflows folder (WORKFLOWS_DIR),
 with its DMN tables and forms beside it: a diagram is code, so it reaches the server through
-an operator, and the API only activates it (engine/process_models.py).
+an operator, and the API only activates it (engine/runtime/process_models.py).
 """
 from __future__ import annotations
 

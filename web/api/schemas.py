@@ -47,7 +47,7 @@ class Dotted(fields.String):
 
 class ModelPart(fields.String):
     """A part of an instance's process model (its key, name, version), from the definitions the
-    engine keeps in memory (engine/definitions.py): no query for the model row."""
+    engine keeps in memory (engine/runtime/definitions.py): no query for the model row."""
 
     def __init__(self, part: str, length: int | None = None, **kwargs):
         super().__init__(required=True, **kwargs)

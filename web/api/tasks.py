@@ -5,7 +5,7 @@ from flask import g
 from flask_smorest import Blueprint
 
 import engine
-from engine.queries import load_task_context
+from engine import load_task_context
 
 from ..db import db
 from . import schemas
@@ -19,7 +19,7 @@ TASK = f"/<{schemas.ID}:task_id>"
 
 def _preload(task_id: int) -> None:
     """Load the task's case and instance with it, held until the answer is written (after the
-    view returns): engine/queries.py load_task_context."""
+    view returns): engine/oversight/queries.py load_task_context."""
     g.api_task_context = load_task_context(db.session, task_id)
 
 

@@ -1,5 +1,5 @@
 """Indexes for each step's reads of its own instance's open work: the open task rows
-(engine/projection.py) and the pending timers (engine/timers.py). The unique (instance, task)
+(engine/runtime/projection.py) and the pending timers (engine/worker/timers.py). The unique (instance, task)
 indexes found them too, but through every row the instance ever had, so a step of a long case
 read its whole history (found by bench/growth.py's 300-turn loop).
 

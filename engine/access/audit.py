@@ -1,0 +1,289 @@
+"""Writing and verifying the tamper-evident audit trail.
+
+Each case has its own chain; events without a case (deploys, user administration) go to the
+system chain. An event's hash covers its content and the previous event's hash, so editing,
+deleting or reordering rows breaks the chain at that point.
+
+Events are written per transaction: `record` queues an event, and when the transaction commits
+the chains it appended to are locked (SELECT ... FOR UPDATE, in name order), its events are
+placed on them (seq, previous hash, hash) and inserted together, and each chain's head gets its
+new seq and hash. On PostgreSQL the events' INSERTs ride in the head's UPDATE as data-modifying
+CTEs, so a transaction appending a step's few events to one chain writes its audit in two
+statements (lock, write); on SQLite, for several chains or for many events, the INSERT is a
+statement of its own. A case opened in the transaction (`open_chain`) has no head to lock: its head row is
+inserted with its first events, one statement. So the events are in the database exactly when
+the change they describe is, and a chain's head is locked only for the commit, after every row
+lock of the change itself (the same order in every transaction, so appends to one chain queue up
+instead of deadlocking). `write` does it earlier for a transaction that reads its own events back.
+"""
+from __future__ import annotations
+
+import functools
+import hashlib
+import json
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
+
+from engine.time.clock import now
+from engine.runtime.sql import dialect_insert
+
+GENESIS = "0" * 64
+_STATE_KEY = "_audit_chains"
+_EVENTS = AuditEvent.__table__
+_HEADS = AuditChain.__table__
+# Built once: every write transaction runs them, and building one costs more than running it.
+_WRITE_HEAD = (update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
+               .values(last_seq=bindparam("seq"), last_hash=bindparam("head")))
+_INSERT_EVENTS = insert(_EVENTS)
+_NEW_HEAD = insert(_HEADS).values(name=bindparam("chain"), last_seq=bindparam("seq"), last_hash=bindparam("head"))
+_LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash)
+               .where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
+               .order_by(_HEADS.c.name).with_for_update())
+
+
+def record(
+    session: Session,
+    event_type: str,
+    *,
+    actor: User | None = None,
+    case_id: int | None = None,
+    instance_id: int | None = None,
+    task_id: int | None = None,
+    detail: dict[str, Any] | None = None,
+) -> None:
+    """Append one event to its chain in the caller's transaction: written when it commits (or
+    by `write`), and gone with it if it rolls back."""
+    agency = actor.agency if actor is not None else None
+    _state(session).queued.append({
+        "chain": case_chain(case_id) if case_id is not None else SYSTEM_CHAIN,
+        "case_id": case_id, "instance_id": instance_id, "task_id": task_id,
+        "actor_id": actor.id if actor else None, "actor_agency_id": agency.id if agency else None,
+        "occurred_at": now(session), "event_type": event_type, "detail": detail or {},
+    })
+
+
+def lock_chains(session: Session, case_ids: Iterable[int]) -> None:
+    """Lock the chain heads of these cases now, in name order, for a transaction about to append
+    to all of them (a worker firing a batch of timers): one statement for the batch, taken before
+    any of its steps can lock a chain in another order."""
+    state = _state(session)
+    _check(state)
+    _lock_heads(session, state, {case_chain(case_id) for case_id in case_ids})
+
+
+def open_chain(session: Session, case_id: int) -> None:
+    """The case was created in this transaction, so its chain starts here: its head row is
+    inserted when the events are written, instead of looked up and locked. (Should the row exist
+    after all, the insert fails and the transaction with it, rather than fork the chain.)"""
+    state = _state(session)
+    _check(state)
+    chain = case_chain(case_id)
+    if chain not in state.heads:
+        state.heads[chain] = (0, GENESIS)
+        state.new.add(chain)
+
+
+def write(session: Session) -> None:
+    """Write the events recorded so far and their chains' heads now, inside the transaction (the
+    commit does it by itself): for a transaction that reads its own events or chain heads."""
+    state = session.info.get(_STATE_KEY)
+    if state is None:
+        return
+    _check(state)
+    session.flush()
+    queued, state.queued = state.queued, []
+    if queued:
+        _lock_heads(session, state, {entry["chain"] for entry in queued})
+        for entry in queued:
+            seq, prev = state.heads[entry["chain"]]
+            entry["seq"], entry["prev_hash"] = seq + 1, prev
+            entry["hash"] = _hash(entry)
+            state.heads[entry["chain"]] = (entry["seq"], entry["hash"])
+            state.unwritten.add(entry["chain"])
+    if not state.unwritten:
+        return
+    heads = [{"chain": chain, "seq": state.heads[chain][0], "head": state.heads[chain][1]}
+             for chain in sorted(state.unwritten)]
+    created = [head for head in heads if head["chain"] in state.new]
+    updated = [head for head in heads if head["chain"] not in state.new]
+    if (0 < len(queued) <= _EVENTS_IN_ONE_STATEMENT and len(heads) == 1
+            and session.get_bind().dialect.name == "postgresql"):
+        events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
+        session.execute(_with_events(_NEW_HEAD if created else _WRITE_HEAD, len(queued)), {**heads[0], **events})
+    else:
+        if queued:
+            session.execute(_INSERT_EVENTS, queued)
+        if created:
+            session.execute(_NEW_HEAD, created)
+        if updated:
+            session.execute(_WRITE_HEAD, updated)
+    for chain in state.unwritten:
+        loaded = session.identity_map.get(identity_key(AuditChain, chain))
+        if loaded is not None:
+            session.expire(loaded)
+    state.new -= state.unwritten
+    state.unwritten.clear()
+
+
+# Up to this many events (what one task step records) ride in the head's write as CTEs; more
+# (a step opening a multi-instance task's thousand rows) go in a batch of their own.
+_EVENTS_IN_ONE_STATEMENT = 8
+
+
+@functools.cache
+def _with_events(head, count: int):
+    """`head` (the head's UPDATE or INSERT) with the INSERT of `count` events as data-modifying
+    CTEs, their values bound as `<column>_<i>`: one statement, one round trip (PostgreSQL). One
+    single-row INSERT per event, because SQLAlchemy caches the compiled form of those and not of
+    a multi-row VALUES; built once per count, so it is compiled once per count."""
+    return head.add_cte(*(
+        insert(_EVENTS).values({name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type)
+                                for name in _EVENT_COLUMNS}).cte(f"event_{i}")
+        for i in range(count)))
+
+
+@dataclass
+class _ChainState:
+    """What one transaction knows about the chains it appends to.
+
+    `heads`: the chains whose head row this transaction has locked (or will create), with the seq
+    and hash of their last event so far (including events this transaction wrote). `unwritten`:
+    chains whose head row does not have that yet. `new`: chains whose head row is still to be
+    inserted (`open_chain`). `queued`: events recorded and not yet written.
+    """
+
+    heads: dict[str, tuple[int, str]] = field(default_factory=dict)
+    unwritten: set[str] = field(default_factory=set)
+    new: set[str] = field(default_factory=set)
+    queued: list[dict[str, Any]] = field(default_factory=list)
+    broken: bool = False
+
+
+def _state(session: Session) -> _ChainState:
+    """This transaction's chain state (dropped when the transaction ends, see below)."""
+    state = session.info.get(_STATE_KEY)
+    if state is None:
+        state = session.info[_STATE_KEY] = _ChainState()
+    return state
+
+
+def _check(state: _ChainState) -> None:
+    if state.broken:
+        # The savepoint took back events or heads this state counts on; committing would
+        # leave a gap in a chain, or write events of work that was undone. Nothing in the engine
+        # uses savepoints today.
+        raise RuntimeError("audit events were recorded before a savepoint that was rolled back; "
+                           "roll back the whole transaction")
+
+
+def _lock_heads(session: Session, state: _ChainState, chains: set[str]) -> None:
+    """Lock and read the heads of `chains` not yet locked by this transaction, creating the
+    missing ones (a chain's first event). SELECT ... FOR UPDATE in name order, so two
+    transactions appending to one chain are serialised instead of forking it; on SQLite the
+    write transaction is already exclusive (BEGIN IMMEDIATE)."""
+    wanted = sorted(chains - state.heads.keys())
+    if not wanted:
+        return
+    state.heads.update(_read_locked(session, wanted))
+    missing = [chain for chain in wanted if chain not in state.heads]
+    if missing:
+        # A row this transaction inserts is locked by the insert; one a concurrent transaction
+        # inserted first is read (and waited for) like any other.
+        created = set(session.scalars(
+            dialect_insert(session)(_HEADS).values([{"name": chain, "last_seq": 0, "last_hash": GENESIS} for chain in missing])
+            .on_conflict_do_nothing().returning(_HEADS.c.name)))
+        state.heads.update((chain, (0, GENESIS)) for chain in created)
+        taken = [chain for chain in missing if chain not in created]
+        if taken:
+            state.heads.update(_read_locked(session, taken))
+
+
+def _read_locked(session: Session, chains: list[str]) -> dict[str, tuple[int, str]]:
+    return {name: (seq, head) for name, seq, head in session.execute(_LOCK_HEADS, {"chains": chains})}
+
+
+@event.listens_for(Session, "before_commit")
+def _write_before_commit(session: Session) -> None:
+    if _STATE_KEY in session.info:
+        write(session)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _refuse_after_savepoint_rollback(session: Session, previous_transaction) -> None:
+    state = session.info.get(_STATE_KEY)
+    if state is not None and previous_transaction.nested and (state.heads or state.queued):
+        state.broken = True
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_ended_transaction(session: Session, transaction) -> None:
+    """Committed or rolled back, the transaction's locks are gone and its unwritten events with
+    it: the next transaction starts from the heads in the database."""
+    if transaction.parent is None:
+        session.info.pop(_STATE_KEY, None)
+
+
+_HASHED = ("chain", "seq", "case_id", "instance_id", "task_id", "actor_id", "actor_agency_id",
+           "occurred_at", "event_type", "detail", "prev_hash")
+_EVENT_COLUMNS = (*_HASHED, "hash")
+
+
+def event_hash(event: AuditEvent) -> str:
+    """SHA-256 over a canonical JSON form of everything the event says."""
+    return _hash({name: getattr(event, name) for name in _HASHED})
+
+
+def _hash(values: Mapping[str, Any]) -> str:
+    canonical = json.dumps(
+        {**{name: values[name] for name in _HASHED},
+         "occurred_at": values["occurred_at"].isoformat(timespec="microseconds")},
+        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
+    )
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+@dataclass(frozen=True)
+class ChainProblem:
+    chain: str
+    seq: int | None
+    event_id: int | None
+    reason: str
+
+
+def verify(session: Session, case_id: int | None = None) -> list[ChainProblem]:
+    """Check every chain (or one case's); report the first broken event of each broken chain."""
+    write(session)  # this transaction's own appends count
+    heads = select(AuditChain)
+    if case_id is not None:
+        heads = heads.where(AuditChain.name == case_chain(case_id))
+    problems = []
+    for head in session.scalars(heads.order_by(AuditChain.name)):
+        problem = _verify_chain(session, head)
+        if problem:
+            problems.append(problem)
+    return problems
+
+
+def _verify_chain(session: Session, head: AuditChain) -> ChainProblem | None:
+    prev, expected_seq = GENESIS, 1
+    events = session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == head.name).order_by(AuditEvent.seq)
+    )
+    for event in events:
+        if event.seq != expected_seq:
+            return ChainProblem(head.name, expected_seq, None, f"event {expected_seq} is missing")
+        if event.prev_hash != prev:
+            return ChainProblem(head.name, event.seq, event.id, "previous-hash link does not match")
+        if event_hash(event) != event.hash:
+            return ChainProblem(head.name, event.seq, event.id, "content does not match its hash")
+        prev, expected_seq = event.hash, expected_seq + 1
+    if expected_seq - 1 != head.last_seq or prev != head.last_hash:
+        return ChainProblem(head.name, head.last_seq, None, "chain ends before its recorded head")
+    return None

@@ -1,0 +1,276 @@
+"""Who may do what. Every permission is decided here, for pages, API and templates alike.
+
+A user stands in one or more of these relations to a case:
+- party: their agency is a participant of the case (the case has reached it);
+- assigned: they opened the case, or claimed or completed a task of it (need to know);
+- overseer: supervisor or administrator, who sees every case's timeline and deadlines but
+  never its content (task results, case facts, evidence files, documents).
+
+Content of a `secret` case is for the users assigned to it only; of other cases for every
+member of a party agency. Confidential evidence (DOMAIN §2, CPL art. 54(3)) opens only for
+handlers assigned to the case in an agency that holds the item, and for the liaisons who
+signed its handoffs. `allowed(session, user, action, resource)` is the one entry point the web
+layer's templates use; the engine calls the named functions directly.
+"""
+from __future__ import annotations
+
+from typing import Any, Callable
+
+from sqlalchemy import exists, or_, select
+from sqlalchemy.orm import Session
+
+from models import Case, CaseParticipant, EvidenceCustody, EvidenceItem, HumanTask, User
+
+
+def _agency_ids(user: User) -> set[int]:
+    return {m.agency_id for m in user.memberships}
+
+
+def _has_role_in(user: User, role: str, agency_ids: set[int]) -> bool:
+    return any(m.role == role and m.agency_id in agency_ids for m in user.memberships)
+
+
+def is_overseer(user: User) -> bool:
+    return user.has_role("supervisor") or user.has_role("admin")
+
+
+def visible_cases_condition(user: User):
+    """`can_view_case` as a SQL condition on Case, for lists: None when the user sees every case."""
+    if is_overseer(user):
+        return None
+    agency_ids = [m.agency_id for m in user.memberships]
+    return Case.id.in_(select(CaseParticipant.case_id).where(CaseParticipant.agency_id.in_(agency_ids)))
+
+
+def is_party(session: Session, user: User, case: Case) -> bool:
+    """The user's agency takes part in the case. From the case's participants when they were
+    loaded with it (a case page needs them anyway: engine/oversight/queries.py `visible_case`): agencies
+    only ever join a case, so a list read earlier in the request can only be missing one that
+    joined since, which it then refuses."""
+    agencies = _agency_ids(user)
+    if "participants" in case.__dict__:
+        return any(participant.agency_id in agencies for participant in case.participants)
+    return bool(session.scalar(select(exists().where(
+        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(agencies)
+    ))))
+
+
+def is_assigned(session: Session, user: User, case: Case) -> bool:
+    """The user opened the case, or has claimed or completed a task of it."""
+    if case.created_by_id == user.id:
+        return True
+    return bool(session.scalar(select(exists().where(
+        HumanTask.case_id == case.id,
+        or_(HumanTask.assignee_id == user.id, HumanTask.completed_by_id == user.id),
+    ))))
+
+
+# --- cases -------------------------------------------------------------------------------
+
+def can_view_case(session: Session, user: User, case: Case) -> bool:
+    """Metadata (title, tasks, deadlines, timeline): party agencies and overseers."""
+    return is_overseer(user) or is_party(session, user, case)
+
+
+def can_view_case_content(session: Session, user: User, case: Case) -> bool:
+    """Task results and case facts: party agencies; for a secret case, assigned users only.
+    Being an overseer adds nothing here."""
+    if case.confidentiality == "secret":
+        return is_assigned(session, user, case)
+    return is_party(session, user, case)
+
+
+def can_start_case(user: User) -> bool:
+    return any(m.role == "handler" and m.agency.code == "samr" for m in user.memberships)
+
+
+def can_generate_document(session: Session, user: User, case: Case) -> bool:
+    """Documents carry case content: handlers and heads who may read that content."""
+    return ((user.has_role("handler") or user.has_role("head"))
+            and can_view_case_content(session, user, case))
+
+
+def can_view_document(session: Session, user: User, document: Any) -> bool:
+    """A document is case content: whoever may read the content of its case."""
+    return can_view_case_content(session, user, session.get(Case, document.case_id))
+
+
+def can_start_mechanism(session: Session, user: User, case: Case, model: Any) -> bool:
+    """A mechanism's diagram names the lanes that may start it (`startable_by`); `*.role` means
+    that role in any agency that takes part in the case."""
+    if not can_view_case_content(session, user, case):
+        return False
+    for lane in model.startable_by or []:
+        agency, _, role = lane.partition(".")
+        if any(m.role == role and (agency == "*" or m.agency.code == agency) for m in user.memberships):
+            return True
+    return False
+
+
+def can_administer(user: User) -> bool:
+    return user.has_role("admin")
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+def works_in_lane(user: User, task: HumanTask) -> bool:
+    return (task.agency.code, task.role) in user.lanes
+
+
+def can_view_task(session: Session, user: User, task: HumanTask) -> bool:
+    """The task's lane, its assignee, or anyone who may see its case."""
+    if task.assignee_id == user.id or works_in_lane(user, task):
+        return True
+    return can_view_case(session, user, task.case)
+
+
+def can_view_task_content(session: Session, user: User, task: HumanTask) -> bool:
+    """What tasks of the case were completed with."""
+    return can_view_case_content(session, user, task.case)
+
+
+def can_comment(session: Session, actor: User, task: HumanTask) -> bool:
+    """Comments on a task: whoever may read what the case's tasks were completed with, in an
+    agency of their own."""
+    return actor.agency is not None and can_view_task_content(session, actor, task)
+
+
+def can_claim(user: User, task: HumanTask) -> bool:
+    """An open, unclaimed task of one of the user's lanes."""
+    return task.state == "open" and task.assignee_id is None and works_in_lane(user, task)
+
+
+def can_complete(user: User, task: HumanTask) -> bool:
+    return task.state == "open" and task.assignee_id == user.id
+
+
+def can_approve_handoff(user: User, task: HumanTask) -> bool:
+    """A handoff between agencies is approved by completing its liaison task."""
+    return bool(task.handoff) and can_complete(user, task)
+
+
+def can_manage_lane(user: User, task: HumanTask) -> bool:
+    """Liaisons unclaim, reassign and delegate work within their own agency."""
+    return any(m.role == "liaison" and m.agency_id == task.agency_id for m in user.memberships)
+
+
+def can_unclaim(user: User, task: HumanTask) -> bool:
+    return (task.state == "open" and task.assignee_id is not None
+            and (task.assignee_id == user.id or can_manage_lane(user, task)))
+
+
+def can_reassign(user: User, task: HumanTask) -> bool:
+    """Hand an open task (claimed or not) to another user of its lane."""
+    return task.state == "open" and can_manage_lane(user, task)
+
+
+# --- evidence ----------------------------------------------------------------------------
+
+def holding_agency_ids(session: Session, item: EvidenceItem) -> set[int]:
+    """The owning agency and every agency that received the item through a signed handoff
+    (the recognising agencies)."""
+    received = session.scalars(select(EvidenceCustody.to_agency_id).where(
+        EvidenceCustody.evidence_id == item.id, EvidenceCustody.state == "received"))
+    return {item.owner_agency_id, *received}
+
+
+def signed_handoff(session: Session, user: User, item: EvidenceItem) -> bool:
+    """The user released or received the item as a liaison."""
+    return bool(session.scalar(select(exists().where(
+        EvidenceCustody.evidence_id == item.id,
+        or_(EvidenceCustody.released_by_id == user.id, EvidenceCustody.received_by_id == user.id),
+    ))))
+
+
+def is_confidential(item: EvidenceItem) -> bool:
+    """Marked as involving the secret, or in a secret case (where everything is)."""
+    return item.confidential or item.case.confidentiality == "secret"
+
+
+def can_view_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
+    """Metadata (kind, source, collectors, hashes, custody): whoever sees the case."""
+    return can_view_case(session, user, item.case)
+
+
+def can_open_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
+    """The file itself."""
+    if not is_confidential(item):
+        return can_view_case_content(session, user, item.case)
+    # The uploader had the file already; a liaison who signed a handoff vouched for its hash.
+    if item.uploaded_by_id == user.id or signed_handoff(session, user, item):
+        return True
+    return (_has_role_in(user, "handler", holding_agency_ids(session, item))
+            and is_assigned(session, user, item.case))
+
+
+def can_add_evidence(session: Session, user: User, case: Case) -> bool:
+    """Handlers of an agency taking part in the case."""
+    return user.has_role("handler") and is_party(session, user, case)
+
+
+def can_hand_over_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
+    """A liaison of an agency holding the item releases it to another agency."""
+    return _has_role_in(user, "liaison", holding_agency_ids(session, item))
+
+
+def can_receive_evidence(user: User, custody: EvidenceCustody) -> bool:
+    """A liaison of the receiving agency signs for a pending handoff."""
+    return custody.state == "pending" and _has_role_in(user, "liaison", {custody.to_agency_id})
+
+
+# --- supervision (issue 5) ----------------------------------------------------------------
+
+def supervised_agency_ids(user: User) -> set[int] | None:
+    """Whose deadlines the user follows: None for every agency (supervisors, administrators),
+    the agencies where they are head for agency heads, and an empty set for everyone else."""
+    if is_overseer(user):
+        return None
+    return {m.agency_id for m in user.memberships if m.role == "head"}
+
+
+def can_supervise(user: User) -> bool:
+    """Supervision pages (deadlines, timelines, metrics; never case content)."""
+    scope = supervised_agency_ids(user)
+    return scope is None or bool(scope)
+
+
+def can_supervise_case(session: Session, user: User, case: Case) -> bool:
+    """Overseers follow every case; an agency head the cases that reached their agency."""
+    scope = supervised_agency_ids(user)
+    if scope is None:
+        return True
+    return bool(scope) and bool(session.scalar(select(exists().where(
+        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(scope)))))
+
+
+# --- one entry point ---------------------------------------------------------------------
+
+ACTIONS: dict[str, Callable[..., bool]] = {
+    "start_case": lambda s, u, _r: can_start_case(u),
+    "administer": lambda s, u, _r: can_administer(u),
+    "view_case": can_view_case,
+    "view_case_content": can_view_case_content,
+    "generate_document": can_generate_document,
+    "view_document": can_view_document,
+    "view_task": can_view_task,
+    "view_task_content": can_view_task_content,
+    "claim": lambda s, u, t: can_claim(u, t),
+    "complete": lambda s, u, t: can_complete(u, t),
+    "approve_handoff": lambda s, u, t: can_approve_handoff(u, t),
+    "unclaim": lambda s, u, t: can_unclaim(u, t),
+    "reassign": lambda s, u, t: can_reassign(u, t),
+    "add_evidence": can_add_evidence,
+    "view_evidence": can_view_evidence,
+    "open_evidence": can_open_evidence,
+    "hand_over_evidence": can_hand_over_evidence,
+    "receive_evidence": lambda s, u, c: can_receive_evidence(u, c),
+    "supervise": lambda s, u, _r: can_supervise(u),
+    "supervise_case": can_supervise_case,
+}
+
+
+def allowed(session: Session, user: User, action: str, resource: Any = None) -> bool:
+    """Whether `user` may do `action` to `resource`; an unknown action is a programming error."""
+    if action not in ACTIONS:
+        raise KeyError(f"unknown action '{action}'")
+    return bool(ACTIONS[action](session, user, resource))

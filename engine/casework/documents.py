@@ -1,0 +1,200 @@
+"""Legal documents: generated when a task that names them is completed, numbered per issuing
+agency, series and year (东市监移〔2026〕3号), fixed at generation, and read under the policy.
+
+A user task names its documents with the `documents` property:
+`transfer_letter` or, when the choice depends on the decision,
+`filing_notice if filing_decision == "file"; non_filing_notice if filing_decision == "not_file"`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from models import Agency, Document, DocumentCounter, HumanTask, User
+
+from engine.access import audit, policy
+from engine.time.clock import now
+from engine.errors import NotFound
+from engine.runtime.sql import insert_if_absent
+
+NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass(frozen=True)
+class Kind:
+    title: str
+    # None: the agency of the task that issues it, for mechanisms any agency may run.
+    issuer: str | None
+    recipient: str | None
+    series: str
+    copy_to: tuple[str, ...] = ()
+    # The steps (BPMN ids) whose results the document carries; None for every step. A document
+    # sent to another agency names what it may carry, not all the issuer wrote.
+    steps: tuple[str, ...] | None = None
+
+
+# DOMAIN.md "Documents" and §1/§1b. The series character follows local numbering practice.
+KINDS: dict[str, Kind] = {
+    "transfer_letter": Kind("涉嫌犯罪案件移送书", "samr", "police", "移", ("procuratorate",)),
+    # Police documents carry the police's own steps only, not the facts SAMR registered.
+    "receipt": Kind("接受移送案件回执", "police", "samr", "收", steps=("accept_receipt",)),
+    "supplement_request": Kind("补充材料通知书", "police", "samr", "补", steps=("accept_receipt",)),
+    # Only the police decision goes to SAMR, never the review notes or, when filed on the
+    # procuratorate's notice, the supervision's internal steps.
+    "filing_notice": Kind("立案通知书", "police", "samr", "立", steps=("decide_filing", "file_on_notice", "decide")),
+    "non_filing_notice": Kind("不予立案通知书", "police", "samr", "不立", steps=("decide_filing", "decide")),
+    "reconsideration_decision": Kind("复议决定书", "police", "samr", "复",
+                                     steps=("decide_reconsideration",)),
+    "explain_request": Kind("要求说明不立案理由通知书", "procuratorate", "police", "要说",
+                            steps=("examine_supervision",)),
+    "filing_order": Kind("通知立案书", "procuratorate", "police", "通立",
+                         steps=("explain_non_filing", "assess_explanation", "issue_filing_order")),
+    "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意",
+                                  steps=("record_non_prosecution",)),
+    "handover_list": Kind("涉案物品交接单", "samr", "police", "交",
+                          steps=("prepare_handover", "confirm_handover")),
+    # 案情会商 (DOMAIN §5): the convening agency, then each invited one, issues its own.
+    "consultation_letter": Kind("案情会商函", None, None, "会商", steps=("propose_consultation",)),
+    "consultation_reply": Kind("案情会商书面意见", None, None, "会复",
+                               steps=("propose_consultation", "answer_consultation")),
+    "consultation_minutes": Kind("案情会商纪要", None, None, "会纪",
+                                 steps=("propose_consultation", "record_minutes")),
+    # 维权联动 (DOMAIN §3): what the court needs to match the holder's application, not the secret.
+    "civil_referral_letter": Kind("商业秘密民事保护通报函", "samr", "court", "民通", steps=("refer_civil",)),
+    # 证据互认 (DOMAIN §2): the lists are built from the package's rows (engine/mechanisms/recognition.py).
+    "electronic_data_list": Kind("电子数据清单", None, None, "电清", steps=()),
+    "evidence_handover": Kind("证据材料交接单", None, None, "证交", steps=()),
+    # 信息共享 (DOMAIN §4): SAMR copies a trade-secret penalty decision to police and procuratorate.
+    "penalty_decision_copy": Kind("行政处罚决定书（抄送）", "samr", "police", "罚抄", ("procuratorate",),
+                                  steps=("record_penalty_decision",)),
+}
+
+# Kinds whose content comes from domain tables rather than task results: kind -> function of
+# (session, issuing task) giving extra content; its "recipient" (an agency code) names the
+# recipient when that depends on the case. Registered by the module that owns the tables.
+CONTENT_BUILDERS: dict[str, Any] = {}
+
+
+@dataclass(frozen=True)
+class DocumentRule:
+    kind: str
+    condition: str | None
+
+
+def parse_documents(value: str) -> list[DocumentRule]:
+    """Parse a `documents` property; ValueError names what is wrong (checked at deploy)."""
+    rules = []
+    for part in filter(None, (p.strip() for p in value.split(";"))):
+        kind, _, condition = part.partition(" if ")
+        kind, condition = kind.strip(), condition.strip() or None
+        if kind not in KINDS:
+            raise ValueError(f"unknown document kind '{kind}' (known: {', '.join(KINDS)})")
+        if condition is not None:
+            try:
+                compile(condition, "<documents>", "eval")
+            except SyntaxError as exc:
+                raise ValueError(f"document condition '{condition}' is not an expression: {exc.msg}") from exc
+        rules.append(DocumentRule(kind, condition))
+    if not rules:
+        raise ValueError("documents property is empty")
+    return rules
+
+
+def issue_for_task(session: Session, actor: User, task: HumanTask, spiff_task, value: str) -> list[Document]:
+    """Issue the documents a completed task names whose condition holds (caller's transaction)."""
+    issued = []
+    engine = spiff_task.workflow.script_engine
+    for rule in parse_documents(value):
+        if rule.condition and not engine.evaluate(spiff_task, rule.condition):
+            continue
+        issued.append(_issue(session, actor, task, rule.kind))
+    return issued
+
+
+def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:
+    kind = KINDS[kind_name]
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    issuer = agencies[kind.issuer] if kind.issuer else task.agency
+    extra = dict(CONTENT_BUILDERS[kind_name](session, task)) if kind_name in CONTENT_BUILDERS else {}
+    recipient = extra.pop("recipient", kind.recipient)
+    at = now(session)
+    year = at.astimezone(NUMBER_ZONE).year
+    number = f"{issuer.short_name}{kind.series}〔{year}〕{_next_number(session, issuer.id, kind.series, year)}号"
+    prior = session.scalars(
+        select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.state == "completed")
+        .order_by(HumanTask.completed_at, HumanTask.id)
+    ).all()
+    content = {
+        "title": kind.title,
+        "case": {"number": task.case.number, "title": task.case.title},
+        "issuer": issuer.name,
+        "recipient": agencies[recipient].name if recipient else None,
+        "copy_to": [agencies[c].name for c in kind.copy_to],
+        "issued_at": at.isoformat(),
+        "signed_by": actor.display_name,
+        # What each step of this instance decided, by BPMN id (later rounds overwrite earlier).
+        "steps": _steps(kind, task, prior),
+        **extra,
+    }
+    document = Document(
+        case_id=task.case_id, instance_id=task.instance_id, task_id=task.id, kind=kind_name,
+        number=number, issuing_agency_id=issuer.id,
+        recipient_agency_id=agencies[recipient].id if recipient else None,
+        content=content, generated_at=at, generated_by_id=actor.id,
+    )
+    session.add(document)
+    session.flush()
+    audit.record(session, "document_generated", actor=actor, case_id=task.case_id,
+                 instance_id=task.instance_id, task_id=task.id,
+                 detail={"document_id": document.id, "kind": kind_name, "number": number})
+    return document
+
+
+def _steps(kind: Kind, task: HumanTask, prior: list[HumanTask]) -> dict[str, Any]:
+    steps = {t.bpmn_id: t.result or {} for t in prior if kind.steps is None or t.bpmn_id in kind.steps}
+    # The issuing task's own result, also when a parallel instance of its step (another agency's
+    # answer) was completed at the same moment and sorts after it.
+    if kind.steps is None or task.bpmn_id in kind.steps:
+        steps[task.bpmn_id] = task.result or {}
+    return steps
+
+
+def _next_number(session: Session, agency_id: int, series: str, year: int) -> int:
+    """Take the next number of a series; the UPDATE locks the counter row until commit."""
+    insert_if_absent(session, DocumentCounter, agency_id=agency_id, series=series, year=year, last=0)
+    return session.execute(
+        update(DocumentCounter)
+        .where(DocumentCounter.agency_id == agency_id, DocumentCounter.series == series,
+               DocumentCounter.year == year)
+        .values(last=DocumentCounter.last + 1)
+        .returning(DocumentCounter.last)
+    ).scalar_one()
+
+
+def case_documents(session: Session, user: User, case_id: int) -> list[Document]:
+    """The case's documents this user may read, oldest first."""
+    docs = session.scalars(select(Document).where(Document.case_id == case_id).order_by(Document.id))
+    return [d for d in docs if policy.can_view_document(session, user, d)]
+
+
+def open_document(session: Session, user: User, document_id: int) -> Document:
+    """A document for reading, recorded as `document_viewed`; NotFound if the user may not."""
+    try:
+        document = session.get(Document, document_id)
+        if document is None or not policy.can_view_document(session, user, document):
+            raise NotFound(f"document {document_id} does not exist")
+        audit.record(session, "document_viewed", actor=user, case_id=document.case_id,
+                     detail={"document_id": document.id, "number": document.number})
+        session.commit()
+        return document
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def content_of(document: Document) -> dict[str, Any]:
+    return document.content

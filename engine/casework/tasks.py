@@ -1,0 +1,217 @@
+"""Human task actions: claim, unclaim, reassign, delegate, complete.
+
+Each function is one transaction with its audit event: it commits on success and rolls back
+on any error, leaving the database as it was.
+"""
+from __future__ import annotations
+
+from typing import Any
+from uuid import UUID
+
+from sqlalchemy import bindparam, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from SpiffWorkflow.util.task import TaskState
+
+from models import HumanTask, User
+
+from engine.access import audit, policy
+from engine.time import task_due as clocks
+from engine.casework import documents
+from engine.oversight import notifications
+from engine.mechanisms import hooks as task_hooks
+from engine.runtime.definitions import definition
+from engine.time.clock import now
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.runtime.forms import process_variables, validate_submission
+from engine.runtime.instances import advance, load, lock_task
+from engine.runtime.projection import task_properties
+from engine.runtime.transactions import transactional
+
+COMPLETE_RETRIES = 3
+
+
+def visible_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """The task, if the actor may see it; otherwise NotFound, so ids reveal nothing."""
+    task = session.get(HumanTask, task_id)
+    if task is None or not policy.can_view_task(session, actor, task):
+        raise NotFound(f"task {task_id} does not exist")
+    return task
+
+
+def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **detail) -> None:
+    audit.record(session, event_type, actor=actor, case_id=task.case_id,
+                 instance_id=task.instance_id, task_id=task.id,
+                 detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
+
+
+# One conditional UPDATE, which returns the row's id if it won (built once: every claim runs it).
+_TASKS = HumanTask.__table__
+_CLAIM = (
+    update(_TASKS)
+    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == "open", _TASKS.c.assignee_id.is_(None))
+    .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
+    .returning(_TASKS.c.id)
+)
+
+
+@transactional
+def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
+    simultaneous claims exactly one wins; the others get Conflict."""
+    task = visible_task(session, actor, task_id)
+    if not policy.works_in_lane(actor, task):
+        raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
+    at = now(session)
+    if session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "at": at}).first() is None:
+        session.refresh(task)
+        raise Conflict(_why_not_open(task, actor))
+    # The row as the UPDATE left it, without loading it again.
+    for name, value in (("assignee_id", actor.id), ("claimed_at", at), ("assignee", actor)):
+        set_committed_value(task, name, value)
+    _audit(session, task, "task_claimed", actor)
+    return task
+
+
+@transactional
+def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
+    """Give a claimed task back to its lane: by its assignee, or by a liaison of its agency."""
+    task = visible_task(session, actor, task_id)
+    if task.state != "open" or task.assignee_id is None:
+        raise Conflict(f"task {task_id} is not claimed")
+    if task.assignee_id != actor.id and not policy.can_manage_lane(actor, task):
+        raise Forbidden(f"task {task_id} is claimed by another user")
+    previous = task.assignee_id
+    released = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id == previous)
+        .values(assignee_id=None, claimed_at=None)
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not released:
+        raise Conflict(f"task {task_id} changed while it was being released")
+    session.refresh(task)
+    _audit(session, task, "task_unclaimed", actor, previous_assignee_id=previous)
+    return task
+
+
+@transactional
+def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
+    """A liaison hands an open task to another user of the same lane; audited with before/after."""
+    task = visible_task(session, actor, task_id)
+    _check_handover(task, actor, assignee)
+    previous = task.assignee_id
+    session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open")
+        .values(assignee_id=assignee.id, claimed_at=now(session))
+        .execution_options(synchronize_session=False)
+    )
+    session.refresh(task)
+    _audit(session, task, "task_reassigned", actor, before=previous, after=assignee.id,
+           after_username=assignee.username)
+    notifications.task_handed_over(session, task, actor, "task_assigned")
+    return task
+
+
+@transactional
+def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
+    """A liaison assigns an unclaimed task to a named user of its lane, who finds it under
+    "mine" as if they had claimed it. One conditional UPDATE: if someone claimed the task
+    meanwhile, Conflict (use reassign to take it from them). Audited with before/after."""
+    task = visible_task(session, actor, task_id)
+    _check_handover(task, actor, assignee)
+    won = session.execute(
+        update(HumanTask)
+        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+        .values(assignee_id=assignee.id, claimed_at=now(session))
+        .execution_options(synchronize_session=False)
+    ).rowcount
+    if not won:
+        raise Conflict(f"task {task_id} was claimed meanwhile")
+    session.refresh(task)
+    _audit(session, task, "task_delegated", actor, before=None, after=assignee.id,
+           after_username=assignee.username)
+    notifications.task_handed_over(session, task, actor, "task_delegated")
+    return task
+
+
+def _check_handover(task: HumanTask, actor: User, assignee: User) -> None:
+    if not policy.can_manage_lane(actor, task):
+        raise Forbidden("only a liaison of the task's agency may assign it")
+    if task.state != "open":
+        raise Conflict(f"task {task.id} is {task.state}")
+    if not assignee.active or not policy.works_in_lane(assignee, task):
+        raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
+
+
+def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+    """Complete a claimed task with its form data and run the instance to its next wait.
+
+    Only the assignee may complete. The data is validated against the task's form first
+    (InvalidInput with field errors, nothing changed). The instance state, the task rows it
+    causes and the audit events are written in one transaction; if another writer advanced the
+    instance meanwhile, the whole attempt is rolled back and retried from fresh state, and a
+    task that the other writer already finished gives Conflict.
+    """
+    for attempt in range(COMPLETE_RETRIES):
+        try:
+            return _complete_once(session, actor, task_id, data)
+        except Conflict as exc:
+            if attempt == COMPLETE_RETRIES - 1 or not isinstance(exc.__cause__, StaleDataError):
+                raise
+    raise AssertionError("unreachable")
+
+
+@transactional
+def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+    # Lock the task and its instance before reading anything that the transition depends on: a
+    # second writer of the same instance waits here and then sees the first one's result, instead
+    # of computing on stale state (the version check at write time stays as the last guard).
+    locked = lock_task(session, task_id)
+    if locked is None or not policy.can_view_task(session, actor, locked[0]):
+        raise NotFound(f"task {task_id} does not exist")
+    task, instance = locked
+    if task.state != "open":
+        raise Conflict(f"task {task_id} is already {task.state}")
+    if task.assignee_id != actor.id:
+        raise Forbidden(f"task {task_id} must be claimed by you before you complete it")
+    if instance.status != "running":
+        raise Conflict(f"the process instance is {instance.status}; the task cannot be completed now")
+    schema = definition(session, instance.process_model_id).form(task.form_name)
+    data = validate_submission(schema, data)
+    workflow = load(session, instance)
+    spiff_task = workflow.get_task_from_id(UUID(task.task_guid))
+    if spiff_task is None or spiff_task.state != TaskState.READY:
+        raise Conflict(f"task {task_id} is no longer waiting for input")
+    # Domain rules the form cannot state (engine/mechanisms/hooks.py); they may refuse or amend the data.
+    data = task_hooks.before_complete(session, actor, task, schema, data, spiff_task,
+                                      task_properties(spiff_task.task_spec).get("hook"))
+    variables = process_variables(schema, data)
+    # A task that counts a period adds the working days it was open (engine/time/task_due.py).
+    variables.update(clocks.spent_on_completion(session, spiff_task, task.created_at, now(session)))
+    spiff_task.data.update(variables)
+    spiff_task.run()
+    at = now(session)
+    task.state, task.completed_at, task.completed_by_id, task.result = "completed", at, actor.id, data
+    _audit(session, task, "task_completed", actor, variables=variables,
+           late=bool(task.due_at and at > task.due_at))
+    if task.handoff:
+        approved = variables.get("handoff_approved", True) is not False
+        _audit(session, task, "handoff_approved" if approved else "handoff_rejected", actor,
+               direction=task.handoff)
+    document_rules = task_properties(spiff_task.task_spec).get("documents")
+    if document_rules:
+        documents.issue_for_task(session, actor, task, spiff_task, document_rules)
+    # Written by the commit, which checks the instance's version.
+    advance(session, instance, workflow, actor, flush=False)
+    return task
+
+
+def _why_not_open(task: HumanTask, actor: User) -> str:
+    if task.state != "open":
+        return f"task {task.id} is already {task.state}"
+    if task.assignee_id == actor.id:
+        return f"you have already claimed task {task.id}"
+    return f"task {task.id} was claimed by someone else"

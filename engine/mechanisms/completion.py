@@ -1,0 +1,38 @@
+"""What a mechanism's task hook is given and what it declares (engine/mechanisms/hooks.py runs them).
+
+Each mechanism module lists its hooks in `HOOKS` and its form choice sources in `CHOICES`; the
+registry in hooks.py joins those tables, so what a diagram may name is written down in one place.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Mapping
+
+from sqlalchemy.orm import Session
+
+from models import HumanTask, User
+
+
+@dataclass
+class Completion:
+    """What a hook's check sees of one task completion."""
+
+    session: Session
+    actor: User
+    task: HumanTask
+    # The validated form data; a check may change it (it is validated again afterwards).
+    data: dict[str, Any]
+    # What the diagram's task holds: ids, verdicts, case_id; read-only.
+    workflow_data: Mapping[str, Any]
+
+
+Check = Callable[[Completion], None]
+# Lines of (title, text), or (title, text, evidence id) for a line about an evidence item.
+Context = Callable[[Session, User, HumanTask, Mapping[str, Any]], list[tuple]]
+ChoiceSource = Callable[[Session, User, HumanTask], list[tuple[Any, str]]]
+
+
+@dataclass(frozen=True)
+class Hook:
+    check: Check | None = None
+    context: Context | None = None

@@ -1,0 +1,170 @@
+"""Email as the second channel of notifications: an outbox the worker sends after commit.
+
+A notification is mailed when its recipient has an email address, it is still unread, and it
+is younger than MAX_AGE (switching mail on later does not flood anyone with old news). Each row
+is taken by one conditional UPDATE that leases it for LEASE, so of several workers one sends it;
+the lease is committed before talking to the SMTP server, so no database lock is held meanwhile.
+Success sets `emailed_at`; a failure counts an attempt, keeps the reason in `email_error` and
+waits with back-off, up to MAX_ATTEMPTS. The in-app notification is never touched by any of it.
+
+Mails are in Chinese and carry the case number and task title only, never the case title or
+content: mail leaves the system, and case content is for the pages' access rules.
+"""
+from __future__ import annotations
+
+import smtplib
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from typing import Any, Mapping
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.orm import Session
+
+from models import Notification, User
+
+from engine.time.clock import now
+
+MAX_ATTEMPTS = 8
+MAX_AGE = timedelta(days=2)
+LEASE = timedelta(minutes=5)
+
+SUBJECTS = {
+    "task_claimable": "新的待办任务：{title}",
+    "task_assigned": "任务已转交给您：{title}",
+    "task_delegated": "任务已指派给您：{title}",
+    "handoff_pending": "移交待您审批：{title}",
+    "deadline_soon": "任务即将到期：{title}",
+    "deadline_passed": "任务已超期：{title}",
+}
+BODIES = {
+    "task_claimable": "案件 {case_number} 有一项新任务“{title}”，您可以认领办理。",
+    "task_assigned": "{actor}将案件 {case_number} 的任务“{title}”转交给您办理。",
+    "task_delegated": "{actor}将案件 {case_number} 的任务“{title}”指派给您办理。",
+    "handoff_pending": "案件 {case_number} 的“{title}”等待您审批移交。",
+    "deadline_soon": "案件 {case_number} 的任务“{title}”将于 {due} 到期，剩余不足一个工作日。",
+    "deadline_passed": "案件 {case_number} 的任务“{title}”已于 {due} 到期，尚未办结。",
+}
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    """SMTP settings (config.py: MAIL_*). `use_tls` means STARTTLS after connecting."""
+
+    enabled: bool = False
+    host: str = "localhost"
+    port: int = 25
+    sender: str = "liandong@localhost"
+    use_tls: bool = False
+    username: str = ""
+    password: str = ""
+    timeout: float = 10.0
+    base_url: str = ""
+    timezone: str = "Asia/Shanghai"
+
+    @classmethod
+    def from_config(cls, config: Mapping[str, Any]) -> MailSettings:
+        return cls(
+            enabled=bool(config.get("MAIL_ENABLED")), host=config.get("MAIL_HOST", cls.host),
+            port=int(config.get("MAIL_PORT", cls.port)), sender=config.get("MAIL_SENDER", cls.sender),
+            use_tls=bool(config.get("MAIL_USE_TLS")), username=config.get("MAIL_USERNAME") or "",
+            password=config.get("MAIL_PASSWORD") or "",
+            timeout=float(config.get("MAIL_TIMEOUT", cls.timeout)),
+            base_url=(config.get("BASE_URL") or "").rstrip("/"),
+            timezone=config.get("DISPLAY_TIMEZONE", cls.timezone),
+        )
+
+
+def compose(row: Notification, address: str, settings: MailSettings) -> EmailMessage:
+    """The Chinese mail for one notification."""
+    params = row.params or {}
+    due = params.get("due_at")
+    values = {
+        "title": params.get("title", ""), "case_number": params.get("case_number", ""),
+        "actor": params.get("actor") or "联络员",
+        "due": datetime.fromisoformat(due).astimezone(ZoneInfo(settings.timezone)).strftime("%Y-%m-%d %H:%M")
+        if due else "",
+    }
+    where = f"请登录联动系统查看：{settings.base_url}/notifications" if settings.base_url else "请登录联动系统查看。"
+    message = EmailMessage()
+    message["Subject"] = "【联动】" + SUBJECTS[row.kind].format(**values)
+    message["From"] = settings.sender
+    message["To"] = address
+    message["Date"] = format_datetime(row.created_at)
+    message["Message-ID"] = make_msgid(f"notification-{row.id}", settings.sender.rpartition("@")[2] or None)
+    message.set_content(f"{BODIES[row.kind].format(**values)}\n\n{where}\n\n（本邮件由系统自动发送，请勿回复。）\n")
+    return message
+
+
+def deliver(settings: MailSettings, message: EmailMessage) -> None:
+    """Hand one message to the SMTP server; raises OSError or SMTPException on failure."""
+    with smtplib.SMTP(settings.host, settings.port, timeout=settings.timeout) as smtp:
+        if settings.use_tls:
+            smtp.starttls()
+        if settings.username:
+            smtp.login(settings.username, settings.password)
+        smtp.send_message(message)
+
+
+def send_pending(session: Session, settings: MailSettings, limit: int = 50) -> int:
+    """Mail up to `limit` due notifications; returns how many were sent. Stops at the first
+    failure (the server is likely down; the next pass tries again)."""
+    if not settings.enabled:
+        return 0
+    sent = 0
+    for _ in range(limit):
+        outcome = _send_next(session, settings)
+        if outcome in (None, "failed"):
+            break
+        sent += outcome == "sent"
+    return sent
+
+
+def _backoff(attempts: int) -> timedelta:
+    return timedelta(minutes=min(2 ** attempts, 60))
+
+
+def _send_next(session: Session, settings: MailSettings) -> str | None:
+    """Lease, send and record one notification: "sent", "failed", "skipped" (another worker
+    leased it first), or None when nothing is due."""
+    at = now(session)
+    try:
+        candidate = session.execute(
+            select(Notification.id, User.email).join(User, User.id == Notification.recipient_id)
+            .where(Notification.emailed_at.is_(None), Notification.read_at.is_(None),
+                   Notification.email_attempts < MAX_ATTEMPTS, Notification.created_at >= at - MAX_AGE,
+                   or_(Notification.email_retry_at.is_(None), Notification.email_retry_at <= at),
+                   User.email.is_not(None), User.email != "", User.active.is_(True))
+            .order_by(Notification.id).limit(1)
+        ).first()
+        if candidate is None:
+            session.rollback()
+            return None
+        leased = session.execute(
+            update(Notification)
+            .where(Notification.id == candidate.id, Notification.emailed_at.is_(None),
+                   or_(Notification.email_retry_at.is_(None), Notification.email_retry_at <= at))
+            .values(email_retry_at=at + LEASE)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+        session.commit()
+        if not leased:
+            return "skipped"
+        row = session.get(Notification, candidate.id, populate_existing=True)
+        try:
+            deliver(settings, compose(row, candidate.email, settings))
+        except (OSError, smtplib.SMTPException) as exc:
+            row.email_attempts += 1
+            row.email_retry_at = at + _backoff(row.email_attempts)
+            row.email_error = f"{exc.__class__.__name__}: {exc}"[:500]
+            session.commit()
+            return "failed"
+        row.email_attempts += 1
+        row.emailed_at, row.email_retry_at, row.email_error = at, None, None
+        session.commit()
+        return "sent"
+    except BaseException:
+        session.rollback()
+        raise

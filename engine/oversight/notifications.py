@@ -1,0 +1,214 @@
+"""Notifications: who hears of what, written in the transaction of the event that causes it.
+
+- A task opens (engine/runtime/projection.py): the users of its lane, except the one whose action
+  opened it, learn that it is claimable; a handoff task tells its lane (the liaisons) that a
+  handoff awaits their approval.
+- A liaison reassigns or delegates a task (engine/casework/tasks.py): the new assignee.
+- The worker's deadline scan (`scan_deadlines`): a task due within one working day tells its
+  holder; an overdue task tells its holder, the heads of its agency and the supervisors. Each
+  (task, kind) is notified once however many workers scan: a `deadline_notice` row keyed by
+  both is inserted first, and only the transaction that inserted it writes the notifications.
+
+The holder of a task is its assignee, or while nobody has claimed it the users of its lane.
+Reading notifications is per user (`my_notifications`, `mark_read`, `mark_all_read`); email is
+the worker's outbox on the same rows (engine/oversight/notification_mail.py).
+"""
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Iterable
+
+from sqlalchemy import Insert, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy.orm import Session, selectinload
+
+from models import DeadlineNotice, HumanTask, Membership, Notification, User
+
+from engine.time.calendar_store import business_calendar
+from engine.time.clock import now
+from engine.errors import NotFound
+from engine.oversight.queries import Page, lane_users
+from engine.runtime.sql import insert_if_absent
+from engine.runtime.transactions import transactional
+
+DEADLINE_SOON, DEADLINE_PASSED = "deadline_soon", "deadline_passed"
+# How near a deadline must be for the "due soon" notice: it ends within this rule from now.
+SOON = "1wd"
+
+
+def _params(task: HumanTask, actor: User | None) -> dict:
+    return {
+        "title": task.title, "case_title": task.case.title, "case_number": task.case.number,
+        "due_at": task.due_at.isoformat() if task.due_at else None,
+        "actor": actor.display_name if actor else None,
+    }
+
+
+def _notify(session: Session, recipients: Iterable[User], kind: str, task: HumanTask,
+            actor: User | None = None) -> list[Notification]:
+    """One notification per distinct active recipient, in the caller's transaction."""
+    at, params, made, seen = now(session), _params(task, actor), [], set()
+    for user in recipients:
+        if user.id in seen or not user.active:
+            continue
+        seen.add(user.id)
+        made.append(Notification(recipient_id=user.id, kind=kind, case_id=task.case_id,
+                                 task_id=task.id, params=params, created_at=at))
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
+    """A new task row: its lane hears it is claimable (or, for a handoff, awaits approval).
+    The actor whose action opened it already knows. Caller's transaction; returns how many
+    users were notified.
+
+    One INSERT ... SELECT over the lane's active members (the recipients of `lane_users`),
+    not a query for them and an INSERT each: every task the engine opens comes through here."""
+    return session.execute(_NOTIFY_LANE, {"task_id": task.id, **lane_notice_values(session, task, actor)}).rowcount
+
+
+def lane_notice_values(session: Session, task: HumanTask, actor: User | None) -> dict:
+    """The values of `lane_notices` (all but the task's id) for a task about to open or opened."""
+    return {
+        "kind": "handoff_pending" if task.handoff else "task_claimable", "case_id": task.case_id,
+        "params": _params(task, actor), "created_at": now(session),
+        "agency_id": task.agency_id, "role": task.role, "actor_id": actor.id if actor else 0,
+    }
+
+
+def lane_notices(task_id) -> Insert:
+    """The INSERT ... SELECT of `task_opened`, the task's id given as an expression: a bound value,
+    or on PostgreSQL the id a data-modifying CTE inserting the task returns (engine/runtime/projection.py),
+    so that a task opens and its lane hears of it in one statement."""
+    columns = Notification.__table__.c
+    recipients = (
+        select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
+               task_id, bindparam("params", type_=columns.params.type),
+               bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
+        .join(Membership, Membership.user_id == User.id)
+        # (user, agency, role) is unique in membership, so each user appears once.
+        .where(Membership.agency_id == bindparam("agency_id"), Membership.role == bindparam("role"),
+               User.active.is_(True), User.id != bindparam("actor_id"))
+    )
+    return insert(Notification.__table__).from_select(
+        ["recipient_id", "kind", "case_id", "task_id", "params", "created_at", "email_attempts"], recipients)
+
+
+# Built once: every task the engine opens runs it.
+_NOTIFY_LANE = lane_notices(bindparam("task_id", type_=Notification.__table__.c.task_id.type))
+
+
+def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> list[Notification]:
+    """A liaison reassigned (`task_assigned`) or delegated (`task_delegated`) the task: its new
+    assignee hears of it, unless they assigned it to themselves. Caller's transaction."""
+    if task.assignee is None or task.assignee_id == actor.id:
+        return []
+    return _notify(session, [task.assignee], kind, task, actor)
+
+
+# --- the deadline scan (worker) ------------------------------------------------------------
+
+def _holders(session: Session, task: HumanTask) -> list[User]:
+    return [task.assignee] if task.assignee is not None else list(lane_users(session, task))
+
+
+def _overseers(session: Session, task: HumanTask) -> list[User]:
+    """The heads of the task's agency and every supervisor."""
+    return list(session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(User.active.is_(True),
+               ((Membership.role == "head") & (Membership.agency_id == task.agency_id))
+               | (Membership.role == "supervisor"))
+        .order_by(User.id)
+    ).unique())
+
+
+def scan_deadlines(session: Session, limit: int = 100) -> int:
+    """Notify open tasks whose deadline passed or ends within one working day, each (task,
+    kind) once; each task in its own transaction. Returns how many tasks were notified."""
+    at = now(session)
+    soon = business_calendar(session).due(at, SOON).at
+    conditions = {DEADLINE_PASSED: HumanTask.due_at <= at,
+                  DEADLINE_SOON: and_(HumanTask.due_at > at, HumanTask.due_at <= soon)}
+    notified = 0
+    for kind, condition in conditions.items():
+        due = session.scalars(
+            select(HumanTask.id).where(
+                HumanTask.state == "open", HumanTask.due_at.is_not(None), condition,
+                ~exists().where(DeadlineNotice.task_id == HumanTask.id, DeadlineNotice.kind == kind))
+            .order_by(HumanTask.due_at, HumanTask.id).limit(limit)
+        ).all()
+        session.rollback()  # end the read; each task gets a transaction of its own
+        for task_id in due:
+            notified += _notify_deadline(session, task_id, kind, at)
+    return notified
+
+
+def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) -> int:
+    try:
+        # A concurrent scanner inserting the same key waits for this transaction, then inserts
+        # nothing (PostgreSQL); on SQLite the write lock orders them the same way.
+        if not insert_if_absent(session, DeadlineNotice, task_id=task_id, kind=kind, created_at=at):
+            session.rollback()
+            return 0
+        task = session.get(HumanTask, task_id, populate_existing=True)
+        if task.state != "open":
+            session.rollback()
+            return 0
+        recipients = _holders(session, task)
+        if kind == DEADLINE_PASSED:
+            recipients += _overseers(session, task)
+        _notify(session, recipients, kind, task)
+        session.commit()
+        return 1
+    except BaseException:
+        session.rollback()
+        raise
+
+
+# --- reading -------------------------------------------------------------------------------
+
+def unread_count(session: Session, user: User) -> int:
+    """How many of the user's notifications are unread (the header badge)."""
+    return session.scalar(select(func.count()).select_from(Notification).where(
+        Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
+
+
+def my_notifications(session: Session, user: User, page: int = 1, per_page: int = 20,
+                     unread_only: bool = False) -> Page[Notification]:
+    """The user's own notifications, newest first."""
+    base = select(Notification).where(Notification.recipient_id == user.id)
+    if unread_only:
+        base = base.where(Notification.read_at.is_(None))
+    total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
+    page = max(1, page)
+    rows = session.scalars(
+        base.options(selectinload(Notification.task))
+        .order_by(Notification.created_at.desc(), Notification.id.desc())
+        .offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows, total, page, per_page)
+
+
+@transactional
+def mark_read(session: Session, user: User, notification_id: int) -> Notification:
+    """Mark one of the user's notifications read (again: unchanged). Another user's is
+    NotFound, so ids reveal nothing. Personal state, not a case event: not audited."""
+    row = session.get(Notification, notification_id)
+    if row is None or row.recipient_id != user.id:
+        raise NotFound(f"notification {notification_id} does not exist")
+    if row.read_at is None:
+        row.read_at = now(session)
+    return row
+
+
+@transactional
+def mark_all_read(session: Session, user: User) -> int:
+    """Mark every unread notification of the user read; returns how many."""
+    return session.execute(
+        update(Notification)
+        .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
+        .values(read_at=now(session))
+        .execution_options(synchronize_session=False)
+    ).rowcount

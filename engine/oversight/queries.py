@@ -1,0 +1,288 @@
+"""Read-side queries for inbox and case pages, filtered by the access policy."""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from functools import lru_cache
+from typing import Generic, Sequence, TypeVar
+
+from sqlalchemy import Integer, String, and_, bindparam, func, literal_column, or_, select, union_all
+from sqlalchemy.sql.expression import BindParameter
+from sqlalchemy.orm import Session, joinedload, selectinload
+
+from models import Agency, AuditEvent, Case, HumanTask, Membership, ProcessInstance, ProcessModel, User, case_chain
+
+from engine.access import policy
+from engine.errors import NotFound
+
+T = TypeVar("T")
+INBOX_VIEWS = ("all", "mine", "claimable")
+
+
+@dataclass(frozen=True)
+class Page(Generic[T]):
+    items: Sequence[T]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+@dataclass(frozen=True)
+class InboxFilter:
+    """What the inbox is narrowed to: a mechanism (process model key), a case (its number or
+    part of its title), a deadline window relative to `now`; and the order of deadlines."""
+
+    mechanism: str | None = None
+    case: str | None = None
+    due: str | None = None  # one of DUE_WINDOWS
+    now: datetime | None = None
+    sort: str = "due"  # one of INBOX_SORTS
+
+
+DUE_WINDOWS = ("overdue", "week", "none")
+INBOX_SORTS = ("due", "-due")
+
+
+def _narrowed(query, narrow: InboxFilter):
+    """The filters of `narrow` as bound parameters (values in `_inbox_values`), so one
+    statement serves every user and value of the same shape (`_inbox_shape`)."""
+    if narrow.mechanism:
+        query = query.where(HumanTask.instance_id.in_(
+            select(ProcessInstance.id).join(ProcessModel, ProcessModel.id == ProcessInstance.process_model_id)
+            .where(ProcessModel.key == _param("mechanism", String))))
+    if narrow.case:
+        pattern = _param("case_pattern", String)
+        query = query.where(HumanTask.case_id.in_(
+            select(Case.id).where(or_(Case.number.ilike(pattern), Case.title.ilike(pattern)))))
+    if narrow.due == "none":
+        query = query.where(HumanTask.due_at.is_(None))
+    elif narrow.due in ("overdue", "week"):
+        if narrow.now is None:
+            raise ValueError("a deadline window needs `now`")
+        due_at, start = HumanTask.due_at, _param("due_from", HumanTask.due_at.type)
+        query = query.where(due_at < start) if narrow.due == "overdue" else \
+            query.where(due_at >= start, due_at < _param("due_until", HumanTask.due_at.type))
+    return query
+
+
+def _param(name: str, type_) -> BindParameter:
+    # No default value: a statement executed without one of its values fails instead of using
+    # the value of whoever built it.
+    return bindparam(name, type_=type_, required=True)
+
+
+def _inbox_order(narrow: InboxFilter, columns):
+    """Soonest deadline first (latest first with sort "-due"), tasks without a deadline last,
+    then oldest first: for "due" exactly the order of the inbox indexes (models/workflow.py)."""
+    due = columns.due_at.desc() if narrow.sort == "-due" else columns.due_at.asc()
+    return due.nulls_last(), columns.created_at.asc(), columns.id.asc()
+
+
+def _inbox_lanes(user: User, view: str) -> list[tuple[int, str]]:
+    return sorted({(m.agency_id, m.role) for m in user.memberships}) if view in ("all", "claimable") else []
+
+
+def _inbox_parts(lane_count: int, view: str) -> list:
+    """The conditions whose union is the view, each served by one inbox index: unclaimed work of
+    each of the user's lanes, and work claimed by the user. They never overlap."""
+    parts = [and_(HumanTask.assignee_id.is_(None), HumanTask.agency_id == _param(f"agency_{n}", Integer),
+                  HumanTask.role == _param(f"role_{n}", String))
+             for n in range(lane_count)]
+    if view in ("all", "mine"):
+        parts.append(HumanTask.assignee_id == _param("user_id", Integer))
+    return parts
+
+
+def _union(selects: list):
+    return selects[0] if len(selects) == 1 else union_all(*selects)
+
+
+def _inbox_shape(view: str, lane_count: int, narrow: InboxFilter, case_id: int | None) -> tuple:
+    """What decides the inbox statements' SQL; everything else is a parameter value."""
+    return (view, lane_count, case_id is not None, bool(narrow.mechanism), bool(narrow.case),
+            narrow.due if narrow.due in DUE_WINDOWS else None, narrow.sort)
+
+
+def _inbox_values(user: User, lanes, narrow: InboxFilter, case_id: int | None, page: int, per_page: int) -> dict:
+    values = {"user_id": user.id, "case_id": case_id, "window": page * per_page,
+              "offset": (page - 1) * per_page, "limit": per_page}
+    for n, (agency_id, role) in enumerate(lanes):
+        values[f"agency_{n}"], values[f"role_{n}"] = agency_id, role
+    if narrow.mechanism:
+        values["mechanism"] = narrow.mechanism
+    if narrow.case:
+        values["case_pattern"] = f"%{narrow.case.strip()}%"
+    if narrow.now is not None:
+        values["due_from"], values["due_until"] = narrow.now, narrow.now + timedelta(days=7)
+    return values
+
+
+@lru_cache(maxsize=256)
+def _inbox_statements(shape: tuple) -> tuple:
+    """The statements of one inbox shape, built once per process (building and hashing them
+    took longer than running them, issue #8; a few dozen shapes exist in practice: view x
+    number of lanes x filters used): the page's rows each with the total (an uncorrelated
+    subquery, evaluated once), and the total alone for a page past the end."""
+    view, lane_count, by_case, mechanism, case, due, sort = shape
+    narrow = InboxFilter(mechanism="x" if mechanism else None, case="x" if case else None, due=due,
+                         now=datetime.min if due in ("overdue", "week") else None, sort=sort)
+    parts = _inbox_parts(lane_count, view)
+
+    def matching(condition, *columns):
+        # The state as a literal, not a parameter: the inbox indexes are partial (state = 'open'),
+        # and a prepared statement's generic plan could not prove a parameter matches them.
+        query = _narrowed(select(*columns).where(HumanTask.state == literal_column("'open'"), condition), narrow)
+        return query.where(HumanTask.case_id == _param("case_id", Integer)) if by_case else query
+
+    count = select(func.count()).select_from(_union([matching(part, HumanTask.id) for part in parts]).subquery())
+    ordered = [select(matching(part, HumanTask.id, HumanTask.due_at, HumanTask.created_at)
+                      .order_by(*_inbox_order(narrow, HumanTask)).limit(_param("window", Integer)).subquery())
+               for part in parts]
+    merged = _union(ordered).subquery()
+    top = (select(merged).order_by(*_inbox_order(narrow, merged.c))
+           .offset(_param("offset", Integer)).limit(_param("limit", Integer)).subquery())
+    rows = (
+        select(HumanTask, count.scalar_subquery()).join(top, top.c.id == HumanTask.id)
+        # One round trip for the page: its cases and assignees joined (not their memberships).
+        .options(joinedload(HumanTask.case), joinedload(HumanTask.assignee).lazyload(User.memberships))
+        .order_by(*_inbox_order(narrow, top.c))
+    )
+    return count, rows
+
+
+def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20,
+          case_id: int | None = None, narrow: InboxFilter | None = None) -> Page[HumanTask]:
+    """Open tasks the user may claim (their lanes, unclaimed) and tasks assigned to them,
+    soonest deadline first (latest first with sort "-due"); tasks without a deadline last,
+    then oldest first. `case_id` narrows it to one case, `narrow` by mechanism, case and due window.
+
+    Each lane and the user's own work are read as separate ordered, limited index scans and
+    merged, so a page costs the same however many tasks match; `total` is exact, counted over
+    the same indexes (no table rows read when no mechanism or case filter is set) in the same
+    statement as the page. The statements are built once per shape and run with this
+    request's values."""
+    if view not in INBOX_VIEWS:
+        raise ValueError(f"view must be one of {INBOX_VIEWS}")
+    narrow = narrow or InboxFilter()
+    if narrow.due in ("overdue", "week") and narrow.now is None:
+        raise ValueError("a deadline window needs `now`")
+    page = max(1, page)
+    lanes = _inbox_lanes(user, view)
+    if not lanes and view == "claimable":
+        return Page([], 0, page, per_page)
+    count, rows = _inbox_statements(_inbox_shape(view, len(lanes), narrow, case_id))
+    values = _inbox_values(user, lanes, narrow, case_id, page, per_page)
+    found = session.execute(rows, values).all()
+    if found:
+        total = found[0][1]
+    else:  # nothing on this page: nothing at all on the first, else count without rows
+        total = 0 if page == 1 else session.scalar(count, values)
+    return Page([task for task, _total in found], total, page, per_page)
+
+
+# Built once: every case page and case API call starts with it. The participants come with the
+# case: the permission check reads them, and so does the page.
+_CASE = (select(Case).options(joinedload(Case.participants)).where(Case.id == bindparam("case_id"))
+         .execution_options(populate_existing=True))
+
+
+def visible_case(session: Session, user: User, case_id: int) -> Case:
+    """The case if the user may see it, else NotFound (existence is not revealed)."""
+    case = session.execute(_CASE, {"case_id": case_id}).unique().scalar()
+    if case is None or not policy.can_view_case(session, user, case):
+        raise NotFound(f"case {case_id} does not exist")
+    return case
+
+
+def load_task_context(session: Session, task_id: int) -> tuple:
+    """Load a task with its case and its process instance into the session in one query, without
+    any permission check: the service function that follows (claim) checks as always, but finds
+    these rows in the session instead of querying for each. The caller holds the returned rows for
+    the rest of the request, because a session keeps only weak references to unchanged rows. Empty
+    if there is no such task."""
+    return tuple(session.execute(_TASK_CONTEXT, {"task_id": task_id}).first() or ())
+
+
+# Built once: a claim runs it, and building it took longer than running it.
+_TASK_CONTEXT = (select(HumanTask, Case, ProcessInstance)
+                 .join(Case, Case.id == HumanTask.case_id)
+                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+                 .where(HumanTask.id == bindparam("task_id")))
+
+
+def case_instances(session: Session, case: Case, models: bool = True) -> Sequence[ProcessInstance]:
+    """The case's instances, oldest first; `models`: with their process model rows (pages show
+    the model's name; the API reads key, name and version from the definitions in memory)."""
+    return session.scalars(_CASE_INSTANCES if models else _CASE_INSTANCES_ONLY, {"case_id": case.id}).all()
+
+
+def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
+    return session.scalars(_CASE_TASKS, {"case_id": case.id}).all()
+
+
+# Built once, like the inbox's: a case page runs both.
+_CASE_INSTANCES_ONLY = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
+                        .order_by(ProcessInstance.id))
+_CASE_INSTANCES = _CASE_INSTANCES_ONLY.options(joinedload(ProcessInstance.process_model))
+_CASE_TASKS = (
+    select(HumanTask).where(HumanTask.case_id == bindparam("case_id"))
+    # One query: the users as names only (their memberships are not needed here).
+    .options(joinedload(HumanTask.assignee).lazyload(User.memberships),
+             joinedload(HumanTask.completed_by).lazyload(User.memberships))
+    .order_by(HumanTask.created_at, HumanTask.id)
+)
+
+
+def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:
+    """The case's audit chain in order, with each actor and their agency."""
+    return session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id))
+        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.actor_agency))
+        .order_by(AuditEvent.seq)
+    ).all()
+
+
+def _visible_cases_query(user: User):
+    condition = policy.visible_cases_condition(user)
+    return select(Case) if condition is None else select(Case).where(condition)
+
+
+def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Case]:
+    """Recent cases the user's agency takes part in (all for supervisors)."""
+    return session.scalars(_visible_cases_query(user).order_by(Case.created_at.desc()).limit(limit)).all()
+
+
+def case_page(session: Session, user: User, page: int = 1, per_page: int = 20) -> Page[Case]:
+    """The cases of `visible_cases`, newest first, one page at a time."""
+    query = _visible_cases_query(user)
+    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    page = max(1, page)
+    rows = session.scalars(
+        query.order_by(Case.created_at.desc(), Case.id.desc()).offset((page - 1) * per_page).limit(per_page)
+    ).all()
+    return Page(rows, total, page, per_page)
+
+
+def find_user(session: Session, username: str) -> User:
+    """The user with this username, or NotFound."""
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"user '{username}' does not exist")
+    return user
+
+
+def agencies(session: Session) -> Sequence[Agency]:
+    return session.scalars(select(Agency).order_by(Agency.id)).all()
+
+
+def lane_users(session: Session, task: HumanTask) -> Sequence[User]:
+    """Active users who work in the task's lane: whom a liaison may assign it to."""
+    return session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.agency_id == task.agency_id, Membership.role == task.role, User.active.is_(True))
+        .order_by(User.display_name, User.id)
+    ).all()

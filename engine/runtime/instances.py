@@ -1,0 +1,228 @@
+"""Running process instances: start, advance, persist.
+
+Each transition loads the instance, runs engine steps, and writes the new state together with
+everything the steps caused (task rows, outbox messages, audit events) in the caller's
+transaction. The state write is `UPDATE ... WHERE version = :read_version` (SQLAlchemy's
+version_id_col), so of two concurrent writers exactly one wins; the other gets Conflict.
+"""
+from __future__ import annotations
+
+from typing import Any, NamedTuple
+from uuid import UUID
+
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.exceptions import WorkflowException
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import bindparam, select
+from sqlalchemy.orm import Session, contains_eager, undefer
+
+from models import Case, HumanTask, ProcessInstance, ProcessModel, User
+
+from engine.access import audit, policy
+from engine.runtime import outbox, projection, timer_rows
+from engine.time.clock import now
+from engine.runtime.definitions import Definition, definition
+from engine.errors import Conflict, Forbidden, NotFound
+from engine.runtime.open_work import remember, remember_read, with_open_work
+from engine.runtime.transactions import transactional
+from engine.runtime.spiff import dump_state, load_state, new_workflow
+
+
+def latest_model(session: Session, key: str) -> ProcessModel:
+    model = session.scalar(
+        select(ProcessModel).where(ProcessModel.key == key).order_by(ProcessModel.id.desc()).limit(1)
+    )
+    if model is None:
+        raise NotFound(f"no process model '{key}' is deployed")
+    return model
+
+
+def latest_definition(session: Session, key: str) -> Definition:
+    """The newest version of mechanism `key`: the one new instances start on."""
+    model_id = session.scalar(
+        select(ProcessModel.id).where(ProcessModel.key == key).order_by(ProcessModel.id.desc()).limit(1)
+    )
+    if model_id is None:
+        raise NotFound(f"no process model '{key}' is deployed")
+    return definition(session, model_id)
+
+
+class Started(NamedTuple):
+    instance: ProcessInstance
+    workflow: BpmnWorkflow
+    opened: list[HumanTask]  # the task rows its first steps opened
+
+
+def start_instance(
+    session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None,
+    case_agencies: set[int] | None = None,
+) -> Started:
+    """Create an instance of the latest version of `key` for a case and run it to its first wait.
+
+    Runs inside the caller's transaction; writes `instance_started` and whatever the first
+    steps cause. `case_agencies`: the agencies taking part in the case, when the caller knows
+    them (it has just opened the case).
+    """
+    model = latest_definition(session, key)
+    workflow = new_workflow(model.spec_json, model.specs())
+    initial = {"case_id": case.id, **(data or {})}
+    for task in workflow.get_tasks(state=TaskState.READY):
+        task.data.update(initial)
+    instance = ProcessInstance(
+        case_id=case.id, process_model_id=model.id, status="running", state_json="{}",
+        started_at=now(session), started_by_id=actor.id if actor else None,
+    )
+    session.add(instance)
+    session.flush()
+    # A new instance has nothing open yet: its first step need not ask.
+    remember(session, instance.id, {}, {}, case_agencies)
+    audit.record(
+        session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
+        detail={"process": model.key, "version": model.version[:12]},
+    )
+    opened = advance(session, instance, workflow, actor)
+    return Started(instance, workflow, opened)
+
+
+def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
+    model = definition(session, instance.process_model_id)
+    return load_state(instance.state_json, model.spec_json, model.specs())
+
+
+# Built once: building a statement costs more than running it (engine/runtime/open_work.py).
+_LOCK_INSTANCE = with_open_work(
+    select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
+    .options(undefer(ProcessInstance.state_json))
+    .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+_LOCK_TASK = with_open_work(
+    select(HumanTask).join(HumanTask.instance).join(HumanTask.case).where(HumanTask.id == bindparam("task_id"))
+    .options(contains_eager(HumanTask.instance).undefer(ProcessInstance.state_json), contains_eager(HumanTask.case))
+    .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True))
+
+
+def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
+    """Read the instance's latest state and open work (engine/runtime/open_work.py) and hold its row lock
+    until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write transaction is
+    already exclusive)."""
+    found = session.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
+    if found is None:
+        raise NotFound(f"process instance {instance_id} does not exist")
+    instance, *open_work = found
+    remember_read(session, instance.id, *open_work)
+    return instance
+
+
+def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
+    """A human task and its instance, both locked as `lock_instance` locks the instance, with the
+    case and the instance's open work, in one statement; None if there is no such task. The task
+    row is locked too, so what it says (open, its assignee) holds until the transaction ends."""
+    found = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+    if found is None:
+        return None
+    task, *open_work = found
+    remember_read(session, task.instance_id, *open_work)
+    return task, task.instance
+
+
+def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None,
+            flush: bool = True) -> list[HumanTask]:
+    """Run engine steps and persist everything they caused, in the caller's transaction; returns
+    the task rows opened.
+
+    A failing script or condition does not lose the step that led to it: the instance is saved
+    in the `error` state with the reason, for an administrator to fix and retry. With `flush`
+    False the writes wait for the caller's next flush or commit, so a caller advancing many
+    instances in one transaction (a worker's batch of timers) sends them together.
+    """
+    try:
+        run_engine_steps(workflow)
+    except WorkflowException as exc:
+        _fail(session, instance, exc, actor)
+    else:
+        if instance.status == "error":
+            instance.status, instance.error = "running", None
+    outbox.queue_outgoing(session, instance, workflow)
+    opened: list[HumanTask] = []
+    try:
+        opened = projection.sync_tasks(session, instance, workflow, actor)
+    except WorkflowException as exc:
+        # A ready task that cannot be routed (its agency variable is wrong) stops the instance
+        # like a failing script; its retry projects the task again.
+        _fail(session, instance, exc, actor)
+    try:
+        timer_rows.sync_timers(session, instance, workflow, flush=flush)
+    except WorkflowException as exc:
+        # Likewise a timer whose deadline variable holds no rule (engine/time/task_due.py).
+        _fail(session, instance, exc, actor)
+    if workflow.is_completed() and instance.status == "running":
+        instance.status = "completed"
+        instance.completed_at = now(session)
+        audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
+                     instance_id=instance.id,
+                     detail={"process": definition(session, instance.process_model_id).key})
+    instance.state_json = dump_state(workflow)
+    if flush:
+        session.flush()
+    return opened
+
+
+def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:
+    """Run until only people, timers or messages can move the workflow.
+
+    A message caught by one pool while another pool is stepping leaves the catching event READY
+    after `do_engine_steps` returns, so step again until nothing automatic is ready.
+    """
+    for _ in range(max_rounds):
+        workflow.refresh_timers()
+        workflow.do_engine_steps()
+        if not any(
+            not task.task_spec.manual
+            for process in (workflow, *workflow.subprocesses.values())
+            for task in process.get_tasks(state=TaskState.READY)
+        ):
+            return
+    raise WorkflowException(f"engine steps did not settle after {max_rounds} rounds")
+
+
+def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, actor: User | None) -> None:
+    task = getattr(exc, "task", None)
+    instance.status = "error"
+    instance.error = {
+        "message": str(exc.args[0]) if exc.args else exc.__class__.__name__,
+        "task_guid": str(task.id) if task is not None else None,
+        "bpmn_id": task.task_spec.bpmn_id if task is not None else None,
+        "line": getattr(exc, "line_number", None) or None,
+        "error_line": getattr(exc, "error_line", None) or None,
+    }
+    audit.record(session, "instance_failed", actor=actor, case_id=instance.case_id,
+                 instance_id=instance.id, detail=instance.error)
+
+
+def retry(session: Session, instance: ProcessInstance, actor: User | None,
+          corrections: dict[str, Any] | None = None) -> None:
+    """Re-run an errored instance from its failed task, optionally with corrected variables."""
+    if instance.status != "error" or not instance.error:
+        raise Conflict(f"instance {instance.id} is not in the error state")
+    workflow = load(session, instance)
+    guid = instance.error.get("task_guid")
+    task = workflow.get_task_from_id(UUID(guid)) if guid else None
+    if task is not None and task.state == TaskState.ERROR:
+        workflow.reset_from_task_id(task.id)
+        # Reset re-inherits data from the parent task; corrections go on top of that.
+        task.data.update(corrections or {})
+    audit.record(session, "instance_retried", actor=actor, case_id=instance.case_id,
+                 instance_id=instance.id,
+                 detail={"error": instance.error, "corrected": sorted(corrections or {})})
+    advance(session, instance, workflow, actor)
+
+
+@transactional
+def retry_instance(session: Session, actor: User, instance_id: int,
+                   corrections: dict[str, Any] | None = None) -> ProcessInstance:
+    """An administrator re-runs an instance that stopped on a script error, optionally
+    correcting the variables the failed step reads (one transaction, audited)."""
+    if not policy.can_administer(actor):
+        raise Forbidden("only administrators may retry a failed instance")
+    instance = lock_instance(session, instance_id)
+    retry(session, instance, actor, corrections)
+    return instance

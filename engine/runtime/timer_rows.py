@@ -1,0 +1,90 @@
+"""Timer rows: one `timer` row for each timer event an instance waits on, kept in step with the
+workflow by every step (the worker fires them when due: engine/worker/timers.py).
+
+Due times come from the diagram's deadline rule and the business calendar, counted from when the
+timer starts waiting, with the injectable clock.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.util.task import TaskState
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+from sqlalchemy.orm.util import identity_key
+
+from models import ProcessInstance, Timer
+
+from engine.runtime.definitions import definition
+from engine.runtime.open_work import PENDING_TIMERS
+from engine.runtime.sql import insert_new_rows
+from engine.runtime.transactions import take_read_ahead
+from engine.time import task_due as clocks
+from engine.time.calendar_store import business_calendar
+from engine.time.clock import now
+
+
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
+    """The workflow's timer events that are waiting, by task id."""
+    return {
+        str(task.id): task
+        for task in workflow.event_manager.tasks.values()
+        if isinstance(task.task_spec.event_definition, TimerEventDefinition)
+        and task.has_state(TaskState.WAITING)
+    }
+
+
+def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
+                flush: bool = True) -> None:
+    """Make the instance's pending timer rows match its waiting timer events (caller's transaction).
+
+    Only pending rows are read (an index holds them, or the instance's lock read them:
+    engine/runtime/open_work.py): fired and cancelled ones are history, and a long case's history must not
+    make each step slower."""
+    waiting = waiting_timers(workflow)
+    pending = _pending_timers(session, instance.id)
+    at = now(session)
+    _cancel(session, [row_id for guid, row_id in pending.items() if guid not in waiting])
+    new = [guid for guid in waiting if guid not in pending]
+    rules = definition(session, instance.process_model_id).timer_rules
+    rows = []
+    for guid in new:
+        task = waiting[guid]
+        rule = rules[task.task_spec.bpmn_id]
+        # A timer may read its rule from a variable or count a stopped clock (engine/time/task_due.py);
+        # the row keeps the rule its due time was counted with.
+        due, rule = clocks.due_for(session, task, at) or (business_calendar(session).due(at, rule), rule)
+        rows.append({"instance_id": instance.id, "case_id": instance.case_id, "task_guid": guid,
+                     "bpmn_id": task.task_spec.bpmn_id, "rule": rule, "due_at": due.at,
+                     "due_provisional": due.provisional, "status": "pending", "created_at": at})
+    if rows:
+        # (instance, task) is unique: an event waiting again after its timer fired or was
+        # cancelled (a retried step) keeps the row it had.
+        insert_new_rows(session, Timer, rows)
+    if flush:
+        session.flush()
+
+
+def _cancel(session: Session, row_ids: list[int]) -> None:
+    """Cancel these pending timer rows, except those fired in this transaction (their event is not
+    waiting any more either): the ones this session holds in memory, the others by one UPDATE."""
+    others = []
+    for row_id in row_ids:
+        held = session.identity_map.get(identity_key(Timer, row_id))
+        if held is None:
+            others.append(row_id)
+        elif held.status == "pending":
+            held.status = "cancelled"
+    if others:
+        session.execute(update(Timer).where(Timer.id.in_(others), Timer.status == "pending")
+                        .values(status="cancelled").execution_options(synchronize_session=False))
+
+
+def _pending_timers(session: Session, instance_id: int) -> dict[str, int]:
+    """{task id: row id} of the instance's pending timer rows: as read with the instance's lock
+    (engine/runtime/open_work.py), else now."""
+    ahead = take_read_ahead(session, PENDING_TIMERS, instance_id)
+    if ahead is not None:
+        return ahead
+    return dict(session.execute(
+        select(Timer.task_guid, Timer.id).where(Timer.instance_id == instance_id, Timer.status == "pending")).all())

@@ -1,0 +1,121 @@
+"""Delivering messages between instances: the worker takes each outbox row (written in the
+sender's step, engine/runtime/outbox.py) and hands it to the instance that waits for it.
+
+Inside one collaboration SpiffWorkflow delivers messages itself; only events a workflow could not
+deliver internally come out of `get_events()` and land here. Delivery correlates by message name
+and case: to the case's instance waiting for that name, else by starting the mechanism whose start
+event catches it.
+"""
+from __future__ import annotations
+
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, undefer
+
+from models import Case, Message, ProcessInstance, ProcessModel
+
+from engine.access import audit
+from engine.time.clock import now
+from engine.runtime.instances import advance, load, start_instance
+from engine.runtime.open_work import remember_read, with_open_work
+
+MAX_ATTEMPTS = 5
+
+
+def deliver_pending(session: Session, limit: int = 100) -> int:
+    """Deliver up to `limit` pending messages, each in its own transaction; return how many."""
+    delivered = 0
+    for _ in range(limit):
+        outcome = deliver_next(session)
+        if outcome is None:
+            break
+        delivered += outcome
+    return delivered
+
+
+def deliver_next(session: Session) -> int | None:
+    """Take one pending message and deliver it: 1 delivered, 0 not (retried later), None if none.
+
+    On PostgreSQL the row is taken with FOR UPDATE SKIP LOCKED so parallel workers take different
+    rows; on SQLite the write transaction is already exclusive. The status moves from pending in
+    the same transaction as the delivery, so a message is delivered once or not at all.
+    """
+
+    try:
+        query = (select(Message)
+                 .where(Message.status == "pending", Message.available_at <= now(session))
+                 .order_by(Message.available_at, Message.id).limit(1)
+                 .with_for_update(skip_locked=True))
+        message = session.scalar(query)
+        if message is None:
+            session.rollback()
+            return None
+        target = _waiting_instance(session, message)
+        # Catch events compare definitions by class too: use the dialect's class the diagrams parse to.
+        event = BpmnEvent(SpiffMessage(message.name), message.payload, message.correlation)
+        if target is not None:
+            instance, workflow = target
+            workflow.send_event(event)
+            advance(session, instance, workflow, None)
+        else:
+            model = _starting_model(session, message.name)
+            if model is None:
+                return _postpone(session, message, f"no instance of case {message.case_id} waits for '{message.name}'")
+            case = session.get(Case, message.case_id)
+            # The payload is the new instance's first data; a mechanism that opens by waiting
+            # for the message (none start, then a catch) also receives it as an event.
+            instance, workflow, _ = start_instance(session, case, model.key, None, {message.name: message.payload})
+            if any(e.name == message.name for e in workflow.waiting_events()):
+                workflow.send_event(event)
+                advance(session, instance, workflow, None)
+        message.status, message.target_instance_id = "delivered", instance.id
+        message.delivered_at = now(session)
+        audit.record(session, "message_delivered", case_id=message.case_id, instance_id=instance.id,
+                     detail={"message": message.name, "message_id": message.id})
+        session.commit()
+        return 1
+    except BaseException:
+        session.rollback()
+        raise
+
+
+def _postpone(session: Session, message: Message, reason: str) -> int:
+    message.attempts += 1
+    message.error = reason
+    message.available_at = now(session) + timedelta(seconds=30 * 2 ** message.attempts)
+    if message.attempts >= MAX_ATTEMPTS:
+        message.status = "failed"
+        audit.record(session, "message_failed", case_id=message.case_id,
+                     detail={"message": message.name, "message_id": message.id, "reason": reason})
+    session.commit()
+    return 0
+
+
+def _waiting_instance(session: Session, message: Message):
+
+    instances = session.execute(with_open_work(
+        select(ProcessInstance).where(
+            ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
+            ProcessInstance.id != (message.source_instance_id or 0),
+        ).options(undefer(ProcessInstance.state_json)).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
+    )).all()
+    for instance, *open_work in instances:
+        remember_read(session, instance.id, *open_work)
+        workflow = load(session, instance)
+        if any(e.name == message.name for e in workflow.waiting_events()):
+            return instance, workflow
+    return None
+
+
+def _starting_model(session: Session, name: str) -> ProcessModel | None:
+    seen: set[str] = set()
+    for model in session.scalars(select(ProcessModel).order_by(ProcessModel.id.desc())):
+        if model.key in seen:
+            continue  # only the latest version of each mechanism starts new instances
+        seen.add(model.key)
+        if name in (model.start_messages or []):
+            return model
+    return None
