@@ -32,8 +32,8 @@ from engine.casework.tasks import (
     claim_task, complete_task, delegate_task, reassign_task, unclaim_task, visible_task,
 )
 from engine.errors import (
-    Conflict, DeployError, EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge,
-    WorkflowError,
+    Conflict, DeployError, EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, StaleState,
+    TooLarge, WorkflowError,
 )
 from engine.mechanisms.hooks import form_choices, task_context
 from engine.mechanisms.recognition import case_packages, item_recognitions
@@ -63,7 +63,7 @@ from engine.worker.passes import drain as drain_worker
 
 __all__ = [
     # Errors every service function may raise (web/errors.py maps each to one HTTP status).
-    "EngineError", "NotFound", "Forbidden", "Conflict", "InvalidInput", "DeployError", "WorkflowError",
+    "EngineError", "NotFound", "Forbidden", "Conflict", "StaleState", "InvalidInput", "DeployError", "WorkflowError",
     "TooLarge", "EvidenceCorrupted",
     # Time: "now" and the business calendar.
     "Clock", "FixedClock", "SystemClock", "business_calendar", "format_due", "calendar_days",

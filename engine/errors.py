@@ -30,6 +30,11 @@ class Conflict(EngineError):
     status = 409
 
 
+class StaleState(Conflict):
+    """Another writer saved the same process instance first (its version moved on): nothing was
+    written, and the same action may succeed when retried from the fresh state."""
+
+
 class InvalidInput(EngineError):
     """Submitted data broke its schema; `errors` maps each field path to its reasons."""
 

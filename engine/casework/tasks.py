@@ -11,7 +11,6 @@ from uuid import UUID
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.exc import StaleDataError
 from SpiffWorkflow.util.task import TaskState
 
 from models import HumanTask, User
@@ -23,7 +22,7 @@ from engine.oversight import notifications
 from engine.mechanisms import hooks as task_hooks
 from engine.runtime.definitions import definition
 from engine.time.clock import now
-from engine.errors import Conflict, Forbidden, NotFound
+from engine.errors import Conflict, Forbidden, NotFound, StaleState
 from engine.runtime.forms import process_variables, validate_submission
 from engine.runtime.instances import advance, load, lock_task
 from engine.runtime.projection import task_properties
@@ -158,8 +157,8 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
     for attempt in range(COMPLETE_RETRIES):
         try:
             return _complete_once(session, actor, task_id, data)
-        except Conflict as exc:
-            if attempt == COMPLETE_RETRIES - 1 or not isinstance(exc.__cause__, StaleDataError):
+        except StaleState:
+            if attempt == COMPLETE_RETRIES - 1:
                 raise
     raise AssertionError("unreachable")
 
