@@ -1,7 +1,7 @@
 """Due times of user tasks and timer events: the diagram's rule, a rule held in a variable, and
 periods whose clock stops between the tasks that count them.
 
-A task or timer names its rule with `deadline`. Two more properties (workflows/README.md):
+A task or timer names its rule with `deadline`. Two more properties (docs/bpmn-conventions.md):
 
 - `deadline_from`: a variable holding the rule instead (`"5wd"`, chosen on a form). Absent or
   empty, `deadline` applies; a value that is not a rule stops the instance with the reason.

@@ -194,7 +194,7 @@ def _mark_fired(session: Session, row: Timer, instance: ProcessInstance) -> Bpmn
         row.status = "cancelled"
         return None
     # The due time goes into the event's data so a diagram can pass the missed deadline on in
-    # an explicit message payload (workflows/README.md: `timer_due_at`).
+    # an explicit message payload (docs/bpmn-conventions.md: `timer_due_at`).
     task.data["timer_due_at"] = row.due_at.isoformat()
     mark_timer_due(task)
     row.status, row.fired_at = "fired", now(session)

@@ -1,6 +1,6 @@
 """Checks every mechanism's diagram must pass, shared by the pure-SpiffWorkflow diagram tests.
 
-They read the BPMN file as XML (no engine code): the conventions of workflows/README.md, forms that
+They read the BPMN file as XML (no engine code): the conventions of docs/bpmn-conventions.md, forms that
 mark exactly the variables the diagram reads, and diagram interchange that a modeller and the case
 page can draw (every element placed, nodes inside their lanes, nothing overlapping, edges that start
 and end on their nodes and cross no other node).
