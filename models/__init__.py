@@ -10,7 +10,10 @@ from .people import ROLES, Agency, Membership, User
 from .tokens import ApiToken
 from .recognition import VERDICTS, EvidencePackage, PackageItem
 from .sharing import GrantViewer, InformationGrant, InformationRequest
-from .workflow import HumanTask, Message, ProcessInstance, ProcessModel, Timer
+from .workflow import (
+    HumanTask, HumanTaskState, InstanceStatus, Message, MessageStatus, ProcessInstance, ProcessModel, Timer,
+    TimerStatus,
+)
 from .comments import TaskComment
 from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 
@@ -18,6 +21,7 @@ __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
     "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory", "close_session",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
+    "HumanTaskState", "InstanceStatus", "MessageStatus", "TimerStatus",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
     "TaskComment",

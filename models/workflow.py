@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from enum import StrEnum
 from typing import Any, Optional
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
@@ -10,6 +11,42 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from .base import Base
 from .cases import Case
 from .people import Agency, User
+
+
+# The states of the rows below. The columns stay String: a StrEnum member is its value, so it
+# compares equal to what the database returns and binds as that same string.
+class InstanceStatus(StrEnum):
+    """A process instance's status."""
+
+    RUNNING = "running"
+    COMPLETED = "completed"
+    ERROR = "error"
+    CANCELLED = "cancelled"
+
+
+class HumanTaskState(StrEnum):
+    """A human task row's state (not SpiffWorkflow's TaskState); an open task is claimed when
+    it has an assignee."""
+
+    OPEN = "open"
+    COMPLETED = "completed"
+    CANCELLED = "cancelled"
+
+
+class MessageStatus(StrEnum):
+    """An outbox message's status."""
+
+    PENDING = "pending"
+    DELIVERED = "delivered"
+    FAILED = "failed"
+
+
+class TimerStatus(StrEnum):
+    """A timer row's status."""
+
+    PENDING = "pending"
+    FIRED = "fired"
+    CANCELLED = "cancelled"
 
 
 class ProcessModel(Base):
@@ -57,8 +94,7 @@ class ProcessInstance(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     process_model_id: Mapped[int] = mapped_column(ForeignKey("process_model.id"))
-    # running | completed | error | cancelled
-    status: Mapped[str] = mapped_column(String(16), default="running")
+    status: Mapped[str] = mapped_column(String(16), default=InstanceStatus.RUNNING)
     # Deferred: only a step reads it, and it locks the instance with a statement that loads it
     # (engine/runtime/instances.py); case pages and lists of instances do not fetch and carry it.
     state_json: Mapped[str] = mapped_column(Text, deferred=True)
@@ -117,7 +153,7 @@ class HumanTask(Base):
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     role: Mapped[str] = mapped_column(String(32))
     form_name: Mapped[Optional[str]] = mapped_column(String(100))
-    state: Mapped[str] = mapped_column(String(16), default="open")
+    state: Mapped[str] = mapped_column(String(16), default=HumanTaskState.OPEN)
     assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
     claimed_at: Mapped[Optional[datetime]]
     created_at: Mapped[datetime]
@@ -160,7 +196,7 @@ class Message(Base):
     payload: Mapped[Any] = mapped_column(JSON)
     source_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
     target_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
     error: Mapped[Optional[str]] = mapped_column(Text)
     created_at: Mapped[datetime]
@@ -193,6 +229,6 @@ class Timer(Base):
     rule: Mapped[str] = mapped_column(String(16))
     due_at: Mapped[datetime]
     due_provisional: Mapped[bool] = mapped_column(default=False)
-    status: Mapped[str] = mapped_column(String(16), default="pending")
+    status: Mapped[str] = mapped_column(String(16), default=TimerStatus.PENDING)
     created_at: Mapped[datetime]
     fired_at: Mapped[Optional[datetime]]

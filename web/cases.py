@@ -9,7 +9,7 @@ from flask_login import login_required
 
 import engine
 from engine import case_documents
-from models import CONFIDENTIALITY_LEVELS
+from models import CONFIDENTIALITY_LEVELS, InstanceStatus
 
 from . import forms, workflow_text
 from .auth import actor
@@ -90,7 +90,7 @@ def retry(case_id: int, instance_id: int):
         flash(_("Corrected variables must be a JSON object."), "error")
         return redirect(url_for("cases.show", case_id=case_id), code=303)
     instance = engine.retry_instance(session, user, instance_id, corrections)
-    if instance.status == "error":
+    if instance.status == InstanceStatus.ERROR:
         flash(_("The instance stopped again: %(message)s", message=instance.error["message"]), "error")
     else:
         flash(_("The instance runs again."), "info")

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 from flask_babel import lazy_gettext as _l
 
+from models import HumanTaskState, InstanceStatus
+
 from . import workflow_text
 
 ROLES = {
@@ -20,16 +22,16 @@ CONFIDENTIALITY = {
 }
 
 TASK_STATES = {
-    "open": _l("Open"),
-    "completed": _l("Completed"),
-    "cancelled": _l("Cancelled"),
+    HumanTaskState.OPEN: _l("Open"),
+    HumanTaskState.COMPLETED: _l("Completed"),
+    HumanTaskState.CANCELLED: _l("Cancelled"),
 }
 
 INSTANCE_STATES = {
-    "running": _l("Running"),
-    "completed": _l("Completed"),
-    "error": _l("Error"),
-    "cancelled": _l("Cancelled"),
+    InstanceStatus.RUNNING: _l("Running"),
+    InstanceStatus.COMPLETED: _l("Completed"),
+    InstanceStatus.ERROR: _l("Error"),
+    InstanceStatus.CANCELLED: _l("Cancelled"),
 }
 
 EVENTS = {

@@ -17,6 +17,7 @@ from flask_login import current_user, login_required
 from markupsafe import Markup
 
 from engine import agencies, case_instances, case_tasks, case_timeline, metrics, overdue_tasks, policy, provisional_after
+from models import HumanTaskState, TimerStatus
 
 from . import labels
 from .auth import actor
@@ -28,7 +29,8 @@ from .svg.gantt import TimelineRow, render_timeline
 bp = Blueprint("supervision", __name__, url_prefix="/supervision")
 STATUSES = ("overdue", "due_soon")
 METRICS_DAYS = 30  # default period of the metrics page, ending today
-TIMER_STATES = {"pending": _l("Waiting"), "fired": _l("Fired"), "cancelled": _l("Cancelled")}
+TIMER_STATES = {TimerStatus.PENDING: _l("Waiting"), TimerStatus.FIRED: _l("Fired"),
+                TimerStatus.CANCELLED: _l("Cancelled")}
 
 
 @bp.before_request
@@ -112,7 +114,7 @@ def lane_labels() -> dict[str, str]:
 def timeline_rows(tasks) -> list[TimelineRow]:
     """One bar per human task: from creation to completion (or cancellation), against its due."""
     return [TimelineRow(t.title, t.agency.code, t.created_at,
-                        t.completed_at if t.state != "open" else None, t.due_at) for t in tasks]
+                        t.completed_at if t.state != HumanTaskState.OPEN else None, t.due_at) for t in tasks]
 
 
 def timeline_texts() -> dict[str, str]:

@@ -14,6 +14,7 @@ from flask_login import login_required
 import engine
 from engine import policy
 from engine import MAX_COMMENT_LENGTH as MAX_COMMENT, case_documents
+from models import HumanTaskState
 
 from . import forms, workflow_text
 from .auth import actor
@@ -50,7 +51,7 @@ def _decisions(task) -> list[tuple[str, str]]:
 def _render(task, values=None, errors=None, status=200, comment=None):
     session, user = db.session, actor()
     case = task.case
-    history = [t for t in engine.case_tasks(session, case) if t.state == "completed"]
+    history = [t for t in engine.case_tasks(session, case) if t.state == HumanTaskState.COMPLETED]
     fields = forms.render_fields(_form(task), values, errors)
     # Supervisors (and, in a secret case, users not assigned to it) see who did what and when,
     # never what a task was completed with.

@@ -19,7 +19,7 @@ from typing import Any, Callable
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
 
-from models import Case, CaseParticipant, EvidenceCustody, EvidenceItem, HumanTask, User
+from models import Case, CaseParticipant, EvidenceCustody, EvidenceItem, HumanTask, HumanTaskState, User
 
 
 def _agency_ids(user: User) -> set[int]:
@@ -137,11 +137,11 @@ def can_comment(session: Session, actor: User, task: HumanTask) -> bool:
 
 def can_claim(user: User, task: HumanTask) -> bool:
     """An open, unclaimed task of one of the user's lanes."""
-    return task.state == "open" and task.assignee_id is None and works_in_lane(user, task)
+    return task.state == HumanTaskState.OPEN and task.assignee_id is None and works_in_lane(user, task)
 
 
 def can_complete(user: User, task: HumanTask) -> bool:
-    return task.state == "open" and task.assignee_id == user.id
+    return task.state == HumanTaskState.OPEN and task.assignee_id == user.id
 
 
 def can_approve_handoff(user: User, task: HumanTask) -> bool:
@@ -155,13 +155,13 @@ def can_manage_lane(user: User, task: HumanTask) -> bool:
 
 
 def can_unclaim(user: User, task: HumanTask) -> bool:
-    return (task.state == "open" and task.assignee_id is not None
+    return (task.state == HumanTaskState.OPEN and task.assignee_id is not None
             and (task.assignee_id == user.id or can_manage_lane(user, task)))
 
 
 def can_reassign(user: User, task: HumanTask) -> bool:
     """Hand an open task (claimed or not) to another user of its lane."""
-    return task.state == "open" and can_manage_lane(user, task)
+    return task.state == HumanTaskState.OPEN and can_manage_lane(user, task)
 
 
 # --- evidence ----------------------------------------------------------------------------

@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Agency, Document, DocumentCounter, HumanTask, User
+from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
 
 from engine.access import audit, policy
 from engine.time.clock import now
@@ -125,7 +125,7 @@ def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Do
     year = at.astimezone(NUMBER_ZONE).year
     number = f"{issuer.short_name}{kind.series}〔{year}〕{_next_number(session, issuer.id, kind.series, year)}号"
     prior = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.state == "completed")
+        select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.state == HumanTaskState.COMPLETED)
         .order_by(HumanTask.completed_at, HumanTask.id)
     ).all()
     content = {

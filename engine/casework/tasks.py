@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 from SpiffWorkflow.util.task import TaskState
 
-from models import HumanTask, User
+from models import HumanTask, HumanTaskState, User
 
 from engine.access import audit, policy
 from engine.time import task_due as clocks
@@ -49,7 +49,7 @@ def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **de
 _TASKS = HumanTask.__table__
 _CLAIM = (
     update(_TASKS)
-    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == "open", _TASKS.c.assignee_id.is_(None))
+    .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == HumanTaskState.OPEN, _TASKS.c.assignee_id.is_(None))
     .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
     .returning(_TASKS.c.id)
 )
@@ -77,14 +77,14 @@ def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
 def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     """Give a claimed task back to its lane: by its assignee, or by a liaison of its agency."""
     task = visible_task(session, actor, task_id)
-    if task.state != "open" or task.assignee_id is None:
+    if task.state != HumanTaskState.OPEN or task.assignee_id is None:
         raise Conflict(f"task {task_id} is not claimed")
     if task.assignee_id != actor.id and not policy.can_manage_lane(actor, task):
         raise Forbidden(f"task {task_id} is claimed by another user")
     previous = task.assignee_id
     released = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id == previous)
+        .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id == previous)
         .values(assignee_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -103,7 +103,7 @@ def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -
     previous = task.assignee_id
     session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == "open")
+        .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN)
         .values(assignee_id=assignee.id, claimed_at=now(session))
         .execution_options(synchronize_session=False)
     )
@@ -123,7 +123,7 @@ def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -
     _check_handover(task, actor, assignee)
     won = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == "open", HumanTask.assignee_id.is_(None))
+        .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id.is_(None))
         .values(assignee_id=assignee.id, claimed_at=now(session))
         .execution_options(synchronize_session=False)
     ).rowcount
@@ -139,7 +139,7 @@ def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -
 def _check_handover(task: HumanTask, actor: User, assignee: User) -> None:
     if not policy.can_manage_lane(actor, task):
         raise Forbidden("only a liaison of the task's agency may assign it")
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task.id} is {task.state}")
     if not assignee.active or not policy.works_in_lane(assignee, task):
         raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
@@ -209,7 +209,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
 
 
 def _why_not_open(task: HumanTask, actor: User) -> str:
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         return f"task {task.id} is already {task.state}"
     if task.assignee_id == actor.id:
         return f"you have already claimed task {task.id}"

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import HumanTask
+from models import HumanTask, HumanTaskState
 
 from engine.runtime.deadlines import extend_open_task, extended_due
 from engine.errors import InvalidInput
@@ -20,7 +20,7 @@ REVIEW_TASK = "review_case"
 def _extend_review(completion: Completion) -> None:
     review = completion.session.scalar(select(HumanTask).where(
         HumanTask.instance_id == completion.task.instance_id, HumanTask.bpmn_id == REVIEW_TASK,
-        HumanTask.state == "open"))
+        HumanTask.state == HumanTaskState.OPEN))
     rule = completion.data["review_period"]
     if review is None:
         raise InvalidInput("form data is not valid",

@@ -16,7 +16,9 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import Agency, AuditEvent, Case, HumanTask, ProcessInstance, ProcessModel, Timer, User
+from models import (
+    Agency, AuditEvent, Case, HumanTask, HumanTaskState, InstanceStatus, ProcessInstance, ProcessModel, Timer, User,
+)
 
 from engine.runtime.instances import load
 from engine.access import audit, policy
@@ -55,7 +57,7 @@ def due_soon_tasks(
     Same scope and filters as `engine.supervision.overdue_tasks` (Forbidden outside them).
     """
     at = now(session)
-    query = select(HumanTask).where(HumanTask.state == "open", HumanTask.due_at >= at,
+    query = select(HumanTask).where(HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at >= at,
                                     HumanTask.due_at <= due_soon_cutoff(session))
     query = supervised(session, query, _scope(user), agency, mechanism, case_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
@@ -105,9 +107,9 @@ def element_states(session: Session, instance: ProcessInstance) -> dict[str, str
             mark(bpmn_id, "error")
     at = now(session)
     for task in session.scalars(select(HumanTask).where(
-            HumanTask.instance_id == instance.id, HumanTask.state == "open", HumanTask.due_at < at)):
+            HumanTask.instance_id == instance.id, HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at < at)):
         mark(task.bpmn_id, "overdue")
-    if instance.status == "error" and instance.error:
+    if instance.status == InstanceStatus.ERROR and instance.error:
         mark(instance.error.get("bpmn_id"), "error")
     return states
 
@@ -136,7 +138,7 @@ def step_samples(session: Session, user: User, start: datetime, end: datetime) -
     query = (select(HumanTask, ProcessModel.key)
              .join(ProcessInstance, HumanTask.instance_id == ProcessInstance.id)
              .join(ProcessModel, ProcessInstance.process_model_id == ProcessModel.id)
-             .where(HumanTask.state == "completed", HumanTask.completed_at >= start,
+             .where(HumanTask.state == HumanTaskState.COMPLETED, HumanTask.completed_at >= start,
                     HumanTask.completed_at < end)
              .order_by(HumanTask.agency_id, ProcessModel.key, HumanTask.bpmn_id, HumanTask.id))
     if scope is not None:

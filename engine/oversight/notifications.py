@@ -21,7 +21,7 @@ from typing import Iterable
 from sqlalchemy import Insert, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from models import DeadlineNotice, HumanTask, Membership, Notification, User
+from models import DeadlineNotice, HumanTask, HumanTaskState, Membership, Notification, User
 
 from engine.time.calendar_store import business_calendar
 from engine.time.clock import now
@@ -135,7 +135,7 @@ def scan_deadlines(session: Session, limit: int = 100) -> int:
     for kind, condition in conditions.items():
         due = session.scalars(
             select(HumanTask.id).where(
-                HumanTask.state == "open", HumanTask.due_at.is_not(None), condition,
+                HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at.is_not(None), condition,
                 ~exists().where(DeadlineNotice.task_id == HumanTask.id, DeadlineNotice.kind == kind))
             .order_by(HumanTask.due_at, HumanTask.id).limit(limit)
         ).all()
@@ -153,7 +153,7 @@ def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) ->
             session.rollback()
             return 0
         task = session.get(HumanTask, task_id, populate_existing=True)
-        if task.state != "open":
+        if task.state != HumanTaskState.OPEN:
             session.rollback()
             return 0
         recipients = _holders(session, task)

@@ -8,7 +8,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
-from models import Agency, HumanTask, ProcessInstance, ProcessModel, User
+from models import Agency, HumanTask, HumanTaskState, ProcessInstance, ProcessModel, User
 
 from engine.access import policy
 from engine.time.clock import now
@@ -29,7 +29,7 @@ def overdue_tasks(
     scope = policy.supervised_agency_ids(user)
     if scope is not None and not scope:
         raise Forbidden("only supervisors and agency heads follow overdue work")
-    query = select(HumanTask).where(HumanTask.state == "open", HumanTask.due_at < now(session))
+    query = select(HumanTask).where(HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at < now(session))
     query = supervised(session, query, scope, agency, mechanism, case_id)
     total = session.scalar(select(func.count()).select_from(query.subquery()))
     page = max(1, page)

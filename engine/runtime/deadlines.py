@@ -14,7 +14,7 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import HumanTask, Timer, User
+from models import HumanTask, HumanTaskState, Timer, TimerStatus, User
 
 from engine.runtime.instances import load
 from engine.access import audit
@@ -34,7 +34,7 @@ def extend_open_task(session: Session, actor: User | None, task: HumanTask, rule
     """Count the open task's period anew with `rule` from when it opened; move its due time and
     its attached pending timers there; audit it. Caller's transaction; Conflict if the task is
     not open, ValueError if `rule` is not a deadline rule."""
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task.id} is {task.state}: its deadline can no longer change")
     due = extended_due(session, task, rule)
     before = task.due_at
@@ -60,7 +60,7 @@ def _attached_timers(session: Session, task: HumanTask) -> list[Timer]:
         return []
     guids = [str(t.id) for t in spiff_task.parent.children if t is not spiff_task]
     return list(session.scalars(select(Timer).where(
-        Timer.instance_id == task.instance_id, Timer.status == "pending", Timer.task_guid.in_(guids))))
+        Timer.instance_id == task.instance_id, Timer.status == TimerStatus.PENDING, Timer.task_guid.in_(guids))))
 
 
 def _iso(at: datetime | None) -> str | None:
