@@ -171,7 +171,8 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     locked = lock_task(session, task_id)
     if locked is None or not policy.can_view_task(session, actor, locked[0]):
         raise NotFound(f"task {task_id} does not exist")
-    task, instance = locked
+    task, step = locked
+    instance = step.instance
     if task.state != "open":
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.assignee_id != actor.id:
@@ -186,10 +187,10 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
         raise Conflict(f"task {task_id} is no longer waiting for input")
     # Domain rules the form cannot state (engine/mechanisms/hooks.py); they may refuse or amend the data.
     data = task_hooks.before_complete(session, actor, task, schema, data, spiff_task,
-                                      task_properties(spiff_task.task_spec).get("hook"))
+                                      task_properties(spiff_task.task_spec).get("hook"), step.calendar)
     variables = process_variables(schema, data)
     # A task that counts a period adds the working days it was open (engine/time/task_due.py).
-    variables.update(clocks.spent_on_completion(session, spiff_task, task.created_at, now(session)))
+    variables.update(clocks.spent_on_completion(step.calendar, spiff_task, task.created_at, now(session)))
     spiff_task.data.update(variables)
     spiff_task.run()
     at = now(session)
@@ -204,7 +205,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
     # Written by the commit, which checks the instance's version.
-    advance(session, instance, workflow, actor, flush=False)
+    advance(step, workflow, actor, flush=False)
     return task
 
 

@@ -12,6 +12,8 @@ from sqlalchemy.orm import Session
 
 from models import HumanTask, User
 
+from engine.time.calendar import BusinessCalendar
+
 
 @dataclass
 class Completion:
@@ -24,6 +26,8 @@ class Completion:
     data: dict[str, Any]
     # What the diagram's task holds: ids, verdicts, case_id; read-only.
     workflow_data: Mapping[str, Any]
+    # The calendar the completing step counts its due times with.
+    calendar: BusinessCalendar
 
 
 Check = Callable[[Completion], None]

@@ -29,6 +29,7 @@ from engine.runtime.instances import load
 from engine.runtime.projection import task_properties
 from engine.errors import InvalidInput
 from engine.runtime.forms import validate_submission
+from engine.time.calendar import BusinessCalendar
 
 
 # Every hook and choice source a diagram or form may name, by mechanism.
@@ -52,8 +53,10 @@ def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, li
 
 
 def before_complete(session: Session, actor: User, task: HumanTask, schema: dict[str, Any],
-                    data: dict[str, Any], spiff_task, hook_name: str | None) -> dict[str, Any]:
-    """Check the engine-offered choices and run the task's hook; return the data to store."""
+                    data: dict[str, Any], spiff_task, hook_name: str | None,
+                    calendar: BusinessCalendar) -> dict[str, Any]:
+    """Check the engine-offered choices and run the task's hook; return the data to store.
+    `calendar`: the one the completing step counts due times with."""
     errors: dict[str, list[str]] = {}
     for name, options in form_choices(session, actor, task).items():
         offered = {value for value, _label in options}
@@ -68,7 +71,7 @@ def before_complete(session: Session, actor: User, task: HumanTask, schema: dict
     hook = HOOKS[hook_name]
     if hook.check is None:
         return data
-    completion = Completion(session, actor, task, dict(data), dict(spiff_task.data))
+    completion = Completion(session, actor, task, dict(data), dict(spiff_task.data), calendar)
     hook.check(completion)
     return validate_submission(schema, completion.data)
 

@@ -25,11 +25,11 @@ def _extend_review(completion: Completion) -> None:
     if review is None:
         raise InvalidInput("form data is not valid",
                            {"review_period": ["审查已经结束，无需延长审查期限"]})
-    if review.due_at is not None and extended_due(completion.session, review, rule).at <= review.due_at:
+    if review.due_at is not None and extended_due(completion.calendar, review, rule).at <= review.due_at:
         raise InvalidInput("form data is not valid",
                            {"review_period": [f"审查期限已为{review.deadline_rule}，只能延长，不能缩短"]})
     extend_open_task(completion.session, completion.actor, review, rule,
-                     completion.data["extension_reasons"])
+                     completion.data["extension_reasons"], completion.calendar)
 
 
 HOOKS = {"extend_review": Hook(check=_extend_review)}

@@ -18,25 +18,26 @@ from models import HumanTask, HumanTaskState, Timer, TimerStatus, User
 
 from engine.runtime.instances import load
 from engine.access import audit
-from engine.time.calendar import Due, parse_rule
+from engine.time.calendar import BusinessCalendar, Due, parse_rule
 from engine.time.calendar_store import business_calendar
 from engine.errors import Conflict
 
 
-def extended_due(session: Session, task: HumanTask, rule: str) -> Due:
+def extended_due(calendar: BusinessCalendar, task: HumanTask, rule: str) -> Due:
     """The due time of `task` under `rule`, counted from when it opened (ValueError: not a rule)."""
     parse_rule(rule)
-    return business_calendar(session).due(task.created_at, rule)
+    return calendar.due(task.created_at, rule)
 
 
-def extend_open_task(session: Session, actor: User | None, task: HumanTask, rule: str,
-                     reason: str) -> Due:
+def extend_open_task(session: Session, actor: User | None, task: HumanTask, rule: str, reason: str,
+                     calendar: BusinessCalendar | None = None) -> Due:
     """Count the open task's period anew with `rule` from when it opened; move its due time and
     its attached pending timers there; audit it. Caller's transaction; Conflict if the task is
-    not open, ValueError if `rule` is not a deadline rule."""
+    not open, ValueError if `rule` is not a deadline rule. `calendar`: the one the caller's step
+    counts with (else read now)."""
     if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task.id} is {task.state}: its deadline can no longer change")
-    due = extended_due(session, task, rule)
+    due = extended_due(calendar or business_calendar(session), task, rule)
     before = task.due_at
     task.due_at, task.deadline_rule, task.due_provisional = due.at, rule, due.provisional
     moved = []

@@ -23,7 +23,8 @@ from engine.runtime import outbox, projection, timer_rows
 from engine.time.clock import now
 from engine.runtime.definitions import Definition, definition
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.runtime.open_work import remember, remember_read, with_open_work
+from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.step import OpenWork, Step
 from engine.runtime.transactions import transactional
 from engine.runtime.spiff import dump_state, load_state, new_workflow
 
@@ -51,6 +52,7 @@ class Started(NamedTuple):
     instance: ProcessInstance
     workflow: BpmnWorkflow
     opened: list[HumanTask]  # the task rows its first steps opened
+    step: Step  # its first step's context (`step.again()` for a further step in this transaction)
 
 
 def start_instance(
@@ -75,13 +77,13 @@ def start_instance(
     session.add(instance)
     session.flush()
     # A new instance has nothing open yet: its first step need not ask.
-    remember(session, instance.id, {}, {}, case_agencies)
+    step = Step(session, instance, OpenWork({}, {}, case_agencies))
     audit.record(
         session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
         detail={"process": model.key, "version": model.version[:12]},
     )
-    opened = advance(session, instance, workflow, actor)
-    return Started(instance, workflow, opened)
+    opened = advance(step, workflow, actor)
+    return Started(instance, workflow, opened, step)
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
@@ -100,40 +102,40 @@ _LOCK_TASK = with_open_work(
     .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True))
 
 
-def lock_instance(session: Session, instance_id: int) -> ProcessInstance:
-    """Read the instance's latest state and open work (engine/runtime/open_work.py) and hold its row lock
-    until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write transaction is
-    already exclusive)."""
+def lock_instance(session: Session, instance_id: int) -> Step:
+    """Read the instance's latest state and open work (engine/runtime/open_work.py) and hold its
+    row lock until the transaction ends (SELECT ... FOR UPDATE on PostgreSQL; SQLite's write
+    transaction is already exclusive); the context of its next step."""
     found = session.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
     if found is None:
         raise NotFound(f"process instance {instance_id} does not exist")
     instance, *open_work = found
-    remember_read(session, instance.id, *open_work)
-    return instance
+    return step_of(session, instance, *open_work)
 
 
-def lock_task(session: Session, task_id: int) -> tuple[HumanTask, ProcessInstance] | None:
+def lock_task(session: Session, task_id: int) -> tuple[HumanTask, Step] | None:
     """A human task and its instance, both locked as `lock_instance` locks the instance, with the
-    case and the instance's open work, in one statement; None if there is no such task. The task
-    row is locked too, so what it says (open, its assignee) holds until the transaction ends."""
+    case and the instance's open work, in one statement: the task and its instance's step
+    context; None if there is no such task. The task row is locked too, so what it says (open,
+    its assignee) holds until the transaction ends."""
     found = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
     if found is None:
         return None
     task, *open_work = found
-    remember_read(session, task.instance_id, *open_work)
-    return task, task.instance
+    return task, step_of(session, task.instance, *open_work)
 
 
-def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow, actor: User | None,
-            flush: bool = True) -> list[HumanTask]:
-    """Run engine steps and persist everything they caused, in the caller's transaction; returns
-    the task rows opened.
+def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool = True) -> list[HumanTask]:
+    """Run engine steps of the step's instance and persist everything they caused, in the caller's
+    transaction; returns the task rows opened.
 
     A failing script or condition does not lose the step that led to it: the instance is saved
     in the `error` state with the reason, for an administrator to fix and retry. With `flush`
     False the writes wait for the caller's next flush or commit, so a caller advancing many
     instances in one transaction (a worker's batch of timers) sends them together.
     """
+    session, instance = step.session, step.instance
+    open_work = step.take_open_work()
     try:
         run_engine_steps(workflow)
     except WorkflowException as exc:
@@ -144,13 +146,13 @@ def advance(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
     outbox.queue_outgoing(session, instance, workflow)
     opened: list[HumanTask] = []
     try:
-        opened = projection.sync_tasks(session, instance, workflow, actor)
+        opened = projection.sync_tasks(step, workflow, actor, open_work)
     except WorkflowException as exc:
         # A ready task that cannot be routed (its agency variable is wrong) stops the instance
         # like a failing script; its retry projects the task again.
         _fail(session, instance, exc, actor)
     try:
-        timer_rows.sync_timers(session, instance, workflow, flush=flush)
+        timer_rows.sync_timers(step, workflow, open_work, flush=flush)
     except WorkflowException as exc:
         # Likewise a timer whose deadline variable holds no rule (engine/time/task_due.py).
         _fail(session, instance, exc, actor)
@@ -198,9 +200,9 @@ def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, a
                  instance_id=instance.id, detail=instance.error)
 
 
-def retry(session: Session, instance: ProcessInstance, actor: User | None,
-          corrections: dict[str, Any] | None = None) -> None:
+def retry(step: Step, actor: User | None, corrections: dict[str, Any] | None = None) -> None:
     """Re-run an errored instance from its failed task, optionally with corrected variables."""
+    session, instance = step.session, step.instance
     if instance.status != "error" or not instance.error:
         raise Conflict(f"instance {instance.id} is not in the error state")
     workflow = load(session, instance)
@@ -213,7 +215,7 @@ def retry(session: Session, instance: ProcessInstance, actor: User | None,
     audit.record(session, "instance_retried", actor=actor, case_id=instance.case_id,
                  instance_id=instance.id,
                  detail={"error": instance.error, "corrected": sorted(corrections or {})})
-    advance(session, instance, workflow, actor)
+    advance(step, workflow, actor)
 
 
 @transactional
@@ -223,6 +225,6 @@ def retry_instance(session: Session, actor: User, instance_id: int,
     correcting the variables the failed step reads (one transaction, audited)."""
     if not policy.can_administer(actor):
         raise Forbidden("only administrators may retry a failed instance")
-    instance = lock_instance(session, instance_id)
-    retry(session, instance, actor, corrections)
-    return instance
+    step = lock_instance(session, instance_id)
+    retry(step, actor, corrections)
+    return step.instance

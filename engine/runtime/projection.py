@@ -19,8 +19,7 @@ from engine.oversight import notifications
 from engine.time.clock import now
 from engine.runtime.lanes import AGENCY_CODES, parse_lane
 from engine.runtime.sql import insert_if_absent
-from engine.runtime.open_work import CASE_AGENCIES, OPEN_TASKS
-from engine.runtime.transactions import take_read_ahead
+from engine.runtime.step import OpenWork, Step
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -43,16 +42,18 @@ def task_lane(task, props: dict[str, str]) -> tuple[str, str]:
     return agency_code, role
 
 
-def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-               actor: User | None) -> list[HumanTask]:
+def sync_tasks(step: Step, workflow: BpmnWorkflow, actor: User | None,
+               open_work: OpenWork | None) -> list[HumanTask]:
     """Make the instance's open task rows match its ready user tasks; returns the rows opened.
+    `open_work`: what the step's lock read (None: query the open rows).
 
     New ready tasks get a row (with lane, form and due time); rows whose task is no longer ready
     without having been completed through the engine (an interrupting event took the path away)
     are cancelled. The case gains each agency it reaches as a participant.
     """
+    session, instance = step.session, step.instance
     ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
-    open_ids = _open_rows(session, instance.id)
+    open_ids = open_work.tasks if open_work is not None else _open_rows(session, instance.id)
     at = now(session)
     gone = [row_id for guid, row_id in open_ids.items() if guid not in ready]
     for row in _rows(session, gone):
@@ -62,18 +63,15 @@ def sync_tasks(session: Session, instance: ProcessInstance, workflow: BpmnWorkfl
         row.completed_at = at
         audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
-    agencies = take_read_ahead(session, CASE_AGENCIES, instance.id)
-    return [_create_row(session, instance, task, at, actor, agencies)
+    agencies = open_work.agencies if open_work is not None else None
+    return [_create_row(step, task, at, actor, agencies)
             for guid, task in ready.items() if guid not in open_ids]
 
 
 def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
-    """{task id: row id} of the instance's open rows, as read with the instance's lock
-    (engine/runtime/open_work.py) or now. Only the ids: a parallel multi-instance task may hold a
+    """{task id: row id} of the instance's open rows, when the step's lock did not read them
+    (engine/runtime/open_work.py). Only the ids: a parallel multi-instance task may hold a
     thousand open rows, and loading them as objects on every step would cost more than the step."""
-    ahead = take_read_ahead(session, OPEN_TASKS, instance_id)
-    if ahead is not None:
-        return ahead
     return dict(session.execute(
         select(HumanTask.task_guid, HumanTask.id)
         .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
@@ -91,8 +89,8 @@ def _rows(session: Session, ids: list[int]) -> list[HumanTask]:
     return sorted(rows, key=lambda row: row.id)
 
 
-def _create_row(session: Session, instance: ProcessInstance, task, at, actor: User | None,
-                agencies: set[int] | None) -> HumanTask:
+def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | None) -> HumanTask:
+    session, instance = step.session, step.instance
     spec = task.task_spec
     props = task_properties(spec)
     agency_code, role = task_lane(task, props)
@@ -100,7 +98,7 @@ def _create_row(session: Session, instance: ProcessInstance, task, at, actor: Us
     if agency is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
     # The rule may come from a variable or count a stopped clock (engine/time/task_due.py).
-    due, rule = clocks.due_for(session, task, at) or (None, None)
+    due, rule = clocks.due_for(step, task, at) or (None, None)
     values = dict(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
         bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,

@@ -16,11 +16,9 @@ from sqlalchemy.orm.util import identity_key
 from models import ProcessInstance, Timer
 
 from engine.runtime.definitions import definition
-from engine.runtime.open_work import PENDING_TIMERS
 from engine.runtime.sql import insert_new_rows
-from engine.runtime.transactions import take_read_ahead
+from engine.runtime.step import OpenWork, Step
 from engine.time import task_due as clocks
-from engine.time.calendar_store import business_calendar
 from engine.time.clock import now
 
 
@@ -34,15 +32,15 @@ def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
     }
 
 
-def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow,
-                flush: bool = True) -> None:
+def sync_timers(step: Step, workflow: BpmnWorkflow, open_work: OpenWork | None, flush: bool = True) -> None:
     """Make the instance's pending timer rows match its waiting timer events (caller's transaction).
 
     Only pending rows are read (an index holds them, or the instance's lock read them:
     engine/runtime/open_work.py): fired and cancelled ones are history, and a long case's history must not
     make each step slower."""
+    session, instance = step.session, step.instance
     waiting = waiting_timers(workflow)
-    pending = _pending_timers(session, instance.id)
+    pending = open_work.timers if open_work is not None else _pending_timers(session, instance.id)
     at = now(session)
     _cancel(session, [row_id for guid, row_id in pending.items() if guid not in waiting])
     new = [guid for guid in waiting if guid not in pending]
@@ -53,7 +51,7 @@ def sync_timers(session: Session, instance: ProcessInstance, workflow: BpmnWorkf
         rule = rules[task.task_spec.bpmn_id]
         # A timer may read its rule from a variable or count a stopped clock (engine/time/task_due.py);
         # the row keeps the rule its due time was counted with.
-        due, rule = clocks.due_for(session, task, at) or (business_calendar(session).due(at, rule), rule)
+        due, rule = clocks.due_for(step, task, at) or (step.calendar.due(at, rule), rule)
         rows.append({"instance_id": instance.id, "case_id": instance.case_id, "task_guid": guid,
                      "bpmn_id": task.task_spec.bpmn_id, "rule": rule, "due_at": due.at,
                      "due_provisional": due.provisional, "status": "pending", "created_at": at})
@@ -81,10 +79,7 @@ def _cancel(session: Session, row_ids: list[int]) -> None:
 
 
 def _pending_timers(session: Session, instance_id: int) -> dict[str, int]:
-    """{task id: row id} of the instance's pending timer rows: as read with the instance's lock
-    (engine/runtime/open_work.py), else now."""
-    ahead = take_read_ahead(session, PENDING_TIMERS, instance_id)
-    if ahead is not None:
-        return ahead
+    """{task id: row id} of the instance's pending timer rows, when the step's lock did not read
+    them (engine/runtime/open_work.py)."""
     return dict(session.execute(
         select(Timer.task_guid, Timer.id).where(Timer.instance_id == instance_id, Timer.status == "pending")).all())

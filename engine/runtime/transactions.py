@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from functools import wraps
-from typing import Any, Concatenate, ParamSpec, TypeVar
+from typing import Concatenate, ParamSpec, TypeVar
 
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.exc import StaleDataError
@@ -43,29 +43,3 @@ def transactional(fn: Callable[Concatenate[Session, P], R]) -> Callable[Concaten
             return fn(session, *args, **kwargs)
 
     return wrapper
-
-
-# Rows read ahead with the instances they belong to (engine/runtime/open_work.py), for the steps those
-# instances take in the same transaction: {kind: {instance id: rows}}, each handed out once.
-_READ_AHEAD = "_read_ahead"
-
-
-def read_ahead(session: Session, kind: str, rows_by_instance: dict[int, Any]) -> None:
-    """Keep rows read ahead for the current transaction (until it ends or `forget_read_ahead`)."""
-    held = session.info.get(_READ_AHEAD)
-    if held is None or held[0] is not session.get_transaction():
-        held = session.info[_READ_AHEAD] = (session.get_transaction(), {})
-    held[1].setdefault(kind, {}).update(rows_by_instance)
-
-
-def take_read_ahead(session: Session, kind: str, instance_id: int) -> Any | None:
-    """The rows of this kind read ahead for the instance in this transaction, once (a second step
-    of the instance reads them again: its first step may have changed them); None if none."""
-    held = session.info.get(_READ_AHEAD)
-    if held is None or held[0] is not session.get_transaction():
-        return None
-    return held[1].get(kind, {}).pop(instance_id, None)
-
-
-def forget_read_ahead(session: Session) -> None:
-    session.info.pop(_READ_AHEAD, None)

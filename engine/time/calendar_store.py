@@ -17,22 +17,14 @@ from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime.transactions import transactional
 
 NOTE_MAX = 200  # the column's length
-_CACHE_KEY = "_business_calendar"
 _ENTERED_DAYS = select(CalendarDay.day, CalendarDay.working)
 
 
 def business_calendar(session: Session) -> BusinessCalendar:
-    """One calendar per transaction: entered days are read once (or with the step's lock,
-    engine/runtime/open_work.py), not once per deadline."""
-    cached = session.info.get(_CACHE_KEY)
-    if cached is None or cached[0] is not session.get_transaction():
-        remember_entered_days(session, dict(session.execute(_ENTERED_DAYS).all()))
-    return session.info[_CACHE_KEY][1]
-
-
-def remember_entered_days(session: Session, overrides: dict[date, bool]) -> None:
-    """The entered days as this transaction read them ({day: working}), for `business_calendar`."""
-    session.info[_CACHE_KEY] = (session.get_transaction(), BusinessCalendar(overrides=overrides))
+    """The business calendar with the days an administrator entered, read now (one statement).
+    A step counts with the calendar read with its instance's lock instead (engine/runtime/step.py);
+    a caller that counts several deadlines reads it once and keeps it."""
+    return BusinessCalendar(overrides=dict(session.execute(_ENTERED_DAYS).all()))
 
 
 def _check_actor(actor: User | None) -> None:
@@ -81,7 +73,6 @@ def set_calendar_day(session: Session, actor: User | None, day: date, working: b
     row.working, row.note = working, note
     row.entered_by_id, row.entered_at = (actor.id if actor else None), now(session)
     session.flush()
-    session.info.pop(_CACHE_KEY, None)  # later deadlines in this session see the new day
     audit.record(session, "calendar_day_set", actor=actor,
                  detail={"day": day.isoformat(), "working": working, "note": note, "before": before})
     return row
@@ -101,7 +92,6 @@ def clear_calendar_day(session: Session, actor: User | None, day: date) -> None:
     before = _as_detail(row)
     session.delete(row)
     session.flush()
-    session.info.pop(_CACHE_KEY, None)
     audit.record(session, "calendar_day_cleared", actor=actor,
                  detail={"day": day.isoformat(), "before": before})
 

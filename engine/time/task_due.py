@@ -18,13 +18,11 @@ where it would have ended without the stop.
 from __future__ import annotations
 
 from datetime import datetime, timedelta
-from typing import Any
+from typing import Any, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
-from sqlalchemy.orm import Session
 
 from engine.time.calendar import END_OF_DAY, BusinessCalendar, Due, parse_rule
-from engine.time.calendar_store import business_calendar
 
 PROPERTIES = ("deadline_from", "deadline_used")
 
@@ -73,7 +71,14 @@ def _used(props: dict[str, str], data: dict[str, Any]) -> int:
     return value
 
 
-def due_for(session: Session, task, start: datetime) -> tuple[Due, str] | None:
+class CalendarSource(Protocol):
+    """Where a due time's calendar comes from (a step's context): read only if a rule needs it."""
+
+    @property
+    def calendar(self) -> BusinessCalendar: ...
+
+
+def due_for(source: CalendarSource, task, start: datetime) -> tuple[Due, str] | None:
     """The due time of a task or timer that starts now, and the rule it was counted with
     (`"12wd"` when 3 of a 15wd period are used); None without a rule. A wrong variable stops
     the instance: WorkflowTaskException naming the element."""
@@ -82,7 +87,7 @@ def due_for(session: Session, task, start: datetime) -> tuple[Due, str] | None:
         rule = rule_for(props, task.data)
         if rule is None:
             return None
-        calendar = business_calendar(session)
+        calendar = source.calendar
         if not props.get("deadline_used"):
             return calendar.due(start, rule), rule
         left = parse_rule(rule).count - _used(props, task.data)
@@ -93,7 +98,7 @@ def due_for(session: Session, task, start: datetime) -> tuple[Due, str] | None:
     return _already_over(calendar, start, -left), "0wd"
 
 
-def spent_on_completion(session: Session, task, opened: datetime, closed: datetime) -> dict[str, int]:
+def spent_on_completion(calendar: BusinessCalendar, task, opened: datetime, closed: datetime) -> dict[str, int]:
     """The `deadline_used` variable after a user task open from `opened` to `closed` completes
     ({} when the task counts no period): to be put into the task's data before it runs."""
     props = _properties(task.task_spec)
@@ -104,7 +109,7 @@ def spent_on_completion(session: Session, task, opened: datetime, closed: dateti
         used = _used(props, task.data)
     except ValueError as exc:
         raise WorkflowTaskException(f"task {task.task_spec.bpmn_id}: {exc}", task=task) from exc
-    return {variable: used + working_days_between(business_calendar(session), opened, closed)}
+    return {variable: used + working_days_between(calendar, opened, closed)}
 
 
 def working_days_between(calendar: BusinessCalendar, start: datetime, end: datetime) -> int:

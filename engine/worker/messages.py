@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -20,7 +21,9 @@ from models import Case, Message, ProcessInstance, ProcessModel
 from engine.access import audit
 from engine.time.clock import now
 from engine.runtime.instances import advance, load, start_instance
-from engine.runtime.open_work import remember_read, with_open_work
+from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.step import Step
+from engine.runtime.transactions import transaction
 
 MAX_ATTEMPTS = 5
 
@@ -44,22 +47,22 @@ def deliver_next(session: Session) -> int | None:
     the same transaction as the delivery, so a message is delivered once or not at all.
     """
 
-    try:
+    with transaction(session):
         query = (select(Message)
                  .where(Message.status == "pending", Message.available_at <= now(session))
                  .order_by(Message.available_at, Message.id).limit(1)
                  .with_for_update(skip_locked=True))
         message = session.scalar(query)
         if message is None:
-            session.rollback()
+            session.rollback()  # an empty poll ends as it always has: nothing to commit
             return None
         target = _waiting_instance(session, message)
         # Catch events compare definitions by class too: use the dialect's class the diagrams parse to.
         event = BpmnEvent(SpiffMessage(message.name), message.payload, message.correlation)
         if target is not None:
-            instance, workflow = target
+            step, workflow = target
             workflow.send_event(event)
-            advance(session, instance, workflow, None)
+            advance(step, workflow, None)
         else:
             model = _starting_model(session, message.name)
             if model is None:
@@ -67,19 +70,16 @@ def deliver_next(session: Session) -> int | None:
             case = session.get(Case, message.case_id)
             # The payload is the new instance's first data; a mechanism that opens by waiting
             # for the message (none start, then a catch) also receives it as an event.
-            instance, workflow, _ = start_instance(session, case, model.key, None, {message.name: message.payload})
+            started = start_instance(session, case, model.key, None, {message.name: message.payload})
+            step, workflow = started.step.again(), started.workflow
             if any(e.name == message.name for e in workflow.waiting_events()):
                 workflow.send_event(event)
-                advance(session, instance, workflow, None)
-        message.status, message.target_instance_id = "delivered", instance.id
+                advance(step, workflow, None)
+        message.status, message.target_instance_id = "delivered", step.instance.id
         message.delivered_at = now(session)
-        audit.record(session, "message_delivered", case_id=message.case_id, instance_id=instance.id,
+        audit.record(session, "message_delivered", case_id=message.case_id, instance_id=step.instance.id,
                      detail={"message": message.name, "message_id": message.id})
-        session.commit()
         return 1
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _postpone(session: Session, message: Message, reason: str) -> int:
@@ -90,12 +90,12 @@ def _postpone(session: Session, message: Message, reason: str) -> int:
         message.status = "failed"
         audit.record(session, "message_failed", case_id=message.case_id,
                      detail={"message": message.name, "message_id": message.id, "reason": reason})
-    session.commit()
     return 0
 
 
-def _waiting_instance(session: Session, message: Message):
-
+def _waiting_instance(session: Session, message: Message) -> tuple[Step, BpmnWorkflow] | None:
+    """The case's running instance (other than the sender) that waits for the message, locked,
+    with its loaded workflow."""
     instances = session.execute(with_open_work(
         select(ProcessInstance).where(
             ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
@@ -103,10 +103,9 @@ def _waiting_instance(session: Session, message: Message):
         ).options(undefer(ProcessInstance.state_json)).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
     )).all()
     for instance, *open_work in instances:
-        remember_read(session, instance.id, *open_work)
         workflow = load(session, instance)
         if any(e.name == message.name for e in workflow.waiting_events()):
-            return instance, workflow
+            return step_of(session, instance, *open_work), workflow
     return None
 
 

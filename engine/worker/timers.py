@@ -14,15 +14,16 @@ from SpiffWorkflow.exceptions import TaskNotFoundException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
-from sqlalchemy.orm.exc import StaleDataError
 
 from models import ProcessInstance, Timer
 
 from engine.access import audit
 from engine.runtime.instances import advance, load, lock_instance
-from engine.runtime.open_work import remember_read, with_open_work
+from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.step import Step
+from engine.runtime.transactions import transaction
+from engine.errors import StaleState
 from engine.runtime.spiff import mark_timer_due
-from engine.runtime.transactions import forget_read_ahead
 from engine.time.clock import now
 
 log = logging.getLogger(__name__)
@@ -56,21 +57,18 @@ def fire_batch(session: Session, size: int) -> tuple[int, int] | None:
     if size <= 1:
         outcome = fire_next(session)
         return None if outcome is None else (1, outcome)
+    ids: list[int] = []
     try:
-        rows = _take_due(session, size)
-    except BaseException:
-        session.rollback()
-        raise
-    if not rows:
-        session.rollback()
-        return None
-    ids = [row.id for row in rows]
-    try:
-        fired = _fire_together(session, rows)
-        session.commit()
-        return len(ids), fired
+        with transaction(session):
+            rows = _take_due(session, size)
+            if not rows:
+                session.rollback()  # an empty poll ends as it always has: nothing to commit
+                return None
+            ids = [row.id for row in rows]
+            return len(ids), _fire_together(session, rows)
     except Exception:
-        session.rollback()
+        if not ids:  # taking the rows failed: nothing to fire one by one
+            raise
         log.warning("firing %d timers together failed; firing them one by one", len(ids), exc_info=True)
     return len(ids), _fire_each(session, ids)
 
@@ -94,36 +92,28 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
     """
 
     rows = sorted(rows, key=lambda row: (row.case_id, row.instance_id, row.due_at, row.id))
-    instances = _lock_instances(session, {row.instance_id for row in rows})
-    audit.lock_chains(session, {instance.case_id for instance in instances.values()})
-    try:
-        first, again, taken = [], [], set()
-        for row in rows:
-            (again if row.instance_id in taken else first).append(row)
-            taken.add(row.instance_id)
-        steps = [(instances[row.instance_id], _mark_fired(session, row, instances[row.instance_id]))
-                 for row in first]
-        for instance, workflow in steps:
-            if workflow is not None:
-                # Written together at the commit: one statement per table for the whole batch.
-                advance(session, instance, workflow, None, flush=False)
-        fired = sum(workflow is not None for _, workflow in steps)
-        return fired + sum(_fire(session, row, instances[row.instance_id]) for row in again)
-    finally:
-        forget_read_ahead(session)
+    steps = _lock_instances(session, {row.instance_id for row in rows})
+    audit.lock_chains(session, {step.instance.case_id for step in steps.values()})
+    first, again, taken = [], [], set()
+    for row in rows:
+        (again if row.instance_id in taken else first).append(row)
+        taken.add(row.instance_id)
+    marked = [(steps[row.instance_id], _mark_fired(session, row, steps[row.instance_id].instance)) for row in first]
+    for step, workflow in marked:
+        if workflow is not None:
+            # Written together at the commit: one statement per table for the whole batch.
+            advance(step, workflow, None, flush=False)
+    fired = sum(workflow is not None for _, workflow in marked)
+    return fired + sum(_fire(steps[row.instance_id].again(), row) for row in again)
 
 
-def _lock_instances(session: Session, ids: set[int]) -> dict[int, ProcessInstance]:
+def _lock_instances(session: Session, ids: set[int]) -> dict[int, Step]:
     """instances.lock_instance for several at once: their latest state and open work, row locks
-    held until the transaction ends, taken in id order."""
+    held until the transaction ends, taken in id order; the context of each one's step."""
     found = session.execute(with_open_work(
         select(ProcessInstance).where(ProcessInstance.id.in_(sorted(ids))).order_by(ProcessInstance.id)
         .options(undefer(ProcessInstance.state_json)).with_for_update(of=ProcessInstance).execution_options(populate_existing=True)))
-    instances = {}
-    for instance, *open_work in found:
-        remember_read(session, instance.id, *open_work)
-        instances[instance.id] = instance
-    return instances
+    return {instance.id: step_of(session, instance, *open_work) for instance, *open_work in found}
 
 
 def _fire_each(session: Session, ids: Sequence[int]) -> int:
@@ -151,32 +141,27 @@ def fire_next(session: Session, timer_id: int | None = None) -> int | None:
     """
 
     try:
-        query = select(Timer).where(Timer.status == "pending", Timer.due_at <= now(session))
-        if timer_id is not None:
-            query = query.where(Timer.id == timer_id)
-        row = session.scalar(query.order_by(Timer.due_at, Timer.id).limit(1).with_for_update(skip_locked=True))
-        if row is None:
-            session.rollback()
-            return None
-        fired = _fire(session, row, lock_instance(session, row.instance_id))
-        session.commit()
-        return fired
-    except StaleDataError:
-        session.rollback()
+        with transaction(session):
+            query = select(Timer).where(Timer.status == "pending", Timer.due_at <= now(session))
+            if timer_id is not None:
+                query = query.where(Timer.id == timer_id)
+            row = session.scalar(query.order_by(Timer.due_at, Timer.id).limit(1).with_for_update(skip_locked=True))
+            if row is None:
+                session.rollback()  # an empty poll ends as it always has: nothing to commit
+                return None
+            return _fire(lock_instance(session, row.instance_id), row)
+    except StaleState:
         return 0
-    except BaseException:
-        session.rollback()
-        raise
 
 
-def _fire(session: Session, row: Timer, instance: ProcessInstance) -> int:
+def _fire(step: Step, row: Timer) -> int:
     """Fire one taken timer of a locked instance in the caller's transaction: 1 fired, 0 if the
     instance no longer waits on it (the row is cancelled)."""
 
-    workflow = _mark_fired(session, row, instance)
+    workflow = _mark_fired(step.session, row, step.instance)
     if workflow is None:
         return 0
-    advance(session, instance, workflow, None)
+    advance(step, workflow, None)
     return 1
 
 
