@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 
 from models import Agency, Base, User
 
+from engine.runtime.transactions import transaction
 from engine.runtime.deploy import deploy_paths
 from engine.access.users import create_user
 
@@ -50,11 +51,11 @@ def create_schema(engine: Engine) -> None:
 
 def ensure_agencies(session: Session) -> None:
     """Create the district's agencies that do not exist yet (idempotent)."""
-    existing = set(session.scalars(select(Agency.code)))
-    for code, name, short in AGENCIES:
-        if code not in existing:
-            session.add(Agency(code=code, name=name, short_name=short))
-    session.commit()
+    with transaction(session):
+        existing = set(session.scalars(select(Agency.code)))
+        for code, name, short in AGENCIES:
+            if code not in existing:
+                session.add(Agency(code=code, name=name, short_name=short))
 
 
 def deploy_folder(session: Session, folder: Path, actor: User | None = None):

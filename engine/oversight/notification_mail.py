@@ -26,6 +26,7 @@ from sqlalchemy.orm import Session
 from models import Notification, User
 
 from engine.time.clock import now
+from engine.runtime.transactions import transaction
 
 MAX_ATTEMPTS = 8
 MAX_AGE = timedelta(days=2)
@@ -130,7 +131,7 @@ def _send_next(session: Session, settings: MailSettings) -> str | None:
     """Lease, send and record one notification: "sent", "failed", "skipped" (another worker
     leased it first), or None when nothing is due."""
     at = now(session)
-    try:
+    with transaction(session):  # the lease, committed before the (slow) SMTP conversation
         candidate = session.execute(
             select(Notification.id, User.email).join(User, User.id == Notification.recipient_id)
             .where(Notification.emailed_at.is_(None), Notification.read_at.is_(None),
@@ -140,7 +141,7 @@ def _send_next(session: Session, settings: MailSettings) -> str | None:
             .order_by(Notification.id).limit(1)
         ).first()
         if candidate is None:
-            session.rollback()
+            session.rollback()  # a poll that found nothing
             return None
         leased = session.execute(
             update(Notification)
@@ -149,9 +150,9 @@ def _send_next(session: Session, settings: MailSettings) -> str | None:
             .values(email_retry_at=at + LEASE)
             .execution_options(synchronize_session=False)
         ).rowcount
-        session.commit()
-        if not leased:
-            return "skipped"
+    if not leased:
+        return "skipped"
+    with transaction(session):  # the outcome
         row = session.get(Notification, candidate.id, populate_existing=True)
         try:
             deliver(settings, compose(row, candidate.email, settings))
@@ -159,12 +160,7 @@ def _send_next(session: Session, settings: MailSettings) -> str | None:
             row.email_attempts += 1
             row.email_retry_at = at + _backoff(row.email_attempts)
             row.email_error = f"{exc.__class__.__name__}: {exc}"[:500]
-            session.commit()
             return "failed"
         row.email_attempts += 1
         row.emailed_at, row.email_retry_at, row.email_error = at, None, None
-        session.commit()
         return "sent"
-    except BaseException:
-        session.rollback()
-        raise

@@ -28,7 +28,7 @@ from engine.time.clock import now
 from engine.errors import NotFound
 from engine.oversight.queries import Page, lane_users
 from engine.runtime.sql import insert_if_absent
-from engine.runtime.transactions import transactional
+from engine.runtime.transactions import transaction, transactional
 
 DEADLINE_SOON, DEADLINE_PASSED = "deadline_soon", "deadline_passed"
 # How near a deadline must be for the "due soon" notice: it ends within this rule from now.
@@ -146,25 +146,21 @@ def scan_deadlines(session: Session, limit: int = 100) -> int:
 
 
 def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) -> int:
-    try:
+    with transaction(session):
         # A concurrent scanner inserting the same key waits for this transaction, then inserts
         # nothing (PostgreSQL); on SQLite the write lock orders them the same way.
         if not insert_if_absent(session, DeadlineNotice, task_id=task_id, kind=kind, created_at=at):
-            session.rollback()
+            session.rollback()  # nothing of ours to keep
             return 0
         task = session.get(HumanTask, task_id, populate_existing=True)
         if task.state != HumanTaskState.OPEN:
-            session.rollback()
+            session.rollback()  # the task closed meanwhile: no notice, and no notice row either
             return 0
         recipients = _holders(session, task)
         if kind == DEADLINE_PASSED:
             recipients += _overseers(session, task)
         _notify(session, recipients, kind, task)
-        session.commit()
         return 1
-    except BaseException:
-        session.rollback()
-        raise
 
 
 # --- reading -------------------------------------------------------------------------------
