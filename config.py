@@ -49,6 +49,12 @@ class Config:
         # deactivation or role change made by another process takes effect within this (0: never
         # cached, one query per request). engine/access/tokens.py
         self.API_TOKEN_CACHE_SECONDS = float(os.environ.get("LIANDONG_API_TOKEN_CACHE_SECONDS", "5"))
+        # A login ends after this long without a request, and this long after it began
+        # whatever the activity (web/auth.py); logging out ends it at once, on every process.
+        self.SESSION_IDLE_MINUTES = float(os.environ.get("LIANDONG_SESSION_IDLE_MINUTES", "30"))
+        self.SESSION_MAX_HOURS = float(os.environ.get("LIANDONG_SESSION_MAX_HOURS", "12"))
+        # New API tokens work for this many days, and at most this many (engine/access/tokens.py).
+        self.API_TOKEN_DAYS = int(os.environ.get("LIANDONG_API_TOKEN_DAYS", "365"))
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("LIANDONG_HTTPS", "") == "1"

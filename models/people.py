@@ -43,6 +43,9 @@ class User(Base):
     language: Mapped[Optional[str]] = mapped_column(String(8))
     # Where notifications are also mailed (config MAIL_ENABLED); none: in-app only.
     email: Mapped[Optional[str]] = mapped_column(String(254))
+    # Carried in every signed session cookie of the user; raising it (logout, password change,
+    # deactivation, an administrator ending their sessions) makes every earlier cookie worthless.
+    session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
 
     memberships: Mapped[list[Membership]] = relationship(
         back_populates="user", cascade="all, delete-orphan", lazy="selectin"

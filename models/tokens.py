@@ -26,10 +26,16 @@ class ApiToken(Base):
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
     last_used_at: Mapped[Optional[datetime]]
+    # A token stops working at this time (a year by default, config API_TOKEN_DAYS).
+    expires_at: Mapped[datetime]
     revoked_at: Mapped[Optional[datetime]]
 
     user: Mapped[User] = relationship()
 
     @property
     def active(self) -> bool:
+        """Not revoked (whether it has expired depends on the time: `usable_at`)."""
         return self.revoked_at is None
+
+    def usable_at(self, at: datetime) -> bool:
+        return self.revoked_at is None and at < self.expires_at

@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import evidence, permissions
     from . import api, profile
     from . import documents
-    from . import calendar_admin, supervision
+    from . import calendar_admin, supervision, users_admin
     from . import recognition, sharing
     from . import workflow_text
     from . import notifications
@@ -45,6 +45,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(profile.bp)
     app.register_blueprint(supervision.bp)
     app.register_blueprint(calendar_admin.bp)
+    app.register_blueprint(users_admin.bp)
     app.register_blueprint(sharing.bp)
     documents.init_app(app)
     notifications.init_app(app)

@@ -1,7 +1,12 @@
 """Logging in and out. A failed login says the same thing, with the same status, whether the
 user is unknown, the password wrong or the account locked. Login attempts are throttled per
 client address (flask-limiter, storage from RATELIMIT_STORAGE_URI) and counted per account
-(lockout, in the engine)."""
+(lockout, in the engine).
+
+A session ends server-side: the signed cookie names the user and their session epoch at login
+(`LoginUser.get_id`), and the loader refuses a cookie whose epoch is no longer the user's
+(logout, password change, deactivation, an administrator ending their sessions all raise it),
+one that has been idle longer than SESSION_IDLE_MINUTES, or one older than SESSION_MAX_HOURS."""
 from __future__ import annotations
 
 from urllib.parse import urlsplit
@@ -55,18 +60,61 @@ class LoginUser:
         return self.model.active
 
     def get_id(self) -> str:
-        return str(self.model.id)
+        # What Flask-Login keeps in the signed cookie: the epoch makes it expire server-side.
+        return f"{self.model.id}:{self.model.session_epoch}"
 
     def __getattr__(self, name: str):
         return getattr(self.model, name)
 
 
+# Times (seconds since the epoch, by the app's clock) kept in the signed session.
+LOGIN_AT, SEEN_AT = "login_at", "seen_at"
+# How stale the last-seen time may get before it is written again: a request within this long of
+# the last one leaves the cookie as it is, so not every response sets a new one.
+SEEN_RESOLUTION = 60.0
+_LOGIN_KEYS = ("_user_id", "_fresh", "_id", "_remember", "_remember_seconds", LOGIN_AT, SEEN_AT)
+
+
+def _forget_login() -> None:
+    """Drop the login from the session, keeping what is not about it (the chosen language)."""
+    for key in _LOGIN_KEYS:
+        session.pop(key, None)
+
+
+def _within_lifetimes(now: float) -> bool:
+    login_at, seen_at = session.get(LOGIN_AT), session.get(SEEN_AT)
+    if not isinstance(login_at, (int, float)) or not isinstance(seen_at, (int, float)):
+        return False  # a cookie from before lifetimes were kept
+    idle = current_app.config["SESSION_IDLE_MINUTES"] * 60
+    longest = current_app.config["SESSION_MAX_HOURS"] * 3600
+    return now - seen_at <= idle and now - login_at <= longest
+
+
 @login_manager.user_loader
 def load_user(user_id: str) -> LoginUser | None:
-    if not user_id.isdigit():
+    """The cookie's user if the session is still theirs: the same session epoch, not idle too
+    long, not too old. Otherwise the login is dropped from the session (the browser gets a
+    cookie without it) and the request is anonymous, so pages redirect to the login page."""
+    user_part, _, epoch = user_id.partition(":")
+    user = db.session.get(User, int(user_part)) if user_part.isdigit() and epoch.isdigit() else None
+    now = db.clock.now().timestamp()
+    if (user is None or not user.active or user.session_epoch != int(epoch)
+            or not _within_lifetimes(now)):
+        _forget_login()
         return None
-    user = db.session.get(User, int(user_id))
-    return LoginUser(user) if user is not None and user.active else None
+    if now - session[SEEN_AT] >= SEEN_RESOLUTION:
+        session[SEEN_AT] = now
+    return LoginUser(user)
+
+
+def start_session(user: User) -> None:
+    """Log `user` in on this session with their current epoch, keeping the time the login began
+    if it is already running (a password change logs the user in again)."""
+    now = db.clock.now().timestamp()
+    login_at = session.get(LOGIN_AT) if current_user.is_authenticated else None
+    login_user(LoginUser(user))
+    session[LOGIN_AT] = login_at or now
+    session[SEEN_AT] = now
 
 
 def actor() -> User:
@@ -99,7 +147,7 @@ def login():
             session.clear()  # a fresh session at login, so a planted cookie gains nothing
             if lang:
                 session["lang"] = lang
-            login_user(LoginUser(user))
+            start_session(user)
             return redirect(_safe_next(request.args.get("next")))
         flash(_("Invalid username or password."), "error")
         status = 401
@@ -109,6 +157,11 @@ def login():
 @bp.route("/logout", methods=["POST"])
 @login_required
 def logout():
+    # Raising the epoch ends this session everywhere a copy of its cookie may be, and the
+    # user's other sessions with it.
+    user = actor()
+    engine.end_sessions(db.session, user, user, reason="logout")
     logout_user()
+    _forget_login()
     flash(_("You have been logged out."), "info")
     return redirect(url_for("auth.login"))

@@ -128,6 +128,54 @@ def add_user(username: str, agency: str, roles: tuple[str, ...], name: str, pass
     click.echo(f"created user {user.username} ({agency}: {', '.join(roles)})")
 
 
+def _user(username: str):
+    try:
+        return engine.find_user(db.session, username)
+    except engine.NotFound as exc:
+        _fail(exc.message)
+
+
+@users.command("end-sessions")
+@click.argument("username")
+def end_user_sessions(username: str) -> None:
+    """Log USERNAME out of every browser at once (audited)."""
+    engine.end_sessions(db.session, None, _user(username), reason="administrator")
+    click.echo(f"ended every session of {username}")
+
+
+@users.command("deactivate")
+@click.argument("username")
+def deactivate_user(username: str) -> None:
+    """Switch the account off: its sessions end and its API tokens stop working (audited)."""
+    engine.set_active(db.session, None, _user(username), False)
+    click.echo(f"deactivated {username}")
+
+
+@users.command("activate")
+@click.argument("username")
+def activate_user(username: str) -> None:
+    """Switch a deactivated account on again (audited)."""
+    engine.set_active(db.session, None, _user(username), True)
+    click.echo(f"activated {username}")
+
+
+@users.command("set-password")
+@click.argument("username")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")
+def set_user_password(username: str, password_stdin: bool) -> None:
+    """Give USERNAME a new password; their sessions end (audited)."""
+    user = _user(username)
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("New password", hide_input=True, confirmation_prompt=True)
+    try:
+        engine.set_password(db.session, None, user, password)
+    except engine.InvalidInput as exc:
+        _fail("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.errors.items()))
+    click.echo(f"new password set for {username}; their sessions ended")
+
+
 def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = False) -> engine.WorkerPass:
     """Fire due timers and deliver pending messages every `interval` seconds, each pass with its
     own session, until `stop` is set; a failing pass is logged and retried, never fatal."""

@@ -5,6 +5,7 @@ Users make their own on their profile page; both ways are audited the same.
 from __future__ import annotations
 
 import click
+from flask import current_app
 from flask.cli import AppGroup
 
 import engine
@@ -22,12 +23,17 @@ def _fail(message: str) -> None:
 @group.command("create")
 @click.argument("username")
 @click.option("--name", default="command line", show_default=True, help="What the token is for.")
-def create(username: str, name: str) -> None:
+@click.option("--days", type=int, default=None, help="How long it works (default and most: API_TOKEN_DAYS).")
+def create(username: str, name: str, days: int | None) -> None:
     """Create a token for USERNAME and print it (it is shown only this once)."""
     session = db.session
+    most = current_app.config["API_TOKEN_DAYS"]
     try:
         user = engine.find_user(session, username)
-        _row, token = engine.create_token(session, user, name)
+        _row, token = engine.create_token(session, user, name, days=most if days is None else days,
+                                          max_days=most)
+    except engine.InvalidInput as exc:
+        _fail("; ".join(f"{field}: {', '.join(msgs)}" for field, msgs in exc.errors.items()))
     except engine.EngineError as exc:
         _fail(exc.message)
     click.echo(token)
@@ -36,7 +42,7 @@ def create(username: str, name: str) -> None:
 @group.command("list")
 @click.argument("username")
 def list_tokens(username: str) -> None:
-    """The user's tokens (id, name, prefix, created, last used, revoked)."""
+    """The user's tokens (id, name, prefix, created, last used, revoked, expires)."""
     session = db.session
     try:
         user = engine.find_user(session, username)
@@ -45,7 +51,8 @@ def list_tokens(username: str) -> None:
     for t in engine.user_tokens(session, user):
         used = t.last_used_at.isoformat(timespec="seconds") if t.last_used_at else "never"
         revoked = t.revoked_at.isoformat(timespec="seconds") if t.revoked_at else "-"
-        click.echo(f"{t.id}\t{t.name}\t{t.prefix}…\t{t.created_at.isoformat(timespec='seconds')}\t{used}\t{revoked}")
+        click.echo(f"{t.id}\t{t.name}\t{t.prefix}…\t{t.created_at.isoformat(timespec='seconds')}\t{used}\t{revoked}"
+                   f"\t{t.expires_at.isoformat(timespec='seconds')}")
 
 
 @group.command("revoke")

@@ -34,6 +34,9 @@ PREFIX = "ld_"
 # minute at most, instead of a write (and on SQLite the database's write lock) per API request.
 LAST_USED_RESOLUTION = timedelta(minutes=1)
 MAX_NAME = 80
+# A new token works for this many days unless its creator chooses fewer (the web app passes its
+# configured API_TOKEN_DAYS as both the default and the most allowed).
+DEFAULT_DAYS = 365
 # Where a session factory keeps its TokenCache (`sessionmaker(info={TOKEN_CACHE: ...})`).
 TOKEN_CACHE = "token_cache"
 
@@ -45,13 +48,13 @@ class TokenCache:
 
     Only valid tokens are remembered: an unknown or revoked token is looked up every time, and
     a new token works at once. At most `size` tokens are kept (the least recently used go first).
-    A service that deactivates users or changes memberships (none does yet: operators do it in
-    SQL) should call `forget()` after its commit, so that this process follows at once.
+    A service that deactivates users or changes memberships calls `forget()` after its commit
+    (engine/access/sessions.py `set_active`), so that this process follows at once.
     """
 
     def __init__(self, ttl: timedelta, size: int = 1024) -> None:
         self.ttl, self.size = ttl, size
-        self._entries: OrderedDict[str, tuple[datetime, User]] = OrderedDict()
+        self._entries: OrderedDict[str, tuple[datetime, User, datetime | None]] = OrderedDict()
         self._lock = threading.Lock()
         self._generation = 0
 
@@ -66,19 +69,21 @@ class TokenCache:
             entry = self._entries.get(digest)
             if entry is None:
                 return None
-            read_at, user = entry
-            # A clock set back is treated as expiry too: the entry's age is then unknown.
-            if not read_at <= at < read_at + self.ttl:
+            read_at, user, expires_at = entry
+            # A clock set back is treated as expiry too: the entry's age is then unknown. A
+            # token that expires meanwhile is refused at its time, not the entry's.
+            if not read_at <= at < read_at + self.ttl or (expires_at is not None and at >= expires_at):
                 del self._entries[digest]
                 return None
             self._entries.move_to_end(digest)
             return user
 
-    def put(self, digest: str, user: User, read_at: datetime, generation: int) -> None:
+    def put(self, digest: str, user: User, read_at: datetime, generation: int,
+            expires_at: datetime | None = None) -> None:
         with self._lock:
             if generation != self._generation:
                 return
-            self._entries[digest] = (read_at, user)
+            self._entries[digest] = (read_at, user, expires_at)
             self._entries.move_to_end(digest)
             while len(self._entries) > self.size:
                 self._entries.popitem(last=False)
@@ -110,23 +115,37 @@ def _clean_name(name: str) -> str:
     return name
 
 
+def _check_days(days: int, max_days: int | None) -> int:
+    limit = max_days or DEFAULT_DAYS
+    if isinstance(days, bool) or not isinstance(days, int) or not 1 <= days <= limit:
+        raise InvalidInput("cannot create token", {"days": [f"must be a whole number of days from 1 to {limit}"]})
+    return days
+
+
 @transactional
-def create_token(session: Session, owner: User, name: str, actor: User | None = None) -> tuple[ApiToken, str]:
-    """A new token for `owner`; returns the row and the token itself, which exists only here.
+def create_token(
+    session: Session, owner: User, name: str, actor: User | None = None,
+    days: int = DEFAULT_DAYS, max_days: int | None = None,
+) -> tuple[ApiToken, str]:
+    """A new token for `owner`, valid for `days` (1 to `max_days`, default DEFAULT_DAYS);
+    returns the row and the token itself, which exists only here.
 
     One transaction with a `token_created` event on the system chain; `actor` is who asked
     (the owner on the profile page, None for an operator's `liandong token create`).
     """
     name = _clean_name(name)
+    days = _check_days(days, max_days)
     if not owner.active:
         raise Conflict(f"user {owner.username} is not active")
     token = PREFIX + secrets.token_urlsafe(32)
+    created = now(session)
     row = ApiToken(user_id=owner.id, name=name, token_hash=token_hash(token),
-                   prefix=token[:len(PREFIX) + 6], created_at=now(session))
+                   prefix=token[:len(PREFIX) + 6], created_at=created,
+                   expires_at=created + timedelta(days=days))
     session.add(row)
     session.flush()
-    audit.record(session, "token_created", actor=actor,
-                 detail={"token_id": row.id, "user_id": owner.id, "name": name})
+    audit.record(session, "token_created", actor=actor, detail={
+        "token_id": row.id, "user_id": owner.id, "name": name, "expires_at": row.expires_at.isoformat()})
     return row, token
 
 
@@ -163,7 +182,7 @@ def user_tokens(session: Session, owner: User) -> Sequence[ApiToken]:
 
 
 def user_for_token(session: Session, token: str) -> User | None:
-    """The active user a valid, unrevoked token belongs to, or None; the user is attached to
+    """The active user a valid (unrevoked, unexpired) token belongs to, or None; the user is attached to
     `session`. From the session factory's TokenCache when it read the token less than its TTL
     ago (no query); otherwise one query for the token, its user and their memberships, and
     the token's last-used time recorded (to the minute) in its own small transaction."""
@@ -180,7 +199,7 @@ def user_for_token(session: Session, token: str) -> User | None:
         select(ApiToken).where(ApiToken.token_hash == digest)
         .options(joinedload(ApiToken.user).joinedload(User.memberships))
     ).unique().one_or_none()
-    if row is None or row.revoked_at is not None or not row.user.active:
+    if row is None or not row.usable_at(at) or not row.user.active:
         return None
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
         # Conditional, so concurrent requests with one token write it once.
@@ -193,7 +212,7 @@ def user_for_token(session: Session, token: str) -> User | None:
         )
         session.commit()
     if cache is not None:
-        cache.put(digest, _detached_copy(row.user), at, generation)
+        cache.put(digest, _detached_copy(row.user), at, generation, row.expires_at)
     return row.user
 
 

@@ -11,8 +11,10 @@ from sqlalchemy.orm import Session
 from models import ROLES, Agency, Membership, User
 
 from engine.access import audit
+from engine.access.sessions import bump_epoch, require_administrator
 from engine.time.clock import now
 from engine.errors import Conflict, InvalidInput
+from engine.runtime.transactions import transaction
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
@@ -67,6 +69,42 @@ def create_user(
     except BaseException:
         session.rollback()
         raise
+
+
+def _check_password(password: str) -> None:
+    if len(password) < MIN_PASSWORD_LENGTH:
+        raise InvalidInput("password too short", {
+            "new_password": [f"must be at least {MIN_PASSWORD_LENGTH} characters"]})
+
+
+def change_password(session: Session, user: User, current: str, new: str) -> User:
+    """The user replaces their own password, giving the current one (InvalidInput on
+    `current_password` if it is wrong). Every session of the user ends, this one included (the
+    caller logs it in again with the new epoch); audited as `password_changed`."""
+    try:
+        _hasher.verify(user.password_hash, current)
+    except (VerificationError, InvalidHashError):
+        raise InvalidInput("wrong password", {"current_password": ["is not your current password"]}) from None
+    _check_password(new)
+    with transaction(session):
+        user.password_hash = _hasher.hash(new)
+        bump_epoch(session, user)
+        audit.record(session, "password_changed", actor=user,
+                     detail={"user_id": user.id, "username": user.username})
+    return user
+
+
+def set_password(session: Session, actor: User | None, user: User, new: str) -> User:
+    """An administrator (or the operator, actor None) gives a user a new password; the user's
+    sessions end. Audited as `password_reset`; Forbidden for anyone else."""
+    require_administrator(actor)
+    _check_password(new)
+    with transaction(session):
+        user.password_hash = _hasher.hash(new)
+        bump_epoch(session, user)
+        audit.record(session, "password_reset", actor=actor,
+                     detail={"user_id": user.id, "username": user.username})
+    return user
 
 
 def authenticate(

@@ -30,7 +30,7 @@ def authenticate() -> None:
         raise _refuse("send 'Authorization: Bearer <token>'; create a token on your profile page")
     user = engine.user_for_token(db.session, token)
     if user is None:
-        raise _refuse("the token is unknown, revoked, or its user is disabled", "invalid_token")
+        raise _refuse("the token is unknown, revoked, expired, or its user is disabled", "invalid_token")
     g.api_user = user
 
 
