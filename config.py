@@ -58,6 +58,8 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("LIANDONG_HTTPS", "") == "1"
+        # Strict-Transport-Security max-age in seconds (0: not sent); production defaults to a year.
+        self.HSTS_SECONDS = int(os.environ.get("LIANDONG_HSTS_SECONDS", "0"))
         self.REMEMBER_COOKIE_HTTPONLY = True
         self.WTF_CSRF_TIME_LIMIT = None
         # Evidence files live here, outside the web root, under generated names.
@@ -99,3 +101,4 @@ class ProductionConfig(Config):
                 raise RuntimeError(f"{name} must be set in production")
         super().__init__()
         self.SESSION_COOKIE_SECURE = True
+        self.HSTS_SECONDS = int(os.environ.get("LIANDONG_HSTS_SECONDS", str(365 * 24 * 3600)))

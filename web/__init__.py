@@ -17,7 +17,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DISPLAY_TIMEZONE"])
 
-    from . import auth, cases, cli, errors, i18n, inbox, labels, security, tasks
+    from . import auth, cases, cli, errors, hardening, i18n, inbox, labels, security, tasks
     from . import evidence, permissions
     from . import api, profile
     from . import documents
@@ -32,6 +32,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     auth.limiter.init_app(app)
     security.csrf.init_app(app)
     security.init_app(app)
+    hardening.init_app(app)
     i18n.init_app(app)
     labels.register(app)
     workflow_text.init_app(app)

@@ -25,6 +25,7 @@ from models.migrations import create_or_upgrade
 from . import cli_db, cli_token
 from . import cli_calendar
 from .db import db
+from .hardening import QuietRequestHandler
 
 log = logging.getLogger(__name__)
 
@@ -239,7 +240,8 @@ def serve_command(host: str, port: int, interval: float, prod: bool, workers: in
                      name="liandong-worker").start()
     try:
         # Not app.run(): under a FlaskGroup (FLASK_RUN_FROM_CLI) Flask ignores that call.
-        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True)
+        run_simple(host, port, app, use_reloader=False, use_debugger=False, threaded=True,
+                   request_handler=QuietRequestHandler)
     finally:
         stop.set()
 

@@ -4,12 +4,17 @@ timeline. Both are audited: the list on the system chain, a timeline on its case
 The files are UTF-8 with a byte-order mark, because Excel, which the offices open them with,
 reads a CSV without one in the system code page and garbles Chinese. Times are ISO 8601 in the
 display zone (Asia/Shanghai) with the offset, so a script can read them back unambiguously.
+
+Every cell is inert: text that a spreadsheet would take for a formula (a file name such as
+`=HYPERLINK(...)`, a display name `@SUM(1,1)`) is written with a leading apostrophe, which Excel
+and LibreOffice show as text; plain numbers stay numbers.
 """
 from __future__ import annotations
 
 import csv
 import io
 import json
+import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
 
@@ -24,6 +29,21 @@ from .db import db
 from .supervision import STATUSES, bp, watch_filters, watch_page
 
 EXPORT_BATCH = 500
+# What makes a spreadsheet evaluate a cell (OWASP "CSV injection"), and the plain numbers that
+# may start with a sign and are left as they are (hours past due are negative before the due time).
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+PLAIN_NUMBER = re.compile(r"[+-]?\d+(\.\d+)?")
+
+
+def inert(value: object) -> object:
+    """The cell as a spreadsheet will show it and never run it: numbers as they are, text that
+    starts like a formula behind an apostrophe."""
+    if isinstance(value, (int, float)) and not isinstance(value, bool):
+        return value
+    text = "" if value is None else str(value)
+    if text.startswith(FORMULA_START) and not PLAIN_NUMBER.fullmatch(text):
+        return "'" + text
+    return text
 
 
 def _iso(value: datetime | None) -> str:
@@ -35,7 +55,7 @@ def _iso(value: datetime | None) -> str:
 def _csv(rows: list[list[object]], filename: str) -> Response:
     out = io.StringIO()
     out.write("\ufeff")
-    csv.writer(out, lineterminator="\r\n").writerows(rows)
+    csv.writer(out, lineterminator="\r\n").writerows([inert(cell) for cell in row] for row in rows)
     response = Response(out.getvalue().encode("utf-8"), mimetype="text/csv")
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{filename}"'

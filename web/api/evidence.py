@@ -8,7 +8,6 @@ SHA-256 is never served (500 with the reason, `evidence_integrity_failed` record
 from __future__ import annotations
 
 import marshmallow as ma
-from flask import send_file
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
 from marshmallow import fields, validate
@@ -19,7 +18,7 @@ import engine
 from models import EVIDENCE_KINDS
 
 from ..db import db
-from ..evidence import store
+from ..evidence import attachment, store
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented
@@ -130,12 +129,7 @@ def show(evidence_id: int):
 @documented(bp, 403, 404)
 def download(evidence_id: int):
     """The item's file (confidential ones only for the people the policy names); audited."""
-    opened = engine.open_evidence(db.session, store(), api_user(), evidence_id)
-    response = send_file(opened.stream, mimetype=opened.content_type, as_attachment=True,
-                         download_name=opened.name, max_age=0, etag=False, conditional=False)
-    response.headers["Cache-Control"] = "no-store"
-    response.headers["X-Content-Type-Options"] = "nosniff"
-    return response
+    return attachment(engine.open_evidence(db.session, store(), api_user(), evidence_id))
 
 
 @bp.route(f"{ITEM}/hand-over", methods=["POST"])

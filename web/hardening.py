@@ -1,0 +1,57 @@
+"""Response hardening on top of web/security.py's headers: HSTS where the site is served over
+HTTPS (production), no caching of pages, and no server banner.
+
+- `Strict-Transport-Security` when HSTS_SECONDS > 0 (ProductionConfig: a year), so a browser
+  that once reached the site never talks to it in clear text again.
+- `Cache-Control: no-store` on every HTML page a view did not give a policy of its own: pages
+  show case content to logged-in users, and a shared office computer's cache or the back button
+  must not show it to the next person.
+- No `Server` header: neither the development server nor gunicorn names itself (a reverse proxy
+  in front adds what it wants).
+"""
+from __future__ import annotations
+
+import sys
+from flask import Flask, Response
+from werkzeug.serving import WSGIRequestHandler
+
+
+class QuietRequestHandler(WSGIRequestHandler):
+    """Werkzeug's development server without its `Server: Werkzeug/x Python/y` banner, which
+    http.server's `send_response` adds before the app's headers."""
+
+    def send_response(self, code, message=None):
+        self.log_request(code)
+        self.send_response_only(code, message)
+        self.send_header("Date", self.date_time_string())
+
+
+def hide_gunicorn_banner() -> None:
+    """gunicorn writes `Server: gunicorn` itself (no setting turns it off); drop that line from
+    the headers it builds. Done in the process that serves requests (the app is created in each
+    worker), once, and only when gunicorn is what runs the app."""
+    from gunicorn.http import wsgi
+
+    built = wsgi.Response.default_headers
+    if getattr(built, "liandong_quiet", False):
+        return
+
+    def default_headers(self):
+        return [line for line in built(self) if not line.lower().startswith("server:")]
+
+    default_headers.liandong_quiet = True
+    wsgi.Response.default_headers = default_headers
+
+
+def init_app(app: Flask) -> None:
+    if "gunicorn" in sys.modules:
+        hide_gunicorn_banner()
+    hsts = int(app.config.get("HSTS_SECONDS", 0))
+
+    @app.after_request
+    def harden(response: Response) -> Response:
+        if hsts > 0:
+            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
+            response.headers["Cache-Control"] = "no-store"
+        return response
