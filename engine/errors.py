@@ -1,11 +1,10 @@
-"""Errors raised by engine service functions. The web layer maps each to one HTTP status."""
+"""Errors raised by engine service functions. They say what went wrong, not how to answer it:
+the web layer maps each class to one HTTP status (web/errors.py)."""
 from __future__ import annotations
 
 
 class EngineError(Exception):
     """Base of every error a caller is expected to handle."""
-
-    status = 400
 
     def __init__(self, message: str) -> None:
         super().__init__(message)
@@ -15,19 +14,13 @@ class EngineError(Exception):
 class NotFound(EngineError):
     """The thing does not exist, or the actor may not know that it exists."""
 
-    status = 404
-
 
 class Forbidden(EngineError):
     """The actor may see the thing but not do this to it."""
 
-    status = 403
-
 
 class Conflict(EngineError):
     """Someone else changed the thing first (claimed the task, advanced the instance)."""
-
-    status = 409
 
 
 class StaleState(Conflict):
@@ -37,8 +30,6 @@ class StaleState(Conflict):
 
 class InvalidInput(EngineError):
     """Submitted data broke its schema; `errors` maps each field path to its reasons."""
-
-    status = 422
 
     def __init__(self, message: str, errors: dict[str, list[str]] | None = None) -> None:
         super().__init__(message)
@@ -60,17 +51,11 @@ class DeployError(EngineError):
 class WorkflowError(EngineError):
     """A script or condition in a diagram failed; the instance is put in the error state."""
 
-    status = 500
-
 
 class TooLarge(EngineError):
     """An upload is larger than the configured limit."""
-
-    status = 413
 
 
 class EvidenceCorrupted(EngineError):
     """A stored evidence file no longer matches the SHA-256 recorded when it was uploaded (or
     is gone). It is reported and recorded, never served."""
-
-    status = 500

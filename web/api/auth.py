@@ -14,7 +14,6 @@ import engine
 from models import User
 
 from ..db import db
-from . import problems
 
 
 def _refuse(reason: str, error: str | None = None) -> Unauthorized:
@@ -47,11 +46,10 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def guard(blueprint) -> None:
-    """Set up an API blueprint (once, at import): token authentication before every request,
-    every engine error answered as problem+json with the error's own status (the page
-    handlers in web/errors.py know only some of them), and no caching of responses."""
+    """Set up an API blueprint (once, at import): token authentication before every request and
+    no caching of responses. Engine errors are answered as problem+json by web/errors.py, with
+    the status its one table gives each of them."""
     blueprint.before_request(authenticate)
-    blueprint.register_error_handler(engine.EngineError, lambda exc: problems.for_exception(exc, exc.status))
     blueprint.after_request(_not_cached)
 
 

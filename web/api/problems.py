@@ -76,9 +76,10 @@ def _flatten(messages, path: str = "") -> dict[str, list[str]]:
 
 
 def for_exception(exc: Exception, status: int) -> Response:
-    """The problem response for an engine error or an HTTP error raised while serving the API."""
+    """The problem response for an engine error or an HTTP error raised while serving the API;
+    `status` is what web/errors.py maps the error to."""
     if isinstance(exc, engine.InvalidInput):
-        return problem(422, exc.message, {k: [str(m) for m in v] for k, v in exc.errors.items()})
+        return problem(status, exc.message, {k: [str(m) for m in v] for k, v in exc.errors.items()})
     if isinstance(exc, engine.EngineError):
         return problem(status, exc.message)
     if isinstance(exc, HTTPException):
