@@ -30,7 +30,7 @@ from engine.casework.evidence import (
 )
 from engine.casework.evidence_files import EvidenceStore
 from engine.casework.tasks import (
-    claim_task, complete_task, delegate_task, reassign_task, unclaim_task, visible_task,
+    assign_task, claim_task, complete_task, delegate_task, reassign_task, unclaim_task, visible_task,
 )
 from engine.errors import (
     Conflict, DeployError, EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, StaleState,
@@ -53,7 +53,9 @@ from engine.runtime.definitions import definition, task_form
 from engine.runtime.deploy import deploy_paths
 from engine.runtime.instances import retry_instance
 from engine.runtime.process_models import deploy_named, latest_models
-from engine.time.calendar import format_due
+from engine.time import legal_periods
+from engine.time.calendar import BusinessCalendar, format_due
+from engine.time.legal_periods import CatalogError
 from engine.time.calendar_store import (
     business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
 )
@@ -67,8 +69,10 @@ __all__ = [
     "EngineError", "NotFound", "Forbidden", "Conflict", "StaleState", "InvalidInput", "DeployError", "WorkflowError",
     "TooLarge", "EvidenceCorrupted",
     # Time: "now" and the business calendar.
-    "Clock", "FixedClock", "SystemClock", "business_calendar", "format_due", "calendar_days",
+    "Clock", "FixedClock", "SystemClock", "BusinessCalendar", "business_calendar", "format_due", "calendar_days",
     "set_calendar_day", "clear_calendar_day", "provisional_after",
+    # Legal periods: the catalog (workflows/deadlines.toml) and counting from a legal event.
+    "legal_periods", "CatalogError",
     # Setting up a database; process models.
     "ensure_agencies", "create_demo_users", "deploy_folder", "deploy_paths", "deploy_named", "latest_models",
     "definition", "task_form", "retry_instance",
@@ -76,7 +80,7 @@ __all__ = [
     "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms",
     # Human tasks: the inbox and its actions.
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
-    "claim_task", "unclaim_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
+    "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
     "form_choices", "task_context", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",

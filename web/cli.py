@@ -19,11 +19,11 @@ from flask.cli import AppGroup, FlaskGroup, with_appcontext
 from werkzeug.serving import run_simple
 
 import engine
-from engine import business_calendar, create_demo_users, deploy_folder, ensure_agencies, format_due
+from engine import create_demo_users, deploy_folder, ensure_agencies, format_due
 from models.migrations import create_or_upgrade
 
 from . import cli_db, cli_token
-from . import cli_calendar
+from . import cli_calendar, cli_deadlines
 from .db import db
 from .hardening import QuietRequestHandler
 
@@ -277,7 +277,7 @@ def calendar_due(start: str, rule: str) -> None:
     if begin.tzinfo is None:
         begin = begin.replace(tzinfo=ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
     try:
-        due = business_calendar(db.session).due(begin, rule)
+        due = cli_deadlines.console_calendar().due(begin, rule)
     except ValueError as exc:
         _fail(str(exc))
     click.echo(format_due(due))
@@ -287,7 +287,7 @@ for _command in cli_calendar.COMMANDS:  # set-day, list (web/cli_calendar.py)
     calendar.add_command(_command)
 
 COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, audit, calendar,
-            cli_db.group, cli_token.group)
+            cli_db.group, cli_token.group, cli_deadlines.group)
 
 
 def init_app(app: Flask) -> None:
