@@ -54,7 +54,7 @@ from engine.runtime.deploy import deploy_paths
 from engine.runtime.instances import retry_instance
 from engine.runtime.process_models import deploy_named, latest_models
 from engine.time import legal_periods
-from engine.time.calendar import BusinessCalendar, format_due
+from engine.time.calendar import BusinessCalendar, format_due, parse_rule
 from engine.time.legal_periods import CatalogError
 from engine.time.calendar_store import (
     business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
@@ -72,7 +72,7 @@ __all__ = [
     "Clock", "FixedClock", "SystemClock", "BusinessCalendar", "business_calendar", "format_due", "calendar_days",
     "set_calendar_day", "clear_calendar_day", "provisional_after",
     # Legal periods: the catalog (workflows/deadlines.toml) and counting from a legal event.
-    "legal_periods", "CatalogError",
+    "legal_periods", "CatalogError", "parse_rule",
     # Setting up a database; process models.
     "ensure_agencies", "create_demo_users", "deploy_folder", "deploy_paths", "deploy_named", "latest_models",
     "definition", "task_form", "retry_instance",

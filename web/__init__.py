@@ -21,7 +21,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from . import evidence, permissions
     from . import api, profile
     from . import documents
-    from . import calendar_admin, supervision, users_admin
+    from . import calendar_admin, deadline_rules, supervision, users_admin
     from . import recognition, sharing
     from . import workflow_text
     from . import notifications
@@ -48,6 +48,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(calendar_admin.bp)
     app.register_blueprint(users_admin.bp)
     app.register_blueprint(sharing.bp)
+    deadline_rules.init_app(app)
     documents.init_app(app)
     notifications.init_app(app)
     api.init_app(app)
