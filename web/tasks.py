@@ -142,8 +142,8 @@ def complete(task_id: int):
 @bp.route("/<int:task_id>/assign", methods=["POST"])
 @login_required
 def assign(task_id: int):
-    """A liaison gives the task to a user of its lane: delegates it while unclaimed, reassigns
-    it from its assignee otherwise (the engine audits both with before and after)."""
+    """A liaison gives the task to a user of its lane (engine.assign_task: delegated while
+    unclaimed, reassigned from its assignee otherwise)."""
     session, user = db.session, actor()
     task = engine.visible_task(session, user, task_id)
     assignee_id = request.form.get("assignee_id", type=int)
@@ -151,9 +151,8 @@ def assign(task_id: int):
     if assignee is None:
         flash(_("Choose a user of the task's lane."), "error")
         return redirect(url_for("tasks.show", task_id=task_id), code=303)
-    service = engine.delegate_task if task.assignee_id is None else engine.reassign_task
     try:
-        service(session, user, task_id, assignee)
+        engine.assign_task(session, user, task_id, assignee)
     except (engine.Conflict, engine.Forbidden) as exc:
         return _refused("assign", task_id, exc)
     flash(_("The task was assigned to %(name)s.", name=assignee.display_name), "info")

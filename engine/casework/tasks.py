@@ -1,4 +1,4 @@
-"""Human task actions: claim, unclaim, reassign, delegate, complete.
+"""Human task actions: claim, unclaim, assign (delegate or reassign), complete.
 
 Each function is one transaction with its audit event: it commits on success and rolls back
 on any error, leaving the database as it was.
@@ -96,14 +96,28 @@ def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
 
 
 @transactional
+def assign_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
+    """A liaison gives an open task to a user of its lane: the one assignment behind the task
+    page and the API. While nobody holds the task it is delegated (`delegate_task`), otherwise
+    reassigned from its assignee (`reassign_task`); each is audited under its own name."""
+    task = visible_task(session, actor, task_id)
+    if task.assignee_id is None:
+        return _delegate(session, actor, task, assignee)
+    return _reassign(session, actor, task, assignee)
+
+
+@transactional
 def reassign_task(session: Session, actor: User, task_id: int, assignee: User) -> HumanTask:
     """A liaison hands an open task to another user of the same lane; audited with before/after."""
-    task = visible_task(session, actor, task_id)
+    return _reassign(session, actor, visible_task(session, actor, task_id), assignee)
+
+
+def _reassign(session: Session, actor: User, task: HumanTask, assignee: User) -> HumanTask:
     _check_handover(task, actor, assignee)
     previous = task.assignee_id
     session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN)
+        .where(HumanTask.id == task.id, HumanTask.state == HumanTaskState.OPEN)
         .values(assignee_id=assignee.id, claimed_at=now(session))
         .execution_options(synchronize_session=False)
     )
@@ -119,16 +133,19 @@ def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -
     """A liaison assigns an unclaimed task to a named user of its lane, who finds it under
     "mine" as if they had claimed it. One conditional UPDATE: if someone claimed the task
     meanwhile, Conflict (use reassign to take it from them). Audited with before/after."""
-    task = visible_task(session, actor, task_id)
+    return _delegate(session, actor, visible_task(session, actor, task_id), assignee)
+
+
+def _delegate(session: Session, actor: User, task: HumanTask, assignee: User) -> HumanTask:
     _check_handover(task, actor, assignee)
     won = session.execute(
         update(HumanTask)
-        .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id.is_(None))
+        .where(HumanTask.id == task.id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id.is_(None))
         .values(assignee_id=assignee.id, claimed_at=now(session))
         .execution_options(synchronize_session=False)
     ).rowcount
     if not won:
-        raise Conflict(f"task {task_id} was claimed meanwhile")
+        raise Conflict(f"task {task.id} was claimed meanwhile")
     session.refresh(task)
     _audit(session, task, "task_delegated", actor, before=None, after=assignee.id,
            after_username=assignee.username)

@@ -4,8 +4,10 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pytest
+from sqlalchemy import select
 
 from engine import verify_audit
+from models import AuditEvent
 from web.db import db
 
 from .api_helpers import TRANSFER_STEPS, ApiClient, bearer, token_for
@@ -143,6 +145,21 @@ def test_liaison_reassigns_within_the_lane(api):
                    403, "forbidden")
     mine = api("samr_handler2").get("/tasks?view=mine").get_json()
     assert [t["id"] for t in mine["items"]] == [task["id"]]
+
+
+def test_assignment_is_audited_as_on_the_task_page(app, api):
+    """An unclaimed task is delegated, a claimed one reassigned: the events the page records."""
+    case = open_case(api)
+    task = api("samr_handler").task_of(case["id"], "register_facts")
+    liaison = api("samr_liaison")
+    for username in ("samr_handler", "samr_handler2"):
+        assert liaison.post(f"/tasks/{task['id']}/reassign", {"assignee": username}).status_code == 200
+    with db.new_session(app) as session:
+        events = session.scalars(select(AuditEvent).where(
+            AuditEvent.task_id == task["id"], AuditEvent.event_type.in_(("task_delegated", "task_reassigned")))
+            .order_by(AuditEvent.id))
+        assert [(e.event_type, e.detail["after_username"]) for e in events] == [
+            ("task_delegated", "samr_handler"), ("task_reassigned", "samr_handler2")]
 
 
 def test_overdue_work_for_supervisors_and_heads(api, clock):

@@ -74,11 +74,12 @@ def complete(args, task_id: int):
 @bp.response(200, schemas.TaskDetail)
 @documented(bp, 403, 404, 409)
 def reassign(args, task_id: int):
-    """A liaison hands an open task to another user of its lane."""
+    """A liaison hands an open task to another user of its lane: delegated while nobody holds
+    it, taken from its assignee otherwise (the same action as on the task page)."""
     session, user = db.session, api_user()
     task = engine.visible_task(session, user, task_id)
     try:
         assignee = engine.find_user(session, args["assignee"])
     except engine.NotFound as exc:
         raise engine.InvalidInput("cannot reassign", {"assignee": [exc.message]}) from exc
-    return engine.reassign_task(session, user, task.id, assignee)
+    return engine.assign_task(session, user, task.id, assignee)
