@@ -1,6 +1,6 @@
 """`python -m bench [NAME [options]]`: run one benchmark, or all of them at their default sizes.
 
-NAME is one of api, growth, inbox, timers, memory, profile; `python -m bench NAME --help` lists
+NAME is one of api, growth, inbox, timers, memory, profile, real_case; `python -m bench NAME --help` lists
 its options (sizes). Each appends a dated section to bench/RESULTS.md.
 """
 from __future__ import annotations
@@ -8,7 +8,7 @@ from __future__ import annotations
 import importlib
 import sys
 
-NAMES = ("api", "growth", "inbox", "timers", "memory", "profile")
+NAMES = ("api", "growth", "inbox", "timers", "memory", "profile", "real_case")
 
 
 def main(argv: list[str]) -> None:

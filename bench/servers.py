@@ -25,10 +25,11 @@ def free_port() -> int:
 
 
 @contextmanager
-def server(url: str, workers: int = 2):
+def server(url: str, workers: int = 2, app: str = "web.wsgi:app"):
     """Serve the database at `url`; yields (base URL, pid of the server's top process).
-    PostgreSQL: gunicorn with `workers` processes; SQLite: `liandong serve` (one process with its
-    worker thread)."""
+    PostgreSQL: gunicorn with `workers` processes serving `app` (the production app, or the
+    benchmark's own build of it: bench/real_app.py); SQLite: `liandong serve` (one process with
+    its worker thread)."""
     port = free_port()
     home = tempfile.mkdtemp(prefix="liandong-bench-home-")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "HOME": home,
@@ -37,7 +38,7 @@ def server(url: str, workers: int = 2):
         argv = [sys.executable, "-c", CLI, "serve", "--port", str(port)]
     else:
         argv = [sys.executable, "-m", "gunicorn", "--workers", str(workers), "--bind",
-                f"127.0.0.1:{port}", "web.wsgi:app"]
+                f"127.0.0.1:{port}", app]
     log_path = os.path.join(home, "server.log")
     with open(log_path, "w") as log:
         process = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=log, stderr=log)

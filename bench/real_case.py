@@ -1,0 +1,183 @@
+"""Benchmark of a real case: the whole 立案协助 path of workflows/case_transfer.bpmn (case opened,
+facts registered, transfer approved by the head, the liaisons hand over, the police receive,
+review and file, the filing notice goes back, the seized items are handed over and counted; 15
+steps by 6 users, with the documents they issue) driven over HTTP with the demo users' tokens
+against gunicorn on PostgreSQL, each case checked at its end (bench/real_path.py).
+
+Reports per real case the requests, the server's CPU (web processes, and the PostgreSQL backends
+serving them), the SQL statements and Python calls (in process: bench/real_counts.py), p50/p95
+per request kind, and cases/s with 1 and 4 clients on 1, 2 and 4 gunicorn workers; then each
+step's completion p50 against its floor: 1.5 × (the raw SpiffWorkflow cycle of the same diagram
+at that step + an authenticated no-op write through the same stack, bench/real_app.py).
+
+No worker runs: inside the one collaboration SpiffWorkflow delivers the messages between the
+pools itself, and the run checks that no message row was left for a worker.
+"""
+
+from __future__ import annotations
+
+import argparse
+import time
+from collections import defaultdict
+from concurrent.futures import ThreadPoolExecutor
+from datetime import datetime, timezone
+from pathlib import Path
+
+from .common import RESULTS, cpu_seconds, fresh_database, machine, process_tree, seed, tokens
+from .real_app import NOOP_PATH, create_noop_table
+from .real_counts import backend_pids, count_in_process, raw_cycles
+from .real_path import USERS, drive_case
+from .real_report import write_report
+from .servers import call, server
+
+APP = "bench.real_app:production_app()"
+CLIENTS = (1, 4)
+
+
+def http_call(base: str):
+    def send(method: str, path: str, token: str, body=None):
+        return call(base, method, path, token, body)
+
+    return send
+
+
+def timer(timings: dict):
+    """`measure` for drive_case that records each request's wall time by kind and by step."""
+
+    def measure(kind, step, thunk):
+        began = time.perf_counter()
+        result = thunk()
+        spent = (time.perf_counter() - began) * 1000
+        timings[kind].append(spent)
+        if step:
+            timings[(kind, step)].append(spent)
+        return result
+
+    return measure
+
+
+class Usage:
+    """CPU seconds of the server's processes and of the PostgreSQL backends of its database
+    between `start` and `stop`. A backend that ends in between takes its CPU with it (`stop`
+    says how many did); gunicorn's workers keep their pooled connections, so none should."""
+
+    def __init__(self, url: str, pid: int) -> None:
+        self.url, self.pid = url, pid
+
+    def start(self) -> None:
+        self.web0 = cpu_seconds(process_tree(self.pid))
+        self.db0 = {pid: cpu_seconds([pid]) for pid in backend_pids(self.url)}
+
+    def stop(self) -> tuple[float, float, int]:
+        web = cpu_seconds(process_tree(self.pid)) - self.web0
+        now = backend_pids(self.url)
+        # A backend opened meanwhile counts from zero.
+        db = sum(cpu_seconds([pid]) - self.db0.get(pid, 0.0) for pid in now)
+        return web, db, len(set(self.db0) - now)
+
+
+def run_cell(base: str, client_tokens: list[dict], cases: int, usage: Usage) -> dict:
+    timings: dict = defaultdict(list)
+    measure, send = timer(timings), http_call(base)
+    per_client = max(1, cases // len(client_tokens))
+
+    def client(user_tokens: dict) -> None:
+        for _ in range(per_client):
+            drive_case(send, user_tokens, measure)
+
+    usage.start()
+    began = time.perf_counter()
+    with ThreadPoolExecutor(max_workers=len(client_tokens)) as pool:
+        for future in [pool.submit(client, t) for t in client_tokens]:
+            future.result()
+    wall = time.perf_counter() - began
+    web, db, lost = usage.stop()
+    done = per_client * len(client_tokens)
+    return {"cases": done, "wall": wall, "web": web, "db": db, "lost": lost, "timings": timings}
+
+
+def run_noops(base: str, token: str, count: int, usage: Usage) -> dict:
+    timings = []
+    usage.start()
+    for _ in range(count):
+        began = time.perf_counter()
+        status, answer = call(base, "POST", NOOP_PATH, token, {})
+        timings.append((time.perf_counter() - began) * 1000)
+        if status != 200:
+            raise RuntimeError(f"no-op write: HTTP {status} {answer}")
+    web, db, _ = usage.stop()
+    return {"timings": timings, "web": web, "db": db, "count": count}
+
+
+def run_servers(url: str, workers_list, cases: int, noops: int, client_tokens: list[dict]) -> tuple[dict, dict]:
+    cells, floor = {}, {"timings": [], "web": 0.0, "db": 0.0, "count": 0}
+    for workers in workers_list:
+        with server(url, workers, APP) as (base, pid):
+            usage = Usage(url, pid)
+            # Warm every worker: imports, the process model's spec, the token cache, the pool.
+            with ThreadPoolExecutor(max_workers=max(workers, 2)) as pool:
+                list(
+                    pool.map(
+                        lambda t: drive_case(http_call(base), t, lambda k, s, f: f()),
+                        [client_tokens[i % len(client_tokens)] for i in range(max(workers, 2))],
+                    )
+                )
+            for clients in CLIENTS:
+                if clients == 1:
+                    floor_part = run_noops(base, client_tokens[0]["samr_handler"], noops // 2, usage)
+                cells[(workers, clients)] = run_cell(base, client_tokens[:clients], cases, usage)
+                print(
+                    f"  {workers} worker(s), {clients} client(s): {cells[(workers, clients)]['cases']} cases "
+                    f"in {cells[(workers, clients)]['wall']:.1f} s",
+                    flush=True,
+                )
+                if clients == 1:
+                    after = run_noops(base, client_tokens[0]["samr_handler"], noops - noops // 2, usage)
+                    for part in (floor_part, after):
+                        floor["timings"] += part["timings"]
+                        for key in ("web", "db", "count"):
+                            floor[key] += part[key]
+    return cells, floor
+
+
+def main(argv=None) -> None:
+    parser = argparse.ArgumentParser(
+        prog="python -m bench real_case", description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--cases", type=int, default=20, help="cases per (workers, clients) run, split among clients")
+    parser.add_argument("--workers", default="1,2,4", help="gunicorn worker counts, comma-separated")
+    parser.add_argument("--noops", type=int, default=200, help="no-op writes per server (the floor)")
+    parser.add_argument("--counted", type=int, default=4, help="cases counted in process")
+    parser.add_argument("--profiled", type=int, default=5, help="cases profiled in process (pyinstrument)")
+    parser.add_argument("--rounds", type=int, default=30, help="walks of the raw SpiffWorkflow path")
+    parser.add_argument("--results", type=Path, default=RESULTS, help="the file the dated section is appended to")
+    args = parser.parse_args(argv)
+    workers_list = [int(w) for w in args.workers.split(",")]
+
+    print("raw SpiffWorkflow cycles per step …", flush=True)
+    raw_ms, raw_calls, raw_sizes = raw_cycles(args.rounds)
+    url = fresh_database("postgres", "real_case")
+    seed(url, workflows=("case_transfer",))
+    create_noop_table(url)
+    client_tokens = [tokens(url, USERS, f"bench client {i}") for i in range(max(CLIENTS))]
+    print("in process: statements, calls, CPU …", flush=True)
+    counts = count_in_process(url, client_tokens[0], args.counted, 50, args.profiled)
+    print("over HTTP …", flush=True)
+    cells, floor = run_servers(url, workers_list, args.cases, args.noops, client_tokens)
+    write_report(
+        url,
+        machine(url),
+        datetime.now(timezone.utc),
+        args,
+        raw_ms,
+        raw_calls,
+        raw_sizes,
+        counts,
+        cells,
+        floor,
+        args.results,
+    )
+
+
+if __name__ == "__main__":
+    main()
