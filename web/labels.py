@@ -1,6 +1,8 @@
 """Human names for the engine's codes (roles, states, audit event types), translated lazily."""
 from __future__ import annotations
 
+from enum import Enum
+
 from flask_babel import lazy_gettext as _l
 
 from models import HumanTaskState, InstanceStatus
@@ -77,6 +79,18 @@ EVENTS = {
     "shared_information_viewed": _l("Shared information viewed"),
 }
 
+# Codes that task hooks put in a task's context lines as Enum members (so no free text is taken
+# for a code): by the enum's name, then the code.
+CONTEXT_CODES = {
+    # An information request's state (engine/mechanisms/sharing.py RequestState).
+    "RequestState": {
+        "submitted": _l("Awaiting the liaison's review"),
+        "withdrawn": _l("Not sent"),
+        "sent": _l("Sent, awaiting the answer"),
+        "granted": _l("Sharing granted"),
+        "refused": _l("Refused"),
+    },
+}
 
 EVIDENCE_KINDS = {
     "physical": _l("Physical evidence"),
@@ -92,6 +106,14 @@ EVIDENCE_KINDS = {
 def label(table: dict, code: str | None) -> str:
     """The label of a code, or the code itself when it is new to the web layer."""
     return str(table.get(code, code or ""))
+
+
+def context_text(value):
+    """A task context line's text: an engine code labelled in the page's language, anything
+    else as it is."""
+    if isinstance(value, Enum):
+        return label(CONTEXT_CODES.get(type(value).__name__, {}), value.value)
+    return value
 
 
 def lane(task) -> str:

@@ -16,7 +16,7 @@ from engine import policy
 from engine import MAX_COMMENT_LENGTH as MAX_COMMENT, case_documents
 from models import HumanTaskState
 
-from . import forms, workflow_text
+from . import forms, labels, workflow_text
 from .auth import actor
 from .db import db
 
@@ -62,7 +62,8 @@ def _render(task, values=None, errors=None, status=200, comment=None):
         "tasks/task.html", task=task, case=case, schema=_schema(task), fields=fields,
         history=[(t, _decisions(t) if content else []) for t in history], content=content,
         form_errors=(errors or {}).get("", []), now=db.clock.now(), candidates=candidates,
-        context=engine.task_context(session, user, task),
+        context=[(title, labels.context_text(value), *link)
+                 for title, value, *link in engine.task_context(session, user, task)],
         documents=case_documents(session, user, case.id),
         attachments=[item for item in engine.list_evidence(session, user, case.id)
                      if item.has_file and policy.can_open_evidence(session, user, item)],

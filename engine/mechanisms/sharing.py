@@ -16,6 +16,7 @@ it, its evidence files and documents is recorded as `shared_information_viewed`.
 from __future__ import annotations
 
 from datetime import date, datetime, time, timezone
+from enum import StrEnum
 from typing import Any, Mapping
 from zoneinfo import ZoneInfo
 
@@ -35,8 +36,17 @@ from engine.casework.evidence_files import EvidenceStore
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook
 
 ZONE = ZoneInfo("Asia/Shanghai")  # dates on the forms are Beijing dates
-STATE_TITLES = {"submitted": "待联络员审核", "withdrawn": "未发出", "sent": "已发出，待答复",
-                "granted": "已同意共享", "refused": "已拒绝"}
+
+
+class RequestState(StrEnum):
+    """An information request's state (InformationRequest.state). A task's context line gives it
+    as this code, which the task page names in its own language (web/labels.py)."""
+
+    SUBMITTED = "submitted"
+    WITHDRAWN = "withdrawn"
+    SENT = "sent"
+    GRANTED = "granted"
+    REFUSED = "refused"
 
 
 def today(session: Session) -> date:
@@ -87,7 +97,7 @@ def _request(c: Completion) -> None:
     request = InformationRequest(
         case_id=c.task.case_id, instance_id=c.task.instance_id, requester_agency_id=actor.agency.id,
         owner_agency_id=owner.id, purpose=c.data["purpose"], legal_basis=c.data["legal_basis"],
-        asked=c.data["asked"], needed_by=_date(c, "needed_by"), state="submitted",
+        asked=c.data["asked"], needed_by=_date(c, "needed_by"), state=RequestState.SUBMITTED,
         requested_by_id=actor.id, requested_at=now(session), evidence_ids=[], document_ids=[])
     session.add(request)
     session.flush()
@@ -97,7 +107,8 @@ def _request(c: Completion) -> None:
 
 
 def _release(c: Completion) -> None:
-    request_of(c.session, c.task.instance_id).state = "sent" if c.data["handoff_approved"] else "withdrawn"
+    approved = c.data["handoff_approved"]
+    request_of(c.session, c.task.instance_id).state = RequestState.SENT if approved else RequestState.WITHDRAWN
 
 
 def _answer(c: Completion) -> None:
@@ -123,11 +134,11 @@ def _decision(c: Completion) -> None:
         session.flush()
         for user_id in c.data["viewer_ids"]:
             session.add(GrantViewer(grant_id=grant.id, user_id=user_id))
-        request.state = "granted"
+        request.state = RequestState.GRANTED
         event = "shared_information_granted"
         detail.update(grant_id=grant.id, expires_at=grant.expires_at.isoformat(), viewers=c.data["viewer_ids"])
     else:
-        request.state, request.refusal_reasons = "refused", c.data["refusal_reasons"]
+        request.state, request.refusal_reasons = RequestState.REFUSED, c.data["refusal_reasons"]
         event = "shared_information_refused"
     audit.record(session, event, actor=actor, case_id=request.case_id, instance_id=c.task.instance_id,
                  task_id=c.task.id, detail=detail)
@@ -137,16 +148,16 @@ def _request_context(session: Session, actor: User, task: HumanTask, data: Mappi
     r = request_of(session, task.instance_id)
     lines = [("请求机关", r.requester_agency.name), ("被请求机关", r.owner_agency.name), ("用途", r.purpose),
              ("法律依据", r.legal_basis), ("请求内容", r.asked), ("需要日期", r.needed_by.isoformat()),
-             ("状态", STATE_TITLES.get(r.state, r.state))]
-    if r.state in ("sent", "granted", "refused") and policy.is_party(session, actor, r.case) \
+             ("状态", RequestState(r.state))]
+    if r.state in (RequestState.SENT, RequestState.GRANTED, RequestState.REFUSED) and policy.is_party(session, actor, r.case) \
             and any(m.agency_id == r.owner_agency_id for m in actor.memberships):
         # The draft answer is the owner's until its liaison grants it.
         lines += [("拟答复内容", r.answer_text or "（无）"),
                   ("拟共享证据", "、".join(f"#{i}" for i in r.evidence_ids) or "（无）"),
                   ("拟共享文书", "、".join(f"#{i}" for i in r.document_ids) or "（无）")]
-    if r.state == "granted" and r.grant:
+    if r.state == RequestState.GRANTED and r.grant:
         lines.append(("共享期限", f"至 {r.grant.expires_at.astimezone(ZONE):%Y-%m-%d %H:%M}（北京时间）"))
-    if r.state == "refused":
+    if r.state == RequestState.REFUSED:
         lines.append(("拒绝理由", r.refusal_reasons))
     return lines
 

@@ -140,6 +140,11 @@ def test_information_shared_on_request_is_visible_to_the_named_user_until_it_exp
     assert complete(samr_liaison, decide.id, {
         "sharing_approved": "true", "expires_on": "2026-03-31",
         "viewer_ids": [str(user_id(app, "police_handler"))]}).status_code == 303
+    # The request's state on the requester's next task, named by the page in its language.
+    read = open_task(app, case_id, "read_sharing_decision")
+    assert "已同意共享" in text(police.get(f"/tasks/{read.id}"))
+    assert "Sharing granted" in text(police.get(f"/tasks/{read.id}?lang=en"))
+    police.get("/?lang=zh_CN")
 
     shared = text(police.get("/shared/"))
     grant_id = re.search(r'href="/shared/(\d+)"', shared).group(1)
