@@ -14,6 +14,7 @@ import engine
 from models import User
 
 from ..db import db
+from .bodies import check_json_body
 
 
 def _refuse(reason: str, error: str | None = None) -> Unauthorized:
@@ -46,10 +47,12 @@ class SessionInterface(SecureCookieSessionInterface):
 
 
 def guard(blueprint) -> None:
-    """Set up an API blueprint (once, at import): token authentication before every request and
-    no caching of responses. Engine errors are answered as problem+json by web/errors.py, with
-    the status its one table gives each of them."""
+    """Set up an API blueprint (once, at import): token authentication before every request, a
+    JSON body checked before webargs parses it (bodies.py), and no caching of responses. Engine
+    errors are answered as problem+json by web/errors.py, with the status its one table gives
+    each of them."""
     blueprint.before_request(authenticate)
+    blueprint.before_request(check_json_body)
     blueprint.after_request(_not_cached)
 
 

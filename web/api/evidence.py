@@ -22,12 +22,15 @@ from ..evidence import attachment, store
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented
-from .schemas import ID, Dotted, Strict, Text
+from .schemas import ID, Dotted, Pattern, Strict, Text
 
 
 class MultipartParser(FlaskParser):
     """Reads the form fields and the file of a multipart upload as one set of arguments, so the
-    upload is one documented request body."""
+    upload is one documented request body; a field the body does not declare is refused (422),
+    as in JSON bodies, instead of being dropped unseen."""
+
+    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
 
     def load_files(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
@@ -44,12 +47,14 @@ ITEM = f"/evidence/<{ID}:evidence_id>"
 
 class EvidenceUpload(Strict):
     kind = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
-    description = Text(required=True)
-    source = Text(required=True)
+    description = Text(required=True, blank=False, validate=validate.Length(1, 2000))
+    source = Text(required=True, blank=False, validate=validate.Length(1, 300))
     collected_at = Text(required=True, metadata={"format": "date-time", "description": "ISO 8601 with offset"})
-    collector_1 = Text(required=True)
-    collector_2 = Text(required=True, metadata={"description": "a second, different collector"})
-    declared_sha256 = Text(metadata={"description": "the provider's SHA-256; required for electronic_data"})
+    collector_1 = Text(required=True, blank=False, validate=validate.Length(1, 120))
+    collector_2 = Text(required=True, blank=False, validate=validate.Length(1, 120),
+                       metadata={"description": "a second, different collector"})
+    declared_sha256 = Pattern("[0-9a-fA-F]{64}", metadata={
+        "description": "the provider's SHA-256; required for electronic_data"})
     confidential = fields.Boolean(load_default=True, metadata={"description": "involves the trade secret"})
     file = Upload(metadata={"description": "PDF, PNG, JPEG, ZIP, DOCX, XLSX, UTF-8 text, MP4 or MP3"})
 

@@ -1,9 +1,13 @@
 """marshmallow schemas of the API's requests and responses; they also write the OpenAPI spec.
 
-Rules about content (a title's length, a form's fields) are the engine's, which answers 422
-with field errors; these schemas only say what shape a request has.
+Rules about content (a form's fields, which agencies take part) are the engine's, which answers
+422 with field errors; these schemas say what shape a request has, and state in the OpenAPI
+document each constraint the server enforces on a field by itself (lengths, non-blank text, no
+NUL, the deploy name's pattern), so a request the document calls valid is not refused for it.
 """
 from __future__ import annotations
+
+import re
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -18,13 +22,45 @@ MAX_ID = 2**31 - 1
 ID = f"int(min=1, max={MAX_ID})"
 
 
+# NUL, which PostgreSQL cannot store, and UTF-16 surrogates, which only a broken string holds.
+_BAD = "\\u0000\\ud800-\\udfff"
+TEXT_PATTERN = f"^[^{_BAD}]*$"
+NOT_BLANK_PATTERN = f"^[^{_BAD}]*[^\\s{_BAD}][^{_BAD}]*$"
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
 class Text(fields.String):
-    """A string without NUL characters, which PostgreSQL cannot store."""
+    """A string without NUL characters or lone surrogates; with `blank=False`, also not only
+    whitespace (the engine strips what it stores). The document states it as a pattern."""
+
+    def __init__(self, *args, blank: bool = True, **kwargs):
+        metadata = {"pattern": TEXT_PATTERN if blank else NOT_BLANK_PATTERN, **kwargs.pop("metadata", {})}
+        super().__init__(*args, metadata=metadata, **kwargs)
+        self.blank = blank
 
     def _deserialize(self, value, attr, data, **kwargs):
         text = super()._deserialize(value, attr, data, **kwargs)
         if "\x00" in text:
             raise ma.ValidationError("must not contain NUL characters")
+        if _SURROGATE.search(text):
+            raise ma.ValidationError("must not contain unpaired surrogates (not valid Unicode)")
+        if not self.blank and not text.strip():
+            raise ma.ValidationError("required")  # as the engine says of a blank value
+        return text
+
+
+class Pattern(fields.String):
+    """A string that matches `pattern` whole (fullmatch: no trailing newline slips through, as
+    it would past a `$`); the document states the pattern."""
+
+    def __init__(self, pattern: str, **kwargs):
+        super().__init__(metadata={"pattern": f"^{pattern}$", **kwargs.pop("metadata", {})}, **kwargs)
+        self.regex = re.compile(pattern)
+
+    def _deserialize(self, value, attr, data, **kwargs):
+        text = super()._deserialize(value, attr, data, **kwargs)
+        if not self.regex.fullmatch(text):
+            raise ma.ValidationError(f"must match {self.metadata['pattern']}")
         return text
 
 
@@ -83,22 +119,23 @@ class OverdueArgs(PageArgs):
 
 
 class CaseCreate(Strict):
-    title = Text(required=True)
+    title = Text(required=True, blank=False, validate=validate.Length(1, 300))
     confidentiality = fields.String(load_default="confidential", validate=validate.OneOf(CONFIDENTIALITY_LEVELS))
 
 
 class TaskCompletion(Strict):
-    data = fields.Dict(keys=fields.String(), required=True,
-                       metadata={"description": "the task form's fields (its JSON Schema is `form` of the task)"})
+    data = fields.Dict(keys=Text(), required=True, metadata={
+        "description": "the task form's fields (its JSON Schema is `form` of the task); numbers "
+                       "finite, text without NUL, nested at most 16 levels (422 names the field)"})
 
 
 class Reassignment(Strict):
-    assignee = Text(required=True, validate=validate.Length(1, 80), metadata={"description": "username"})
+    assignee = Text(required=True, blank=False, validate=validate.Length(1, 80), metadata={"description": "username"})
 
 
 class DeployRequest(Strict):
-    name = Text(required=True, validate=validate.Length(1, 100),
-                metadata={"description": "file stem of a .bpmn in the server's workflows folder"})
+    name = Pattern("[a-z][a-z0-9_]{0,99}", required=True,
+                   metadata={"description": "file stem of a .bpmn in the server's workflows folder"})
 
 
 # --- responses ---------------------------------------------------------------------------
