@@ -34,6 +34,7 @@ from engine.time.task_due import check_properties as check_deadline_properties
 from engine.time.clock import now
 from engine.casework.documents import parse_documents
 from engine.errors import DeployError
+from engine.runtime.diagram_rules import check_flows
 from engine.runtime.lanes import parse_lane
 from engine.runtime.spiff import serialize_spec
 
@@ -133,6 +134,8 @@ def read_bundle(path: Path) -> Bundle:
     timer_rules = _timer_rules(file, tree)
     folder = path.parent
     dmn_sources = _referenced_dmn(file, tree, folder)
+    # Before SpiffWorkflow parses: it refuses some implicit splits itself, without the line.
+    check_flows(file, tree)
     parser = SpiffBpmnParser(validator=BpmnValidator())
     try:
         parser.add_bpmn_xml(tree, filename=path.name)
@@ -233,7 +236,7 @@ def _timer_rules(file: str, tree) -> dict[str, str]:
 
 
 def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str, Any], tuple[str, ...]]:
-    """Enforce the conventions of workflows/README.md on every task of every pool.
+    """Enforce the conventions of docs/bpmn-conventions.md on every task of every pool.
 
     Returns the forms the user tasks name and the messages that start the mechanism from
     outside (caught by a start event, thrown by nothing in this collaboration).
@@ -268,7 +271,7 @@ def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str
         raise DeployError(
             file, f"message start event(s) for {', '.join(sorted(external))} are not thrown inside "
             "this collaboration; a mechanism started from another one begins with a none start "
-            "event followed by a message catch event (workflows/README.md)",
+            "event followed by a message catch event (docs/bpmn-conventions.md)",
         )
     return forms, tuple(sorted(opening - thrown))
 

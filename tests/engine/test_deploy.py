@@ -232,6 +232,36 @@ def whitespace_payload(folder: Path) -> Path:
     return path
 
 
+def line_of(folder: Path, element: str) -> int:
+    lines = (folder / "case_transfer.bpmn").read_text(encoding="utf-8").splitlines()
+    return 1 + next(i for i, text in enumerate(lines) if f'id="{element}"' in text)
+
+
+def implicit_merge(folder: Path) -> Path:
+    """The return loop drawn straight into the task, beside the flow from its merge gateway."""
+    path = folder / "case_transfer.bpmn"
+    replace_once(path, 'sourceRef="return_limit_gateway" targetRef="decide_transfer_merge"',
+                 'sourceRef="return_limit_gateway" targetRef="decide_transfer"')
+    implicit_merge.line = line_of(folder, "decide_transfer")
+    return path
+
+
+def gateway_joins_and_forks(folder: Path) -> Path:
+    """The supplement loop drawn back into the event-based gateway, which then both joins and forks."""
+    path = folder / "case_transfer.bpmn"
+    replace_once(path, 'sourceRef="send_supplement" targetRef="await_police_merge"',
+                 'sourceRef="send_supplement" targetRef="await_police"')
+    return path
+
+
+def implicit_split(folder: Path) -> Path:
+    """A second flow out of a user task, instead of out of the decision gateway after it."""
+    path = folder / "case_transfer.bpmn"
+    replace_once(path, 'sourceRef="transfer_decision_gateway" targetRef="transfer_refused"',
+                 'sourceRef="decide_transfer" targetRef="transfer_refused"')
+    return path
+
+
 def dmn_truncated(folder: Path) -> Path:
     dmn = folder / "criminal_threshold.dmn"
     lines = dmn.read_text(encoding="utf-8").splitlines(keepends=True)
@@ -317,6 +347,12 @@ BROKEN = [
                         element="send_filing_decision"), id="throw_with_empty_payload"),
     pytest.param(Broken(message_end_without_payload, "case_transfer.bpmn", ("filing_decided", "payload"),
                         element="transfer_refused"), id="message_end_event_without_payload"),
+    pytest.param(Broken(implicit_merge, "case_transfer.bpmn", ("userTask", "merges 2", "gateway before it"),
+                        element="decide_transfer", line=lambda: implicit_merge.line), id="implicit_merge"),
+    pytest.param(Broken(gateway_joins_and_forks, "case_transfer.bpmn", ("joins 2", "splits into 3"),
+                        element="await_police"), id="gateway_joins_and_forks"),
+    pytest.param(Broken(implicit_split, "case_transfer.bpmn", ("userTask", "splits into 2", "gateway after it"),
+                        element="decide_transfer"), id="implicit_split"),
     pytest.param(Broken(unknown_decision, "case_transfer.bpmn", ("criminal_threshold_v9", "not found")),
                  id="unknown_decision"),
     pytest.param(Broken(dmn_truncated, "criminal_threshold.dmn", ("malformed XML",), line=20),

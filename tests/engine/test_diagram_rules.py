@@ -140,3 +140,7 @@ def test_a_subprocess_with_gateways_passes():
                       "ss>sg sg>sa sg>sb sa>sm sb>sm sm>se")
     check(diagram("startEvent:s subProcess:sub endEvent:e", "s>sub sub>e", inner))
 
+
+@pytest.mark.parametrize("path", DEPLOYED, ids=lambda p: str(p.relative_to(ROOT)))
+def test_every_diagram_the_project_deploys_passes(path):
+    check_flows(str(path), etree.parse(str(path)))
