@@ -71,9 +71,12 @@ class Config:
         self.LOGIN_RATE_LIMIT = os.environ.get("LIANDONG_LOGIN_RATE_LIMIT", "10 per minute")
         # How many reverse proxies in front of the app set X-Forwarded-For (0: none, trust nothing).
         self.TRUSTED_PROXIES = int(os.environ.get("LIANDONG_TRUSTED_PROXIES", "0"))
-        # Account lockout: this many wrong passwords in a row lock the account for this long.
+        # Guessing one account from one address: from this many wrong passwords in a row on,
+        # that address waits before trying that account again, BACKOFF_SECONDS at first and twice
+        # as long after each further failure, at most LOCKOUT_MINUTES (engine/access/logins.py).
         self.LOGIN_MAX_FAILURES = int(os.environ.get("LIANDONG_LOGIN_MAX_FAILURES", "5"))
-        self.LOGIN_LOCKOUT_MINUTES = int(os.environ.get("LIANDONG_LOGIN_LOCKOUT_MINUTES", "15"))
+        self.LOGIN_BACKOFF_SECONDS = float(os.environ.get("LIANDONG_LOGIN_BACKOFF_SECONDS", "60"))
+        self.LOGIN_LOCKOUT_MINUTES = float(os.environ.get("LIANDONG_LOGIN_LOCKOUT_MINUTES", "15"))
         # Notifications are also mailed when this is on (off by default): SMTP server, sender,
         # STARTTLS, optional login; BASE_URL (e.g. https://liandong.example) makes mails link back.
         self.MAIL_ENABLED = os.environ.get("LIANDONG_MAIL_ENABLED", "") == "1"

@@ -17,7 +17,8 @@ from engine.access.audit import verify as verify_audit
 from engine.access.preferences import LANGUAGES, set_email, set_language
 from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
 from engine.access.sessions import end_sessions, set_active, user_account, user_accounts
-from engine.access.users import authenticate, change_password, create_user, set_password
+from engine.access.logins import authenticate, throttled, unlock_user
+from engine.access.users import change_password, create_user, set_password
 from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
 from engine.casework.cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
 from engine.casework.comments import MAX_LENGTH as MAX_COMMENT_LENGTH
@@ -93,6 +94,7 @@ __all__ = [
     "policy", "authenticate", "create_user", "create_token", "revoke_token", "user_for_token", "user_tokens",
     "TOKEN_CACHE", "TokenCache", "LANGUAGES", "set_language", "set_email", "verify_audit",
     "change_password", "set_password", "end_sessions", "set_active", "user_accounts", "user_account",
+    "throttled", "unlock_user",
     # Oversight: supervision, metrics, notifications.
     "metrics", "overdue_tasks", "my_notifications", "unread_count", "mark_read", "mark_all_read",
     "MailSettings",

@@ -36,9 +36,6 @@ class User(Base):
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
-    # Failed logins since the last good one; past a limit the account is locked until a time.
-    failed_logins: Mapped[int] = mapped_column(default=0, server_default="0")
-    locked_until: Mapped[Optional[datetime]]
     # The pages' language chosen in the profile (zh_CN | en); none: the browser's Accept-Language.
     language: Mapped[Optional[str]] = mapped_column(String(8))
     # Where notifications are also mailed (config MAIL_ENABLED); none: in-app only.
@@ -79,3 +76,21 @@ class Membership(Base):
 
     user: Mapped[User] = relationship(back_populates="memberships")
     agency: Mapped[Agency] = relationship(back_populates="memberships", lazy="joined")
+
+
+class LoginThrottle(Base):
+    """Wrong passwords for one account from one client address since the last good login from
+    there. Past a limit that address waits before it may try the account again, longer after
+    each further failure; every other address (the account's owner at their desk) is unaffected,
+    so guessing from one place cannot lock anyone out."""
+
+    __tablename__ = "login_throttle"
+    __table_args__ = (UniqueConstraint("user_id", "address"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
+    # The client's address as the web app sees it (behind a proxy: from X-Forwarded-For).
+    address: Mapped[str] = mapped_column(String(64))
+    failures: Mapped[int] = mapped_column(default=0)
+    last_failure_at: Mapped[datetime]
+    blocked_until: Mapped[Optional[datetime]]

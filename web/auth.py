@@ -1,7 +1,7 @@
 """Logging in and out. A failed login says the same thing, with the same status, whether the
-user is unknown, the password wrong or the account locked. Login attempts are throttled per
-client address (flask-limiter, storage from RATELIMIT_STORAGE_URI) and counted per account
-(lockout, in the engine).
+user is unknown, the password wrong or the address made to wait. Login attempts are throttled per
+client address (flask-limiter, storage from RATELIMIT_STORAGE_URI) and, with a growing wait,
+per account and address together (engine/access/logins.py), never for the account as a whole.
 
 A session ends server-side: the signed cookie names the user and their session epoch at login
 (`LoginUser.get_id`), and the loader refuses a cookie whose epoch is no longer the user's
@@ -138,9 +138,11 @@ def login():
     if request.method == "POST":
         username = request.form.get("username", "").strip()
         password = request.form.get("password", "")
+        config = current_app.config
         user = engine.authenticate(
-            db.session, username, password, current_app.config["LOGIN_MAX_FAILURES"],
-            timedelta(minutes=current_app.config["LOGIN_LOCKOUT_MINUTES"]),
+            db.session, username, password, request.remote_addr or "unknown",
+            config["LOGIN_MAX_FAILURES"], timedelta(seconds=config["LOGIN_BACKOFF_SECONDS"]),
+            timedelta(minutes=config["LOGIN_LOCKOUT_MINUTES"]),
         ) if username and password else None
         if user is not None:
             lang = session.get("lang")

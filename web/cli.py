@@ -160,6 +160,14 @@ def activate_user(username: str) -> None:
     click.echo(f"activated {username}")
 
 
+@users.command("unlock")
+@click.argument("username")
+def unlock_user(username: str) -> None:
+    """End every address's wait to log in to USERNAME after wrong passwords (audited)."""
+    cleared = engine.unlock_user(db.session, None, _user(username))
+    click.echo(f"unlocked {username} ({cleared} address(es) cleared)")
+
+
 @users.command("set-password")
 @click.argument("username")
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input.")

@@ -21,7 +21,9 @@ bp = Blueprint("users_admin", __name__, url_prefix="/admin/users")
 @bp.route("/")
 @login_required
 def index():
-    return render_template("admin/users.html", users=engine.user_accounts(db.session, actor()))
+    session = db.session
+    return render_template("admin/users.html", users=engine.user_accounts(session, actor()),
+                           throttled=engine.throttled(session, actor()))
 
 
 def _done(message: str):
@@ -51,3 +53,11 @@ def activate(user_id: int):
     user = engine.user_account(db.session, actor(), user_id)
     engine.set_active(db.session, actor(), user, True)
     return _done(_("%(name)s can log in again.", name=user.display_name))
+
+
+@bp.route("/<int:user_id>/unlock", methods=["POST"])
+@login_required
+def unlock(user_id: int):
+    user = engine.user_account(db.session, actor(), user_id)
+    engine.unlock_user(db.session, actor(), user)
+    return _done(_("%(name)s can be logged in to from every address again.", name=user.display_name))

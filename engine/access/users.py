@@ -1,11 +1,9 @@
-"""User accounts and authentication."""
+"""User accounts and their passwords (logging in: engine/access/logins.py)."""
 from __future__ import annotations
-
-from datetime import timedelta
 
 from argon2 import PasswordHasher
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from models import ROLES, Agency, Membership, User
@@ -20,9 +18,6 @@ _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.
 _DUMMY_HASH = _hasher.hash("liandong-timing-equaliser")
 MIN_PASSWORD_LENGTH = 8
-# Defaults for account lockout; the web app passes its configured values.
-MAX_FAILURES = 5
-LOCKOUT = timedelta(minutes=15)
 
 
 def is_email(value: str) -> bool:
@@ -105,48 +100,3 @@ def set_password(session: Session, actor: User | None, user: User, new: str) -> 
         audit.record(session, "password_reset", actor=actor,
                      detail={"user_id": user.id, "username": user.username})
     return user
-
-
-def authenticate(
-    session: Session, username: str, password: str,
-    max_failures: int = MAX_FAILURES, lockout: timedelta = LOCKOUT,
-) -> User | None:
-    """The active, unlocked user with these credentials, or None; the same work is done and
-    the same answer given whether the user is unknown, the password wrong or the account locked.
-
-    One transaction: a wrong password counts against the account; the `max_failures`-th locks
-    it for `lockout` (even the right password is refused meanwhile), recorded as `user_locked`
-    on the system chain; a good login clears the count.
-    """
-    try:
-        user = session.scalar(select(User).where(User.username == username))
-        try:
-            good = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
-        except (VerificationError, InvalidHashError):
-            good = False
-        at = now(session)
-        if user is None or not user.active or (user.locked_until and user.locked_until > at):
-            session.rollback()
-            return None
-        if good:
-            if user.failed_logins or user.locked_until:
-                user.failed_logins, user.locked_until = 0, None
-            session.commit()
-            return user
-        # Counted in SQL, so simultaneous guesses cannot each read the same old count.
-        failures = session.execute(
-            update(User).where(User.id == user.id)
-            .values(failed_logins=User.failed_logins + 1).returning(User.failed_logins)
-        ).scalar_one()
-        if failures >= max_failures:
-            until = at + lockout
-            session.execute(update(User).where(User.id == user.id)
-                            .values(failed_logins=0, locked_until=until))
-            audit.record(session, "user_locked", detail={
-                "user_id": user.id, "username": user.username, "failures": failures,
-                "locked_until": until.isoformat()})
-        session.commit()
-        return None
-    except BaseException:
-        session.rollback()
-        raise
