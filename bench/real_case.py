@@ -25,7 +25,7 @@ from pathlib import Path
 
 from .common import RESULTS, cpu_seconds, fresh_database, machine, process_tree, seed, tokens
 from .real_app import NOOP_PATH, create_noop_table
-from .real_counts import backend_pids, count_in_process, raw_cycles
+from .real_counts import RawCycles, backend_pids, count_in_process
 from .real_path import USERS, drive_case
 from .real_report import write_report
 from .servers import call, server
@@ -109,7 +109,11 @@ def run_noops(base: str, token: str, count: int, usage: Usage) -> dict:
     return {"timings": timings, "web": web, "db": db, "count": count}
 
 
-def run_servers(url: str, workers_list, cases: int, noops: int, client_tokens: list[dict]) -> tuple[dict, dict]:
+def run_servers(
+    url: str, workers_list, cases: int, noops: int, client_tokens: list[dict], raw: RawCycles, walks: int
+) -> tuple[dict, dict]:
+    """Each worker count's server driven by 1 and by 4 clients; beside each one-client run, the
+    floor's no-op writes (half before, half after) and a sitting of the raw cycle's walks."""
     cells, floor = {}, {"timings": [], "web": 0.0, "db": 0.0, "count": 0}
     for workers in workers_list:
         with server(url, workers, APP) as (base, pid):
@@ -137,6 +141,7 @@ def run_servers(url: str, workers_list, cases: int, noops: int, client_tokens: l
                         floor["timings"] += part["timings"]
                         for key in ("web", "db", "count"):
                             floor[key] += part[key]
+                    raw.walk(walks)
     return cells, floor
 
 
@@ -155,7 +160,9 @@ def main(argv=None) -> None:
     workers_list = [int(w) for w in args.workers.split(",")]
 
     print("raw SpiffWorkflow cycles per step …", flush=True)
-    raw_ms, raw_calls, raw_sizes = raw_cycles(args.rounds)
+    raw = RawCycles()
+    walks = max(1, args.rounds // (len(workers_list) + 1))
+    raw.walk(walks)
     url = fresh_database("postgres", "real_case")
     seed(url, workflows=("case_transfer",))
     create_noop_table(url)
@@ -163,20 +170,8 @@ def main(argv=None) -> None:
     print("in process: statements, calls, CPU …", flush=True)
     counts = count_in_process(url, client_tokens[0], args.counted, 50, args.profiled)
     print("over HTTP …", flush=True)
-    cells, floor = run_servers(url, workers_list, args.cases, args.noops, client_tokens)
-    write_report(
-        url,
-        machine(url),
-        datetime.now(timezone.utc),
-        args,
-        raw_ms,
-        raw_calls,
-        raw_sizes,
-        counts,
-        cells,
-        floor,
-        args.results,
-    )
+    cells, floor = run_servers(url, workers_list, args.cases, args.noops, client_tokens, raw, walks)
+    write_report(machine(url), datetime.now(timezone.utc), args, raw, counts, cells, floor, args.results)
 
 
 if __name__ == "__main__":

@@ -78,24 +78,35 @@ def _raw_path():
     return start, cycle
 
 
-def raw_cycles(rounds: int) -> tuple[dict[str, float], dict[str, int], dict[str, int]]:
-    """Per step: the raw cycle's median ms over `rounds` walks of the path (after two), its
-    Python calls, and the stored instance's size in bytes before the step."""
-    start, cycle = _raw_path()
-    timings: dict[str, list[float]] = defaultdict(list)
-    calls: dict[str, int] = {}
-    sizes: dict[str, int] = {}
-    for walk in range(rounds + 3):
-        stored = start()
+class RawCycles:
+    """The raw cycle at each step, timed in several sittings (`walk`) spread over the run, so that
+    it meets the same load as the HTTP completions it is compared with; `calls` and `sizes`: its
+    Python calls and the stored instance's size in bytes before each step, from a first walk."""
+
+    def __init__(self) -> None:
+        self._start, self._cycle = _raw_path()
+        self.timings: dict[str, list[float]] = defaultdict(list)
+        self.calls: dict[str, int] = {}
+        self.sizes: dict[str, int] = {}
+        stored = self._start()
         for _, bpmn_id, data in STEPS:
-            if walk == 0:
-                sizes[bpmn_id] = len(stored)
-                calls[bpmn_id] = _count_calls(lambda s=stored, b=bpmn_id, d=data: cycle(s, b, d))[0]
-            began = time.perf_counter()
-            stored = cycle(stored, bpmn_id, data)
-            if walk >= 3:
-                timings[bpmn_id].append((time.perf_counter() - began) * 1000)
-    return {step: statistics.median(values) for step, values in timings.items()}, calls, sizes
+            self.sizes[bpmn_id] = len(stored)
+            self.calls[bpmn_id], stored = _count_calls(lambda s=stored, b=bpmn_id, d=data: self._cycle(s, b, d))
+        self.walks = 0
+        self.walk(2, timed=False)
+
+    def walk(self, count: int, timed: bool = True) -> None:
+        for _ in range(count):
+            stored = self._start()
+            for _, bpmn_id, data in STEPS:
+                began = time.perf_counter()
+                stored = self._cycle(stored, bpmn_id, data)
+                if timed:
+                    self.timings[bpmn_id].append((time.perf_counter() - began) * 1000)
+            self.walks += timed
+
+    def medians(self) -> dict[str, float]:
+        return {step: statistics.median(values) for step, values in self.timings.items()}
 
 
 def _count_calls(thunk) -> tuple[int, object]:

@@ -107,8 +107,8 @@ def _work(counts: dict) -> list[str]:
     return lines
 
 
-def _steps(raw_ms, raw_calls, raw_sizes, counts, cells, floor_p50) -> tuple[list[str], int]:
-    work = counts["work"]
+def _steps(raw, counts, cells, floor_p50) -> tuple[list[str], int]:
+    work, raw_ms, raw_calls, raw_sizes = counts["work"], raw.medians(), raw.calls, raw.sizes
     one = [cell for (_, clients), cell in sorted(cells.items()) if clients == 1]
     lines = [
         (
@@ -157,11 +157,9 @@ def _call_ratio(work, raw_calls) -> str:
     return f"{min(ratios):.1f}–{max(ratios):.1f} × (median {statistics.median(ratios):.1f} ×)"
 
 
-def write_report(
-    url, machine_line, stamp, args, raw_ms, raw_calls, raw_sizes, counts, cells, floor, results: Path
-) -> None:
+def write_report(machine_line, stamp, args, raw, counts, cells, floor, results: Path) -> None:
     floor_p50, floor_p95 = p50_p95(floor["timings"])
-    steps, passed = _steps(raw_ms, raw_calls, raw_sizes, counts, cells, floor_p50)
+    steps, passed = _steps(raw, counts, cells, floor_p50)
     lines = [
         f"### {stamp.strftime('%Y-%m-%d %H:%M UTC')} — real case: 立案协助 over HTTP, gunicorn on PostgreSQL",
         "",
@@ -176,7 +174,7 @@ def write_report(
             f"Every case is checked at its end: its instance completed, every step completed once, "
             f"nothing open, the police taking part, documents {', '.join(sorted(DOCUMENTS))}. "
             f"Size: {args.cases} cases per run (split among the clients), {args.noops} no-op writes "
-            f"per server, raw cycle over {args.rounds} walks of the path."
+            f"per server, raw cycle over {raw.walks} walks of the path in sittings spread over the run."
         ),
         "",
     ]
