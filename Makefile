@@ -1,5 +1,6 @@
-# Entry points: `make run`, `make test` and `make bench` (bench/README.md). All create .venv and
-# install into it, and all are safe to re-run (installs repeat only when setup.cfg changes).
+# Entry points: `make run`, `make test` and `make bench` (bench/README.md), `make lint` and `make format`.
+# All create .venv and install into it, and all are safe to re-run (installs repeat only when
+# setup.cfg changes).
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
@@ -13,7 +14,7 @@ CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test install bench clean
+.PHONY: run test lint format install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -44,6 +45,17 @@ run: $(VENV)/.installed
 test: $(VENV)/.installed-test | $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+# Lint (pyproject.toml), the layering contracts (.importlinter, docs/architecture.md) and the types of
+# engine/ and models/; each failing stops the target.
+lint: $(VENV)/.installed-test
+	$(BIN)/ruff check .
+	$(BIN)/lint-imports
+	$(BIN)/mypy engine models
+
+# Formats the whole tree in place (ruff, [tool.ruff.format] in pyproject.toml).
+format: $(VENV)/.installed-test
+	$(BIN)/ruff format .
+
 # Benchmarks on PostgreSQL (LIANDONG_BENCH_PG_URL, default 127.0.0.1:5432, databases
 # liandong_bench_*), appending dated rows to bench/RESULTS.md; never part of `make test`.
 # BENCH_ARGS picks benchmarks and sizes, e.g. BENCH_ARGS="api --instances 100" (bench/README.md).
@@ -51,4 +63,4 @@ bench: $(VENV)/.installed-bench
 	$(BIN)/python -m bench $(BENCH_ARGS)
 
 clean:
-	rm -rf $(VENV) build *.egg-info .pytest_cache
+	rm -rf $(VENV) build *.egg-info .pytest_cache .mypy_cache .ruff_cache .import_linter_cache .grimp_cache
