@@ -10,8 +10,17 @@ import argparse
 import time
 from concurrent.futures import ThreadPoolExecutor
 
-from .common import (cpu_seconds, fresh_database, p50_p95, process_tree, report, seed, spiff_cycle_ms, tokens,
-                     transfer_cycle_ms)
+from .common import (
+    cpu_seconds,
+    fresh_database,
+    p50_p95,
+    process_tree,
+    report,
+    seed,
+    spiff_cycle_ms,
+    tokens,
+    transfer_cycle_ms,
+)
 from .servers import server, timed_call
 
 DATA = {"data": {"note": "ok"}}

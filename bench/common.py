@@ -7,6 +7,7 @@ re-created by its benchmark, so never point the URL at a database anything else 
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import platform
 import statistics
@@ -229,10 +230,8 @@ def process_tree(pid: int) -> list[int]:
         current = todo.pop()
         found.append(current)
         for task_dir in Path(f"/proc/{current}/task").glob("*"):
-            try:
+            with contextlib.suppress(OSError):  # the thread ended meanwhile
                 todo.extend(int(c) for c in (task_dir / "children").read_text().split())
-            except OSError:
-                pass
     return found
 
 

@@ -128,7 +128,8 @@ def compare(label: str, timings: list[float], size_kb: float, reference: float) 
 
 def main(argv=None) -> None:
     parser = argparse.ArgumentParser(prog="python -m bench growth", description=__doc__)
-    parser.add_argument("--items", type=int, default=300, help="items of the evidence package and of the review alone (full: 1000)")
+    parser.add_argument("--items", type=int, default=300,
+                        help="items of the evidence package and of the review alone (full: 1000)")
     parser.add_argument("--rounds", type=int, default=300, help="loop rounds (full: 300)")
     parser.add_argument("--backend", choices=["postgres", "sqlite"], default="postgres")
     parser.add_argument("--profile", action="store_true", help="profile the loop's last 20 rounds")

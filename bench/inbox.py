@@ -14,7 +14,7 @@ import random
 import time
 from datetime import datetime, timedelta, timezone
 
-from sqlalchemy import event, select, text
+from sqlalchemy import event, select
 
 from models import Agency, Membership, ProcessModel, User, make_engine, make_session_factory
 
@@ -141,13 +141,13 @@ def main(argv=None) -> None:
     load(url, args.cases)
     loaded = time.monotonic() - started
     rows, plans = measure(url, args.repeats)
-    rows.insert(0, ("generated and loaded", f"{args.cases:,} cases, {args.cases * TASKS_PER_CASE:,} tasks "
-                    f"in {loaded:.0f} s (COPY)", "", None))
+    rows.insert(0, ("generated and loaded",
+                    f"{args.cases:,} cases, {args.cases * TASKS_PER_CASE:,} tasks in {loaded:.0f} s (COPY)", "", None))
     plan_file = RESULTS.parent / "plans" / "inbox.md"
     plan_file.parent.mkdir(exist_ok=True)
     plan_file.write_text("# Query plans of the inbox benchmark (last run)\n\n" + "\n".join(plans), encoding="utf-8")
     report("3. inbox at scale — API on PostgreSQL, in process", url, rows,
-           [f"query plans (EXPLAIN ANALYZE): bench/plans/inbox.md"])
+           ["query plans (EXPLAIN ANALYZE): bench/plans/inbox.md"])
     print("\n".join(plans))
 
 

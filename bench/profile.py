@@ -28,7 +28,8 @@ def api_instances(client, token: str, count: int, around=None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
     around = around or (lambda kind, call: call())
     for _ in range(count):
-        case = around("create", lambda: client.post("/api/v1/cases", json={"title": "剖析案件"}, headers=headers)).get_json()
+        case = around("create", lambda: client.post("/api/v1/cases", json={"title": "剖析案件"},
+                                                    headers=headers)).get_json()
         for _ in range(3):
             page = around("inbox", lambda: client.get(f"/api/v1/tasks?case_id={case['id']}&view=claimable",
                                                       headers=headers)).get_json()

@@ -12,6 +12,7 @@ import time
 import urllib.error
 import urllib.request
 from contextlib import contextmanager
+from pathlib import Path
 
 from .common import ROOT
 
@@ -49,9 +50,9 @@ def server(url: str, workers: int = 2, app: str = "web.wsgi:app"):
             try:
                 urllib.request.urlopen(f"{base}/api/v1/openapi.json", timeout=5).close()
                 break
-            except OSError:
+            except OSError as error:
                 if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(open(log_path).read())
+                    raise RuntimeError(Path(log_path).read_text()) from error
                 time.sleep(0.2)
         yield base, process.pid
     finally:

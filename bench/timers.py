@@ -16,6 +16,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from pathlib import Path
 
 from sqlalchemy import event, select, text
 
@@ -108,7 +109,8 @@ def fire(url: str, count: int, workers: int, settle: float) -> tuple[float, dict
     home = tempfile.mkdtemp(prefix="liandong-bench-worker-")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "HOME": home,
            "LIANDONG_INSTANCE": os.path.join(home, "instance"), "PYTHONPATH": str(ROOT)}
-    log = open(os.path.join(home, "worker.log"), "w")
+    # The workers write to it until the `finally` below closes it.
+    log = open(os.path.join(home, "worker.log"), "w")  # noqa: SIM115
     processes = [subprocess.Popen([sys.executable, "-c", CLI, "worker", "--interval", "0.1"], cwd=ROOT,
                                   env=env, stdout=log, stderr=log) for _ in range(workers)]
     sql = make_engine(url)
@@ -122,7 +124,7 @@ def fire(url: str, count: int, workers: int, settle: float) -> tuple[float, dict
             if not pending:
                 break
             if any(p.poll() is not None for p in processes):
-                raise RuntimeError(open(log.name).read())
+                raise RuntimeError(Path(log.name).read_text())
             time.sleep(0.2)
         elapsed = time.monotonic() - started
         proof = {
@@ -153,9 +155,9 @@ def main(argv=None) -> None:
     rows, url = [], ""
     if args.count_timers:
         per_timer, cpu, server = count_work(args.count_timers)
-        rows.append((f"in process, per timer ({args.count_timers} timers): SQL statements, CPU of the "
-                     "worker, of its PostgreSQL backend", f"{per_timer:.1f} statements, {cpu:.1f} ms, "
-                     f"{server:.1f} ms", "", None))
+        rows.append(((f"in process, per timer ({args.count_timers} timers): SQL statements, CPU of the "
+                      "worker, of its PostgreSQL backend"),
+                     f"{per_timer:.1f} statements, {cpu:.1f} ms, {server:.1f} ms", "", None))
     for workers in [int(w) for w in args.workers.split(",")]:
         url = fresh_database("postgres", "timers")
         seed(url, ("bench_timer",))

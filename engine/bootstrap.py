@@ -8,11 +8,10 @@ from sqlalchemy import select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
-from models import Agency, Base, User
-
-from engine.runtime.transactions import transaction
-from engine.runtime.deploy import deploy_paths
 from engine.access.users import create_user
+from engine.runtime.deploy import deploy_paths
+from engine.runtime.transactions import transaction
+from models import Agency, Base, User
 
 # The Dongchangfu district (Liaocheng) pilot: the four agencies and the task-force office.
 AGENCIES = (

@@ -3,23 +3,31 @@ from .audit import SYSTEM_CHAIN, AuditChain, AuditEvent, case_chain
 from .base import Base, UTCDateTime
 from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, Case, CaseParticipant
-from .documents import Document, DocumentCounter
+from .comments import TaskComment
 from .database import close_session, make_engine, make_session_factory
+from .documents import Document, DocumentCounter
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
+from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 from .people import ROLES, Agency, Membership, User
-from .tokens import ApiToken
 from .recognition import VERDICTS, EvidencePackage, PackageItem
 from .sharing import GrantViewer, InformationGrant, InformationRequest
+from .tokens import ApiToken
 from .workflow import (
-    HumanTask, HumanTaskState, InstanceStatus, Message, MessageStatus, ProcessInstance, ProcessModel, Timer,
+    HumanTask,
+    HumanTaskState,
+    InstanceStatus,
+    Message,
+    MessageStatus,
+    ProcessInstance,
+    ProcessModel,
+    Timer,
     TimerStatus,
 )
-from .comments import TaskComment
-from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
-    "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine", "make_session_factory", "close_session",
+    "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine",
+    "make_session_factory", "close_session",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
     "HumanTaskState", "InstanceStatus", "MessageStatus", "TimerStatus",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -20,7 +19,7 @@ class CalendarDay(Base):
     day: Mapped[date] = mapped_column(primary_key=True)
     working: Mapped[bool]
     note: Mapped[str] = mapped_column(String(200), default="")
-    entered_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    entered_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     entered_at: Mapped[datetime]
 
-    entered_by: Mapped[Optional[User]] = relationship()
+    entered_by: Mapped[User | None] = relationship()

@@ -74,6 +74,7 @@ def close_session(session: Session, failed: bool = False) -> None:
             from psycopg.pq import TransactionStatus  # only PostgreSQL needs psycopg
 
             driver = connection.connection.driver_connection
+            assert driver is not None  # a connection not invalidated holds its driver connection
             if driver.info.transaction_status == TransactionStatus.INTRANS:  # not a failed one
                 driver.commit()
     session.close()

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,17 +36,17 @@ class Document(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     instance_id: Mapped[int] = mapped_column(ForeignKey("process_instance.id"))
-    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("human_task.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
     kind: Mapped[str] = mapped_column(String(40))
     number: Mapped[str] = mapped_column(String(80))
     issuing_agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
-    recipient_agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agency.id"))
+    recipient_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     # Everything the printed page shows, captured at generation.
     content: Mapped[dict[str, Any]] = mapped_column(JSON)
     generated_at: Mapped[datetime]
-    generated_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    generated_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
     case: Mapped[Case] = relationship()
     issuing_agency: Mapped[Agency] = relationship(foreign_keys=[issuing_agency_id], lazy="joined")
-    recipient_agency: Mapped[Optional[Agency]] = relationship(foreign_keys=[recipient_agency_id], lazy="joined")
-    generated_by: Mapped[Optional[User]] = relationship()
+    recipient_agency: Mapped[Agency | None] = relationship(foreign_keys=[recipient_agency_id], lazy="joined")
+    generated_by: Mapped[User | None] = relationship()

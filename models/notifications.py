@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -45,19 +45,19 @@ class Notification(Base):
     recipient_id: Mapped[int] = mapped_column(ForeignKey("user_account.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
-    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("human_task.id"), index=True)
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"), index=True)
     # Values the text is made from: task and case titles, case number, due time, actor's name.
     params: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     created_at: Mapped[datetime]
-    read_at: Mapped[Optional[datetime]]
-    emailed_at: Mapped[Optional[datetime]]
+    read_at: Mapped[datetime | None]
+    emailed_at: Mapped[datetime | None]
     email_attempts: Mapped[int] = mapped_column(default=0)
-    email_retry_at: Mapped[Optional[datetime]]
-    email_error: Mapped[Optional[str]] = mapped_column(Text)
+    email_retry_at: Mapped[datetime | None]
+    email_error: Mapped[str | None] = mapped_column(Text)
 
     recipient: Mapped[User] = relationship()
     case: Mapped[Case] = relationship()
-    task: Mapped[Optional[HumanTask]] = relationship()
+    task: Mapped[HumanTask | None] = relationship()
 
 
 class DeadlineNotice(Base):

@@ -6,7 +6,7 @@ why it was or was not recognised is kept here, next to the items themselves.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -58,18 +58,18 @@ class PackageItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     package_id: Mapped[int] = mapped_column(ForeignKey("evidence_package.id"), index=True)
     evidence_id: Mapped[int] = mapped_column(ForeignKey("evidence_item.id"), index=True)
-    custody_id: Mapped[Optional[int]] = mapped_column(ForeignKey("evidence_custody.id"))
+    custody_id: Mapped[int | None] = mapped_column(ForeignKey("evidence_custody.id"))
     verdict: Mapped[str] = mapped_column(String(16), default="pending")
     reason: Mapped[str] = mapped_column(Text, default="")
     # The engine decided, not the reviewer: the file no longer matched its declared SHA-256.
     forced: Mapped[bool] = mapped_column(default=False)
     # The file's SHA-256 as re-computed when the item was reviewed (None: no file, or it is gone).
-    sha256_found: Mapped[Optional[str]] = mapped_column(String(64))
-    review_round: Mapped[Optional[int]]
-    reviewed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    reviewed_at: Mapped[Optional[datetime]]
+    sha256_found: Mapped[str | None] = mapped_column(String(64))
+    review_round: Mapped[int | None]
+    reviewed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    reviewed_at: Mapped[datetime | None]
 
     package: Mapped[EvidencePackage] = relationship(back_populates="items")
     evidence: Mapped[EvidenceItem] = relationship(lazy="joined")
-    custody: Mapped[Optional[EvidenceCustody]] = relationship()
-    reviewed_by: Mapped[Optional[User]] = relationship()
+    custody: Mapped[EvidenceCustody | None] = relationship()
+    reviewed_by: Mapped[User | None] = relationship()

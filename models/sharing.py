@@ -3,7 +3,6 @@ lets named users of the requesting agency read the answer until it expires."""
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Optional
 
 from sqlalchemy import JSON, Date, ForeignKey, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,16 +36,16 @@ class InformationRequest(Base):
     answer_text: Mapped[str] = mapped_column(Text, default="")
     evidence_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
     document_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
-    decided_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    decided_at: Mapped[Optional[datetime]]
+    decided_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    decided_at: Mapped[datetime | None]
     refusal_reasons: Mapped[str] = mapped_column(Text, default="")
 
     case: Mapped[Case] = relationship()
     requester_agency: Mapped[Agency] = relationship(foreign_keys=[requester_agency_id], lazy="joined")
     owner_agency: Mapped[Agency] = relationship(foreign_keys=[owner_agency_id], lazy="joined")
     requested_by: Mapped[User] = relationship(foreign_keys=[requested_by_id])
-    decided_by: Mapped[Optional[User]] = relationship(foreign_keys=[decided_by_id])
-    grant: Mapped[Optional[InformationGrant]] = relationship(back_populates="request")
+    decided_by: Mapped[User | None] = relationship(foreign_keys=[decided_by_id])
+    grant: Mapped[InformationGrant | None] = relationship(back_populates="request")
 
 
 class InformationGrant(Base):

@@ -14,7 +14,8 @@ layer's templates use; the engine calls the named functions directly.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import exists, or_, select
 from sqlalchemy.orm import Session
@@ -92,7 +93,7 @@ def can_generate_document(session: Session, user: User, case: Case) -> bool:
 
 def can_view_document(session: Session, user: User, document: Any) -> bool:
     """A document is case content: whoever may read the content of its case."""
-    return can_view_case_content(session, user, session.get(Case, document.case_id))
+    return can_view_case_content(session, user, session.get_one(Case, document.case_id))
 
 
 def can_start_mechanism(session: Session, user: User, case: Case, model: Any) -> bool:

@@ -3,12 +3,11 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from models import User
-
 from engine.access import audit
+from engine.access.users import is_email
 from engine.errors import InvalidInput
 from engine.runtime.transactions import transactional
-from engine.access.users import is_email
+from models import User
 
 # The languages the pages are translated into; None follows the browser.
 LANGUAGES = ("zh_CN", "en")

@@ -6,13 +6,12 @@ from typing import Any, NamedTuple
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, HumanTask, ProcessInstance, ProcessModel, User
-
-from engine.runtime.instances import latest_model, start_instance
 from engine.access import audit, policy
-from engine.time.clock import now
 from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.runtime.instances import latest_model, start_instance
 from engine.runtime.transactions import transactional
+from engine.time.clock import now
+from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, HumanTask, ProcessInstance, ProcessModel, User
 
 TRANSFER = "case_transfer"
 
@@ -57,6 +56,7 @@ def open_case(
         raise InvalidInput("cannot open case", errors)
     at = now(session)
     agency = actor.agency
+    assert agency is not None  # can_start_case: a handler, so a member of an agency
     case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
                 confidentiality=confidentiality, owner_agency_id=agency.id,
                 created_by_id=actor.id, created_at=at,
@@ -75,7 +75,8 @@ def open_case(
 
 
 @transactional
-def start_mechanism(session: Session, actor: User, case_id: int, key: str, data: dict[str, Any] | None = None) -> ProcessInstance:
+def start_mechanism(session: Session, actor: User, case_id: int, key: str,
+                    data: dict[str, Any] | None = None) -> ProcessInstance:
     """Start a mechanism on a case, if the diagram's `startable_by` lanes include the actor's
     (one transaction, audited). The new instance knows who started it: `initiator_agency`."""
     case = session.get(Case, case_id)
@@ -83,7 +84,9 @@ def start_mechanism(session: Session, actor: User, case_id: int, key: str, data:
         raise NotFound(f"case {case_id} does not exist")
     if not policy.can_start_mechanism(session, actor, case, latest_model(session, key)):
         raise Forbidden(f"you may not start '{key}' on this case")
-    initial = {**(data or {}), "initiator_agency": actor.agency.code}
+    agency = actor.agency
+    assert agency is not None  # can_start_mechanism: the actor works in one of the model's lanes
+    initial = {**(data or {}), "initiator_agency": agency.code}
     instance = start_instance(session, case, key, actor, initial).instance
     return instance
 

@@ -6,18 +6,17 @@ the audit trail (`comment_added`), never their text.
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import HumanTask, TaskComment, User
-
 from engine.access import audit, policy
-from engine.time.clock import now
-from engine.errors import Forbidden, InvalidInput
 from engine.casework.tasks import visible_task
+from engine.errors import Forbidden, InvalidInput
 from engine.runtime.transactions import transactional
+from engine.time.clock import now
+from models import HumanTask, TaskComment, User
 
 MAX_LENGTH = 4000
 
@@ -43,8 +42,10 @@ def add_comment(session: Session, actor: User, task_id: int, body: str) -> TaskC
     if not body or len(body) > MAX_LENGTH:
         raise InvalidInput("comment body is empty or too long",
                            {"body": [f"must be 1 to {MAX_LENGTH} characters"]})
+    agency = actor.agency
+    assert agency is not None  # can_comment: only in an agency of one's own
     comment = TaskComment(task_id=task.id, case_id=task.case_id, author_id=actor.id,
-                          agency_id=actor.agency.id, body=body, created_at=now(session))
+                          agency_id=agency.id, body=body, created_at=now(session))
     session.add(comment)
     session.flush()
     # The audit trail records that a comment was written, not what it says.

@@ -7,6 +7,7 @@ A user task names its documents with the `documents` property:
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -14,12 +15,11 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
-
 from engine.access import audit, policy
-from engine.time.clock import now
 from engine.errors import NotFound
 from engine.runtime.sql import insert_if_absent
+from engine.time.clock import now
+from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
 
 NUMBER_ZONE = ZoneInfo("Asia/Shanghai")
 
@@ -89,8 +89,8 @@ def parse_documents(value: str) -> list[DocumentRule]:
     """Parse a `documents` property; ValueError names what is wrong (checked at deploy)."""
     rules = []
     for part in filter(None, (p.strip() for p in value.split(";"))):
-        kind, _, condition = part.partition(" if ")
-        kind, condition = kind.strip(), condition.strip() or None
+        kind_text, _, condition_text = part.partition(" if ")
+        kind, condition = kind_text.strip(), condition_text.strip() or None
         if kind not in KINDS:
             raise ValueError(f"unknown document kind '{kind}' (known: {', '.join(KINDS)})")
         if condition is not None:
@@ -154,7 +154,7 @@ def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Do
     return document
 
 
-def _steps(kind: Kind, task: HumanTask, prior: list[HumanTask]) -> dict[str, Any]:
+def _steps(kind: Kind, task: HumanTask, prior: Sequence[HumanTask]) -> dict[str, Any]:
     steps = {t.bpmn_id: t.result or {} for t in prior if kind.steps is None or t.bpmn_id in kind.steps}
     # The issuing task's own result, also when a parallel instance of its step (another agency's
     # answer) was completed at the same moment and sorts after it.

@@ -5,14 +5,14 @@ registry in hooks.py joins those tables, so what a diagram may name is written d
 """
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from sqlalchemy.orm import Session
 
-from models import HumanTask, User
-
 from engine.time.calendar import BusinessCalendar
+from models import HumanTask, User
 
 
 @dataclass

@@ -12,25 +12,24 @@ this user for this task, so an id typed by hand is refused like any other wrong 
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 from uuid import UUID
 
 from SpiffWorkflow.exceptions import TaskNotFoundException
 from sqlalchemy.orm import Session
 
-from models import HumanTask, User
-
 from engine.access import policy
+from engine.errors import InvalidInput
 from engine.mechanisms import recognition, sharing, transfer
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook
 from engine.runtime.definitions import task_form
+from engine.runtime.forms import validate_submission
 from engine.runtime.instances import load
 from engine.runtime.projection import task_properties
-from engine.errors import InvalidInput
-from engine.runtime.forms import validate_submission
 from engine.time.calendar import BusinessCalendar
-
+from models import HumanTask, User
 
 # Every hook and choice source a diagram or form may name, by mechanism.
 HOOKS: Mapping[str, Hook] = MappingProxyType({**recognition.HOOKS, **sharing.HOOKS, **transfer.HOOKS})

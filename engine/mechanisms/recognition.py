@@ -17,22 +17,22 @@ Files are read through the evidence store bound to the session (`session.info["e
 """
 from __future__ import annotations
 
-from typing import Any, Mapping
+from collections.abc import Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import Agency, Case, EvidenceCustody, EvidenceItem, EvidencePackage, HumanTask, PackageItem, User
-
 from engine.access import audit, policy
 from engine.casework import documents
-from engine.time.clock import now
-from engine.errors import EngineError, InvalidInput
 from engine.casework.evidence import _audit as evidence_audit
 from engine.casework.evidence import integrity_failed
 from engine.casework.evidence_files import EvidenceStore
+from engine.errors import EngineError, InvalidInput
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook
+from engine.time.clock import now
+from models import Agency, Case, EvidenceCustody, EvidenceItem, EvidencePackage, HumanTask, PackageItem, User
 
 MAX_ITEMS = 1000  # as the form says; a package of 1,000 is measured by bench growth
 REASON_MAX = 2000  # the review form's maxLength
@@ -74,7 +74,7 @@ def agency_evidence(session: Session, actor: User, task: HumanTask) -> list[tupl
 
 
 def _file_hash(session: Session, item: EvidenceItem) -> str | None:
-    return store_of(session).hash_of(item.storage_name) if item.has_file else None
+    return store_of(session).hash_of(item.storage_name) if item.storage_name is not None else None
 
 
 # --- hooks ----------------------------------------------------------------------------------
@@ -84,11 +84,13 @@ def _submit(c: Completion) -> None:
     ids = c.data["item_ids"]
     if len(ids) > MAX_ITEMS:
         raise InvalidInput("too many items", {"item_ids": [f"must be at most {MAX_ITEMS} items"]})
+    provider = actor.agency
+    assert provider is not None  # the task is in one of the actor's lanes
     receiving = session.scalar(select(Agency).where(Agency.code == c.data["receiving_agency"]))
-    if receiving is None or receiving.id == actor.agency.id:
+    if receiving is None or receiving.id == provider.id:
         raise InvalidInput("receiving agency", {"receiving_agency": ["must be another agency"]})
     package = EvidencePackage(
-        case_id=c.task.case_id, instance_id=c.task.instance_id, provider_agency_id=actor.agency.id,
+        case_id=c.task.case_id, instance_id=c.task.instance_id, provider_agency_id=provider.id,
         receiving_agency_id=receiving.id, purpose=c.data.get("purpose", ""), state="submitted",
         submitted_by_id=actor.id, submitted_at=now(session), supplements=[])
     session.add(package)
@@ -129,6 +131,7 @@ def _receipt(c: Completion) -> None:
     at = now(session)
     for entry in package.items:
         custody = entry.custody
+        assert custody is not None  # the release before this task gave every item its custody row
         custody.state, custody.received_by_id, custody.received_at = "received", actor.id, at
         sha = _file_hash(session, entry.evidence)
         evidence_audit(session, entry.evidence, "evidence_received", actor, custody_id=custody.id,
@@ -192,7 +195,7 @@ def _result(c: Completion) -> None:
 
 def _items_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple]:
     package = package_of(session, task.instance_id)
-    lines = [("移交机关", package.provider_agency.name), ("接收机关", package.receiving_agency.name),
+    lines: list[tuple] = [("移交机关", package.provider_agency.name), ("接收机关", package.receiving_agency.name),
              ("移交目的", package.purpose)]
     for entry in package.items:
         verdict = VERDICT_TITLES[entry.verdict] + (f"（{entry.reason}）" if entry.reason else "")
@@ -218,9 +221,9 @@ def _review_context(session: Session, actor: User, task: HumanTask, data: Mappin
         lines.append(("完整性校验（现在重新计算）", problem or "一致"))
     if item.kind == "interview_record":
         lines.append(("提示", "询问笔录不能互认，须由接收机关重新制作。"))
-    for supplement in package_of(session, task.instance_id).supplements:
-        if item.id in supplement.get("item_ids", []):
-            lines.append((f"第{supplement['round']}轮补充说明", supplement["note"]))
+    lines.extend((f"第{supplement['round']}轮补充说明", supplement["note"])
+                 for supplement in package_of(session, task.instance_id).supplements
+                 if item.id in supplement.get("item_ids", []))
     return lines
 
 

@@ -8,11 +8,10 @@ from __future__ import annotations
 
 from sqlalchemy import select
 
-from models import HumanTask, HumanTaskState
-
-from engine.runtime.deadlines import extend_open_task, extended_due
 from engine.errors import InvalidInput
 from engine.mechanisms.completion import Completion, Hook
+from engine.runtime.deadlines import extend_open_task, extended_due
+from models import HumanTask, HumanTaskState
 
 REVIEW_TASK = "review_case"
 

@@ -16,19 +16,27 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
 
-from models import (
-    Agency, AuditEvent, Case, HumanTask, HumanTaskState, InstanceStatus, ProcessInstance, ProcessModel, Timer, User,
-)
-
-from engine.runtime.instances import load
 from engine.access import audit, policy
-from engine.time.calendar_store import business_calendar
-from engine.time.clock import now
 from engine.errors import Forbidden, NotFound
 from engine.oversight.queries import Page, case_timeline
-from engine.runtime.spiff import pruned_bpmn_ids
 from engine.oversight.supervision import supervised
+from engine.runtime.instances import load
+from engine.runtime.spiff import pruned_bpmn_ids
 from engine.runtime.transactions import transactional
+from engine.time.calendar_store import business_calendar
+from engine.time.clock import now
+from models import (
+    Agency,
+    AuditEvent,
+    Case,
+    HumanTask,
+    HumanTaskState,
+    InstanceStatus,
+    ProcessInstance,
+    ProcessModel,
+    Timer,
+    User,
+)
 
 # Detail keys an export leaves out: workflow variables may carry free-text reasons (content).
 CONTENT_KEYS = ("variables",)
@@ -60,7 +68,7 @@ def due_soon_tasks(
     query = select(HumanTask).where(HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at >= at,
                                     HumanTask.due_at <= due_soon_cutoff(session))
     query = supervised(session, query, _scope(user), agency, mechanism, case_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
     rows = session.scalars(
         query.options(selectinload(HumanTask.case), selectinload(HumanTask.assignee),
@@ -95,8 +103,8 @@ def element_states(session: Session, instance: ProcessInstance) -> dict[str, str
             states[bpmn_id] = state
 
     workflow = load(session, instance)
-    for bpmn_id in pruned_bpmn_ids(workflow):
-        mark(bpmn_id, "completed")
+    for pruned in pruned_bpmn_ids(workflow):
+        mark(pruned, "completed")
     for task in workflow.get_tasks():
         bpmn_id = getattr(task.task_spec, "bpmn_id", None)
         if task.has_state(TaskState.COMPLETED):
@@ -145,12 +153,14 @@ def step_samples(session: Session, user: User, start: datetime, end: datetime) -
         query = query.where(HumanTask.agency_id.in_(scope))
     groups: dict[tuple[int, str, str], StepSample] = {}
     for task, key in session.execute(query):
+        completed_at = task.completed_at
+        assert completed_at is not None  # the query selects completed tasks only
         sample = groups.setdefault((task.agency_id, key, task.bpmn_id),
                                    StepSample(task.agency, key, task.bpmn_id, task.title))
-        sample.hours.append((task.completed_at - task.created_at).total_seconds() / 3600)
+        sample.hours.append((completed_at - task.created_at).total_seconds() / 3600)
         if task.due_at is not None:
             sample.with_due += 1
-            sample.on_time += task.completed_at <= task.due_at
+            sample.on_time += completed_at <= task.due_at
     return list(groups.values())
 
 
@@ -194,9 +204,8 @@ def case_id_by_number(session: Session, number: str) -> int | None:
 
 def mechanisms(session: Session) -> list[tuple[str, str]]:
     """(key, name) of every deployed mechanism, by key; the newest version names it."""
-    names: dict[str, str] = {}
-    for key, name in session.execute(select(ProcessModel.key, ProcessModel.name).order_by(ProcessModel.id)):
-        names[key] = name
+    # By id, so that a later version's name replaces an earlier one's.
+    names = dict(session.execute(select(ProcessModel.key, ProcessModel.name).order_by(ProcessModel.id)).all())
     return sorted(names.items())
 
 

@@ -13,20 +13,20 @@ content: mail leaves the system, and case content is for the pages' access rules
 from __future__ import annotations
 
 import smtplib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
-from typing import Any, Mapping
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import CursorResult, or_, select, update
 from sqlalchemy.orm import Session
 
-from models import Notification, User
-
-from engine.time.clock import now
 from engine.runtime.transactions import transaction
+from engine.time.clock import now
+from models import Notification, User
 
 MAX_ATTEMPTS = 8
 MAX_AGE = timedelta(days=2)
@@ -143,17 +143,17 @@ def _send_next(session: Session, settings: MailSettings) -> str | None:
         if candidate is None:
             session.rollback()  # a poll that found nothing
             return None
-        leased = session.execute(
+        leased = cast("CursorResult[Any]", session.execute(
             update(Notification)
             .where(Notification.id == candidate.id, Notification.emailed_at.is_(None),
                    or_(Notification.email_retry_at.is_(None), Notification.email_retry_at <= at))
             .values(email_retry_at=at + LEASE)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
     if not leased:
         return "skipped"
     with transaction(session):  # the outcome
-        row = session.get(Notification, candidate.id, populate_existing=True)
+        row = session.get_one(Notification, candidate.id, populate_existing=True)
         try:
             deliver(settings, compose(row, candidate.email, settings))
         except (OSError, smtplib.SMTPException) as exc:

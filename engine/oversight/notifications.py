@@ -15,20 +15,20 @@ the worker's outbox on the same rows (engine/oversight/notification_mail.py).
 """
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
-from typing import Iterable
+from typing import Any, cast
 
-from sqlalchemy import Insert, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import CursorResult, Insert, and_, bindparam, exists, func, insert, literal, select, update
 from sqlalchemy.orm import Session, selectinload
 
-from models import DeadlineNotice, HumanTask, HumanTaskState, Membership, Notification, User
-
-from engine.time.calendar_store import business_calendar
-from engine.time.clock import now
 from engine.errors import NotFound
 from engine.oversight.queries import Page, lane_users
 from engine.runtime.sql import insert_if_absent
 from engine.runtime.transactions import transaction, transactional
+from engine.time.calendar_store import business_calendar
+from engine.time.clock import now
+from models import DeadlineNotice, HumanTask, HumanTaskState, Membership, Notification, User
 
 DEADLINE_SOON, DEADLINE_PASSED = "deadline_soon", "deadline_passed"
 # How near a deadline must be for the "due soon" notice: it ends within this rule from now.
@@ -65,7 +65,8 @@ def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
 
     One INSERT ... SELECT over the lane's active members (the recipients of `lane_users`),
     not a query for them and an INSERT each: every task the engine opens comes through here."""
-    return session.execute(_NOTIFY_LANE, {"task_id": task.id, **lane_notice_values(session, task, actor)}).rowcount
+    result = session.execute(_NOTIFY_LANE, {"task_id": task.id, **lane_notice_values(session, task, actor)})
+    return cast("CursorResult[Any]", result).rowcount  # a DML statement's result is a CursorResult
 
 
 def lane_notice_values(session: Session, task: HumanTask, actor: User | None) -> dict:
@@ -152,7 +153,7 @@ def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) ->
         if not insert_if_absent(session, DeadlineNotice, task_id=task_id, kind=kind, created_at=at):
             session.rollback()  # nothing of ours to keep
             return 0
-        task = session.get(HumanTask, task_id, populate_existing=True)
+        task = session.get_one(HumanTask, task_id, populate_existing=True)
         if task.state != HumanTaskState.OPEN:
             session.rollback()  # the task closed meanwhile: no notice, and no notice row either
             return 0
@@ -202,9 +203,9 @@ def mark_read(session: Session, user: User, notification_id: int) -> Notificatio
 @transactional
 def mark_all_read(session: Session, user: User) -> int:
     """Mark every unread notification of the user read; returns how many."""
-    return session.execute(
+    return cast("CursorResult[Any]", session.execute(
         update(Notification)
         .where(Notification.recipient_id == user.id, Notification.read_at.is_(None))
         .values(read_at=now(session))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount

@@ -1,19 +1,19 @@
 """Read-side queries for inbox and case pages, filtered by the access policy."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Generic, Sequence, TypeVar
+from typing import Any, Generic, TypeVar
 
 from sqlalchemy import Integer, String, and_, bindparam, func, literal_column, or_, select, union_all
-from sqlalchemy.sql.expression import BindParameter
 from sqlalchemy.orm import Session, joinedload, selectinload
-
-from models import Agency, AuditEvent, Case, HumanTask, Membership, ProcessInstance, ProcessModel, User, case_chain
+from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
 from engine.errors import NotFound
+from models import Agency, AuditEvent, Case, HumanTask, Membership, ProcessInstance, ProcessModel, User, case_chain
 
 T = TypeVar("T")
 INBOX_VIEWS = ("all", "mine", "claimable")
@@ -108,7 +108,7 @@ def _inbox_shape(view: str, lane_count: int, narrow: InboxFilter, case_id: int |
 
 
 def _inbox_values(user: User, lanes, narrow: InboxFilter, case_id: int | None, page: int, per_page: int) -> dict:
-    values = {"user_id": user.id, "case_id": case_id, "window": page * per_page,
+    values: dict[str, Any] = {"user_id": user.id, "case_id": case_id, "window": page * per_page,
               "offset": (page - 1) * per_page, "limit": per_page}
     for n, (agency_id, role) in enumerate(lanes):
         values[f"agency_{n}"], values[f"role_{n}"] = agency_id, role
@@ -128,8 +128,10 @@ def _inbox_statements(shape: tuple) -> tuple:
     number of lanes x filters used): the page's rows each with the total (an uncorrelated
     subquery, evaluated once), and the total alone for a page past the end."""
     view, lane_count, by_case, mechanism, case, due, sort = shape
+    # Placeholders that give the statement its shape; every value is bound when it runs.
+    window_start = datetime.min.replace(tzinfo=timezone.utc) if due in ("overdue", "week") else None
     narrow = InboxFilter(mechanism="x" if mechanism else None, case="x" if case else None, due=due,
-                         now=datetime.min if due in ("overdue", "week") else None, sort=sort)
+                         now=window_start, sort=sort)
     parts = _inbox_parts(lane_count, view)
 
     def matching(condition, *columns):
@@ -259,7 +261,7 @@ def visible_cases(session: Session, user: User, limit: int = 50) -> Sequence[Cas
 def case_page(session: Session, user: User, page: int = 1, per_page: int = 20) -> Page[Case]:
     """The cases of `visible_cases`, newest first, one page at a time."""
     query = _visible_cases_query(user)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
     rows = session.scalars(
         query.order_by(Case.created_at.desc(), Case.id.desc()).offset((page - 1) * per_page).limit(per_page)

@@ -8,12 +8,11 @@ from __future__ import annotations
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, joinedload, load_only, selectinload
 
-from models import Agency, HumanTask, HumanTaskState, ProcessInstance, ProcessModel, User
-
 from engine.access import policy
-from engine.time.clock import now
 from engine.errors import Forbidden
 from engine.oversight.queries import Page
+from engine.time.clock import now
+from models import Agency, HumanTask, HumanTaskState, ProcessInstance, ProcessModel, User
 
 
 def overdue_tasks(
@@ -31,7 +30,7 @@ def overdue_tasks(
         raise Forbidden("only supervisors and agency heads follow overdue work")
     query = select(HumanTask).where(HumanTask.state == HumanTaskState.OPEN, HumanTask.due_at < now(session))
     query = supervised(session, query, scope, agency, mechanism, case_id)
-    total = session.scalar(select(func.count()).select_from(query.subquery()))
+    total = session.execute(select(func.count()).select_from(query.subquery())).scalar_one()
     page = max(1, page)
     rows = session.scalars(
         # Assignees by name only: their memberships are not shown.

@@ -14,13 +14,12 @@ from SpiffWorkflow.bpmn.specs.control import BoundaryEventSplit
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import HumanTask, HumanTaskState, Timer, TimerStatus, User
-
-from engine.runtime.instances import load
 from engine.access import audit
+from engine.errors import Conflict
+from engine.runtime.instances import load
 from engine.time.calendar import BusinessCalendar, Due, parse_rule
 from engine.time.calendar_store import business_calendar
-from engine.errors import Conflict
+from models import HumanTask, HumanTaskState, Timer, TimerStatus, User
 
 
 def extended_due(calendar: BusinessCalendar, task: HumanTask, rule: str) -> Due:

@@ -11,18 +11,19 @@ from __future__ import annotations
 import pickle
 import threading
 import weakref
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import cached_property
 from types import MappingProxyType
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ProcessModel
-
 from engine.errors import NotFound
 from engine.runtime.spiff import Specs, read_specs
+from models import ProcessModel
+
 
 @dataclass(frozen=True)
 class Definition:

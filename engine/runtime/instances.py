@@ -16,17 +16,16 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session, contains_eager, undefer
 
-from models import Case, HumanTask, ProcessInstance, ProcessModel, User
-
 from engine.access import audit, policy
-from engine.runtime import outbox, projection, timer_rows
-from engine.time.clock import now
-from engine.runtime.definitions import Definition, definition
 from engine.errors import Conflict, Forbidden, NotFound
+from engine.runtime import outbox, projection, timer_rows
+from engine.runtime.definitions import Definition, definition
 from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.spiff import dump_state, load_state, new_workflow
 from engine.runtime.step import OpenWork, Step
 from engine.runtime.transactions import transactional
-from engine.runtime.spiff import dump_state, load_state, new_workflow
+from engine.time.clock import now
+from models import Case, HumanTask, ProcessInstance, ProcessModel, User
 
 
 def latest_model(session: Session, key: str) -> ProcessModel:

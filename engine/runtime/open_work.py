@@ -15,11 +15,10 @@ from typing import Any
 from sqlalchemy import Select, literal_column, select
 from sqlalchemy.orm import Session
 
-from models import CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer
-
 from engine.runtime.sql import json_rows
 from engine.runtime.step import OpenWork, Step
 from engine.time.calendar import BusinessCalendar
+from models import CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer
 
 ENTERED_DAYS = select(json_rows(CalendarDay.day, CalendarDay.working))
 
@@ -44,8 +43,7 @@ def step_of(session: Session, instance: ProcessInstance, open_tasks: Any, pendin
             entered_days: Any) -> Step:
     """The step context of a locked instance from what a `with_open_work` statement read (the
     last four values of its row)."""
-    open_work = OpenWork({guid: row_id for guid, row_id in open_tasks},
-                         {guid: row_id for guid, row_id in pending_timers},
+    open_work = OpenWork(dict(open_tasks), dict(pending_timers),
                          {agency_id for (agency_id,) in case_agencies})
     calendar = BusinessCalendar(overrides={date.fromisoformat(day): bool(working) for day, working in entered_days})
     return Step(session, instance, open_work, calendar)

@@ -10,10 +10,9 @@ from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefin
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from sqlalchemy.orm import Session
 
-from models import Message, ProcessInstance
-
 from engine.access import audit
 from engine.time.clock import now
+from models import Message, ProcessInstance
 
 
 def queue_outgoing(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Message]:

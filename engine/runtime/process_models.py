@@ -7,17 +7,16 @@ activates it by name. Nothing is uploaded through the web.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from pathlib import Path
-from typing import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from models import ProcessModel, User
-
 from engine.access import policy
-from engine.runtime.deploy import DeployResult, deploy_paths
 from engine.errors import DeployError, Forbidden, InvalidInput, NotFound
+from engine.runtime.deploy import DeployResult, deploy_paths
+from models import ProcessModel, User
 
 NAME = re.compile(r"[a-z][a-z0-9_]{0,99}")
 

@@ -11,15 +11,14 @@ from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
 
-from models import Agency, Case, CaseParticipant, HumanTask, ProcessInstance, User
-
 from engine.access import audit
-from engine.time import task_due as clocks
 from engine.oversight import notifications
-from engine.time.clock import now
 from engine.runtime.lanes import AGENCY_CODES, parse_lane
 from engine.runtime.sql import insert_if_absent
 from engine.runtime.step import OpenWork, Step
+from engine.time import task_due as clocks
+from engine.time.clock import now
+from models import Agency, Case, CaseParticipant, HumanTask, User
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -83,7 +82,7 @@ def _rows(session: Session, ids: list[int]) -> list[HumanTask]:
     this transaction is open in the database until the flush), the others in one query."""
     held = [session.identity_map.get(identity_key(HumanTask, row_id)) for row_id in ids]
     rows = [row for row in held if row is not None]
-    missing = [row_id for row_id, row in zip(ids, held) if row is None]
+    missing = [row_id for row_id, row in zip(ids, held, strict=True) if row is None]
     if missing:
         rows += session.scalars(select(HumanTask).where(HumanTask.id.in_(missing)))
     return sorted(rows, key=lambda row: row.id)

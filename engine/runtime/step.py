@@ -18,10 +18,9 @@ from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
-from models import ProcessInstance
-
 from engine.time.calendar import BusinessCalendar
 from engine.time.calendar_store import business_calendar
+from models import ProcessInstance
 
 
 @dataclass

@@ -8,21 +8,21 @@ from __future__ import annotations
 
 from SpiffWorkflow.bpmn.specs.event_definitions.timer import TimerEventDefinition
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.task import Task as SpiffTask
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
-
-from models import ProcessInstance, Timer
 
 from engine.runtime.definitions import definition
 from engine.runtime.sql import insert_new_rows
 from engine.runtime.step import OpenWork, Step
 from engine.time import task_due as clocks
 from engine.time.clock import now
+from models import Timer
 
 
-def waiting_timers(workflow: BpmnWorkflow) -> dict[str, object]:
+def waiting_timers(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
     """The workflow's timer events that are waiting, by task id."""
     return {
         str(task.id): task

@@ -8,13 +8,12 @@ from datetime import date, datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import CalendarDay, User
-
 from engine.access import audit, policy
-from engine.time.calendar import BusinessCalendar
-from engine.time.clock import now
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime.transactions import transactional
+from engine.time.calendar import BusinessCalendar
+from engine.time.clock import now
+from models import CalendarDay, User
 
 NOTE_MAX = 200  # the column's length
 _ENTERED_DAYS = select(CalendarDay.day, CalendarDay.working)

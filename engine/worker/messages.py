@@ -8,22 +8,21 @@ event catches it.
 """
 from __future__ import annotations
 
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
-from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
-from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from datetime import timedelta
 
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
+from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
+from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition as SpiffMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from models import Case, Message, ProcessInstance, ProcessModel
-
 from engine.access import audit
-from engine.time.clock import now
 from engine.runtime.instances import advance, load, start_instance
 from engine.runtime.open_work import step_of, with_open_work
 from engine.runtime.step import Step
 from engine.runtime.transactions import transaction
+from engine.time.clock import now
+from models import Case, Message, ProcessInstance, ProcessModel
 
 MAX_ATTEMPTS = 5
 
@@ -67,7 +66,7 @@ def deliver_next(session: Session) -> int | None:
             model = _starting_model(session, message.name)
             if model is None:
                 return _postpone(session, message, f"no instance of case {message.case_id} waits for '{message.name}'")
-            case = session.get(Case, message.case_id)
+            case = session.get_one(Case, message.case_id)
             # The payload is the new instance's first data; a mechanism that opens by waiting
             # for the message (none start, then a catch) also receives it as an event.
             started = start_instance(session, case, model.key, None, {message.name: message.payload})

@@ -13,9 +13,9 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy.orm import Session, sessionmaker
 
-from engine.worker.messages import deliver_pending
 from engine.oversight.notification_mail import MailSettings, send_pending
 from engine.oversight.notifications import scan_deadlines
+from engine.worker.messages import deliver_pending
 from engine.worker.timers import fire_due_timers
 
 log = logging.getLogger(__name__)

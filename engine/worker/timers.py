@@ -15,16 +15,15 @@ from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
-from models import ProcessInstance, Timer
-
 from engine.access import audit
+from engine.errors import StaleState
 from engine.runtime.instances import advance, load, lock_instance
 from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.spiff import mark_timer_due
 from engine.runtime.step import Step
 from engine.runtime.transactions import transaction
-from engine.errors import StaleState
-from engine.runtime.spiff import mark_timer_due
 from engine.time.clock import now
+from models import ProcessInstance, Timer
 
 log = logging.getLogger(__name__)
 # Timers fired in one transaction by a worker pass. Each costs a few statements of its own; the
@@ -94,7 +93,9 @@ def _fire_together(session: Session, rows: Sequence[Timer]) -> int:
     rows = sorted(rows, key=lambda row: (row.case_id, row.instance_id, row.due_at, row.id))
     steps = _lock_instances(session, {row.instance_id for row in rows})
     audit.lock_chains(session, {step.instance.case_id for step in steps.values()})
-    first, again, taken = [], [], set()
+    first: list[Timer] = []
+    again: list[Timer] = []
+    taken: set[int] = set()
     for row in rows:
         (again if row.instance_id in taken else first).append(row)
         taken.add(row.instance_id)
