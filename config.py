@@ -58,6 +58,14 @@ class Config:
         self.SESSION_COOKIE_HTTPONLY = True
         self.SESSION_COOKIE_SAMESITE = "Lax"
         self.SESSION_COOKIE_SECURE = os.environ.get("LIANDONG_HTTPS", "") == "1"
+        # The key the audit chains' HMACs are made with (engine/access/audit.py): kept out of the
+        # database, the same for every process (web, worker, the liandong command). Unset: chains
+        # are plain SHA-256, which anyone who can write to the database can recompute.
+        self.AUDIT_KEY = os.environ.get("LIANDONG_AUDIT_KEY") or None
+        if self.AUDIT_KEY is not None and len(self.AUDIT_KEY) < 32:
+            raise RuntimeError("LIANDONG_AUDIT_KEY must have at least 32 characters")
+        # `liandong worker` appends a checkpoint of every chain's head to this file once a day.
+        self.AUDIT_CHECKPOINT_FILE = os.environ.get("LIANDONG_AUDIT_CHECKPOINT_FILE", "")
         # Strict-Transport-Security max-age in seconds (0: not sent); production defaults to a year.
         self.HSTS_SECONDS = int(os.environ.get("LIANDONG_HSTS_SECONDS", "0"))
         self.REMEMBER_COOKIE_HTTPONLY = True

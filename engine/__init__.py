@@ -13,7 +13,10 @@ the packages behind it (docs/architecture.md):
 - `worker`: what drives steps from outside a request (due timers, message delivery, mail).
 """
 from engine.access import policy
-from engine.access.audit import verify as verify_audit
+from engine.access.audit import AUDIT_KEY, AuditKeyError
+from engine.access.audit_verify import HEADER as CHECKPOINT_HEADER
+from engine.access.audit_verify import checkpoint_lines, read_checkpoint, seal as seal_audit
+from engine.access.audit_verify import verify as verify_audit
 from engine.access.preferences import LANGUAGES, set_email, set_language
 from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
 from engine.access.sessions import end_sessions, set_active, user_account, user_accounts
@@ -44,6 +47,7 @@ from engine.mechanisms.sharing import (
 )
 from engine.oversight import metrics
 from engine.oversight.notification_mail import MailSettings
+from engine.oversight.notification_mail import deliver as deliver_mail
 from engine.oversight.notifications import mark_all_read, mark_read, my_notifications, unread_count
 from engine.oversight.queries import (
     DUE_WINDOWS, INBOX_SORTS, INBOX_VIEWS, InboxFilter, Page, agencies, case_instances, case_page, case_tasks,
@@ -95,6 +99,8 @@ __all__ = [
     "TOKEN_CACHE", "TokenCache", "LANGUAGES", "set_language", "set_email", "verify_audit",
     "change_password", "set_password", "end_sessions", "set_active", "user_accounts", "user_account",
     "throttled", "unlock_user",
+    "AUDIT_KEY", "AuditKeyError", "seal_audit", "checkpoint_lines", "read_checkpoint", "deliver_mail",
+    "CHECKPOINT_HEADER",
     # Oversight: supervision, metrics, notifications.
     "metrics", "overdue_tasks", "my_notifications", "unread_count", "mark_read", "mark_all_read",
     "MailSettings",

@@ -1,4 +1,8 @@
-"""The append-only audit trail, one hash chain per case plus a system chain."""
+"""The append-only audit trail, one hash chain per case plus a system chain.
+
+On PostgreSQL (and SQLite) triggers created by migration 0012 refuse UPDATE, DELETE and TRUNCATE
+of audit_event, DELETE of audit_chain, and moving a chain's head back or unsealing it.
+"""
 from __future__ import annotations
 
 from datetime import datetime
@@ -25,6 +29,12 @@ class AuditChain(Base):
     name: Mapped[str] = mapped_column(String(64), primary_key=True)
     last_seq: Mapped[int] = mapped_column(Integer, default=0)
     last_hash: Mapped[str] = mapped_column(String(64), default="")
+    # From this event on the chain's hashes are HMACs under the audit key (config AUDIT_KEY, kept
+    # out of the database); the events before it (written before a key was configured) stay
+    # plain SHA-256, vouched for by the first keyed event's link. `key_mac`, an HMAC of the name
+    # and this number, shows the key sealed it: without the key neither can be forged or moved.
+    keyed_from: Mapped[Optional[int]] = mapped_column(Integer)
+    key_mac: Mapped[Optional[str]] = mapped_column(String(64))
 
 
 class AuditEvent(Base):

@@ -22,7 +22,7 @@ import engine
 from engine import create_demo_users, deploy_folder, ensure_agencies, format_due
 from models.migrations import create_or_upgrade
 
-from . import cli_db, cli_token
+from . import cli_audit, cli_db, cli_token
 from . import cli_calendar, cli_deadlines
 from .db import db
 from .hardening import QuietRequestHandler
@@ -190,9 +190,14 @@ def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = 
     own session, until `stop` is set; a failing pass is logged and retried, never fatal."""
     total = engine.WorkerPass()
     mail = engine.MailSettings.from_config(app.config)
+    # A copy of every chain's head outside the database, once a day (web/cli_audit.py).
+    daily = cli_audit.DailyCheckpoint(app.config["AUDIT_CHECKPOINT_FILE"]) \
+        if app.config.get("AUDIT_CHECKPOINT_FILE") else None
     while not stop.is_set():
         session = db.new_session(app)
         try:
+            if daily is not None and daily.run(session, db.state(app).clock.now()):
+                log.info("audit checkpoint appended to %s", daily.path)
             done = engine.drain_worker(session, mail=mail)
             total.add(done)
             if done.timers or done.messages or done.notices or done.emails:
@@ -254,22 +259,6 @@ def serve_command(host: str, port: int, interval: float, prod: bool, workers: in
         stop.set()
 
 
-audit = AppGroup("audit", help="The tamper-evident audit trail.")
-
-
-@audit.command("verify")
-@click.option("--case", "case_id", type=int, help="Only this case's chain.")
-def verify_audit(case_id: int | None) -> None:
-    """Recompute every hash chain; print OK, or each broken chain (exit 1)."""
-    problems = engine.verify_audit(db.session, case_id)
-    if not problems:
-        click.echo("OK")
-        return
-    for p in problems:
-        click.echo(f"{p.chain}: event {p.seq}{f' (id {p.event_id})' if p.event_id else ''}: {p.reason}")
-    raise SystemExit(1)
-
-
 calendar = AppGroup("calendar", help="The business calendar.")
 
 
@@ -294,8 +283,8 @@ def calendar_due(start: str, rule: str) -> None:
 for _command in cli_calendar.COMMANDS:  # set-day, list (web/cli_calendar.py)
     calendar.add_command(_command)
 
-COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, audit, calendar,
-            cli_db.group, cli_token.group, cli_deadlines.group)
+COMMANDS = (init_command, deploy_command, users, worker_command, serve_command, calendar,
+            cli_db.group, cli_token.group, cli_audit.group, cli_deadlines.group)
 
 
 def init_app(app: Flask) -> None:

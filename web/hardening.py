@@ -8,12 +8,19 @@ HTTPS (production), no caching of pages, and no server banner.
   must not show it to the next person.
 - No `Server` header: neither the development server nor gunicorn names itself (a reverse proxy
   in front adds what it wants).
+
+It also hands the audit key (AUDIT_KEY) to the engine through the session factory's info, as
+web/db.py hands it the clock: the key never enters the database.
 """
 from __future__ import annotations
 
 import sys
 from flask import Flask, Response
 from werkzeug.serving import WSGIRequestHandler
+
+from engine import AUDIT_KEY
+
+from .db import db
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -43,7 +50,19 @@ def hide_gunicorn_banner() -> None:
     wsgi.Response.default_headers = default_headers
 
 
+def bind_audit_key(app: Flask) -> None:
+    """Every session of the app's factory carries the configured audit key (or none)."""
+    key = app.config.get("AUDIT_KEY")
+    factory = db.state(app).factory
+    info = dict(factory.kw.get("info") or {})
+    info.pop(AUDIT_KEY, None)
+    if key:
+        info[AUDIT_KEY] = key.encode("utf-8") if isinstance(key, str) else key
+    factory.configure(info=info)
+
+
 def init_app(app: Flask) -> None:
+    bind_audit_key(app)
     if "gunicorn" in sys.modules:
         hide_gunicorn_banner()
     hsts = int(app.config.get("HSTS_SECONDS", 0))
