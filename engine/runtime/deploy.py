@@ -16,27 +16,26 @@ from jsonschema import Draft202012Validator
 from jsonschema.exceptions import SchemaError
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.ValidationException import ValidationException
-from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
-from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.bpmn.specs.event_definitions.message import MessageEventDefinition
 from SpiffWorkflow.bpmn.specs.event_definitions.simple import NoneEventDefinition
+from SpiffWorkflow.bpmn.specs.mixins.events.event_types import ThrowingEvent
+from SpiffWorkflow.bpmn.specs.mixins.events.start_event import StartEvent
 from SpiffWorkflow.exceptions import SpiffWorkflowException
 from SpiffWorkflow.spiff.parser.process import BpmnValidator, SpiffBpmnParser
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ProcessModel, User
-
 from engine.access import audit
-from engine.mechanisms import hooks as task_hooks
-from engine.time.calendar import parse_rule
-from engine.time.task_due import check_properties as check_deadline_properties
-from engine.time.clock import now
 from engine.casework.documents import parse_documents
 from engine.errors import DeployError
+from engine.mechanisms import hooks as task_hooks
 from engine.runtime.diagram_rules import check_flows
 from engine.runtime.lanes import parse_lane
 from engine.runtime.spiff import serialize_spec
+from engine.time.calendar import parse_rule
+from engine.time.clock import now
+from engine.time.task_due import check_properties as check_deadline_properties
+from models import ProcessModel, User
 
 NS = {
     "bpmn": "http://www.omg.org/spec/BPMN/20100524/MODEL",
@@ -334,7 +333,8 @@ def _load_form(folder: Path, name: str, element: str) -> dict[str, Any]:
     except json.JSONDecodeError as exc:
         raise DeployError(str(form_file), f"invalid JSON: {exc.msg}", line=exc.lineno) from exc
     except (OSError, UnicodeDecodeError) as exc:
-        raise DeployError(str(form_file), f"form '{name}' cannot be read as UTF-8 JSON: {exc}", element=element) from exc
+        raise DeployError(str(form_file), f"form '{name}' cannot be read as UTF-8 JSON: {exc}",
+                          element=element) from exc
     if not isinstance(schema, dict):
         raise DeployError(str(form_file), "a form schema must be a JSON object with type 'object'")
     try:
@@ -381,7 +381,8 @@ def _referenced_dmn(file: str, tree, folder: Path) -> dict[str, str]:
 
 def _parse_xml(file: str, source: str):
     try:
-        return etree.fromstring(source.encode("utf-8"), etree.XMLParser(resolve_entities=False, no_network=True)).getroottree()
+        parser = etree.XMLParser(resolve_entities=False, no_network=True)
+        return etree.fromstring(source.encode("utf-8"), parser).getroottree()
     except etree.XMLSyntaxError as exc:
         raise DeployError(file, f"malformed XML: {exc.msg}", line=exc.lineno) from exc
 

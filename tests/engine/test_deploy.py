@@ -19,8 +19,17 @@ import engine
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, ProcessModel
 from tests.conftest import WORKFLOWS
 from tests.helpers import (
-    ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, RECEIPT, REVIEW_FILE, act, hand_over, notify_filing,
+    ACK,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    FILE,
+    RECEIPT,
+    REVIEW_FILE,
+    act,
+    hand_over,
     instance_of,
+    notify_filing,
 )
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn"
