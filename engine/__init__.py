@@ -15,12 +15,13 @@ the packages behind it (docs/architecture.md):
 from engine.access import policy
 from engine.access.audit import AUDIT_KEY, AuditKeyError
 from engine.access.audit_verify import HEADER as CHECKPOINT_HEADER
-from engine.access.audit_verify import checkpoint_lines, read_checkpoint, seal as seal_audit
+from engine.access.audit_verify import checkpoint_lines, read_checkpoint
+from engine.access.audit_verify import seal as seal_audit
 from engine.access.audit_verify import verify as verify_audit
-from engine.access.preferences import LANGUAGES, set_email, set_language
-from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
-from engine.access.sessions import end_sessions, set_active, user_account, user_accounts
 from engine.access.logins import authenticate, throttled, unlock_user
+from engine.access.preferences import LANGUAGES, set_email, set_language
+from engine.access.sessions import end_sessions, set_active, user_account, user_accounts
+from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
 from engine.access.users import change_password, create_user, set_password
 from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
 from engine.casework.cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
@@ -30,28 +31,65 @@ from engine.casework.custody import hand_over_evidence, receive_evidence
 from engine.casework.documents import KINDS as DOCUMENT_KINDS
 from engine.casework.documents import case_documents, open_document
 from engine.casework.evidence import (
-    OpenedEvidence, add_evidence, list_evidence, open_evidence, view_evidence, visible_evidence,
+    OpenedEvidence,
+    add_evidence,
+    list_evidence,
+    open_evidence,
+    view_evidence,
+    visible_evidence,
 )
 from engine.casework.evidence_files import EvidenceStore
 from engine.casework.tasks import (
-    assign_task, claim_task, complete_task, delegate_task, reassign_task, unclaim_task, visible_task,
+    assign_task,
+    claim_task,
+    complete_task,
+    delegate_task,
+    reassign_task,
+    unclaim_task,
+    visible_task,
 )
 from engine.errors import (
-    Conflict, DeployError, EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, StaleState,
-    TooLarge, WorkflowError,
+    Conflict,
+    DeployError,
+    EngineError,
+    EvidenceCorrupted,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    StaleState,
+    TooLarge,
+    WorkflowError,
 )
 from engine.mechanisms.hooks import form_choices, task_context
 from engine.mechanisms.recognition import case_packages, item_recognitions
 from engine.mechanisms.sharing import (
-    case_requests, open_grant, open_shared_document, open_shared_evidence, shared_with_me,
+    case_requests,
+    open_grant,
+    open_shared_document,
+    open_shared_evidence,
+    shared_with_me,
 )
 from engine.oversight import metrics
 from engine.oversight.notification_mail import MailSettings
 from engine.oversight.notification_mail import deliver as deliver_mail
 from engine.oversight.notifications import mark_all_read, mark_read, my_notifications, unread_count
 from engine.oversight.queries import (
-    DUE_WINDOWS, INBOX_SORTS, INBOX_VIEWS, InboxFilter, Page, agencies, case_instances, case_page, case_tasks,
-    case_timeline, find_user, inbox, lane_users, load_task_context, visible_case, visible_cases,
+    DUE_WINDOWS,
+    INBOX_SORTS,
+    INBOX_VIEWS,
+    InboxFilter,
+    Page,
+    agencies,
+    case_instances,
+    case_page,
+    case_tasks,
+    case_timeline,
+    find_user,
+    inbox,
+    lane_users,
+    load_task_context,
+    visible_case,
+    visible_cases,
 )
 from engine.oversight.supervision import overdue_tasks
 from engine.runtime.definitions import definition, task_form
@@ -60,11 +98,15 @@ from engine.runtime.instances import retry_instance
 from engine.runtime.process_models import deploy_named, latest_models
 from engine.time import legal_periods
 from engine.time.calendar import BusinessCalendar, format_due, parse_rule
-from engine.time.legal_periods import CatalogError
 from engine.time.calendar_store import (
-    business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
+    business_calendar,
+    calendar_days,
+    clear_calendar_day,
+    provisional_after,
+    set_calendar_day,
 )
 from engine.time.clock import Clock, FixedClock, SystemClock
+from engine.time.legal_periods import CatalogError
 from engine.worker.messages import deliver_pending
 from engine.worker.passes import Pass as WorkerPass
 from engine.worker.passes import drain as drain_worker

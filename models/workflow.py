@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from datetime import datetime
 from enum import StrEnum
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -81,9 +81,9 @@ class ProcessModel(Base):
     # (with the forms and timer rules) through engine/runtime/definitions.py, which keeps it per process.
     spec_json: Mapped[str] = mapped_column(Text, deferred=True)
     deployed_at: Mapped[datetime]
-    deployed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    deployed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
 
-    deployed_by: Mapped[Optional[User]] = relationship()
+    deployed_by: Mapped[User | None] = relationship()
 
 
 class ProcessInstance(Base):
@@ -100,10 +100,10 @@ class ProcessInstance(Base):
     state_json: Mapped[str] = mapped_column(Text, deferred=True)
     # Optimistic lock: every write is UPDATE ... WHERE version = :read_version.
     version: Mapped[int] = mapped_column(Integer, nullable=False)
-    error: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    error: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     started_at: Mapped[datetime]
-    started_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    completed_at: Mapped[Optional[datetime]]
+    started_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    completed_at: Mapped[datetime | None]
 
     case: Mapped[Case] = relationship(viewonly=True)
     # Not joined: a step needs only the model's immutable parts (engine/runtime/definitions.py); pages that
@@ -152,27 +152,27 @@ class HumanTask(Base):
     title: Mapped[str] = mapped_column(String(300))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"))
     role: Mapped[str] = mapped_column(String(32))
-    form_name: Mapped[Optional[str]] = mapped_column(String(100))
+    form_name: Mapped[str | None] = mapped_column(String(100))
     state: Mapped[str] = mapped_column(String(16), default=HumanTaskState.OPEN)
-    assignee_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    claimed_at: Mapped[Optional[datetime]]
+    assignee_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    claimed_at: Mapped[datetime | None]
     created_at: Mapped[datetime]
-    due_at: Mapped[Optional[datetime]]
+    due_at: Mapped[datetime | None]
     # The deadline rule from the diagram, and whether it was computed on fallback calendar data.
-    deadline_rule: Mapped[Optional[str]] = mapped_column(String(16))
+    deadline_rule: Mapped[str | None] = mapped_column(String(16))
     due_provisional: Mapped[bool] = mapped_column(default=False)
     # outgoing | incoming when the task is a liaison's approval of a handoff between agencies.
-    handoff: Mapped[Optional[str]] = mapped_column(String(16))
-    completed_at: Mapped[Optional[datetime]]
-    completed_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
+    handoff: Mapped[str | None] = mapped_column(String(16))
+    completed_at: Mapped[datetime | None]
+    completed_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
     # What the task was completed with (validated form data), for the case record.
-    result: Mapped[Optional[dict[str, Any]]] = mapped_column(JSON)
+    result: Mapped[dict[str, Any] | None] = mapped_column(JSON)
 
     instance: Mapped[ProcessInstance] = relationship(back_populates="tasks", viewonly=True)
     case: Mapped[Case] = relationship(viewonly=True)
     agency: Mapped[Agency] = relationship(lazy="joined", viewonly=True)
-    assignee: Mapped[Optional[User]] = relationship(foreign_keys=[assignee_id], viewonly=True)
-    completed_by: Mapped[Optional[User]] = relationship(foreign_keys=[completed_by_id], viewonly=True)
+    assignee: Mapped[User | None] = relationship(foreign_keys=[assignee_id], viewonly=True)
+    completed_by: Mapped[User | None] = relationship(foreign_keys=[completed_by_id], viewonly=True)
 
     @property
     def lane(self) -> str:
@@ -194,15 +194,15 @@ class Message(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id"), index=True)
     correlation: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     payload: Mapped[Any] = mapped_column(JSON)
-    source_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
-    target_instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
+    source_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    target_instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
     status: Mapped[str] = mapped_column(String(16), default=MessageStatus.PENDING)
     attempts: Mapped[int] = mapped_column(default=0)
-    error: Mapped[Optional[str]] = mapped_column(Text)
+    error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime]
     # Not taken before this time: a message nobody waits for yet is retried with back-off.
     available_at: Mapped[datetime]
-    delivered_at: Mapped[Optional[datetime]]
+    delivered_at: Mapped[datetime | None]
 
 
 class Timer(Base):
@@ -231,4 +231,4 @@ class Timer(Base):
     due_provisional: Mapped[bool] = mapped_column(default=False)
     status: Mapped[str] = mapped_column(String(16), default=TimerStatus.PENDING)
     created_at: Mapped[datetime]
-    fired_at: Mapped[Optional[datetime]]
+    fired_at: Mapped[datetime | None]

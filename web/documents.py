@@ -8,7 +8,8 @@ from flask import Blueprint, render_template
 from flask_login import login_required
 from jinja2 import TemplateNotFound
 
-from engine import DOCUMENT_KINDS as KINDS, open_document
+from engine import DOCUMENT_KINDS as KINDS
+from engine import open_document
 
 from .auth import actor
 from .db import db

@@ -10,8 +10,9 @@ import copy
 import json
 import math
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import Any, Mapping
+from typing import Any
 
 from flask_babel import gettext as _
 

@@ -15,6 +15,7 @@ web/db.py hands it the clock: the key never enters the database.
 from __future__ import annotations
 
 import sys
+
 from flask import Flask, Response
 from werkzeug.serving import WSGIRequestHandler
 

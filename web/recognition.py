@@ -13,7 +13,6 @@ from .auth import actor
 from .db import db
 from .evidence import EXTENSION as STORE
 
-
 VERDICTS = {"pending": _l("Not reviewed yet"), "recognised": _l("Recognised"), "rejected": _l("Not recognised"),
             "supplement": _l("Returned for supplement")}
 PACKAGE_STATES = {"submitted": _l("Submitted"), "refused": _l("Not released"), "sent": _l("Handed over"),

@@ -16,7 +16,16 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 from markupsafe import Markup
 
-from engine import agencies, case_instances, case_tasks, case_timeline, metrics, overdue_tasks, policy, provisional_after
+from engine import (
+    agencies,
+    case_instances,
+    case_tasks,
+    case_timeline,
+    metrics,
+    overdue_tasks,
+    policy,
+    provisional_after,
+)
 from models import HumanTaskState, TimerStatus
 
 from . import labels

@@ -12,8 +12,8 @@ from flask_babel import gettext as _
 from flask_login import login_required
 
 import engine
-from engine import policy
-from engine import MAX_COMMENT_LENGTH as MAX_COMMENT, case_documents
+from engine import MAX_COMMENT_LENGTH as MAX_COMMENT
+from engine import case_documents, policy
 from models import HumanTaskState
 
 from . import forms, labels, workflow_text

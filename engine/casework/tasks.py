@@ -8,25 +8,24 @@ from __future__ import annotations
 from typing import Any
 from uuid import UUID
 
+from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from SpiffWorkflow.util.task import TaskState
-
-from models import HumanTask, HumanTaskState, User
 
 from engine.access import audit, policy
-from engine.time import task_due as clocks
 from engine.casework import documents
-from engine.oversight import notifications
-from engine.mechanisms import hooks as task_hooks
-from engine.runtime.definitions import definition
-from engine.time.clock import now
 from engine.errors import Conflict, Forbidden, NotFound, StaleState
+from engine.mechanisms import hooks as task_hooks
+from engine.oversight import notifications
+from engine.runtime.definitions import definition
 from engine.runtime.forms import process_variables, validate_submission
 from engine.runtime.instances import advance, load, lock_task
 from engine.runtime.projection import task_properties
 from engine.runtime.transactions import transactional
+from engine.time import task_due as clocks
+from engine.time.clock import now
+from models import HumanTask, HumanTaskState, User
 
 COMPLETE_RETRIES = 3
 

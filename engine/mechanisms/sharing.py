@@ -15,25 +15,33 @@ it, its evidence files and documents is recorded as `shared_information_viewed`.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import date, datetime, time, timezone
 from enum import StrEnum
-from typing import Any, Mapping
+from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import (
-    Agency, Case, Document, EvidenceItem, GrantViewer, HumanTask, InformationGrant, InformationRequest,
-    Membership, User,
-)
-
 from engine.access import audit, policy
-from engine.time.clock import now
-from engine.errors import EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
 from engine.casework.evidence import OpenedEvidence, verified_open
 from engine.casework.evidence_files import EvidenceStore
+from engine.errors import EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook
+from engine.time.clock import now
+from models import (
+    Agency,
+    Case,
+    Document,
+    EvidenceItem,
+    GrantViewer,
+    HumanTask,
+    InformationGrant,
+    InformationRequest,
+    Membership,
+    User,
+)
 
 ZONE = ZoneInfo("Asia/Shanghai")  # dates on the forms are Beijing dates
 

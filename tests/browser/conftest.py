@@ -31,7 +31,7 @@ def pytest_runtest_makereport(item, call):
 
 
 @pytest.fixture
-def live_server(app):  # noqa: F811
+def live_server(app):
     """The app on 127.0.0.1 on a free port, served by werkzeug threads until the test ends."""
     server = make_server("127.0.0.1", 0, app, threaded=True)
     thread = threading.Thread(target=server.serve_forever, daemon=True)

@@ -36,7 +36,7 @@ def test_each_invited_agency_answers_in_any_order(session, users, case, order):
 
 def test_an_unknown_agency_stops_the_instance_with_the_reason(session, users, case):
     act(session, users["samr_handler"], case.id, "invite", {"invited": ["police", "mars"]})
-    instance = [i for i in case_instances(session, case) if i.process_model.key == "ask_agencies"][0]
+    instance = next(i for i in case_instances(session, case) if i.process_model.key == "ask_agencies")
     session.refresh(instance)
     assert instance.status == "error"
     assert "'mars'" in instance.error["message"] and "agency" in instance.error["message"]

@@ -3,6 +3,7 @@ behind the engine's back (raw SQL) is reported at the first broken event of its 
 """
 from __future__ import annotations
 
+import itertools
 import threading
 from datetime import datetime, timedelta
 
@@ -14,8 +15,16 @@ from sqlalchemy.orm import Session
 import engine
 from engine.access import audit as engine_audit
 from engine.access.audit import GENESIS, ChainProblem, event_hash
-from models import (SYSTEM_CHAIN, AuditChain, AuditEvent, User, UTCDateTime, case_chain, make_engine,
-                    make_session_factory)
+from models import (
+    SYSTEM_CHAIN,
+    AuditChain,
+    AuditEvent,
+    User,
+    UTCDateTime,
+    case_chain,
+    make_engine,
+    make_session_factory,
+)
 from tests.conftest import SHANGHAI
 from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act
 
@@ -63,7 +72,7 @@ def test_untouched_trail_verifies(session, users, case):
     events = chain_events(session, case_chain(case.id))
     assert [e.seq for e in events] == list(range(1, len(events) + 1))
     assert events[0].prev_hash == GENESIS
-    assert all(later.prev_hash == earlier.hash for earlier, later in zip(events, events[1:]))
+    assert all(later.prev_hash == earlier.hash for earlier, later in itertools.pairwise(events))
     assert [e.event_type for e in events[:3]] == ["case_created", "instance_started", "task_created"]
     head = session.get(AuditChain, case_chain(case.id))
     assert (head.last_seq, head.last_hash) == (events[-1].seq, events[-1].hash)

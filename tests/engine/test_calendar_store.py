@@ -8,7 +8,11 @@ from sqlalchemy import func, select
 
 from engine import Forbidden, InvalidInput, NotFound, create_case, verify_audit
 from engine.time.calendar_store import (
-    business_calendar, calendar_days, clear_calendar_day, provisional_after, set_calendar_day,
+    business_calendar,
+    calendar_days,
+    clear_calendar_day,
+    provisional_after,
+    set_calendar_day,
 )
 from models import SYSTEM_CHAIN, AuditEvent, CalendarDay
 from tests.conftest import SHANGHAI

@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import threading
 from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
 
 import pytest
 from sqlalchemy import func, select
@@ -11,9 +12,8 @@ from engine import Conflict, FixedClock, claim_task, complete_task, create_case
 from engine.bootstrap import deploy_folder
 from engine.casework.cases import start_mechanism
 from models import AuditEvent, HumanTask, User, make_engine, make_session_factory
-from tests.conftest import START, password_for
+from tests.conftest import START
 from tests.helpers import FACTS_500K, instance_of, open_task, open_tasks
-from pathlib import Path
 
 FIXTURES = Path(__file__).resolve().parent.parent / "fixtures" / "bpmn"
 THREADS = 20
@@ -36,7 +36,7 @@ def run_at_once(count, fn):
         barrier.wait()
         try:
             return fn(i)
-        except Exception as exc:  # collected, asserted by the caller
+        except Exception as exc:  # noqa: BLE001 - collected, asserted by the caller
             return exc
 
     with ThreadPoolExecutor(count) as pool:

@@ -6,14 +6,30 @@ from datetime import datetime, timedelta
 import pytest
 from sqlalchemy import select
 
-from engine import Forbidden, NotFound, claim_task, complete_task, create_case, deliver_pending, inbox, start_mechanism, verify_audit
+from engine import (
+    Forbidden,
+    NotFound,
+    claim_task,
+    complete_task,
+    create_case,
+    deliver_pending,
+    inbox,
+    start_mechanism,
+    verify_audit,
+)
 from engine.casework.cases import startable_mechanisms
 from engine.casework.documents import case_documents
 from engine.worker.timers import fire_due_timers
 from models import Message, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, act, event_types, open_task, open_tasks,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    act,
+    event_types,
+    open_task,
+    open_tasks,
 )
 
 PROPOSAL = {
@@ -74,7 +90,7 @@ def invite(session, users, case, proposal=PROPOSAL, convener="samr"):
 @pytest.mark.parametrize("order", [("police", "procuratorate"), ("procuratorate", "police")])
 def test_consultation_with_answers_in_any_order_starts_a_transfer(session, users, case, clock, order):
     instance = invite(session, users, case)
-    [letter] = [d for d in case_documents(session, users["samr_handler"], case.id)]
+    [letter] = list(case_documents(session, users["samr_handler"], case.id))
     assert letter.kind == "consultation_letter" and letter.number == "东市监会商〔2026〕1号"
     assert set(letter.content["steps"]) == {"propose_consultation"}
     assert letter.content["steps"]["propose_consultation"]["questions"] == PROPOSAL["questions"]

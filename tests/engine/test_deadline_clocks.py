@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from engine import DeployError, create_case, deploy_paths
 from engine.bootstrap import deploy_folder
-from engine.time.calendar import BusinessCalendar
 from engine.casework.cases import start_mechanism
+from engine.time.calendar import BusinessCalendar
 from engine.time.task_due import check_properties, working_days_between
 from models import Timer
 from tests.conftest import SHANGHAI
@@ -82,8 +82,9 @@ def test_deploy_refuses_a_bad_property_on_tasks_and_timers(session, tmp_path, el
     start = text.index(marker)
     old = '<spiffworkflow:property name="deadline" value="3wd" />'
     at = text.index(old, start)
-    text = text[:at] + '<spiffworkflow:property name="deadline" value="3d" /><spiffworkflow:property ' \
-        'name="deadline_used" value="used" />' + text[at + len(old):]
+    new = ('<spiffworkflow:property name="deadline" value="3d" />'
+           '<spiffworkflow:property name="deadline_used" value="used" />')
+    text = text[:at] + new + text[at + len(old):]
     path.write_text(text, encoding="utf-8")
     with pytest.raises(DeployError) as err:
         deploy_paths(session, [path])

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 from sqlalchemy import event, select
 
+import engine
 from engine.runtime.definitions import definition
 from engine.runtime.instances import load
 from models import ProcessModel
 from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, act, instance_of
-
-import engine
 
 
 def _model_id(session, key: str) -> int:

@@ -10,7 +10,13 @@ import pytest
 from sqlalchemy import select
 
 from engine import (
-    DeployError, FixedClock, NotFound, claim_task, complete_task, create_case, deploy_paths,
+    DeployError,
+    FixedClock,
+    NotFound,
+    claim_task,
+    complete_task,
+    create_case,
+    deploy_paths,
 )
 from engine.bootstrap import deploy_folder
 from engine.casework.cases import start_mechanism

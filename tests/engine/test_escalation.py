@@ -14,12 +14,24 @@ from sqlalchemy import select
 
 from engine import claim_task, complete_task, create_case, verify_audit
 from engine.runtime.instances import load
-from models import CaseParticipant, Message, Timer
 from engine.worker.timers import fire_due_timers
+from models import CaseParticipant, Message, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, REVIEW_FILE, FILE, ACK, act, event_types,
-    hand_over, instance_of, notify_filing, open_task, open_tasks,
+    ACK,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    FILE,
+    RECEIPT,
+    REVIEW_FILE,
+    act,
+    event_types,
+    hand_over,
+    instance_of,
+    notify_filing,
+    open_task,
+    open_tasks,
 )
 
 NOTE = {"note": "已电话督促，负责人承诺当日审批。"}

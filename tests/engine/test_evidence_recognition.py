@@ -229,7 +229,7 @@ def test_supplement_rounds_are_bounded_and_the_last_result_cannot_be_returned(se
         act(session, users["samr_handler"], case.id, "supply_supplement", {"supplement_note": f"第{round_ - 1}次补充"})
         act(session, users["samr_liaison"], case.id, "approve_supplement", OK)
         task = reviews(session, case)[contract.id]
-        assert ("第{}轮补充说明".format(round_ - 1), f"第{round_ - 1}次补充") in engine.task_context(
+        assert (f"第{round_ - 1}轮补充说明", f"第{round_ - 1}次补充") in engine.task_context(
             session, users["police_handler"], task)
         review(session, users["police_handler"], case, {contract.id: SUPPLEMENT})
     result = open_task(session, case.id, "approve_result")
@@ -249,12 +249,12 @@ def test_supplement_rounds_are_bounded_and_the_last_result_cannot_be_returned(se
 def test_receiving_liaison_returns_the_result_for_a_second_review(session, users, store, case, items):
     hand_over(session, users, case, items, store)
     ids = [i.id for i in items.values()]
-    review(session, users["police_handler"], case, {i: REJECT for i in ids})
+    review(session, users["police_handler"], case, dict.fromkeys(ids, REJECT))
     act(session, users["police_liaison"], case.id, "approve_result", {"handoff_approved": False, "comment": "重审"})
     assert "handoff_rejected" in event_types(session, case.id)
     review(session, users["police_handler"], case, {ids[0]: RECOGNISE, ids[1]: RECOGNISE, ids[2]: REJECT})
     act(session, users["police_liaison"], case.id, "approve_result", {"handoff_approved": True})
-    assert {e.evidence_id: e.review_round for e in package(session, case).items} == {i: 2 for i in ids}
+    assert {e.evidence_id: e.review_round for e in package(session, case).items} == dict.fromkeys(ids, 2)
 
 
 def test_provider_liaison_refuses_the_handoff(session, users, store, case, items):

@@ -19,11 +19,32 @@ from engine.worker.timers import fire_due_timers
 from models import Agency, CaseParticipant, HumanTask, Message, ProcessInstance, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, act, event_types, instance_of, open_task, open_tasks,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    RECEIPT,
+    act,
+    event_types,
+    instance_of,
+    open_task,
+    open_tasks,
 )
 from tests.workflows.test_filing_supervision_diagram import (  # the same form data as the diagram's paths
-    CLOSE, ESCALATE, EXAMINE, EXPLAIN, FAIL, FILED, FILED_SUMMARY, HOLD, NOTICE, ORDER, OUTCOME, RECEIVED, RELEASE,
-    REVIEW_OVERDUE, SAMR_REQUEST,
+    CLOSE,
+    ESCALATE,
+    EXAMINE,
+    EXPLAIN,
+    FAIL,
+    FILED,
+    FILED_SUMMARY,
+    HOLD,
+    NOTICE,
+    ORDER,
+    OUTCOME,
+    RECEIVED,
+    RELEASE,
+    REVIEW_OVERDUE,
+    SAMR_REQUEST,
 )
 
 # The test clock starts on Monday 2 March 2026, 09:00 in Shanghai.

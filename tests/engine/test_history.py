@@ -14,12 +14,12 @@ from sqlalchemy import select
 
 from engine import create_case
 from engine.access import audit
-from engine.runtime import history
 from engine.bootstrap import deploy_folder
 from engine.casework.cases import start_mechanism
+from engine.oversight.metrics import element_states
+from engine.runtime import history
 from engine.runtime.deploy import read_bundle
 from engine.runtime.instances import run_engine_steps
-from engine.oversight.metrics import element_states
 from engine.runtime.spiff import PRUNED_KEY, dump_state, load_state, new_workflow
 from engine.worker.timers import fire_due_timers
 from models import HumanTask, ProcessInstance, Timer
@@ -148,7 +148,7 @@ def test_finished_items_of_a_multi_instance_review_are_dropped(spec_json):
     state = step(state, spec_json, "a", note="甲")
     state = step(state, spec_json, "b", note="乙")
     sizes = []
-    for n, key in enumerate(items):
+    for n, _key in enumerate(items):
         state = step(state, spec_json, "review_item", choice="file" if n % 2 else "not_file")
         sizes.append(len(stored_tasks(state)))
     # One finished item stays (a completion condition reads the last one merged).

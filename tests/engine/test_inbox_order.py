@@ -53,7 +53,7 @@ def test_merged_lanes_and_mine_page_like_one_sorted_list(session, users, clock):
     dues = [base + timedelta(days=3), None, base + timedelta(days=1), base + timedelta(days=3), None,
             base - timedelta(days=2), base + timedelta(days=1), base + timedelta(days=9), None]
     tasks = session.scalars(select(HumanTask).where(HumanTask.state == "open").order_by(HumanTask.id)).all()
-    for task, due in zip(tasks, dues):
+    for task, due in zip(tasks, dues, strict=False):
         task.due_at = due
     session.commit()
 

@@ -106,7 +106,7 @@ def test_granted_answer_is_visible_to_named_users_until_it_expires(session, user
     assert event_types(session, case.id).count("shared_information_viewed") == 2
 
     act(session, handler, case.id, "read_sharing_decision", {"acknowledged": True})
-    instance = [i for i in engine.case_instances(session, case) if i.process_model.key == "information_sharing"][0]
+    instance = next(i for i in engine.case_instances(session, case) if i.process_model.key == "information_sharing")
     assert instance.status == "completed"
     for text in (REQUEST["purpose"], REQUEST["asked"], "该公司2025年"):
         assert text not in instance.state_json

@@ -14,12 +14,20 @@ from aiosmtpd.controller import Controller
 from sqlalchemy import func, select, update
 
 from engine import (
-    MailSettings, NotFound, claim_task, create_case, delegate_task, mark_all_read, mark_read,
-    my_notifications, reassign_task, unread_count,
+    MailSettings,
+    NotFound,
+    claim_task,
+    create_case,
+    delegate_task,
+    mark_all_read,
+    mark_read,
+    my_notifications,
+    reassign_task,
+    unread_count,
 )
-from engine.runtime.instances import start_instance
 from engine.oversight.notification_mail import MAX_AGE, send_pending
 from engine.oversight.notifications import scan_deadlines
+from engine.runtime.instances import start_instance
 from engine.worker.passes import drain
 from models import Case, DeadlineNotice, HumanTask, Notification, User, make_engine, make_session_factory
 from tests.conftest import SHANGHAI

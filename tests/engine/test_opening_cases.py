@@ -2,9 +2,9 @@
 201 needs no second read: the instance, the tasks opened and the participating agencies."""
 from __future__ import annotations
 
-from sqlalchemy import select
-
 from pathlib import Path
+
+from sqlalchemy import select
 
 from engine import open_case
 from engine.bootstrap import deploy_folder

@@ -40,7 +40,7 @@ def duties(session, case):
 
 
 def disclosure(session, case):
-    return [i for i in engine.case_instances(session, case) if i.process_model.key == "penalty_disclosure"][0]
+    return next(i for i in engine.case_instances(session, case) if i.process_model.key == "penalty_disclosure")
 
 
 def test_a_trade_secret_penalty_is_copied_to_police_and_procuratorate(session, users, case):

@@ -20,7 +20,13 @@ from engine import policy
 from models import EvidenceCustody, HumanTask, User, make_engine, make_session_factory
 from tests.conftest import START, password_for
 from tests.helpers import (
-    APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, REVIEW_FILE, act, open_task,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    RECEIPT,
+    REVIEW_FILE,
+    act,
+    open_task,
 )
 
 SAMR = {"samr_handler", "samr_handler2", "samr_head", "samr_head2", "samr_liaison", "samr_liaison2"}

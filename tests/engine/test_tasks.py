@@ -5,8 +5,16 @@ import pytest
 from sqlalchemy import func, select
 
 from engine import (
-    Conflict, Forbidden, InvalidInput, NotFound, claim_task, complete_task, create_case, inbox,
-    reassign_task, unclaim_task,
+    Conflict,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    claim_task,
+    complete_task,
+    create_case,
+    inbox,
+    reassign_task,
+    unclaim_task,
 )
 from models import AuditEvent, HumanTask
 from tests.helpers import FACTS_500K, act, instance_of, open_task

@@ -9,8 +9,23 @@ import pytest
 from engine import create_case, verify_audit
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, NOT_FILE, RECEIPT, REVIEW_FILE,
-    act, event_types, hand_over, instance_of, notify_filing, open_task, open_tasks, police_decide, transferred,
+    ACK,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    FILE,
+    NOT_FILE,
+    RECEIPT,
+    REVIEW_FILE,
+    act,
+    event_types,
+    hand_over,
+    instance_of,
+    notify_filing,
+    open_task,
+    open_tasks,
+    police_decide,
+    transferred,
 )
 
 
@@ -98,7 +113,7 @@ def test_head_refuses_transfer(session, users):
     assert "document_generated" not in event_types(session, case.id), "no transfer letter"
     session.refresh(case)
     assert {p.agency.code for p in case.participants} == {"samr"}, "police never saw the case"
-    decision = [t for t in case_tasks_done(session, case.id) if t.bpmn_id == "decide_transfer"][0]
+    decision = next(t for t in case_tasks_done(session, case.id) if t.bpmn_id == "decide_transfer")
     assert decision.result["reasons"] == "未达到追诉标准"
 
 

@@ -16,8 +16,20 @@ from engine import deliver_pending, verify_audit
 from models import Document, Message
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    ACK, FILE, HANDOVER, NOT_FILE, RECEIVED, RELEASE, act, event_types, hand_over, instance_of, open_task,
-    open_tasks, police_decide, transferred,
+    ACK,
+    FILE,
+    HANDOVER,
+    NOT_FILE,
+    RECEIVED,
+    RELEASE,
+    act,
+    event_types,
+    hand_over,
+    instance_of,
+    open_task,
+    open_tasks,
+    police_decide,
+    transferred,
 )
 
 RECONSIDER = {"acknowledged": True, "request_reconsideration": True,

@@ -15,7 +15,15 @@ from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Document, Message, Timer, case_chain
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    RECEIPT, RECEIVED, RELEASE, REVIEW_FILE, act, instance_of, open_task, open_tasks, transferred,
+    RECEIPT,
+    RECEIVED,
+    RELEASE,
+    REVIEW_FILE,
+    act,
+    instance_of,
+    open_task,
+    open_tasks,
+    transferred,
 )
 
 INCOMPLETE = {**RECEIPT, "receipt_outcome": "incomplete", "missing_materials": "鉴定意见及鉴定机构资质证明"}

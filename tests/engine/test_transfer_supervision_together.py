@@ -22,11 +22,31 @@ from tests.conftest import SHANGHAI
 from tests.engine.test_transfer_outcomes import ASK_SUPERVISION, PENALTY, RECONSIDER, UPHELD
 from tests.engine.test_transfer_paths import end_of
 from tests.helpers import (
-    FILE, HANDOVER, NO_DISCREPANCY, NOT_FILE, RECEIPT, RECEIVED, RELEASE, act, event_types, open_task, open_tasks,
+    FILE,
+    HANDOVER,
+    NO_DISCREPANCY,
+    NOT_FILE,
+    RECEIPT,
+    RECEIVED,
+    RELEASE,
+    act,
+    event_types,
+    open_task,
+    open_tasks,
     transferred,
 )
 from tests.workflows.test_filing_supervision_diagram import (
-    CLOSE, EXAMINE, EXPLAIN, FAIL, FILED, FILED_SUMMARY, HOLD, NOTICE, ORDER, OUTCOME, REVIEW_OVERDUE,
+    CLOSE,
+    EXAMINE,
+    EXPLAIN,
+    FAIL,
+    FILED,
+    FILED_SUMMARY,
+    HOLD,
+    NOTICE,
+    ORDER,
+    OUTCOME,
+    REVIEW_OVERDUE,
 )
 
 

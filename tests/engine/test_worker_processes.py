@@ -24,8 +24,8 @@ from models import AuditEvent, ProcessInstance, Timer, User, make_engine, make_s
 ROOT = Path(__file__).resolve().parents[2]
 FIXTURES = ROOT / "tests" / "fixtures" / "bpmn"
 CASES, PER_CASE = 100, 10
-WORKER = "from engine.worker.passes import drain; from models import *; import sys; " \
-         "drain(make_session_factory(make_engine(sys.argv[1]))(), batch=50)"
+WORKER = ("from engine.worker.passes import drain; from models import *; import sys; "
+          "drain(make_session_factory(make_engine(sys.argv[1]))(), batch=50)")
 
 
 @pytest.fixture

@@ -20,7 +20,7 @@ KEY = b"a key of at least thirty-two bytes!!"
 
 
 @pytest.fixture
-def migrated(empty_url):  # noqa: F811
+def migrated(empty_url):
     sql = make_engine(empty_url)
     upgrade(sql)
     factory = make_session_factory(sql)
@@ -49,9 +49,8 @@ REFUSED = [
 @pytest.mark.parametrize("statement", REFUSED)
 def test_the_application_cannot_rewrite_the_trail(migrated, statement):
     sql, _factory = migrated
-    with pytest.raises(DBAPIError, match="append-only|only move forward"):
-        with sql.begin() as connection:
-            connection.execute(text(statement))
+    with pytest.raises(DBAPIError, match=r"append-only|only move forward"), sql.begin() as connection:
+        connection.execute(text(statement))
     with sql.connect() as connection:
         assert connection.scalar(text("SELECT count(*) FROM audit_event")) >= 2
 
@@ -61,9 +60,8 @@ def test_truncate_is_refused_on_postgresql(migrated):
     if sql.dialect.name != "postgresql":
         pytest.skip("SQLite has no TRUNCATE")
     for table in ("audit_event", "audit_chain"):
-        with pytest.raises(DBAPIError, match="append-only"):
-            with sql.begin() as connection:
-                connection.execute(text(f"TRUNCATE {table} CASCADE"))
+        with pytest.raises(DBAPIError, match="append-only"), sql.begin() as connection:
+            connection.execute(text(f"TRUNCATE {table} CASCADE"))
 
 
 def test_appending_and_sealing_still_work_and_a_seal_stays(migrated):
@@ -77,8 +75,7 @@ def test_appending_and_sealing_still_work_and_a_seal_stays(migrated):
         head = session.get(AuditChain, f"case:{case.id}")
         assert head.keyed_from == 1 and head.last_seq >= 3
         session.commit()
-    with pytest.raises(DBAPIError, match="only move forward"):
-        with sql.begin() as connection:
-            connection.execute(text("UPDATE audit_chain SET key_mac = NULL, keyed_from = NULL"))
+    with pytest.raises(DBAPIError, match="only move forward"), sql.begin() as connection:
+        connection.execute(text("UPDATE audit_chain SET key_mac = NULL, keyed_from = NULL"))
     with factory() as session:
         assert session.scalar(select(AuditChain.key_mac).where(AuditChain.name == SYSTEM_CHAIN))

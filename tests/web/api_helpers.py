@@ -6,7 +6,16 @@ from sqlalchemy import select
 import engine
 from models import User
 from tests.helpers import (
-    ACK, APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, FILE, HANDOVER, NO_DISCREPANCY, RECEIPT, RECEIVED, RELEASE,
+    ACK,
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    FILE,
+    HANDOVER,
+    NO_DISCREPANCY,
+    RECEIPT,
+    RECEIVED,
+    RELEASE,
     REVIEW_FILE,
 )
 from web.db import db

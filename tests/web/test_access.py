@@ -35,7 +35,7 @@ def test_supervisor_sees_steps_and_deadlines_but_not_what_they_decided(decided, 
     case_page = text(supervisor.get(f"/cases/{case_id}"))
     assert "负责人审批移送" in case_page and 'data-event="task_completed"' in case_page
     assert "500000" not in case_page and "前员工离职后" not in case_page
-    assert 'action="/cases/%d/evidence"' % case_id not in case_page
+    assert f'action="/cases/{case_id}/evidence"' not in case_page
     head = text(client_for("samr_head").get(f"/tasks/{decide.id}"))
     assert "权利人损失数额（元）：500000" in head  # the agency's own people do see it
 

@@ -42,7 +42,7 @@ def test_a_document_is_listed_read_and_printed(app, api):
 
 
 def test_a_script_in_the_case_title_prints_as_text(app, api):
-    case_id, document_id = issue(app, "not_file", "<script>alert(1)</script>")
+    _case_id, document_id = issue(app, "not_file", "<script>alert(1)</script>")
     page = api("samr_handler").get(f"/documents/{document_id}/print").get_data(as_text=True)
     assert "&lt;script&gt;alert(1)&lt;/script&gt;" in page and "<script>alert" not in page
 

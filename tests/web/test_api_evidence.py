@@ -11,7 +11,7 @@ from web.db import db
 
 from .api_helpers import TRANSFER_STEPS
 
-CONTENT = "甲离职时拷贝的配方文件清单\n".encode("utf-8")
+CONTENT = "甲离职时拷贝的配方文件清单\n".encode()
 FIELDS = {"kind": "documentary", "description": "配方文件清单", "source": "权利人提供",
           "collected_at": "2026-03-01T10:00:00+08:00", "collector_1": "王承办", "collector_2": "李承办"}
 

@@ -12,7 +12,9 @@ from hypothesis import HealthCheck, given, settings
 from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import (
-    content_type_conformance, response_headers_conformance, response_schema_conformance,
+    content_type_conformance,
+    response_headers_conformance,
+    response_schema_conformance,
     status_code_conformance,
 )
 

@@ -17,9 +17,8 @@ import pytest
 from sqlalchemy import select
 
 import engine
-from models import User, make_engine, make_session_factory
-
 from bench.servers import CLI, call, free_port
+from models import User, make_engine, make_session_factory
 
 from .api_helpers import TRANSFER_STEPS
 
@@ -34,7 +33,7 @@ def production(pg_database_url, tmp_path):
     # HOME: gunicorn 27 puts its control socket under ~/.gunicorn; keep it inside the test.
     env = {**os.environ, "DATABASE_URL": pg_database_url, "SECRET_KEY": "server-test-secret", "HOME": str(tmp_path),
            "LIANDONG_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "server.log", "w")
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - the servers write to it until the test ends
     processes = [
         subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "2", "--bind",
                           f"127.0.0.1:{port}", "web.wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log),
@@ -108,7 +107,7 @@ def test_two_clients_walk_two_cases_at_once_on_gunicorn(production):
                    for handler, tokens in clients]
         case_ids = [f.result(timeout=300) for f in futures]
 
-    for (handler, tokens), case_id in zip(clients, case_ids):
+    for (handler, tokens), case_id in zip(clients, case_ids, strict=False):
         status, case = call(base, "GET", f"/cases/{case_id}", tokens["police_head"])
         assert status == 200 and [i["status"] for i in case["instances"]] == ["completed"], case
         status, timeline = call(base, "GET", f"/cases/{case_id}/timeline", tokens[handler])

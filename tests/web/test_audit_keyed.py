@@ -13,14 +13,13 @@ import pytest
 from sqlalchemy import select, text
 
 import engine
+from bench.servers import free_port
 from engine.access.audit import GENESIS, event_hash
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, HumanTask, User, case_chain
 from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act
 from web import create_app
 from web.cli import run_worker
 from web.db import db
-
-from bench.servers import free_port
 
 KEY = "k" * 16 + "audit-key-for-tests-0123456789"
 

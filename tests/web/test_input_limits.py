@@ -177,7 +177,7 @@ def test_the_task_page_refuses_them_with_the_field(app, client_for, field, value
     assert post(handler, f"/tasks/{task_id}/claim", token_from=f"/tasks/{task_id}").status_code == 303
     response = post(handler, f"/tasks/{task_id}/complete", {**FACTS, field: value}, token_from=f"/tasks/{task_id}")
     assert response.status_code == 422
-    assert 'id="field-%s"' % field in text(response)
+    assert f'id="field-{field}"' in text(response)
     with db.new_session(app) as session:
         assert session.get(HumanTask, task_id).state == "open"
 

@@ -6,9 +6,9 @@ from sqlalchemy import select
 from engine import create_case, start_mechanism
 from models import Document, User
 from tests.engine.test_filing_supervision import join
+from tests.helpers import act
 from tests.workflows.test_filing_supervision_diagram import EXAMINE, EXPLAIN, FAIL, ORDER, RECEIVED, RELEASE
 from tests.workflows.test_procuratorial_opinion_diagram import DRAFT
-from tests.helpers import act
 from web.db import db
 
 from .helpers import login, text

@@ -13,10 +13,10 @@ from pathlib import Path
 import pytest
 from werkzeug.serving import make_server
 
+from bench.servers import free_port
 from config import ProductionConfig
 from web import create_app
 from web.db import db
-from bench.servers import free_port
 from web.hardening import QuietRequestHandler
 
 from .api_helpers import bearer
@@ -69,9 +69,9 @@ def test_every_evidence_download_is_sandboxed(app, client_for):
     [item] = items(app)
     page = handler.get(f"/cases/{case_id}/evidence/{item.id}/download")
     with app.app_context():
-        import engine
         from sqlalchemy import select
 
+        import engine
         from models import User
 
         user = db.session.scalar(select(User).where(User.username == "samr_handler"))
@@ -105,7 +105,7 @@ def test_gunicorn_in_production_names_no_software_and_sends_hsts(database_url, t
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "server-test-secret", "HOME": str(tmp_path),
            "LIANDONG_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
-    log = open(tmp_path / "server.log", "w")
+    log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - the server writes to it until the test ends
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
                                "web.wsgi:app"], cwd=ROOT, env=env, stdout=log, stderr=log)
     try:

@@ -7,7 +7,7 @@ import re
 
 from sqlalchemy import select
 
-from models import ApiToken, AuditEvent, SYSTEM_CHAIN, User
+from models import SYSTEM_CHAIN, ApiToken, AuditEvent, User
 from tests.conftest import password_for
 from web.db import db
 

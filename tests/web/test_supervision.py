@@ -41,9 +41,7 @@ def number(app, case_id: int) -> str:
 
 
 AT_DECISION = [("samr_handler", "register_facts", FACTS_500K)]
-AT_REVIEW = AT_DECISION + [("samr_head", "decide_transfer", APPROVE_TRANSFER),
-                           ("samr_liaison", "approve_outgoing_handoff", APPROVE_HANDOFF),
-                           ("police_liaison", "accept_receipt", RECEIPT)]
+AT_REVIEW = [*AT_DECISION, ("samr_head", "decide_transfer", APPROVE_TRANSFER), ("samr_liaison", "approve_outgoing_handoff", APPROVE_HANDOFF), ("police_liaison", "accept_receipt", RECEIPT)]
 
 
 @pytest.fixture

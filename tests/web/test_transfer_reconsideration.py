@@ -81,8 +81,8 @@ def test_reconsideration_then_supervision_through_the_pages(app, client_for, run
 
 def test_supplement_request_and_handover_list_print(app, client_for):
     from models import User
-    from tests.helpers import RECEIPT as FULL_RECEIPT
     from tests.helpers import FILE, NO_DISCREPANCY, act, hand_over, police_decide, transferred
+    from tests.helpers import RECEIPT as FULL_RECEIPT
 
     with db.new_session(app) as s:
         users = {u.username: u for u in s.scalars(select(User))}

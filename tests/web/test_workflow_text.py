@@ -129,7 +129,7 @@ def test_english_pages_show_no_chinese_task_or_form_text(app, client_for, pages)
         client = clients.setdefault(username, client_for(username))
         client.get("/?lang=en")
         shown = visible_text(text(client.get(path, follow_redirects=True)))
-        for value in data + [CASE_TITLE, "同意。", FACTS["party_name"], FACTS["summary"]]:
+        for value in [*data, CASE_TITLE, "同意。", FACTS["party_name"], FACTS["summary"]]:
             shown = shown.replace(value, "")
         leftovers = [line.strip() for line in shown.splitlines() if CJK.search(line)]
         assert leftovers == [], (path, leftovers)

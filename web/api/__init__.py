@@ -13,9 +13,9 @@ from flask import Flask
 from flask_smorest import Api
 from flask_smorest.utils import prepare_response
 
-from ..security import csrf
-from . import cases, docs, documents, evidence, process_models, supervision, tasks
-from . import notifications
+from web.security import csrf
+
+from . import cases, docs, documents, evidence, notifications, process_models, supervision, tasks
 from .auth import SessionInterface
 from .problems import CONTENT_TYPE, ProblemSchema
 

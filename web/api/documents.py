@@ -11,10 +11,11 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 import engine
-from engine import DOCUMENT_KINDS as KINDS, case_documents, open_document
+from engine import DOCUMENT_KINDS as KINDS
+from engine import case_documents, open_document
+from web.db import db
+from web.documents import render_document
 
-from ..db import db
-from ..documents import render_document
 from .auth import api_user, guard
 from .problems import documented
 from .schemas import ID, Dotted

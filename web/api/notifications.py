@@ -6,9 +6,9 @@ from flask_smorest import Blueprint
 from marshmallow import fields
 
 import engine
+from web.db import db
+from web.notifications import notification_text
 
-from ..db import db
-from ..notifications import notification_text
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented

@@ -12,8 +12,8 @@ from flask import current_app
 from flask_smorest import Blueprint
 
 import engine
+from web.db import db
 
-from ..db import db
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented

@@ -4,8 +4,8 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 import engine
+from web.db import db
 
-from ..db import db
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented

@@ -6,8 +6,8 @@ from flask_smorest import Blueprint
 
 import engine
 from engine import load_task_context
+from web.db import db
 
-from ..db import db
 from . import schemas
 from .auth import api_user, guard
 from .problems import documented

@@ -62,7 +62,7 @@ def render_bar_chart(title: str, series: list[tuple[str, float]], unit: str = ""
         add(root, "text", no_data, class_="message", x=label_w, y=TOP + ROW / 2 + 4, fill="#666")
         return to_string(root)
     finite = [v for _, v in series if math.isfinite(v)]
-    low = min(finite + [0.0])
+    low = min([*finite, 0.0])
     high = max(finite + [0.0] + ([highlight_over] if highlight_over is not None else []))
     if high == low:
         high = low + 1

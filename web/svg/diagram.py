@@ -7,12 +7,12 @@ every name it carries reaches the SVG only as escaped text.
 """
 from __future__ import annotations
 
+import itertools
 import math
 
 from lxml import etree
 
-from . import (add, css_rules, message_svg, points, svg_root, text_lines, text_width, to_string, truncate,
-               wrap)
+from . import add, css_rules, message_svg, points, svg_root, text_lines, text_width, to_string, truncate, wrap
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -130,7 +130,7 @@ class _Canvas:
     def group(self, layer: str, classes: tuple[str, ...], tag: str, ident: str, name: str,
               mark: str, kind: str) -> etree._Element:
         """The element of one BPMN element: its id, its mark as a class and a tooltip."""
-        el = add(self.layers[layer], tag, class_=" ".join(c for c in classes + (mark,) if c),
+        el = add(self.layers[layer], tag, class_=" ".join(c for c in (*classes, mark) if c),
                  data_element=ident, data_kind=kind)
         add(el, "title", f"{name or ident}：{self.labels.get(mark, MARKS[mark])}" if mark else name or ident)
         return el
@@ -215,7 +215,7 @@ class _Canvas:
             self.label(text, lx + lw / 2, ly + 11)
             return
         # Beside the longest segment: the one with the most room for the words.
-        (x0, y0), (x1, y1) = max(zip(waypoints, waypoints[1:]), key=lambda seg: math.dist(*seg))
+        (x0, y0), (x1, y1) = max(itertools.pairwise(waypoints), key=lambda seg: math.dist(*seg))
         if abs(y1 - y0) < abs(x1 - x0):
             self.label(text, (x0 + x1) / 2, y0 - 5)
         else:

@@ -198,7 +198,7 @@ def _legend_layout(items, width: float):
             line, cursor = [], 0.0
         line.append((cursor, item))
         cursor += item_w
-    return lines + [line] if line else lines
+    return [*lines, line] if line else lines
 
 
 def _legend_item(parent, x: float, y: float, text: str, kind: str, color: str) -> None:
