@@ -5,11 +5,11 @@ on any error, leaving the database as it was.
 """
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, update
+from sqlalchemy import CursorResult, bindparam, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -25,7 +25,7 @@ from engine.runtime.projection import task_properties
 from engine.runtime.transactions import transactional
 from engine.time import task_due as clocks
 from engine.time.clock import now
-from models import HumanTask, HumanTaskState, User
+from models import HumanTask, HumanTaskState, InstanceStatus, User
 
 COMPLETE_RETRIES = 3
 
@@ -81,12 +81,12 @@ def unclaim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     if task.assignee_id != actor.id and not policy.can_manage_lane(actor, task):
         raise Forbidden(f"task {task_id} is claimed by another user")
     previous = task.assignee_id
-    released = session.execute(
+    released = cast("CursorResult[Any]", session.execute(
         update(HumanTask)
         .where(HumanTask.id == task_id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id == previous)
         .values(assignee_id=None, claimed_at=None)
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not released:
         raise Conflict(f"task {task_id} changed while it was being released")
     session.refresh(task)
@@ -137,12 +137,12 @@ def delegate_task(session: Session, actor: User, task_id: int, assignee: User) -
 
 def _delegate(session: Session, actor: User, task: HumanTask, assignee: User) -> HumanTask:
     _check_handover(task, actor, assignee)
-    won = session.execute(
+    won = cast("CursorResult[Any]", session.execute(
         update(HumanTask)
         .where(HumanTask.id == task.id, HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id.is_(None))
         .values(assignee_id=assignee.id, claimed_at=now(session))
         .execution_options(synchronize_session=False)
-    ).rowcount
+    )).rowcount
     if not won:
         raise Conflict(f"task {task.id} was claimed meanwhile")
     session.refresh(task)
@@ -189,11 +189,11 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
         raise NotFound(f"task {task_id} does not exist")
     task, step = locked
     instance = step.instance
-    if task.state != "open":
+    if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task_id} is already {task.state}")
     if task.assignee_id != actor.id:
         raise Forbidden(f"task {task_id} must be claimed by you before you complete it")
-    if instance.status != "running":
+    if instance.status != InstanceStatus.RUNNING:
         raise Conflict(f"the process instance is {instance.status}; the task cannot be completed now")
     schema = definition(session, instance.process_model_id).form(task.form_name)
     data = validate_submission(schema, data)
@@ -210,7 +210,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     spiff_task.data.update(variables)
     spiff_task.run()
     at = now(session)
-    task.state, task.completed_at, task.completed_by_id, task.result = "completed", at, actor.id, data
+    task.state, task.completed_at, task.completed_by_id, task.result = HumanTaskState.COMPLETED, at, actor.id, data
     _audit(session, task, "task_completed", actor, variables=variables,
            late=bool(task.due_at and at > task.due_at))
     if task.handoff:

@@ -51,7 +51,7 @@ def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, li
             for name, prop in schema.get("properties", {}).items() if prop.get("x-choices")}
 
 
-def before_complete(session: Session, actor: User, task: HumanTask, schema: dict[str, Any],
+def before_complete(session: Session, actor: User, task: HumanTask, schema: Mapping[str, Any],
                     data: dict[str, Any], spiff_task, hook_name: str | None,
                     calendar: BusinessCalendar) -> dict[str, Any]:
     """Check the engine-offered choices and run the task's hook; return the data to store.

@@ -27,8 +27,9 @@ from sqlalchemy.orm import Session
 from engine.access import audit, policy
 from engine.casework.evidence import OpenedEvidence, verified_open
 from engine.casework.evidence_files import EvidenceStore
-from engine.errors import EngineError, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
+from engine.errors import EngineError, Forbidden, InvalidInput, NotFound
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook
+from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import (
     Agency,
@@ -99,11 +100,13 @@ def _date(c: Completion, field: str) -> date:
 
 def _request(c: Completion) -> None:
     session, actor = c.session, c.actor
+    agency = actor.agency
+    assert agency is not None, "only a user of an agency works a lane of this mechanism"
     owner = session.scalar(select(Agency).where(Agency.code == c.data["owner_agency"]))
-    if owner is None or owner.id == actor.agency.id:
+    if owner is None or owner.id == agency.id:
         raise InvalidInput("owner agency", {"owner_agency": ["must be another agency"]})
     request = InformationRequest(
-        case_id=c.task.case_id, instance_id=c.task.instance_id, requester_agency_id=actor.agency.id,
+        case_id=c.task.case_id, instance_id=c.task.instance_id, requester_agency_id=agency.id,
         owner_agency_id=owner.id, purpose=c.data["purpose"], legal_basis=c.data["legal_basis"],
         asked=c.data["asked"], needed_by=_date(c, "needed_by"), state=RequestState.SUBMITTED,
         requested_by_id=actor.id, requested_at=now(session), evidence_ids=[], document_ids=[])
@@ -132,7 +135,7 @@ def _decision(c: Completion) -> None:
     session, actor = c.session, c.actor
     request = request_of(session, c.task.instance_id)
     request.decided_by_id, request.decided_at = actor.id, now(session)
-    detail = {"request_id": request.id}
+    detail: dict[str, Any] = {"request_id": request.id}
     if c.data["sharing_approved"]:
         grant = InformationGrant(
             request_id=request.id, case_id=request.case_id, answer_text=request.answer_text,
@@ -157,8 +160,9 @@ def _request_context(session: Session, actor: User, task: HumanTask, data: Mappi
     lines = [("请求机关", r.requester_agency.name), ("被请求机关", r.owner_agency.name), ("用途", r.purpose),
              ("法律依据", r.legal_basis), ("请求内容", r.asked), ("需要日期", r.needed_by.isoformat()),
              ("状态", RequestState(r.state))]
-    if r.state in (RequestState.SENT, RequestState.GRANTED, RequestState.REFUSED) and policy.is_party(session, actor, r.case) \
-            and any(m.agency_id == r.owner_agency_id for m in actor.memberships):
+    answered = r.state in (RequestState.SENT, RequestState.GRANTED, RequestState.REFUSED)
+    if answered and policy.is_party(session, actor, r.case) and any(
+            m.agency_id == r.owner_agency_id for m in actor.memberships):
         # The draft answer is the owner's until its liaison grants it.
         lines += [("拟答复内容", r.answer_text or "（无）"),
                   ("拟共享证据", "、".join(f"#{i}" for i in r.evidence_ids) or "（无）"),
@@ -196,54 +200,42 @@ def _viewed(session: Session, user: User, grant: InformationGrant, **detail) -> 
                  detail={"grant_id": grant.id, "request_id": grant.request_id, **detail})
 
 
-def open_grant(session: Session, user: User, grant_id: int) -> tuple[InformationGrant, list[EvidenceItem], list[Document]]:
+def open_grant(session: Session, user: User,
+               grant_id: int) -> tuple[InformationGrant, list[EvidenceItem], list[Document]]:
     """A grant with its evidence items and documents, for a named user before it expires
     (NotFound for anyone else, Forbidden once expired); recorded as `shared_information_viewed`."""
-    try:
+    with transaction(session):
         grant = _grant(session, user, grant_id)
-        items = [session.get(EvidenceItem, i) for i in grant.evidence_ids]
-        docs = [session.get(Document, i) for i in grant.document_ids]
+        items = [session.get_one(EvidenceItem, i) for i in grant.evidence_ids]
+        docs = [session.get_one(Document, i) for i in grant.document_ids]
         _viewed(session, user, grant)
-        session.commit()
         return grant, items, docs
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def open_shared_document(session: Session, user: User, grant_id: int, document_id: int) -> Document:
     """A document listed in a grant, read through the grant; recorded as `shared_information_viewed`."""
-    try:
+    with transaction(session):
         grant = _grant(session, user, grant_id)
         if document_id not in grant.document_ids:
             raise NotFound(f"document {document_id} is not part of shared information {grant_id}")
         _viewed(session, user, grant, document_id=document_id)
-        session.commit()
-        return session.get(Document, document_id)
-    except BaseException:
-        session.rollback()
-        raise
+        return session.get_one(Document, document_id)
 
 
 def open_shared_evidence(session: Session, store: EvidenceStore, user: User, grant_id: int,
                          evidence_id: int) -> OpenedEvidence:
     """An evidence file listed in a grant, re-hashed on this read like any evidence download; a
     file that no longer matches is not served (EvidenceCorrupted). Recorded as
-    `shared_information_viewed` (and `evidence_integrity_failed` on a mismatch)."""
-    try:
+    `shared_information_viewed` (and `evidence_integrity_failed` on a mismatch, which
+    `verified_open` commits before it raises)."""
+    with transaction(session):
         grant = _grant(session, user, grant_id)
         item = session.get(EvidenceItem, evidence_id)
         if evidence_id not in grant.evidence_ids or item is None or not item.has_file:
             raise NotFound(f"evidence {evidence_id} is not a file shared by {grant_id}")
         opened = verified_open(session, store, user, item)
         _viewed(session, user, grant, evidence_id=evidence_id, sha256=item.sha256)
-        session.commit()
         return opened
-    except EvidenceCorrupted:
-        raise
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def case_requests(session: Session, actor: User, case: Case) -> list[InformationRequest]:

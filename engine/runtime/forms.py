@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Mapping
 from typing import Any
 
 from jsonschema import Draft202012Validator, FormatChecker
@@ -59,7 +60,7 @@ def unsafe_values(data: Any, max_depth: int = MAX_DEPTH) -> dict[str, list[str]]
     return errors
 
 
-def validate_submission(schema: dict[str, Any], data: Any) -> dict[str, Any]:
+def validate_submission(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     """Return the data if it satisfies the form's schema, else raise InvalidInput with every
     failing field and its reasons (the field path is '' for errors about the whole form)."""
     if not isinstance(data, dict):
@@ -88,7 +89,7 @@ def validate_submission(schema: dict[str, Any], data: Any) -> dict[str, Any]:
     return data
 
 
-def process_variables(schema: dict[str, Any], data: dict[str, Any]) -> dict[str, Any]:
+def process_variables(schema: Mapping[str, Any], data: dict[str, Any]) -> dict[str, Any]:
     """The submitted fields the diagram may read: properties marked "x-variable": true.
 
     Everything else (facts, free text) stays in the task's result row and never enters the

@@ -25,7 +25,7 @@ from engine.runtime.spiff import dump_state, load_state, new_workflow
 from engine.runtime.step import OpenWork, Step
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
-from models import Case, HumanTask, ProcessInstance, ProcessModel, User
+from models import Case, HumanTask, InstanceStatus, ProcessInstance, ProcessModel, User
 
 
 def latest_model(session: Session, key: str) -> ProcessModel:
@@ -70,7 +70,7 @@ def start_instance(
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(initial)
     instance = ProcessInstance(
-        case_id=case.id, process_model_id=model.id, status="running", state_json="{}",
+        case_id=case.id, process_model_id=model.id, status=InstanceStatus.RUNNING, state_json="{}",
         started_at=now(session), started_by_id=actor.id if actor else None,
     )
     session.add(instance)
@@ -140,8 +140,8 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     except WorkflowException as exc:
         _fail(session, instance, exc, actor)
     else:
-        if instance.status == "error":
-            instance.status, instance.error = "running", None
+        if instance.status == InstanceStatus.ERROR:
+            instance.status, instance.error = InstanceStatus.RUNNING, None
     outbox.queue_outgoing(session, instance, workflow)
     opened: list[HumanTask] = []
     try:
@@ -155,8 +155,8 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     except WorkflowException as exc:
         # Likewise a timer whose deadline variable holds no rule (engine/time/task_due.py).
         _fail(session, instance, exc, actor)
-    if workflow.is_completed() and instance.status == "running":
-        instance.status = "completed"
+    if workflow.is_completed() and instance.status == InstanceStatus.RUNNING:
+        instance.status = InstanceStatus.COMPLETED
         instance.completed_at = now(session)
         audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id,
@@ -187,7 +187,7 @@ def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:
 
 def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, actor: User | None) -> None:
     task = getattr(exc, "task", None)
-    instance.status = "error"
+    instance.status = InstanceStatus.ERROR
     instance.error = {
         "message": str(exc.args[0]) if exc.args else exc.__class__.__name__,
         "task_guid": str(task.id) if task is not None else None,
@@ -202,7 +202,7 @@ def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, a
 def retry(step: Step, actor: User | None, corrections: dict[str, Any] | None = None) -> None:
     """Re-run an errored instance from its failed task, optionally with corrected variables."""
     session, instance = step.session, step.instance
-    if instance.status != "error" or not instance.error:
+    if instance.status != InstanceStatus.ERROR or not instance.error:
         raise Conflict(f"instance {instance.id} is not in the error state")
     workflow = load(session, instance)
     guid = instance.error.get("task_guid")

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import audit
 from engine.time.clock import now
-from models import Message, ProcessInstance
+from models import Message, MessageStatus, ProcessInstance
 
 
 def queue_outgoing(session: Session, instance: ProcessInstance, workflow: BpmnWorkflow) -> list[Message]:
@@ -24,7 +24,7 @@ def queue_outgoing(session: Session, instance: ProcessInstance, workflow: BpmnWo
         message = Message(
             name=event.event_definition.name, case_id=instance.case_id,
             correlation=dict(event.correlations or {}), payload=event.payload,
-            source_instance_id=instance.id, status="pending", created_at=now(session),
+            source_instance_id=instance.id, status=MessageStatus.PENDING, created_at=now(session),
             available_at=now(session),
         )
         session.add(message)

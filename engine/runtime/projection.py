@@ -18,7 +18,7 @@ from engine.runtime.sql import insert_if_absent
 from engine.runtime.step import OpenWork, Step
 from engine.time import task_due as clocks
 from engine.time.clock import now
-from models import Agency, Case, CaseParticipant, HumanTask, User
+from models import Agency, Case, CaseParticipant, HumanTask, HumanTaskState, User
 
 
 def task_properties(task_spec) -> dict[str, str]:
@@ -56,9 +56,9 @@ def sync_tasks(step: Step, workflow: BpmnWorkflow, actor: User | None,
     at = now(session)
     gone = [row_id for guid, row_id in open_ids.items() if guid not in ready]
     for row in _rows(session, gone):
-        if row.state != "open":
+        if row.state != HumanTaskState.OPEN:
             continue  # completed in this transaction, through the engine
-        row.state = "cancelled"
+        row.state = HumanTaskState.CANCELLED
         row.completed_at = at
         audit.record(session, "task_cancelled", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id, task_id=row.id, detail={"bpmn_id": row.bpmn_id})
@@ -73,7 +73,7 @@ def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
     thousand open rows, and loading them as objects on every step would cost more than the step."""
     return dict(session.execute(
         select(HumanTask.task_guid, HumanTask.id)
-        .where(HumanTask.instance_id == instance_id, HumanTask.state == "open")
+        .where(HumanTask.instance_id == instance_id, HumanTask.state == HumanTaskState.OPEN)
     ).all())
 
 
@@ -101,7 +101,7 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
     values = dict(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
         bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
-        role=role, form_name=props.get("form"), state="open", assignee_id=None, claimed_at=None,
+        role=role, form_name=props.get("form"), state=HumanTaskState.OPEN, assignee_id=None, claimed_at=None,
         created_at=at, due_at=due.at if due else None, deadline_rule=rule,
         due_provisional=due.provisional if due else False, handoff=props.get("handoff"),
         completed_at=None, completed_by_id=None)

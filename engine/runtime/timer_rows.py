@@ -19,7 +19,7 @@ from engine.runtime.sql import insert_new_rows
 from engine.runtime.step import OpenWork, Step
 from engine.time import task_due as clocks
 from engine.time.clock import now
-from models import Timer
+from models import Timer, TimerStatus
 
 
 def waiting_timers(workflow: BpmnWorkflow) -> dict[str, SpiffTask]:
@@ -54,7 +54,7 @@ def sync_timers(step: Step, workflow: BpmnWorkflow, open_work: OpenWork | None, 
         due, rule = clocks.due_for(step, task, at) or (step.calendar.due(at, rule), rule)
         rows.append({"instance_id": instance.id, "case_id": instance.case_id, "task_guid": guid,
                      "bpmn_id": task.task_spec.bpmn_id, "rule": rule, "due_at": due.at,
-                     "due_provisional": due.provisional, "status": "pending", "created_at": at})
+                     "due_provisional": due.provisional, "status": TimerStatus.PENDING, "created_at": at})
     if rows:
         # (instance, task) is unique: an event waiting again after its timer fired or was
         # cancelled (a retried step) keeps the row it had.
@@ -71,15 +71,16 @@ def _cancel(session: Session, row_ids: list[int]) -> None:
         held = session.identity_map.get(identity_key(Timer, row_id))
         if held is None:
             others.append(row_id)
-        elif held.status == "pending":
-            held.status = "cancelled"
+        elif held.status == TimerStatus.PENDING:
+            held.status = TimerStatus.CANCELLED
     if others:
-        session.execute(update(Timer).where(Timer.id.in_(others), Timer.status == "pending")
-                        .values(status="cancelled").execution_options(synchronize_session=False))
+        session.execute(update(Timer).where(Timer.id.in_(others), Timer.status == TimerStatus.PENDING)
+                        .values(status=TimerStatus.CANCELLED).execution_options(synchronize_session=False))
 
 
 def _pending_timers(session: Session, instance_id: int) -> dict[str, int]:
     """{task id: row id} of the instance's pending timer rows, when the step's lock did not read
     them (engine/runtime/open_work.py)."""
-    return dict(session.execute(
-        select(Timer.task_guid, Timer.id).where(Timer.instance_id == instance_id, Timer.status == "pending")).all())
+    query = select(Timer.task_guid, Timer.id).where(
+        Timer.instance_id == instance_id, Timer.status == TimerStatus.PENDING)
+    return dict(session.execute(query).all())

@@ -22,7 +22,7 @@ from engine.runtime.open_work import step_of, with_open_work
 from engine.runtime.step import Step
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
-from models import Case, Message, ProcessInstance, ProcessModel
+from models import Case, InstanceStatus, Message, MessageStatus, ProcessInstance, ProcessModel
 
 MAX_ATTEMPTS = 5
 
@@ -48,7 +48,7 @@ def deliver_next(session: Session) -> int | None:
 
     with transaction(session):
         query = (select(Message)
-                 .where(Message.status == "pending", Message.available_at <= now(session))
+                 .where(Message.status == MessageStatus.PENDING, Message.available_at <= now(session))
                  .order_by(Message.available_at, Message.id).limit(1)
                  .with_for_update(skip_locked=True))
         message = session.scalar(query)
@@ -74,7 +74,7 @@ def deliver_next(session: Session) -> int | None:
             if any(e.name == message.name for e in workflow.waiting_events()):
                 workflow.send_event(event)
                 advance(step, workflow, None)
-        message.status, message.target_instance_id = "delivered", step.instance.id
+        message.status, message.target_instance_id = MessageStatus.DELIVERED, step.instance.id
         message.delivered_at = now(session)
         audit.record(session, "message_delivered", case_id=message.case_id, instance_id=step.instance.id,
                      detail={"message": message.name, "message_id": message.id})
@@ -86,7 +86,7 @@ def _postpone(session: Session, message: Message, reason: str) -> int:
     message.error = reason
     message.available_at = now(session) + timedelta(seconds=30 * 2 ** message.attempts)
     if message.attempts >= MAX_ATTEMPTS:
-        message.status = "failed"
+        message.status = MessageStatus.FAILED
         audit.record(session, "message_failed", case_id=message.case_id,
                      detail={"message": message.name, "message_id": message.id, "reason": reason})
     return 0
@@ -97,7 +97,7 @@ def _waiting_instance(session: Session, message: Message) -> tuple[Step, BpmnWor
     with its loaded workflow."""
     instances = session.execute(with_open_work(
         select(ProcessInstance).where(
-            ProcessInstance.case_id == message.case_id, ProcessInstance.status == "running",
+            ProcessInstance.case_id == message.case_id, ProcessInstance.status == InstanceStatus.RUNNING,
             ProcessInstance.id != (message.source_instance_id or 0),
         ).options(undefer(ProcessInstance.state_json)).order_by(ProcessInstance.id).with_for_update(of=ProcessInstance)
     )).all()

@@ -23,7 +23,7 @@ from engine.runtime.spiff import mark_timer_due
 from engine.runtime.step import Step
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
-from models import ProcessInstance, Timer
+from models import InstanceStatus, ProcessInstance, Timer, TimerStatus
 
 log = logging.getLogger(__name__)
 # Timers fired in one transaction by a worker pass. Each costs a few statements of its own; the
@@ -74,7 +74,7 @@ def fire_batch(session: Session, size: int) -> tuple[int, int] | None:
 
 def _take_due(session: Session, size: int) -> Sequence[Timer]:
     return session.scalars(
-        select(Timer).where(Timer.status == "pending", Timer.due_at <= now(session))
+        select(Timer).where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now(session))
         .order_by(Timer.due_at, Timer.id).limit(size).with_for_update(skip_locked=True)
         .execution_options(populate_existing=True)
     ).all()
@@ -143,7 +143,7 @@ def fire_next(session: Session, timer_id: int | None = None) -> int | None:
 
     try:
         with transaction(session):
-            query = select(Timer).where(Timer.status == "pending", Timer.due_at <= now(session))
+            query = select(Timer).where(Timer.status == TimerStatus.PENDING, Timer.due_at <= now(session))
             if timer_id is not None:
                 query = query.where(Timer.id == timer_id)
             row = session.scalar(query.order_by(Timer.due_at, Timer.id).limit(1).with_for_update(skip_locked=True))
@@ -176,14 +176,14 @@ def _mark_fired(session: Session, row: Timer, instance: ProcessInstance) -> Bpmn
         task = workflow.get_task_from_id(UUID(row.task_guid))
     except TaskNotFoundException:  # gone with finished history (engine/runtime/history.py)
         task = None
-    if instance.status != "running" or task is None or not task.has_state(TaskState.WAITING):
-        row.status = "cancelled"
+    if instance.status != InstanceStatus.RUNNING or task is None or not task.has_state(TaskState.WAITING):
+        row.status = TimerStatus.CANCELLED
         return None
     # The due time goes into the event's data so a diagram can pass the missed deadline on in
     # an explicit message payload (docs/bpmn-conventions.md: `timer_due_at`).
     task.data["timer_due_at"] = row.due_at.isoformat()
     mark_timer_due(task)
-    row.status, row.fired_at = "fired", now(session)
+    row.status, row.fired_at = TimerStatus.FIRED, now(session)
     audit.record(session, "timer_fired", case_id=row.case_id, instance_id=instance.id,
                  detail={"bpmn_id": row.bpmn_id, "rule": row.rule, "due_at": row.due_at.isoformat()})
     return workflow
