@@ -26,7 +26,7 @@ from pathlib import Path
 from .common import RESULTS, cpu_seconds, fresh_database, machine, process_tree, seed, tokens
 from .real_app import NOOP_PATH, create_noop_table
 from .real_counts import RawCycles, backend_pids, count_in_process
-from .real_path import USERS, drive_case
+from .real_path import STEPS, USERS, drive_case
 from .real_report import write_report
 from .servers import call, server
 
@@ -109,12 +109,41 @@ def run_noops(base: str, token: str, count: int, usage: Usage) -> dict:
     return {"timings": timings, "web": web, "db": db, "count": count}
 
 
-def run_servers(
-    url: str, workers_list, cases: int, noops: int, client_tokens: list[dict], raw: RawCycles, walks: int
-) -> tuple[dict, dict]:
-    """Each worker count's server driven by 1 and by 4 clients; beside each one-client run, the
-    floor's no-op writes (half before, half after) and a sitting of the raw cycle's walks."""
+def run_paired(base: str, user_tokens: dict, cases: int, raw: RawCycles, samples: dict) -> None:
+    """One client walks `cases` cases; right after each completion, the same user's no-op write
+    and the raw cycle of the same step (on a raw instance walked in step with the case) are timed
+    too. Each step's three figures are thus taken moments apart, under the same load of the
+    machine, which other work on it changes from minute to minute."""
+    send, stored = http_call(base), [None]
+
+    def timed(thunk):
+        began = time.perf_counter()
+        result = thunk()
+        return result, (time.perf_counter() - began) * 1000
+
+    def measure(kind, step, thunk):
+        if kind == "create":
+            stored[0] = raw.start()
+        result, spent = timed(thunk)
+        if kind == "complete":
+            user = next(u for u, s, _ in STEPS if s == step)
+            (status, answer), noop = timed(lambda: send("POST", NOOP_PATH, user_tokens[user], {}))
+            if status != 200:
+                raise RuntimeError(f"no-op write: HTTP {status} {answer}")
+            stored[0], cycle = timed(lambda: raw.cycle(stored[0], step))
+            for name, value in (("complete", spent), ("noop", noop), ("raw", cycle)):
+                samples[step][name].append(value)
+        return result
+
+    for _ in range(cases):
+        drive_case(send, user_tokens, measure)
+
+
+def run_servers(url: str, workers_list, args, client_tokens: list[dict], raw: RawCycles) -> tuple[dict, dict, dict]:
+    """Each worker count's server: driven by 1 and by 4 clients (throughput), then the floor's
+    no-op writes alone (their latency and CPU), then the paired walk (`run_paired`)."""
     cells, floor = {}, {"timings": [], "web": 0.0, "db": 0.0, "count": 0}
+    paired: dict = defaultdict(lambda: defaultdict(list))
     for workers in workers_list:
         with server(url, workers, APP) as (base, pid):
             usage = Usage(url, pid)
@@ -127,22 +156,15 @@ def run_servers(
                     )
                 )
             for clients in CLIENTS:
-                if clients == 1:
-                    floor_part = run_noops(base, client_tokens[0]["samr_handler"], noops // 2, usage)
-                cells[(workers, clients)] = run_cell(base, client_tokens[:clients], cases, usage)
-                print(
-                    f"  {workers} worker(s), {clients} client(s): {cells[(workers, clients)]['cases']} cases "
-                    f"in {cells[(workers, clients)]['wall']:.1f} s",
-                    flush=True,
-                )
-                if clients == 1:
-                    after = run_noops(base, client_tokens[0]["samr_handler"], noops - noops // 2, usage)
-                    for part in (floor_part, after):
-                        floor["timings"] += part["timings"]
-                        for key in ("web", "db", "count"):
-                            floor[key] += part[key]
-                    raw.walk(walks)
-    return cells, floor
+                cell = cells[(workers, clients)] = run_cell(base, client_tokens[:clients], args.cases, usage)
+                print(f"  {workers} worker(s), {clients} client(s): {cell['cases']} cases in {cell['wall']:.1f} s")
+            part = run_noops(base, client_tokens[0]["samr_handler"], args.noops, usage)
+            floor["timings"] += part["timings"]
+            for key in ("web", "db", "count"):
+                floor[key] += part[key]
+            run_paired(base, client_tokens[0], args.paired, raw, paired)
+            print(f"  {workers} worker(s): floor and {args.paired} paired cases done", flush=True)
+    return cells, floor, paired
 
 
 def main(argv=None) -> None:
@@ -151,18 +173,16 @@ def main(argv=None) -> None:
     )
     parser.add_argument("--cases", type=int, default=20, help="cases per (workers, clients) run, split among clients")
     parser.add_argument("--workers", default="1,2,4", help="gunicorn worker counts, comma-separated")
-    parser.add_argument("--noops", type=int, default=200, help="no-op writes per server (the floor)")
+    parser.add_argument("--noops", type=int, default=100, help="no-op writes alone per server (the floor's CPU)")
+    parser.add_argument("--paired", type=int, default=10, help="cases per server timed beside the floor and raw cycle")
     parser.add_argument("--counted", type=int, default=4, help="cases counted in process")
     parser.add_argument("--profiled", type=int, default=5, help="cases profiled in process (pyinstrument)")
-    parser.add_argument("--rounds", type=int, default=30, help="walks of the raw SpiffWorkflow path")
     parser.add_argument("--results", type=Path, default=RESULTS, help="the file the dated section is appended to")
     args = parser.parse_args(argv)
     workers_list = [int(w) for w in args.workers.split(",")]
 
     print("raw SpiffWorkflow cycles per step …", flush=True)
     raw = RawCycles()
-    walks = max(1, args.rounds // (len(workers_list) + 1))
-    raw.walk(walks)
     url = fresh_database("postgres", "real_case")
     seed(url, workflows=("case_transfer",))
     create_noop_table(url)
@@ -170,8 +190,8 @@ def main(argv=None) -> None:
     print("in process: statements, calls, CPU …", flush=True)
     counts = count_in_process(url, client_tokens[0], args.counted, 50, args.profiled)
     print("over HTTP …", flush=True)
-    cells, floor = run_servers(url, workers_list, args.cases, args.noops, client_tokens, raw, walks)
-    write_report(machine(url), datetime.now(timezone.utc), args, raw, counts, cells, floor, args.results)
+    cells, floor, paired = run_servers(url, workers_list, args, client_tokens, raw)
+    write_report(machine(url), datetime.now(timezone.utc), args, raw, counts, cells, floor, paired, args.results)
 
 
 if __name__ == "__main__":

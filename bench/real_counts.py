@@ -14,7 +14,6 @@ from __future__ import annotations
 
 import json
 import os
-import statistics
 import sys
 import time
 from collections import defaultdict
@@ -79,34 +78,30 @@ def _raw_path():
 
 
 class RawCycles:
-    """The raw cycle at each step, timed in several sittings (`walk`) spread over the run, so that
-    it meets the same load as the HTTP completions it is compared with; `calls` and `sizes`: its
-    Python calls and the stored instance's size in bytes before each step, from a first walk."""
+    """The raw cycle at each step: `start` a stored instance and `cycle` it through the path's
+    steps in order, timed by the caller beside the completion it is compared with (so both meet
+    the same load); `calls` and `sizes`: its Python calls, and the stored instance's size in bytes
+    before each step, from a first walk."""
 
     def __init__(self) -> None:
         self._start, self._cycle = _raw_path()
-        self.timings: dict[str, list[float]] = defaultdict(list)
+        self._data = {bpmn_id: data for _, bpmn_id, data in STEPS}
         self.calls: dict[str, int] = {}
         self.sizes: dict[str, int] = {}
         stored = self._start()
         for _, bpmn_id, data in STEPS:
             self.sizes[bpmn_id] = len(stored)
             self.calls[bpmn_id], stored = _count_calls(lambda s=stored, b=bpmn_id, d=data: self._cycle(s, b, d))
-        self.walks = 0
-        self.walk(2, timed=False)
-
-    def walk(self, count: int, timed: bool = True) -> None:
-        for _ in range(count):
+        for _ in range(2):  # warm-up
             stored = self._start()
             for _, bpmn_id, data in STEPS:
-                began = time.perf_counter()
                 stored = self._cycle(stored, bpmn_id, data)
-                if timed:
-                    self.timings[bpmn_id].append((time.perf_counter() - began) * 1000)
-            self.walks += timed
 
-    def medians(self) -> dict[str, float]:
-        return {step: statistics.median(values) for step, values in self.timings.items()}
+    def start(self) -> str:
+        return self._start()
+
+    def cycle(self, stored: str, bpmn_id: str) -> str:
+        return self._cycle(stored, bpmn_id, self._data[bpmn_id])
 
 
 def _count_calls(thunk) -> tuple[int, object]:
