@@ -73,6 +73,9 @@ class ProcessModel(Base):
     forms: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # {timer event bpmn id: deadline rule}: the engine, not SpiffWorkflow's wall clock, fires timers.
     timer_rules: Mapped[dict[str, str]] = mapped_column(JSON, default=dict)
+    # The legal periods the diagram names, copied from workflows/deadlines.toml at deploy, so an
+    # instance keeps the rules it started with: {"rules": {id: rule}, "events": {id: event}}.
+    legal_rules: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
     # Lanes ("samr.handler", "*.handler") whose users may start this mechanism on a case.
     startable_by: Mapped[list[str]] = mapped_column(JSON, default=list)
     # Message names that start this mechanism when another instance throws them.
@@ -161,6 +164,10 @@ class HumanTask(Base):
     # The deadline rule from the diagram, and whether it was computed on fallback calendar data.
     deadline_rule: Mapped[str | None] = mapped_column(String(16))
     due_provisional: Mapped[bool] = mapped_column(default=False)
+    # The catalog rule the due time follows (workflows/deadlines.toml) and when the legal event
+    # it runs from happened; None for a literal period or a period that runs from the task.
+    deadline_rule_id: Mapped[str | None] = mapped_column(String(64))
+    deadline_trigger_at: Mapped[datetime | None]
     # outgoing | incoming when the task is a liaison's approval of a handoff between agencies.
     handoff: Mapped[str | None] = mapped_column(String(16))
     completed_at: Mapped[datetime | None]

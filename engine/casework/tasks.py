@@ -23,8 +23,10 @@ from engine.runtime.forms import process_variables, validate_submission
 from engine.runtime.instances import advance, load, lock_task
 from engine.runtime.projection import task_properties
 from engine.runtime.transactions import transactional
+from engine.time import legal_events
 from engine.time import task_due as clocks
 from engine.time.clock import now
+from engine.time.task_due import LEGAL_EVENTS
 from models import HumanTask, HumanTaskState, InstanceStatus, User
 
 COMPLETE_RETRIES = 3
@@ -202,22 +204,30 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     if spiff_task is None or spiff_task.state != TaskState.READY:
         raise Conflict(f"task {task_id} is no longer waiting for input")
     # Domain rules the form cannot state (engine/mechanisms/hooks.py); they may refuse or amend the data.
-    data = task_hooks.before_complete(session, actor, task, schema, data, spiff_task,
-                                      task_properties(spiff_task.task_spec).get("hook"), step.calendar)
+    props = task_properties(spiff_task.task_spec)
+    data = task_hooks.before_complete(session, actor, task, schema, data, spiff_task, props.get("hook"),
+                                      step.calendar)
+    at = now(session)
+    # The legal events this completion is, or whose dates the user entered (engine/time/legal_events.py).
+    recorded = legal_events.on_completion(schema, data, props, spiff_task.data, step.legal_events, at)
+    if recorded:
+        spiff_task.data[LEGAL_EVENTS] = legal_events.with_recorded(spiff_task.data, recorded)
     variables = process_variables(schema, data)
     # A task that counts a period adds the working days it was open (engine/time/task_due.py).
-    variables.update(clocks.spent_on_completion(step.calendar, spiff_task, task.created_at, now(session)))
+    variables.update(clocks.spent_on_completion(step, spiff_task, task.created_at, at))
     spiff_task.data.update(variables)
     spiff_task.run()
-    at = now(session)
     task.state, task.completed_at, task.completed_by_id, task.result = HumanTaskState.COMPLETED, at, actor.id, data
     _audit(session, task, "task_completed", actor, variables=variables,
            late=bool(task.due_at and at > task.due_at))
+    for event in recorded:
+        _audit(session, task, "legal_event_recorded", actor, event=event.event, at=event.at.isoformat(),
+               entered_in=event.field)
     if task.handoff:
         approved = variables.get("handoff_approved", True) is not False
         _audit(session, task, "handoff_approved" if approved else "handoff_rejected", actor,
                direction=task.handoff)
-    document_rules = task_properties(spiff_task.task_spec).get("documents")
+    document_rules = props.get("documents")
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
     # Written by the commit, which checks the instance's version.

@@ -12,7 +12,7 @@ import pickle
 import threading
 import weakref
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from types import MappingProxyType
 from typing import Any
@@ -22,6 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.errors import NotFound
 from engine.runtime.spiff import Specs, read_specs
+from engine.time.legal_periods import LegalEvent, PeriodRule
 from models import ProcessModel
 
 
@@ -36,6 +37,9 @@ class Definition:
     spec_json: str
     forms: Mapping[str, Any]
     timer_rules: Mapping[str, str]
+    # The legal periods this version was deployed with (engine/runtime/deploy_periods.py).
+    period_rules: Mapping[str, PeriodRule] = field(default_factory=lambda: MappingProxyType({}))
+    legal_events: Mapping[str, LegalEvent] = field(default_factory=lambda: MappingProxyType({}))
 
     def specs(self) -> Specs:
         """The spec restored, for one workflow (it changes its specs as it runs): a copy of the one
@@ -55,7 +59,7 @@ class Definition:
 
 
 _COLUMNS = (ProcessModel.id, ProcessModel.key, ProcessModel.name, ProcessModel.version,
-            ProcessModel.spec_json, ProcessModel.forms, ProcessModel.timer_rules)
+            ProcessModel.spec_json, ProcessModel.forms, ProcessModel.timer_rules, ProcessModel.legal_rules)
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -74,6 +78,10 @@ def definition(session: Session, model_id: int) -> Definition:
             id=row.id, key=row.key, name=row.name, version=row.version, spec_json=row.spec_json,
             forms=MappingProxyType(dict(row.forms or {})),
             timer_rules=MappingProxyType(dict(row.timer_rules or {})),
+            period_rules=MappingProxyType({rule_id: PeriodRule.from_json(rule)
+                                           for rule_id, rule in (row.legal_rules or {}).get("rules", {}).items()}),
+            legal_events=MappingProxyType({event_id: LegalEvent(event_id, **event)
+                                           for event_id, event in (row.legal_rules or {}).get("events", {}).items()}),
         )
     return found
 

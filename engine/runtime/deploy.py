@@ -29,11 +29,13 @@ from engine.access import audit
 from engine.casework.documents import parse_documents
 from engine.errors import DeployError
 from engine.mechanisms import hooks as task_hooks
+from engine.runtime import deploy_periods
 from engine.runtime.diagram_rules import check_flows
 from engine.runtime.lanes import parse_lane
 from engine.runtime.spiff import serialize_spec
 from engine.time.calendar import parse_rule
 from engine.time.clock import now
+from engine.time.legal_periods import is_rule_id
 from engine.time.task_due import check_properties as check_deadline_properties
 from models import ProcessModel, User
 
@@ -58,13 +60,20 @@ class Bundle:
     start_messages: tuple[str, ...] = ()
     startable_by: tuple[str, ...] = ()
     timer_rules: tuple[tuple[str, str], ...] = ()
+    # The catalog rules and legal events the diagram names, as JSON (engine/runtime/deploy_periods.py).
+    legal_rules_json: str = "{}"
+
+    @property
+    def legal_rules(self) -> dict[str, Any]:
+        return json.loads(self.legal_rules_json)
 
     @property
     def version(self) -> str:
-        canonical = json.dumps(
-            {"bpmn": self.bpmn_source, "dmn": self.dmn_sources, "forms": self.forms},
-            sort_keys=True, ensure_ascii=False, separators=(",", ":"),
-        )
+        content: dict[str, Any] = {"bpmn": self.bpmn_source, "dmn": self.dmn_sources, "forms": self.forms}
+        if self.legal_rules:
+            # A changed rule in the catalog makes a new version: running cases keep the old one.
+            content["legal_rules"] = self.legal_rules
+        canonical = json.dumps(content, sort_keys=True, ensure_ascii=False, separators=(",", ":"))
         return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
 
 
@@ -96,7 +105,7 @@ def deploy_paths(session: Session, paths: list[Path], actor: User | None = None)
                 key=bundle.key, name=bundle.name, version=bundle.version,
                 collaboration_id=bundle.collaboration_id, bpmn_source=bundle.bpmn_source,
                 start_messages=list(bundle.start_messages), timer_rules=dict(bundle.timer_rules),
-                startable_by=list(bundle.startable_by),
+                startable_by=list(bundle.startable_by), legal_rules=bundle.legal_rules,
                 dmn_sources=bundle.dmn_sources, forms=bundle.forms, spec_json=bundle.spec_json,
                 deployed_at=now(session), deployed_by_id=actor.id if actor else None,
             )
@@ -130,7 +139,7 @@ def read_bundle(path: Path) -> Bundle:
     collaboration = collaborations[0]
     collaboration_id = collaboration.get("id")
 
-    timer_rules = _timer_rules(file, tree)
+    timer_rules = deploy_periods.timer_rules(file, tree)
     folder = path.parent
     dmn_sources = _referenced_dmn(file, tree, folder)
     # Before SpiffWorkflow parses: it refuses some implicit splits itself, without the line.
@@ -150,6 +159,7 @@ def read_bundle(path: Path) -> Bundle:
         raise DeployError(file, _reason(exc)) from exc
 
     forms, start_messages = _check_task_specs(file, path, subprocess_specs)
+    periods = deploy_periods.legal_rules(file, tree, folder, forms)
     start_messages = tuple(sorted({*start_messages, *_started_by(file, collaboration)}))
     return Bundle(
         key=path.stem,
@@ -162,6 +172,7 @@ def read_bundle(path: Path) -> Bundle:
         start_messages=start_messages,
         startable_by=_startable_by(file, collaboration),
         timer_rules=tuple(sorted(timer_rules.items())),
+        legal_rules_json=json.dumps(periods, sort_keys=True, ensure_ascii=False),
     )
 
 
@@ -201,37 +212,6 @@ def _started_by(file: str, collaboration) -> set[str]:
             raise DeployError(file, f"started_by names a message '{name}' that is not snake_case",
                               element=collaboration.get("id"), line=prop.sourceline)
     return names
-
-
-def _timer_rules(file: str, tree) -> dict[str, str]:
-    """Each timer event's deadline rule. The engine computes timers with the business calendar
-    and its own clock, so every timer names its rule and none may start a process."""
-    rules: dict[str, str] = {}
-    for definition in tree.iterfind(".//bpmn:timerEventDefinition", NS):
-        event = definition.getparent()
-        element = event.get("id")
-        if etree.QName(event).localname not in ("boundaryEvent", "intermediateCatchEvent"):
-            raise DeployError(file, "timers are supported on boundary and intermediate catch events only",
-                              element=element, line=event.sourceline)
-        if definition.find("bpmn:timeCycle", NS) is not None:
-            raise DeployError(file, "cycle timers are not supported: model repetition as a bounded loop",
-                              element=element, line=event.sourceline)
-        rule = None
-        for prop in event.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS):
-            if prop.get("name") == "deadline":
-                rule = prop.get("value")
-        if not rule:
-            raise DeployError(file, "timer event has no 'deadline' property", element=element,
-                              line=event.sourceline)
-        try:
-            rules[element] = str(parse_rule(rule))
-        except ValueError as exc:
-            raise DeployError(file, str(exc), element=element, line=event.sourceline) from exc
-        props = {p.get("name"): p.get("value") for p in
-                 event.iterfind("bpmn:extensionElements/spiffworkflow:properties/spiffworkflow:property", NS)}
-        if reason := check_deadline_properties(props):
-            raise DeployError(file, reason, element=element, line=event.sourceline)
-    return rules
 
 
 def _check_task_specs(file: str, path: Path, subprocess_specs) -> tuple[dict[str, Any], tuple[str, ...]]:
@@ -296,7 +276,7 @@ def _check_user_task(file: str, path: Path, task_spec, forms: dict[str, Any]) ->
         raise DeployError(file, "user task has no 'form' property", element=element)
     if form_name not in forms:
         forms[form_name] = _load_form(path.parent / "forms", form_name, element)
-    if props.get("deadline"):
+    if props.get("deadline") and not is_rule_id(props["deadline"]):
         try:
             parse_rule(props["deadline"])
         except ValueError as exc:

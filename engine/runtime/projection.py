@@ -97,14 +97,15 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
     if agency is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
     # The rule may come from a variable or count a stopped clock (engine/time/task_due.py).
-    due, rule = clocks.due_for(step, task, at) or (None, None)
+    due = clocks.due_for(step, task, at)
     values = dict(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
         bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
         role=role, form_name=props.get("form"), state=HumanTaskState.OPEN, assignee_id=None, claimed_at=None,
-        created_at=at, due_at=due.at if due else None, deadline_rule=rule,
-        due_provisional=due.provisional if due else False, handoff=props.get("handoff"),
-        completed_at=None, completed_by_id=None)
+        created_at=at, due_at=due.due.at if due else None, deadline_rule=due.rule if due else None,
+        due_provisional=due.due.provisional if due else False, handoff=props.get("handoff"),
+        completed_at=None, completed_by_id=None, deadline_rule_id=due.rule_id if due else None,
+        deadline_trigger_at=due.trigger_at if due else None)
     # Inserted by a statement of its own, not the unit of work, and without the autoflush
     # that statements do: the step's other changes (the completed row, the instance's state)
     # are flushed together once, at its end.
@@ -141,7 +142,7 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
 _ROW = HumanTask.__table__
 _ROW_COLUMNS = ("instance_id", "case_id", "task_guid", "bpmn_id", "title", "agency_id", "role", "form_name",
                 "state", "assignee_id", "claimed_at", "created_at", "due_at", "deadline_rule", "due_provisional",
-                "handoff", "completed_at", "completed_by_id")
+                "handoff", "completed_at", "completed_by_id", "deadline_rule_id", "deadline_trigger_at")
 _NEW_ROW = (insert(_ROW).values({name: bindparam(f"row_{name}", type_=_ROW.c[name].type) for name in _ROW_COLUMNS})
             .returning(_ROW.c.id))
 _NEW_TASK = _NEW_ROW.cte("new_task")

@@ -14,12 +14,15 @@ worker's batch) queries again, since the first step may have changed the rows.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
+from engine.runtime.definitions import definition
 from engine.time.calendar import BusinessCalendar
 from engine.time.calendar_store import business_calendar
+from engine.time.legal_periods import LegalEvent, PeriodRule
 from models import ProcessInstance
 
 
@@ -51,6 +54,16 @@ class Step:
         if self._calendar is None:
             self._calendar = business_calendar(self.session)
         return self._calendar
+
+    @property
+    def period_rules(self) -> Mapping[str, PeriodRule]:
+        """The catalog rules the instance's process model version was deployed with."""
+        return definition(self.session, self.instance.process_model_id).period_rules
+
+    @property
+    def legal_events(self) -> Mapping[str, LegalEvent]:
+        """The legal events the instance's process model version names, with their titles."""
+        return definition(self.session, self.instance.process_model_id).legal_events
 
     def take_open_work(self) -> OpenWork | None:
         """The open work read ahead for this step, once; None afterwards (query instead)."""

@@ -51,7 +51,8 @@ def sync_timers(step: Step, workflow: BpmnWorkflow, open_work: OpenWork | None, 
         rule = rules[task.task_spec.bpmn_id]
         # A timer may read its rule from a variable or count a stopped clock (engine/time/task_due.py);
         # the row keeps the rule its due time was counted with.
-        due, rule = clocks.due_for(step, task, at) or (step.calendar.due(at, rule), rule)
+        found = clocks.due_for(step, task, at)
+        due, rule = (found.due, found.rule) if found else (step.calendar.due(at, rule), rule)
         rows.append({"instance_id": instance.id, "case_id": instance.case_id, "task_guid": guid,
                      "bpmn_id": task.task_spec.bpmn_id, "rule": rule, "due_at": due.at,
                      "due_provisional": due.provisional, "status": TimerStatus.PENDING, "created_at": at})

@@ -17,14 +17,18 @@ where it would have ended without the stop.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime, timedelta
-from typing import Any, Protocol
+from typing import Any, NamedTuple, Protocol
 
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from engine.time.calendar import END_OF_DAY, BusinessCalendar, Due, parse_rule
+from engine.time.legal_periods import TASK_OPENED, PeriodRule, is_rule_id
 
 PROPERTIES = ("deadline_from", "deadline_used")
+# The workflow variable holding {legal event id: ISO time it happened} (engine/time/legal_events.py).
+LEGAL_EVENTS = "legal_events"
 
 
 def check_properties(props: dict[str, str]) -> str | None:
@@ -34,6 +38,8 @@ def check_properties(props: dict[str, str]) -> str | None:
             return f"{name} must name a variable, not '{props[name]}'"
     if props.get("deadline_used"):
         rule = props.get("deadline")
+        if rule and is_rule_id(rule):
+            return None  # a catalog rule's unit is checked against the catalog at deploy
         if not rule:
             return "deadline_used needs a 'deadline' rule in working days (the period when nothing is used)"
         try:
@@ -71,45 +77,99 @@ def _used(props: dict[str, str], data: dict[str, Any]) -> int:
     return value
 
 
-class CalendarSource(Protocol):
-    """Where a due time's calendar comes from (a step's context): read only if a rule needs it."""
+class DueSource(Protocol):
+    """What counting a due time reads of its step (engine/runtime/step.py): the calendar, read
+    only if a rule needs it, and the catalog rules the instance's process model was deployed with."""
 
     @property
     def calendar(self) -> BusinessCalendar: ...
 
+    @property
+    def period_rules(self) -> Mapping[str, PeriodRule]: ...
 
-def due_for(source: CalendarSource, task, start: datetime) -> tuple[Due, str] | None:
-    """The due time of a task or timer that starts now, and the rule it was counted with
-    (`"12wd"` when 3 of a 15wd period are used); None without a rule. A wrong variable stops
-    the instance: WorkflowTaskException naming the element."""
+
+class DueTime(NamedTuple):
+    """A due time and what it was counted with."""
+
+    due: Due
+    rule: str  # the period counted: "3d", or "12wd" when 3 of a 15wd period are used
+    rule_id: str | None = None  # the catalog rule (workflows/deadlines.toml)
+    trigger_at: datetime | None = None  # when the legal event it runs from happened
+
+
+def due_for(source: DueSource, task, start: datetime) -> DueTime | None:
+    """The due time of a task or timer that starts now at `start`; None without a rule. A rule
+    from the catalog runs from its legal event as the case recorded it (`legal_events`), which
+    may lie days back: the due time may then be past already. A wrong variable or an event the
+    case has not recorded stops the instance: WorkflowTaskException naming the element."""
     props = _properties(task.task_spec)
     try:
+        deadline = (props.get("deadline") or "").strip()
+        if deadline and is_rule_id(deadline):
+            return _catalog_due(source, task, props, source.period_rules[deadline], start)
         rule = rule_for(props, task.data)
         if rule is None:
             return None
         calendar = source.calendar
         if not props.get("deadline_used"):
-            return calendar.due(start, rule), rule
+            return DueTime(calendar.due(start, rule), rule)
         left = parse_rule(rule).count - _used(props, task.data)
     except ValueError as exc:
         raise WorkflowTaskException(f"task {task.task_spec.bpmn_id}: {exc}", task=task) from exc
+    return _remaining(calendar, start, left)
+
+
+def _catalog_due(source: DueSource, task, props: dict[str, str], rule: PeriodRule, start: datetime) -> DueTime:
+    variable = props.get("deadline_from")
+    period = (task.data.get(variable) if variable else None) or rule.period
+    if not isinstance(period, str) or not rule.allows(period.strip()):
+        allowed = ", ".join([rule.period, *(e.period for e in rule.extensions)])
+        raise ValueError(f"variable '{variable}' holds {period!r}, not a period rule {rule.id} allows ({allowed})")
+    period = period.strip()
+    trigger_at = None if rule.trigger == TASK_OPENED else recorded_event(task.data, rule.trigger, rule.id)
+    calendar = source.calendar
+    used_variable = props.get("deadline_used")
+    if used_variable and used_variable in task.data:
+        # The period was stopped and resumes now with what is left of it.
+        left = parse_rule(period).count - _used(props, task.data)
+        found = _remaining(calendar, start, left)
+        return DueTime(found.due, found.rule, rule.id, trigger_at)
+    return DueTime(calendar.due(trigger_at or start, period), period, rule.id, trigger_at)
+
+
+def _remaining(calendar: BusinessCalendar, start: datetime, left: int) -> DueTime:
     if left >= 1:
-        return calendar.due(start, f"{left}wd"), f"{left}wd"
-    return _already_over(calendar, start, -left), "0wd"
+        return DueTime(calendar.due(start, f"{left}wd"), f"{left}wd")
+    return DueTime(_already_over(calendar, start, -left), "0wd")
 
 
-def spent_on_completion(calendar: BusinessCalendar, task, opened: datetime, closed: datetime) -> dict[str, int]:
+def recorded_event(data: Mapping[str, Any], event: str, rule_id: str) -> datetime:
+    """When the case's legal event happened, as recorded in the workflow data; ValueError when
+    the case has not recorded it (a diagram that counts a rule before its event happened)."""
+    value = (data.get(LEGAL_EVENTS) or {}).get(event)
+    if not value:
+        raise ValueError(f"rule {rule_id} runs from the legal event '{event}', which this case has not recorded")
+    return datetime.fromisoformat(value)
+
+
+def spent_on_completion(source: DueSource, task, opened: datetime, closed: datetime) -> dict[str, int]:
     """The `deadline_used` variable after a user task open from `opened` to `closed` completes
-    ({} when the task counts no period): to be put into the task's data before it runs."""
+    ({} when the task counts no period): to be put into the task's data before it runs. The
+    first task that counts a catalog rule's period counts from the rule's legal event."""
     props = _properties(task.task_spec)
     variable = props.get("deadline_used")
     if not variable:
         return {}
     try:
         used = _used(props, task.data)
+        deadline = (props.get("deadline") or "").strip()
+        if variable not in task.data and is_rule_id(deadline):
+            rule = source.period_rules[deadline]
+            if rule.trigger != TASK_OPENED:
+                opened = recorded_event(task.data, rule.trigger, rule.id)
     except ValueError as exc:
         raise WorkflowTaskException(f"task {task.task_spec.bpmn_id}: {exc}", task=task) from exc
-    return {variable: used + working_days_between(calendar, opened, closed)}
+    return {variable: used + working_days_between(source.calendar, opened, closed)}
 
 
 def working_days_between(calendar: BusinessCalendar, start: datetime, end: datetime) -> int:
