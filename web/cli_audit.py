@@ -90,7 +90,8 @@ class DailyCheckpoint:
 
 @group.command("checkpoint")
 @click.argument("file", type=click.Path(dir_okay=False, path_type=Path))
-@click.option("--mail", "recipients", multiple=True, help="Also mail the checkpoint here (MAIL_* settings); repeatable.")
+@click.option("--mail", "recipients", multiple=True,
+              help="Also mail the checkpoint here (MAIL_* settings); repeatable.")
 def checkpoint(file: Path, recipients: tuple[str, ...]) -> None:
     """Append every chain's head (name, seq, hash) with the time to FILE, outside the database;
     `audit verify --checkpoint FILE` then detects chains cut short, removed or rewritten."""

@@ -19,12 +19,17 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import AuditChain, AuditEvent, Case, case_chain
-
 from engine.access.audit import (
-    GENESIS, ChainProblem, audit_key, check_seal, event_hash, seal_mac, write,
+    GENESIS,
+    ChainProblem,
+    audit_key,
+    check_seal,
+    event_hash,
+    seal_mac,
+    write,
 )
 from engine.runtime.transactions import transaction
+from models import AuditChain, AuditEvent, Case, case_chain
 
 _LINE = re.compile(r"(\S+) (\d+) ([0-9a-f]{64})")
 HEADER = "# liandong audit checkpoint"
@@ -42,14 +47,11 @@ def verify(
     if case_id is not None:
         heads = heads.where(AuditChain.name == case_chain(case_id))
     found = {head.name: head for head in session.scalars(heads.order_by(AuditChain.name))}
-    problems = []
-    for head in found.values():
-        problem = _verify_chain(session, head, key, (checkpoint or {}).get(head.name))
-        if problem:
-            problems.append(problem)
+    checked = (_verify_chain(session, head, key, (checkpoint or {}).get(head.name)) for head in found.values())
+    problems = [problem for problem in checked if problem]
     cases = select(Case.id) if case_id is None else select(Case.id).where(Case.id == case_id)
-    for missing in sorted(set(map(case_chain, session.scalars(cases))) - found.keys()):
-        problems.append(ChainProblem(missing, None, None, "the chain of an existing case is missing"))
+    problems.extend(ChainProblem(missing, None, None, "the chain of an existing case is missing")
+                    for missing in sorted(set(map(case_chain, session.scalars(cases))) - found.keys()))
     for name, (seq, _hash) in sorted((checkpoint or {}).items()):
         if name not in found and name not in {p.chain for p in problems} and _in_scope(name, case_id):
             problems.append(ChainProblem(name, seq, None, f"the chain is missing; the checkpoint recorded event {seq}"))
