@@ -46,6 +46,11 @@ class EvidenceItem(Base):
     original_name: Mapped[Optional[str]] = mapped_column(String(255))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime]
+    # When a read first found the stored file no longer matching `sha256` (or gone), and what it
+    # found then (None: the file was missing). Cleared when a later read finds it whole again
+    # (restored from a backup). A damaged item is shown as such everywhere and never served.
+    corrupted_at: Mapped[Optional[datetime]]
+    corrupted_sha256: Mapped[Optional[str]] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
     owner_agency: Mapped[Agency] = relationship(lazy="joined")
@@ -57,6 +62,10 @@ class EvidenceItem(Base):
     @property
     def has_file(self) -> bool:
         return self.storage_name is not None
+
+    @property
+    def corrupted(self) -> bool:
+        return self.corrupted_at is not None
 
 
 class EvidenceCustody(Base):

@@ -16,7 +16,7 @@ from models import Agency, CaseParticipant, EvidenceCustody, EvidenceItem, User
 from engine.access import policy
 from engine.time.clock import now
 from engine.errors import Conflict, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
-from engine.casework.evidence import _audit, integrity_failed, visible_evidence
+from engine.casework.evidence import _audit, integrity_confirmed, integrity_failed, visible_evidence
 from engine.casework.evidence_files import EvidenceStore
 
 
@@ -29,6 +29,7 @@ def _check_file(session: Session, store: EvidenceStore, actor: User, item: Evide
         integrity_failed(session, item, actor, sha)
         session.commit()
         raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
+    integrity_confirmed(session, item, actor)
     return sha
 
 

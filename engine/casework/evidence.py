@@ -244,12 +244,25 @@ def verified_open(session: Session, store: EvidenceStore, actor: User, item: Evi
         integrity_failed(session, item, actor, sha)
         session.commit()
         raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
+    integrity_confirmed(session, item, actor)
     return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type, item.size)
 
 
-def integrity_failed(session: Session, item: EvidenceItem, actor: User, found: str | None) -> None:
-    """Record that an item's file no longer matches (None: the file is gone)."""
+def integrity_failed(session: Session, item: EvidenceItem, actor: User | None, found: str | None) -> None:
+    """Record that an item's file no longer matches (None: the file is gone): the item is marked
+    damaged from the first such read on (`corrupted_at`, `corrupted_sha256`), and each read that
+    finds it so is an `evidence_integrity_failed` event, in the caller's transaction."""
+    if item.corrupted_at is None:
+        item.corrupted_at, item.corrupted_sha256 = now(session), found
     _audit(session, item, "evidence_integrity_failed", actor, expected=item.sha256, found=found)
+
+
+def integrity_confirmed(session: Session, item: EvidenceItem, actor: User | None) -> None:
+    """A read found the file whole: an item marked damaged is whole again (its file was restored
+    from a backup), recorded as `evidence_integrity_restored` in the caller's transaction."""
+    if item.corrupted_at is not None:
+        item.corrupted_at, item.corrupted_sha256 = None, None
+        _audit(session, item, "evidence_integrity_restored", actor, sha256=item.sha256)
 
 
 def _audit(session: Session, item: EvidenceItem, event_type: str, actor: User, **detail) -> None:

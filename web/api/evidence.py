@@ -7,6 +7,8 @@ SHA-256 is never served (500 with the reason, `evidence_integrity_failed` record
 """
 from __future__ import annotations
 
+from typing import ClassVar
+
 import marshmallow as ma
 from flask_smorest import Blueprint
 from flask_smorest.fields import Upload
@@ -30,7 +32,8 @@ class MultipartParser(FlaskParser):
     upload is one documented request body; a field the body does not declare is refused (422),
     as in JSON bodies, instead of being dropped unseen."""
 
-    DEFAULT_UNKNOWN_BY_LOCATION = {**FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
+    DEFAULT_UNKNOWN_BY_LOCATION: ClassVar[dict[str, str | None]] = {
+        **FlaskParser.DEFAULT_UNKNOWN_BY_LOCATION, "files": None}
 
     def load_files(self, req, schema):
         return self._makeproxy(CombinedMultiDict([req.form, req.files]), schema)
@@ -100,6 +103,10 @@ class EvidenceItem(ma.Schema):
     content_type = fields.String(required=True, allow_none=True)
     size = fields.Integer(required=True, allow_none=True)
     sha256 = fields.String(required=True, allow_none=True)
+    corrupted = fields.Boolean(required=True, metadata={
+        "description": "the stored file no longer matches sha256 (or is gone): it is not served"})
+    corrupted_at = fields.DateTime(required=True, allow_none=True,
+                                   metadata={"description": "when a read first found it so"})
     uploaded_by = Dotted("uploaded_by.username")
     uploaded_at = fields.DateTime(required=True)
     custody = fields.List(fields.Nested(Custody), required=True)
