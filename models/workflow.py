@@ -168,6 +168,10 @@ class HumanTask(Base):
     # it runs from happened; None for a literal period or a period that runs from the task.
     deadline_rule_id: Mapped[str | None] = mapped_column(String(64))
     deadline_trigger_at: Mapped[datetime | None]
+    # What the rule said when the task opened, for every page and API answer that shows the due
+    # time (no lookup of the model version per row): {"trigger", "trigger_title", "trigger_title_en",
+    # "statute", "statute_en"}.
+    deadline_basis: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # outgoing | incoming when the task is a liaison's approval of a handoff between agencies.
     handoff: Mapped[str | None] = mapped_column(String(16))
     completed_at: Mapped[datetime | None]

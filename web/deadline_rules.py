@@ -9,6 +9,7 @@ from __future__ import annotations
 from pathlib import Path
 
 from flask import Blueprint, Flask, current_app, render_template
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_login import login_required
 
@@ -17,6 +18,7 @@ from engine import legal_periods, policy
 
 from . import workflow_text
 from .auth import actor
+from .i18n import localtime
 
 bp = Blueprint("deadline_rules", __name__, url_prefix="/supervision/deadline-rules")
 
@@ -54,10 +56,27 @@ def counting_text(counting: str) -> str:
                 "months": _("months, ending on a working day")}.get(counting, counting))
 
 
+def due_basis(task) -> str:
+    """Which legal period a task's due time follows and what it runs from, in a sentence:
+    "《…》第十二条：自收到立案通知书（2026-03-05）起3日"; "" for a task without a catalog rule."""
+    if not task.deadline_rule_id:
+        return ""
+    basis = task.deadline_basis or {}
+    en = get_locale().language == "en"
+    statute = basis.get("statute_en" if en else "statute") or task.deadline_rule_id
+    period = period_text(task.deadline_rule)
+    if task.deadline_trigger_at is None:
+        return _("%(statute)s: %(period)s from when the task arrived", statute=statute, period=period)
+    return _("%(statute)s: %(period)s from %(event)s (%(at)s)", statute=statute, period=period,
+             event=basis.get("trigger_title_en" if en else "trigger_title") or basis.get("trigger", ""),
+             at=localtime(task.deadline_trigger_at))
+
+
 def mechanism_title(key: str) -> str:
     return _("All mechanisms") if key == "all" else workflow_text.process_name(key)
 
 
 def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
-    app.jinja_env.globals.update(period_text=period_text, counting_text=counting_text, mechanism_title=mechanism_title)
+    app.jinja_env.globals.update(period_text=period_text, counting_text=counting_text, mechanism_title=mechanism_title,
+                                 due_basis=due_basis)

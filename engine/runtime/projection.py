@@ -105,7 +105,7 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
         created_at=at, due_at=due.due.at if due else None, deadline_rule=due.rule if due else None,
         due_provisional=due.due.provisional if due else False, handoff=props.get("handoff"),
         completed_at=None, completed_by_id=None, deadline_rule_id=due.rule_id if due else None,
-        deadline_trigger_at=due.trigger_at if due else None)
+        deadline_trigger_at=due.trigger_at if due else None, deadline_basis=due.basis if due else None)
     # Inserted by a statement of its own, not the unit of work, and without the autoflush
     # that statements do: the step's other changes (the completed row, the instance's state)
     # are flushed together once, at its end.
@@ -142,7 +142,8 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
 _ROW = HumanTask.__table__
 _ROW_COLUMNS = ("instance_id", "case_id", "task_guid", "bpmn_id", "title", "agency_id", "role", "form_name",
                 "state", "assignee_id", "claimed_at", "created_at", "due_at", "deadline_rule", "due_provisional",
-                "handoff", "completed_at", "completed_by_id", "deadline_rule_id", "deadline_trigger_at")
+                "handoff", "completed_at", "completed_by_id", "deadline_rule_id", "deadline_trigger_at",
+                "deadline_basis")
 _NEW_ROW = (insert(_ROW).values({name: bindparam(f"row_{name}", type_=_ROW.c[name].type) for name in _ROW_COLUMNS})
             .returning(_ROW.c.id))
 _NEW_TASK = _NEW_ROW.cte("new_task")

@@ -24,7 +24,7 @@ from typing import Any, NamedTuple, Protocol
 from SpiffWorkflow.bpmn.exceptions import WorkflowTaskException
 
 from engine.time.calendar import END_OF_DAY, BusinessCalendar, Due, parse_rule
-from engine.time.legal_periods import TASK_OPENED, PeriodRule, is_rule_id
+from engine.time.legal_periods import TASK_OPENED, LegalEvent, PeriodRule, is_rule_id
 
 PROPERTIES = ("deadline_from", "deadline_used")
 # The workflow variable holding {legal event id: ISO time it happened} (engine/time/legal_events.py).
@@ -87,6 +87,9 @@ class DueSource(Protocol):
     @property
     def period_rules(self) -> Mapping[str, PeriodRule]: ...
 
+    @property
+    def legal_events(self) -> Mapping[str, LegalEvent]: ...
+
 
 class DueTime(NamedTuple):
     """A due time and what it was counted with."""
@@ -95,6 +98,15 @@ class DueTime(NamedTuple):
     rule: str  # the period counted: "3d", or "12wd" when 3 of a 15wd period are used
     rule_id: str | None = None  # the catalog rule (workflows/deadlines.toml)
     trigger_at: datetime | None = None  # when the legal event it runs from happened
+    basis: dict[str, str] | None = None  # the rule's trigger and statute, for the pages
+
+
+def basis_of(rule: PeriodRule, events: Mapping[str, LegalEvent]) -> dict[str, str]:
+    """What a due time shows of its rule: the legal event it runs from and the statute."""
+    event = events.get(rule.trigger)
+    return {"trigger": rule.trigger, "trigger_title": event.title if event else "",
+            "trigger_title_en": event.title_en if event else "", "statute": rule.statute,
+            "statute_en": rule.statute_en}
 
 
 def due_for(source: DueSource, task, start: datetime) -> DueTime | None:
@@ -129,12 +141,13 @@ def _catalog_due(source: DueSource, task, props: dict[str, str], rule: PeriodRul
     trigger_at = None if rule.trigger == TASK_OPENED else recorded_event(task.data, rule.trigger, rule.id)
     calendar = source.calendar
     used_variable = props.get("deadline_used")
+    basis = basis_of(rule, source.legal_events)
     if used_variable and used_variable in task.data:
         # The period was stopped and resumes now with what is left of it.
         left = parse_rule(period).count - _used(props, task.data)
         found = _remaining(calendar, start, left)
-        return DueTime(found.due, found.rule, rule.id, trigger_at)
-    return DueTime(calendar.due(trigger_at or start, period), period, rule.id, trigger_at)
+        return DueTime(found.due, found.rule, rule.id, trigger_at, basis)
+    return DueTime(calendar.due(trigger_at or start, period), period, rule.id, trigger_at, basis)
 
 
 def _remaining(calendar: BusinessCalendar, start: datetime, left: int) -> DueTime:

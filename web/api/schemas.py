@@ -8,6 +8,7 @@ NUL, the deploy name's pattern), so a request the document calls valid is not re
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import marshmallow as ma
 from marshmallow import fields, validate
@@ -154,10 +155,27 @@ class Task(ma.Schema):
     created_at = fields.DateTime(required=True)
     due_at = fields.DateTime(allow_none=True, required=True)
     due_provisional = fields.Boolean(required=True)
+    due_rule = fields.Function(
+        lambda t: due_rule(t), allow_none=True, required=True,
+        metadata={"type": "object", "nullable": True, "description":
+                  "the legal period the due time follows (workflows/deadlines.toml): id, period counted, the "
+                  "legal event it runs from (trigger, trigger_title) and when it happened (trigger_at, null when "
+                  "the period runs from the task itself), statute; null for a task without a catalog rule"})
     handoff = fields.String(allow_none=True, required=True)
     form_name = fields.String(allow_none=True, required=True)
     completed_at = fields.DateTime(allow_none=True, required=True)
     completed_by = Dotted("completed_by.username", allow_none=True)
+
+
+def due_rule(task) -> dict[str, Any] | None:
+    """The API's view of a task's legal period, from what its row recorded when it opened."""
+    if not task.deadline_rule_id:
+        return None
+    basis = task.deadline_basis or {}
+    return {"id": task.deadline_rule_id, "period": task.deadline_rule, "trigger": basis.get("trigger"),
+            "trigger_title": basis.get("trigger_title"),
+            "trigger_at": task.deadline_trigger_at.isoformat() if task.deadline_trigger_at else None,
+            "statute": basis.get("statute")}
 
 
 class TaskDetail(Task):

@@ -23,10 +23,12 @@ def upgrade() -> None:
     with op.batch_alter_table("human_task") as batch:
         batch.add_column(sa.Column("deadline_rule_id", sa.String(length=64), nullable=True))
         batch.add_column(sa.Column("deadline_trigger_at", sa.DateTime(timezone=True), nullable=True))
+        batch.add_column(sa.Column("deadline_basis", sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("human_task") as batch:
+        batch.drop_column("deadline_basis")
         batch.drop_column("deadline_trigger_at")
         batch.drop_column("deadline_rule_id")
     with op.batch_alter_table("process_model") as batch:
