@@ -107,7 +107,8 @@ class ProductionConfig(Config):
     def __init__(self) -> None:
         # Checked first: several web processes need one database and one key (a key generated
         # into the instance folder could differ between processes started at once).
-        for name in ("DATABASE_URL", "SECRET_KEY"):
+        # The audit key likewise: every web and worker process must append with the same one.
+        for name in ("DATABASE_URL", "SECRET_KEY", "LIANDONG_AUDIT_KEY"):
             if not os.environ.get(name):
                 raise RuntimeError(f"{name} must be set in production")
         super().__init__()

@@ -34,6 +34,7 @@ def server(url: str, workers: int = 2, app: str = "web.wsgi:app"):
     port = free_port()
     home = tempfile.mkdtemp(prefix="liandong-bench-home-")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "HOME": home,
+           "LIANDONG_AUDIT_KEY": "bench-audit-key-" * 2,
            "LIANDONG_INSTANCE": os.path.join(home, "instance"), "PYTHONPATH": str(ROOT)}
     if url.startswith("sqlite"):
         argv = [sys.executable, "-c", CLI, "serve", "--port", str(port)]

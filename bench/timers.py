@@ -108,6 +108,7 @@ def count_work(count: int) -> tuple[float, float, float]:
 def fire(url: str, count: int, workers: int, settle: float) -> tuple[float, dict[str, int]]:
     home = tempfile.mkdtemp(prefix="liandong-bench-worker-")
     env = {**os.environ, "DATABASE_URL": url, "SECRET_KEY": "bench-secret", "HOME": home,
+           "LIANDONG_AUDIT_KEY": "bench-audit-key-" * 2,
            "LIANDONG_INSTANCE": os.path.join(home, "instance"), "PYTHONPATH": str(ROOT)}
     # The workers write to it until the `finally` below closes it.
     log = open(os.path.join(home, "worker.log"), "w")  # noqa: SIM115

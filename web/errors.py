@@ -27,7 +27,8 @@ STATUSES: dict[type[engine.EngineError], int] = {
     engine.Conflict: 409,
     engine.InvalidInput: 422,
     engine.TooLarge: 413,
-    engine.EvidenceCorrupted: 500,
+    # A damaged file is a state of the item the user can see and act on, not a server fault.
+    engine.EvidenceCorrupted: 409,
     engine.WorkflowError: 500,
     engine.DeployError: 400,
     engine.EngineError: 400,

@@ -222,7 +222,8 @@ _EXPLAINED = (
     (r"is too long|must be at most \d+ characters", lambda: _("This text is too long.")),
     (r"less than the minimum", lambda: _("The number is too small.")),
     (r"greater than the maximum", lambda: _("The number is too large.")),
-    (r"not valid under any of the given schemas|is not one of|^must be one of", lambda: _("Please choose one of the options.")),
+    (r"not valid under any of the given schemas|is not one of|^must be one of",
+     lambda: _("Please choose one of the options.")),
     (r"^True was expected$", lambda: _("This must be confirmed.")),
     (r"is not of type", lambda: _("This value has the wrong type.")),
     # Rules the engine's task hooks add (engine/mechanisms/recognition.py, engine/mechanisms/sharing.py).
@@ -232,6 +233,13 @@ _EXPLAINED = (
     (r"must not be in the past", lambda: _("The date must not be in the past.")),
     (r"write an answer or list", lambda: _("Write an answer or choose evidence or documents to share.")),
     (r"is the last review round", lambda: _("This is the last review round: the result can no longer be returned.")),
+    # Values no form can hold (engine/runtime/forms.py) and legal event dates (engine/time/legal_events.py).
+    (r"must be a finite number", lambda: _("Enter an ordinary number.")),
+    (r"must not contain NUL|unpaired surrogates", lambda: _("This text contains characters that cannot be stored.")),
+    (r"must not be nested more than", lambda: _("This value is nested too deeply.")),
+    (r"^must not be in the future$", lambda: _("The date must not be in the future.")),
+    (r"^must not be before .+ \(\d{4}-\d{2}-\d{2}\)$",
+     lambda: _("The date must not be before the event it follows.")),
 )
 
 

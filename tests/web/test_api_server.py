@@ -32,6 +32,7 @@ def production(pg_database_url, tmp_path):
     port = free_port()
     # HOME: gunicorn 27 puts its control socket under ~/.gunicorn; keep it inside the test.
     env = {**os.environ, "DATABASE_URL": pg_database_url, "SECRET_KEY": "server-test-secret", "HOME": str(tmp_path),
+           "LIANDONG_AUDIT_KEY": "a" * 32,
            "LIANDONG_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - the servers write to it until the test ends
     processes = [
@@ -52,7 +53,9 @@ def production(pg_database_url, tmp_path):
                 assert time.monotonic() < deadline, (tmp_path / "server.log").read_text()
                 assert processes[0].poll() is None, (tmp_path / "server.log").read_text()
                 time.sleep(0.2)
-        yield base, make_session_factory(sql)
+        factory = make_session_factory(sql)
+        factory.configure(info={engine.AUDIT_KEY: env["LIANDONG_AUDIT_KEY"].encode("utf-8")})  # as the server's
+        yield base, factory
     finally:
         for process in processes:
             process.terminate()
@@ -122,6 +125,7 @@ def test_serve_prod_runs_gunicorn_and_refuses_to_start_without_a_secret(sqlite_t
     database = tmp_path / "prod.sqlite"
     shutil.copy(sqlite_template, database)
     env = {**os.environ, "DATABASE_URL": f"sqlite:///{database}", "HOME": str(tmp_path),
+           "LIANDONG_AUDIT_KEY": "a" * 32,
            "LIANDONG_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
     env.pop("SECRET_KEY", None)
     refused = subprocess.run([sys.executable, "-c", "import web.wsgi"], cwd=ROOT, env=env,

@@ -10,7 +10,7 @@ from web import errors
 @pytest.mark.parametrize("error, status", [
     (engine.NotFound("x"), 404), (engine.Forbidden("x"), 403), (engine.Conflict("x"), 409),
     (engine.StaleState("x"), 409), (engine.InvalidInput("x"), 422), (engine.TooLarge("x"), 413),
-    (engine.EvidenceCorrupted("x"), 500), (engine.WorkflowError("x"), 500),
+    (engine.EvidenceCorrupted("x"), 409), (engine.WorkflowError("x"), 500),
     (engine.DeployError("f.bpmn", "broken"), 400), (engine.EngineError("x"), 400),
 ])
 def test_each_engine_error_has_one_status(error, status):

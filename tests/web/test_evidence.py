@@ -83,7 +83,7 @@ def test_supervisor_sees_metadata_but_not_the_file(app, case_with_item, client_f
     # Kind and type, not the description or the file name (need to know: test_evidence_need_to_know.py).
     assert "权利人提供的配方文件" not in page and "配方.pdf" not in page and "application/pdf" in page
     assert "/download" not in page and "受限" in page
-    assert 'action="/cases/%d/evidence"' % case_id not in page  # no upload form
+    assert f'action="/cases/{case_id}/evidence"' not in page  # no upload form
     assert "/download" not in text(supervisor.get(f"/cases/{case_id}/evidence/{item.id}"))
     assert supervisor.get(f"/cases/{case_id}/evidence/{item.id}/download").status_code == 403
 
@@ -107,18 +107,18 @@ def test_same_agency_handler_not_on_the_case_cannot_open_confidential_files(case
 
 
 def test_evidence_of_another_case_is_not_found_under_this_one(app, case_with_item):
-    handler, case_id, item = case_with_item
+    handler, _case_id, item = case_with_item
     other_case = create_case(handler, title="另一案件")
     assert handler.get(f"/cases/{other_case}/evidence/{item.id}").status_code == 404
     assert handler.get(f"/cases/{other_case}/evidence/{item.id}/download").status_code == 404
 
 
-def test_a_tampered_file_is_refused_with_500_and_recorded(app, case_with_item):
+def test_a_tampered_file_is_refused_with_409_and_recorded(app, case_with_item):
     handler, case_id, item = case_with_item
     [path] = stored_files(app)
     path.write_bytes(PDF.replace(b"1.7", b"1.6"))
     response = handler.get(f"/cases/{case_id}/evidence/{item.id}/download")
-    assert response.status_code == 500
+    assert response.status_code == 409, "a damaged file is a state of the item, not a server fault"
     assert "与上传时记录的 SHA-256 不符" in text(response) and b"%PDF-1.6" not in response.data
     assert 'data-event="evidence_integrity_failed"' in text(handler.get(f"/cases/{case_id}"))
 

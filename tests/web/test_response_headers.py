@@ -30,6 +30,7 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_production_sends_hsts(database_url, clock, tmp_path, monkeypatch):
     monkeypatch.setenv("DATABASE_URL", database_url)
     monkeypatch.setenv("SECRET_KEY", "k" * 32)
+    monkeypatch.setenv("LIANDONG_AUDIT_KEY", "a" * 32)
     monkeypatch.setenv("LIANDONG_INSTANCE", str(tmp_path))
     assert ProductionConfig().HSTS_SECONDS == 365 * 24 * 3600
     app = create_app({**ProductionConfig().as_dict(), "CLOCK": clock, "TESTING": True})
@@ -104,6 +105,7 @@ def test_gunicorn_in_production_names_no_software_and_sends_hsts(database_url, t
     """`gunicorn web.wsgi:app` as the README runs it: no `Server` line, and HSTS."""
     port = free_port()
     env = {**os.environ, "DATABASE_URL": database_url, "SECRET_KEY": "server-test-secret", "HOME": str(tmp_path),
+           "LIANDONG_AUDIT_KEY": "a" * 32,
            "LIANDONG_INSTANCE": str(tmp_path / "instance"), "PYTHONPATH": str(ROOT)}
     log = open(tmp_path / "server.log", "w")  # noqa: SIM115 - the server writes to it until the test ends
     server = subprocess.Popen([sys.executable, "-m", "gunicorn", "--workers", "1", "--bind", f"127.0.0.1:{port}",
