@@ -6,7 +6,7 @@ of audit_event, DELETE of audit_chain, and moving a chain's head back or unseali
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Optional
+from typing import Any
 
 from sqlalchemy import JSON, ForeignKey, Integer, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -33,8 +33,8 @@ class AuditChain(Base):
     # out of the database); the events before it (written before a key was configured) stay
     # plain SHA-256, vouched for by the first keyed event's link. `key_mac`, an HMAC of the name
     # and this number, shows the key sealed it: without the key neither can be forged or moved.
-    keyed_from: Mapped[Optional[int]] = mapped_column(Integer)
-    key_mac: Mapped[Optional[str]] = mapped_column(String(64))
+    keyed_from: Mapped[int | None] = mapped_column(Integer)
+    key_mac: Mapped[str | None] = mapped_column(String(64))
 
 
 class AuditEvent(Base):
@@ -44,11 +44,11 @@ class AuditEvent(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     chain: Mapped[str] = mapped_column(String(64))
     seq: Mapped[int] = mapped_column(Integer)
-    case_id: Mapped[Optional[int]] = mapped_column(ForeignKey("case_file.id"), index=True)
-    instance_id: Mapped[Optional[int]] = mapped_column(ForeignKey("process_instance.id"))
-    task_id: Mapped[Optional[int]] = mapped_column(ForeignKey("human_task.id"))
-    actor_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    actor_agency_id: Mapped[Optional[int]] = mapped_column(ForeignKey("agency.id"))
+    case_id: Mapped[int | None] = mapped_column(ForeignKey("case_file.id"), index=True)
+    instance_id: Mapped[int | None] = mapped_column(ForeignKey("process_instance.id"))
+    task_id: Mapped[int | None] = mapped_column(ForeignKey("human_task.id"))
+    actor_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    actor_agency_id: Mapped[int | None] = mapped_column(ForeignKey("agency.id"))
     occurred_at: Mapped[datetime]
     # subject_verbed, e.g. task_claimed, case_created, handoff_approved.
     event_type: Mapped[str] = mapped_column(String(64))
@@ -56,5 +56,5 @@ class AuditEvent(Base):
     prev_hash: Mapped[str] = mapped_column(String(64))
     hash: Mapped[str] = mapped_column(String(64))
 
-    actor: Mapped[Optional[User]] = relationship()
-    actor_agency: Mapped[Optional[Agency]] = relationship()
+    actor: Mapped[User | None] = relationship()
+    actor_agency: Mapped[Agency | None] = relationship()

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import BigInteger, ForeignKey, String, Text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -36,21 +35,21 @@ class EvidenceItem(Base):
     collector_1: Mapped[str] = mapped_column(String(120))
     collector_2: Mapped[str] = mapped_column(String(120))
     # The integrity value the provider declares for electronic data (DOMAIN §2).
-    declared_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    declared_sha256: Mapped[str | None] = mapped_column(String(64))
     # Involves the trade secret itself (CPL art. 54(3)): opened only by the people policy names.
     confidential: Mapped[bool] = mapped_column(default=True)
-    storage_name: Mapped[Optional[str]] = mapped_column(String(64), unique=True)
-    sha256: Mapped[Optional[str]] = mapped_column(String(64))
-    size: Mapped[Optional[int]] = mapped_column(BigInteger)
-    content_type: Mapped[Optional[str]] = mapped_column(String(100))
-    original_name: Mapped[Optional[str]] = mapped_column(String(255))
+    storage_name: Mapped[str | None] = mapped_column(String(64), unique=True)
+    sha256: Mapped[str | None] = mapped_column(String(64))
+    size: Mapped[int | None] = mapped_column(BigInteger)
+    content_type: Mapped[str | None] = mapped_column(String(100))
+    original_name: Mapped[str | None] = mapped_column(String(255))
     uploaded_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     uploaded_at: Mapped[datetime]
     # When a read first found the stored file no longer matching `sha256` (or gone), and what it
     # found then (None: the file was missing). Cleared when a later read finds it whole again
     # (restored from a backup). A damaged item is shown as such everywhere and never served.
-    corrupted_at: Mapped[Optional[datetime]]
-    corrupted_sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    corrupted_at: Mapped[datetime | None]
+    corrupted_sha256: Mapped[str | None] = mapped_column(String(64))
 
     case: Mapped[Case] = relationship()
     owner_agency: Mapped[Agency] = relationship(lazy="joined")
@@ -86,14 +85,14 @@ class EvidenceCustody(Base):
     state: Mapped[str] = mapped_column(String(16), default="pending")
     released_by_id: Mapped[int] = mapped_column(ForeignKey("user_account.id"))
     released_at: Mapped[datetime]
-    received_by_id: Mapped[Optional[int]] = mapped_column(ForeignKey("user_account.id"))
-    received_at: Mapped[Optional[datetime]]
+    received_by_id: Mapped[int | None] = mapped_column(ForeignKey("user_account.id"))
+    received_at: Mapped[datetime | None]
     # The file's hash as the sender released it; the receiver's check must find the same.
-    sha256: Mapped[Optional[str]] = mapped_column(String(64))
+    sha256: Mapped[str | None] = mapped_column(String(64))
     note: Mapped[str] = mapped_column(String(500), default="")
 
     evidence: Mapped[EvidenceItem] = relationship(back_populates="custody")
     from_agency: Mapped[Agency] = relationship(foreign_keys=[from_agency_id], lazy="joined")
     to_agency: Mapped[Agency] = relationship(foreign_keys=[to_agency_id], lazy="joined")
     released_by: Mapped[User] = relationship(foreign_keys=[released_by_id])
-    received_by: Mapped[Optional[User]] = relationship(foreign_keys=[received_by_id])
+    received_by: Mapped[User | None] = relationship(foreign_keys=[received_by_id])

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -37,9 +36,9 @@ class User(Base):
     active: Mapped[bool] = mapped_column(default=True)
     created_at: Mapped[datetime]
     # The pages' language chosen in the profile (zh_CN | en); none: the browser's Accept-Language.
-    language: Mapped[Optional[str]] = mapped_column(String(8))
+    language: Mapped[str | None] = mapped_column(String(8))
     # Where notifications are also mailed (config MAIL_ENABLED); none: in-app only.
-    email: Mapped[Optional[str]] = mapped_column(String(254))
+    email: Mapped[str | None] = mapped_column(String(254))
     # Carried in every signed session cookie of the user; raising it (logout, password change,
     # deactivation, an administrator ending their sessions) makes every earlier cookie worthless.
     session_epoch: Mapped[int] = mapped_column(default=0, server_default="0")
@@ -93,4 +92,4 @@ class LoginThrottle(Base):
     address: Mapped[str] = mapped_column(String(64))
     failures: Mapped[int] = mapped_column(default=0)
     last_failure_at: Mapped[datetime]
-    blocked_until: Mapped[Optional[datetime]]
+    blocked_until: Mapped[datetime | None]

@@ -2,7 +2,6 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Optional
 
 from sqlalchemy import ForeignKey, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
@@ -25,10 +24,10 @@ class ApiToken(Base):
     # The token's first characters, shown in lists so the owner can recognise it.
     prefix: Mapped[str] = mapped_column(String(16))
     created_at: Mapped[datetime]
-    last_used_at: Mapped[Optional[datetime]]
+    last_used_at: Mapped[datetime | None]
     # A token stops working at this time (a year by default, config API_TOKEN_DAYS).
     expires_at: Mapped[datetime]
-    revoked_at: Mapped[Optional[datetime]]
+    revoked_at: Mapped[datetime | None]
 
     user: Mapped[User] = relationship()
 

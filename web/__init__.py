@@ -17,14 +17,31 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DISPLAY_TIMEZONE"])
 
-    from . import auth, cases, cli, errors, hardening, i18n, inbox, labels, security, tasks
-    from . import evidence, permissions
-    from . import api, profile
-    from . import documents
-    from . import calendar_admin, deadline_rules, supervision, users_admin
-    from . import recognition, sharing
-    from . import workflow_text
-    from . import notifications
+    from . import (
+        api,
+        auth,
+        calendar_admin,
+        cases,
+        cli,
+        deadline_rules,
+        documents,
+        errors,
+        evidence,
+        hardening,
+        i18n,
+        inbox,
+        labels,
+        notifications,
+        permissions,
+        profile,
+        recognition,
+        security,
+        sharing,
+        supervision,
+        tasks,
+        users_admin,
+        workflow_text,
+    )
     from .db import db
 
     db.init_app(app)

@@ -9,9 +9,8 @@ A session ends server-side: the signed cookie names the user and their session e
 one that has been idle longer than SESSION_IDLE_MINUTES, or one older than SESSION_MAX_HOURS."""
 from __future__ import annotations
 
-from urllib.parse import urlsplit
-
 from datetime import timedelta
+from urllib.parse import urlsplit
 
 from flask import Blueprint, current_app, flash, redirect, render_template, request, session, url_for
 from flask_babel import gettext as _

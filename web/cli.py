@@ -22,8 +22,7 @@ import engine
 from engine import create_demo_users, deploy_folder, ensure_agencies, format_due
 from models.migrations import create_or_upgrade
 
-from . import cli_audit, cli_db, cli_token
-from . import cli_calendar, cli_deadlines
+from . import cli_audit, cli_calendar, cli_db, cli_deadlines, cli_token
 from .db import db
 from .hardening import QuietRequestHandler
 
@@ -203,7 +202,7 @@ def run_worker(app: Flask, interval: float, stop: threading.Event, once: bool = 
             if done.timers or done.messages or done.notices or done.emails:
                 log.info("fired %d timer(s), delivered %d message(s), notified %d deadline(s), "
                          "mailed %d notification(s)", done.timers, done.messages, done.notices, done.emails)
-        except Exception:  # noqa: BLE001 - the worker must outlive one bad instance or DB hiccup
+        except Exception:
             log.exception("worker pass failed")
             if once:
                 raise

@@ -39,10 +39,9 @@ from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
-from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
-
-from engine.time.clock import now
 from engine.runtime.sql import dialect_insert
+from engine.time.clock import now
+from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
 
 GENESIS = "0" * 64
 # Where a session factory keeps the audit key (bytes): `sessionmaker(info={AUDIT_KEY: ...})`.
@@ -69,7 +68,7 @@ def audit_key(session: Session) -> bytes | None:
 
 def seal_mac(key: bytes, chain: str, keyed_from: int) -> str:
     """What proves a chain was sealed with `key` from event `keyed_from` on."""
-    return hmac.new(key, f"liandong-audit-seal:{chain}:{keyed_from}".encode("utf-8"), hashlib.sha256).hexdigest()
+    return hmac.new(key, f"liandong-audit-seal:{chain}:{keyed_from}".encode(), hashlib.sha256).hexdigest()
 
 
 def check_seal(chain: str, keyed_from: int | None, mac: str | None, key: bytes | None) -> str | None:

@@ -11,14 +11,11 @@ another address is not affected; an administrator can clear every wait of an acc
 from __future__ import annotations
 
 from datetime import timedelta
-from typing import Sequence
+from typing import Any, cast
 
 from argon2.exceptions import InvalidHashError, VerificationError
-from sqlalchemy import delete, select, update
+from sqlalchemy import CursorResult, delete, select, update
 from sqlalchemy.orm import Session
-
-from models import User
-from models.people import LoginThrottle
 
 from engine.access import audit, policy
 from engine.access.sessions import require_administrator
@@ -27,6 +24,8 @@ from engine.errors import Forbidden
 from engine.runtime.sql import dialect_insert
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
+from models import User
+from models.people import LoginThrottle
 
 # Defaults; the web app passes its configured values.
 MAX_FAILURES = 5
@@ -61,7 +60,7 @@ def authenticate(
     try:
         user = session.scalar(select(User).where(User.username == username))
         try:
-            good = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
+            good: bool = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
         except (VerificationError, InvalidHashError):
             good = False
         at = now(session)
@@ -101,7 +100,7 @@ def authenticate(
         raise
 
 
-def throttled(session: Session, actor: User) -> dict[int, Sequence[LoginThrottle]]:
+def throttled(session: Session, actor: User) -> dict[int, list[LoginThrottle]]:
     """For the administrators' page: each account's addresses that are waiting now, by user id
     (Forbidden for anyone else)."""
     if not policy.can_administer(actor):
@@ -119,7 +118,8 @@ def unlock_user(session: Session, actor: User | None, user: User) -> int:
     operator with actor None); audited as `user_unlocked`. Returns how many addresses it cleared."""
     require_administrator(actor)
     with transaction(session):
-        cleared = session.execute(delete(LoginThrottle).where(LoginThrottle.user_id == user.id)).rowcount
+        cleared = cast("CursorResult[Any]", session.execute(
+            delete(LoginThrottle).where(LoginThrottle.user_id == user.id))).rowcount
         audit.record(session, "user_unlocked", actor=actor, detail={
             "user_id": user.id, "username": user.username, "addresses": cleared})
     return cleared

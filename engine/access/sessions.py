@@ -7,17 +7,16 @@ changing the password, being deactivated, or an administrator's "end all session
 """
 from __future__ import annotations
 
-from typing import Sequence
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
-
-from models import User
 
 from engine.access import audit, policy
 from engine.access.tokens import token_cache
 from engine.errors import Forbidden, NotFound
 from engine.runtime.transactions import transaction
+from models import User
 
 # Why a user's sessions ended, as recorded on the system chain.
 REASONS = ("logout", "password_changed", "password_reset", "deactivated", "administrator")

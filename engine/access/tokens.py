@@ -16,18 +16,17 @@ import hashlib
 import secrets
 import threading
 from collections import OrderedDict
+from collections.abc import Sequence
 from datetime import datetime, timedelta
-from typing import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session, joinedload
 
-from models import ApiToken, User
-
 from engine.access import audit
-from engine.time.clock import now
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime.transactions import transactional
+from engine.time.clock import now
+from models import ApiToken, User
 
 PREFIX = "ld_"
 # A token used again within this long does not write its last-used time again: one write per

@@ -6,13 +6,12 @@ from argon2.exceptions import InvalidHashError, VerificationError
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from models import ROLES, Agency, Membership, User
-
 from engine.access import audit
 from engine.access.sessions import bump_epoch, require_administrator
-from engine.time.clock import now
 from engine.errors import Conflict, InvalidInput
 from engine.runtime.transactions import transaction
+from engine.time.clock import now
+from models import ROLES, Agency, Membership, User
 
 _hasher = PasswordHasher()
 # Verified against when the user does not exist, so a wrong username costs as long as a wrong password.

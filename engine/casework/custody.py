@@ -8,21 +8,22 @@ and the step is refused with EvidenceCorrupted.
 """
 from __future__ import annotations
 
-from sqlalchemy import select, update
+from typing import Any, cast
+
+from sqlalchemy import CursorResult, select, update
 from sqlalchemy.orm import Session
 
-from models import Agency, CaseParticipant, EvidenceCustody, EvidenceItem, User
-
 from engine.access import policy
-from engine.time.clock import now
-from engine.errors import Conflict, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
 from engine.casework.evidence import _audit, integrity_confirmed, integrity_failed, visible_evidence
 from engine.casework.evidence_files import EvidenceStore
+from engine.errors import Conflict, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
+from engine.time.clock import now
+from models import Agency, CaseParticipant, EvidenceCustody, EvidenceItem, User
 
 
 def _check_file(session: Session, store: EvidenceStore, actor: User, item: EvidenceItem) -> str | None:
     """The file's hash now; records and raises if it no longer matches the upload's."""
-    if not item.has_file:
+    if not item.has_file or item.storage_name is None:
         return None
     sha = store.hash_of(item.storage_name)
     if sha != item.sha256:
@@ -50,7 +51,7 @@ def hand_over_evidence(
         holders = policy.holding_agency_ids(session, item)
         party = target is not None and session.scalar(select(CaseParticipant.id).where(
             CaseParticipant.case_id == item.case_id, CaseParticipant.agency_id == target.id))
-        if not party:
+        if target is None or not party:
             raise InvalidInput("not a party", {"to_agency": ["must be an agency taking part in the case"]})
         if target.id in holders:
             raise InvalidInput("already holds", {"to_agency": ["already holds this item"]})
@@ -99,12 +100,12 @@ def receive_evidence(
             raise Forbidden(f"only a liaison of the receiving agency may sign for handoff {custody_id}")
         sha = _check_file(session, store, actor, item)
         # Conditional, so of two liaisons signing at once exactly one does.
-        signed = session.execute(
+        signed = cast("CursorResult[Any]", session.execute(
             update(EvidenceCustody)
             .where(EvidenceCustody.id == custody_id, EvidenceCustody.state == "pending")
             .values(state="received", received_by_id=actor.id, received_at=now(session))
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )).rowcount
         if not signed:
             raise Conflict(f"handoff {custody_id} was already received")
         session.refresh(custody)

@@ -7,20 +7,20 @@ that fails to be recorded is removed again.
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, BinaryIO, Sequence
+from typing import Any, BinaryIO
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from models import EVIDENCE_KINDS, Case, EvidenceCustody, EvidenceItem, User
-
 from engine.access import audit, policy
-from engine.time.clock import now
-from engine.errors import EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge
 from engine.casework.evidence_files import EvidenceStore, FileTooLarge, StoredFile, UnsupportedFile
+from engine.errors import EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge
 from engine.runtime.transactions import transactional
+from engine.time.clock import now
+from models import EVIDENCE_KINDS, Case, EvidenceCustody, EvidenceItem, User
 
 SHA256 = re.compile(r"[0-9a-f]{64}")
 LIMITS = {"description": 2000, "source": 300, "collector_1": 120, "collector_2": 120}
@@ -175,8 +175,10 @@ def add_evidence(
             if clean["declared_sha256"] and clean["declared_sha256"] != stored.sha256:
                 raise InvalidInput("declared hash differs", {"declared_sha256": [
                     f"does not match the file's SHA-256 ({stored.sha256})"]})
+        agency = actor.agency
+        assert agency is not None, "policy.can_add_evidence lets only users of an agency add evidence"
         item = EvidenceItem(
-            case_id=case.id, owner_agency_id=actor.agency.id, uploaded_by_id=actor.id,
+            case_id=case.id, owner_agency_id=agency.id, uploaded_by_id=actor.id,
             uploaded_at=now(session), **clean,
             **({"storage_name": stored.storage_name, "sha256": stored.sha256, "size": stored.size,
                 "content_type": stored.content_type, "original_name": stored.original_name}
@@ -234,18 +236,21 @@ def verified_open(session: Session, store: EvidenceStore, actor: User, item: Evi
     """The item's file, re-hashed as it is copied out. On a mismatch (or a missing file)
     `evidence_integrity_failed` is recorded and committed, and EvidenceCorrupted raised; on a
     match the caller records its own reading and commits."""
+    assert item.storage_name is not None, "only an item with a file is opened"
+    copy: BinaryIO | None
     try:
         copy, sha = store.verified_copy(item.storage_name)
     except FileNotFoundError:
         copy, sha = None, None
-    if sha != item.sha256:
+    if copy is None or sha != item.sha256:
         if copy is not None:
             copy.close()
         integrity_failed(session, item, actor, sha)
         session.commit()
         raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
     integrity_confirmed(session, item, actor)
-    return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type, item.size)
+    return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type or "application/octet-stream",
+                          item.size or 0)
 
 
 def integrity_failed(session: Session, item: EvidenceItem, actor: User | None, found: str | None) -> None:
@@ -265,7 +270,7 @@ def integrity_confirmed(session: Session, item: EvidenceItem, actor: User | None
         _audit(session, item, "evidence_integrity_restored", actor, sha256=item.sha256)
 
 
-def _audit(session: Session, item: EvidenceItem, event_type: str, actor: User, **detail) -> None:
+def _audit(session: Session, item: EvidenceItem, event_type: str, actor: User | None, **detail) -> None:
     # The title is the item's number, never its file name: timelines are read by supervisors,
     # who see evidence metadata without names (EvidenceView).
     audit.record(session, event_type, actor=actor, case_id=item.case_id,

@@ -12,8 +12,8 @@ from werkzeug.exceptions import Unauthorized
 
 import engine
 from models import User
+from web.db import db
 
-from ..db import db
 from .bodies import check_json_body
 
 

@@ -18,10 +18,9 @@ from werkzeug.datastructures import CombinedMultiDict
 
 import engine
 from models import EVIDENCE_KINDS
+from web.db import db
+from web.evidence import attachment, store
 
-from ..db import db
-from ..evidence import attachment, store
-from . import schemas
 from .auth import api_user, guard
 from .problems import documented
 from .schemas import ID, Dotted, Pattern, Strict, Text

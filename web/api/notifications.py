@@ -28,7 +28,8 @@ class Notification(ma.Schema):
         "description": "task_claimable | task_assigned | task_delegated | handoff_pending | "
                        "deadline_soon | deadline_passed"})
     text = fields.Function(notification_text, required=True,
-                           metadata={"type": "string", "description": "what it says, in the request's language (Chinese unless Accept-Language asks for English)"})
+                           metadata={"type": "string", "description": "what it says, in the request's language "
+                                     "(Chinese unless Accept-Language asks for English)"})
     case_id = fields.Integer(required=True)
     task_id = fields.Integer(allow_none=True, required=True)
     params = fields.Dict(required=True, metadata={"description": "the values the text is made from"})

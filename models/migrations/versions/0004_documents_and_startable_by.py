@@ -6,9 +6,8 @@ Create Date: 2026-11-23 03:01:44.184542
 """
 from __future__ import annotations
 
-from alembic import op
 import sqlalchemy as sa
-
+from alembic import op
 
 revision = "0004"
 down_revision = '0003_recognition_sharing'
