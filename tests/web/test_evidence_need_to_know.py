@@ -13,10 +13,10 @@ import engine
 from models import User
 from web.db import db
 
+from .api_helpers import TRANSFER_STEPS
 from .helpers import text
 from .test_api import api, open_case  # noqa: F401 - the api fixture
 from .test_api_evidence import FIELDS, upload, walk
-from .api_helpers import TRANSFER_STEPS
 
 # The item's free text and names, none of which is anyone's display name.
 ITEM = {**FIELDS, "collector_1": "赵取证员", "collector_2": "钱取证员"}
@@ -102,7 +102,7 @@ def test_the_engine_hands_out_views_by_the_content_rule(app, item):
     case_id, item_id = item
     with db.new_session(app) as session:
         users = {u.username: u for u in session.scalars(select(User))}
-        for username, details in PLAIN + [("procuratorate_handler", None)]:
+        for username, details in [*PLAIN, ("procuratorate_handler", None)]:
             if details is None:
                 with pytest.raises(engine.NotFound):
                     engine.list_evidence(session, users[username], case_id)

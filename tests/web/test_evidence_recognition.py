@@ -17,7 +17,15 @@ from tests.conftest import SHANGHAI
 from web.db import db
 
 from .helpers import (
-    FACTS, claim_and_complete, create_case, csrf_token, field_html, open_task, post, text, user_id,
+    FACTS,
+    claim_and_complete,
+    create_case,
+    csrf_token,
+    field_html,
+    open_task,
+    post,
+    text,
+    user_id,
 )
 
 LOG = b"2026-02-01 10:00 user=jia copied formula.xlsx to usb\n"
