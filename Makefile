@@ -1,4 +1,4 @@
-# Entry points: `make run`, `make test` and `make bench` (bench/README.md), `make lint` and `make format`.
+# Entry points: `make run`, `make test` (which runs `make lint` first) and `make bench` (bench/README.md).
 # All create .venv and install into it, and all are safe to re-run (installs repeat only when
 # setup.cfg changes).
 PYTHON ?= python3
@@ -14,7 +14,7 @@ CJK_FONT := /usr/share/fonts/opentype/noto/NotoSansCJK-Regular.ttc
 SUDO := $(shell [ "$$(id -u)" = 0 ] || echo sudo)
 export PLAYWRIGHT_SKIP_BROWSER_DOWNLOAD := 1
 
-.PHONY: run test lint format install bench clean
+.PHONY: run test lint install bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -42,7 +42,8 @@ run: $(VENV)/.installed
 	$(BIN)/liandong init --demo
 	$(BIN)/liandong serve --host $(HOST) --port $(PORT)
 
-test: $(VENV)/.installed-test | $(CHROMIUM) $(CJK_FONT)
+# The checks first: a crossed layer, a lint error or a type error fails `make test` (and CI).
+test: lint | $(CHROMIUM) $(CJK_FONT)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # Lint (pyproject.toml), the layering contracts (.importlinter, docs/architecture.md) and the types of
@@ -51,10 +52,6 @@ lint: $(VENV)/.installed-test
 	$(BIN)/ruff check .
 	$(BIN)/lint-imports
 	$(BIN)/mypy engine models
-
-# Formats the whole tree in place (ruff, [tool.ruff.format] in pyproject.toml).
-format: $(VENV)/.installed-test
-	$(BIN)/ruff format .
 
 # Benchmarks on PostgreSQL (LIANDONG_BENCH_PG_URL, default 127.0.0.1:5432, databases
 # liandong_bench_*), appending dated rows to bench/RESULTS.md; never part of `make test`.
