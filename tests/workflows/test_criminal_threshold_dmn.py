@@ -80,7 +80,7 @@ def probe_spec():
 def test_criminal_threshold_rows(probe_spec, inputs, threshold, especially_serious, rule_id):
     workflow = BpmnWorkflow(probe_spec)
     [start] = workflow.get_tasks(state=TaskState.READY)
-    start.set_data(**dict(zip(DMN_INPUTS, inputs)))
+    start.set_data(**dict(zip(DMN_INPUTS, inputs, strict=False)))
     workflow.do_engine_steps()
     assert workflow.is_completed()
     [assess] = [t for t in workflow.get_tasks() if t.task_spec.bpmn_id == "assess"]
