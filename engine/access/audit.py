@@ -324,6 +324,7 @@ class ChainProblem:
 
 def verify(session: Session, case_id: int | None = None, checkpoint=None) -> list[ChainProblem]:
     """The chains' problems (engine/access/audit_verify.py, which this forwards to)."""
+    # Imported here: audit_verify reads this module's chain functions, so it cannot be imported at the top.
     from engine.access.audit_verify import verify as verify_chains
 
     return verify_chains(session, case_id, checkpoint)

@@ -48,7 +48,7 @@ def create_user(
         raise InvalidInput("cannot create user", errors)
     if session.scalar(select(User).where(User.username == username)) is not None:
         raise Conflict(f"user '{username}' already exists")
-    try:
+    with transaction(session):
         user = User(username=username, display_name=display_name or username,
                     password_hash=_hasher.hash(password), created_at=now(session),
                     email=email or None)
@@ -58,11 +58,7 @@ def create_user(
         audit.record(session, "user_created", actor=actor,
                      detail={"user_id": user.id, "username": username, "agency": agency_code,
                              "roles": list(dict.fromkeys(roles))})
-        session.commit()
         return user
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def _check_password(password: str) -> None:

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 from engine.access import audit, policy
 from engine.errors import NotFound
 from engine.runtime.sql import insert_if_absent
+from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
 
@@ -183,17 +184,13 @@ def case_documents(session: Session, user: User, case_id: int) -> list[Document]
 
 def open_document(session: Session, user: User, document_id: int) -> Document:
     """A document for reading, recorded as `document_viewed`; NotFound if the user may not."""
-    try:
+    with transaction(session):
         document = session.get(Document, document_id)
         if document is None or not policy.can_view_document(session, user, document):
             raise NotFound(f"document {document_id} does not exist")
         audit.record(session, "document_viewed", actor=user, case_id=document.case_id,
                      detail={"document_id": document.id, "number": document.number})
-        session.commit()
         return document
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def content_of(document: Document) -> dict[str, Any]:

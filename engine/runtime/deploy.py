@@ -33,6 +33,7 @@ from engine.runtime import deploy_periods
 from engine.runtime.diagram_rules import check_flows
 from engine.runtime.lanes import parse_lane
 from engine.runtime.spiff import serialize_spec
+from engine.runtime.transactions import transaction
 from engine.time.calendar import parse_rule
 from engine.time.clock import now
 from engine.time.legal_periods import is_rule_id
@@ -90,7 +91,7 @@ def deploy_paths(session: Session, paths: list[Path], actor: User | None = None)
     left as they are; each new version is written with a `process_model_deployed` audit event.
     """
     bundles = [read_bundle(Path(p)) for p in paths]
-    try:
+    with transaction(session):
         results = []
         for bundle in bundles:
             existing = session.scalar(
@@ -116,11 +117,7 @@ def deploy_paths(session: Session, paths: list[Path], actor: User | None = None)
                 detail={"key": model.key, "version": model.version, "id": model.id},
             )
             results.append(DeployResult(model, True))
-        session.commit()
         return results
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def read_bundle(path: Path) -> Bundle:

@@ -42,11 +42,12 @@ KEY = "case_transfer"
 
 @pytest.fixture
 def folder(tmp_path) -> Path:
-    """A copy of the real workflows/ folder: the diagram, its DMN table and its forms."""
+    """A copy of the real workflows/ folder: the diagram, its DMN table, its forms and the catalog of legal periods."""
     dst = tmp_path / "workflows"
     dst.mkdir()
     shutil.copy(WORKFLOWS / "case_transfer.bpmn", dst)
     shutil.copy(WORKFLOWS / "criminal_threshold.dmn", dst)
+    shutil.copy(WORKFLOWS / "deadlines.toml", dst)
     shutil.copytree(WORKFLOWS / "forms", dst / "forms")
     return dst
 
@@ -160,7 +161,10 @@ def form_not_object(folder: Path) -> Path:
 
 def bad_deadline(folder: Path) -> Path:
     path = folder / "case_transfer.bpmn"
-    replace_in_element(path, "decide_transfer", 'name="deadline" value="3d"', 'name="deadline" value="3x"')
+    text = path.read_text(encoding="utf-8")
+    start = text.index('id="decide_transfer"')
+    old = re.search(r'name="deadline" value="[^"]*"', text[start:]).group(0)
+    replace_in_element(path, "decide_transfer", old, 'name="deadline" value="3x"')
     return path
 
 
