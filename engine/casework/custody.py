@@ -17,6 +17,7 @@ from engine.access import policy
 from engine.casework.evidence import _audit, integrity_confirmed, integrity_failed, visible_evidence
 from engine.casework.evidence_files import EvidenceStore
 from engine.errors import Conflict, EvidenceCorrupted, Forbidden, InvalidInput, NotFound
+from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import Agency, CaseParticipant, EvidenceCustody, EvidenceItem, User
 
@@ -42,7 +43,8 @@ def hand_over_evidence(
     the case. NotFound if the actor cannot see the item, Forbidden if they may not release it,
     InvalidInput for an agency that is not a party or already holds it, Conflict if a handoff
     to it is already pending."""
-    try:
+    # An integrity failure is committed by _check_file before it raises: rolling back after it loses nothing.
+    with transaction(session):
         item = visible_evidence(session, actor, evidence_id)
         if not policy.can_hand_over_evidence(session, actor, item):
             raise Forbidden(f"only a liaison of an agency holding evidence {evidence_id} may hand it over")
@@ -71,13 +73,7 @@ def hand_over_evidence(
         session.flush()
         _audit(session, item, "evidence_handed_over", actor, custody_id=custody.id,
                to_agency=to_agency_code, sha256=sha)
-        session.commit()
         return custody
-    except EvidenceCorrupted:
-        raise
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def receive_evidence(
@@ -87,7 +83,8 @@ def receive_evidence(
     agency holds (recognises) the item. NotFound if the actor cannot see it, Forbidden if they
     are not a liaison of the receiving agency, Conflict if it was already received. With
     `case_id`, a handoff of another case is NotFound."""
-    try:
+    # An integrity failure is committed by _check_file before it raises: rolling back after it loses nothing.
+    with transaction(session):
         custody = session.get(EvidenceCustody, custody_id)
         if custody is None:
             raise NotFound(f"handoff {custody_id} does not exist")
@@ -110,10 +107,4 @@ def receive_evidence(
             raise Conflict(f"handoff {custody_id} was already received")
         session.refresh(custody)
         _audit(session, item, "evidence_received", actor, custody_id=custody.id, sha256=sha)
-        session.commit()
         return custody
-    except EvidenceCorrupted:
-        raise
-    except BaseException:
-        session.rollback()
-        raise
