@@ -91,6 +91,9 @@ from engine.oversight.queries import (
     visible_case,
     visible_cases,
 )
+from engine.oversight.register import MECHANISMS as REGISTER_MECHANISMS
+from engine.oversight.register import STATES as REGISTER_STATES
+from engine.oversight.register import RegisterFilter, RegisterRow, register_page
 from engine.oversight.supervision import overdue_tasks
 from engine.runtime.definitions import definition, task_form
 from engine.runtime.deploy import deploy_paths
@@ -146,6 +149,8 @@ __all__ = [
     # Oversight: supervision, metrics, notifications.
     "metrics", "overdue_tasks", "my_notifications", "unread_count", "mark_read", "mark_all_read",
     "MailSettings",
+    # The shared case register across agencies.
+    "REGISTER_MECHANISMS", "REGISTER_STATES", "RegisterFilter", "RegisterRow", "register_page",
     # The worker's pass.
     "WorkerPass", "drain_worker", "deliver_pending",
 ]

@@ -15,6 +15,7 @@ layer's templates use; the engine calls the named functions directly.
 from __future__ import annotations
 
 from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import exists, or_, select
@@ -242,6 +243,26 @@ def can_supervise_case(session: Session, user: User, case: Case) -> bool:
         return True
     return bool(scope) and bool(session.scalar(select(exists().where(
         CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(scope)))))
+
+
+# --- the shared case register ---------------------------------------------------------------
+
+@dataclass(frozen=True)
+class RegisterScope:
+    """Which register rows a user sees: `cases` a SQL condition on Case (None: every case), and
+    whether the titles of secret cases are shown (overseers see rows, never content)."""
+
+    cases: Any
+    secret_titles: bool
+
+
+def register_scope(user: User) -> RegisterScope:
+    """The shared case register (DOMAIN §4): an agency's users see the rows of the cases their
+    agency is a party to, titles included (the case's metadata); supervisors and administrators
+    see every row, but a secret case by its number only."""
+    if is_overseer(user):
+        return RegisterScope(None, secret_titles=False)
+    return RegisterScope(visible_cases_condition(user), secret_titles=True)
 
 
 # --- one entry point ---------------------------------------------------------------------
