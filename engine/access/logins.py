@@ -57,7 +57,7 @@ def authenticate(
     after begins a wait, recorded as `login_throttled`; a good login clears the pair's count.
     """
     address = (address or "unknown")[:MAX_ADDRESS]
-    try:
+    with transaction(session):
         user = session.scalar(select(User).where(User.username == username))
         try:
             good: bool = _hasher.verify(user.password_hash if user else _DUMMY_HASH, password)
@@ -65,7 +65,7 @@ def authenticate(
             good = False
         at = now(session)
         if user is None or not user.active:
-            session.rollback()
+            session.rollback()  # nothing was written, nothing to commit
             return None
         pair = (LoginThrottle.user_id == user.id, LoginThrottle.address == address)
         waiting = session.scalar(select(LoginThrottle.blocked_until).where(*pair))
@@ -74,7 +74,6 @@ def authenticate(
             return None
         if good:
             session.execute(delete(LoginThrottle).where(*pair))
-            session.commit()
             return user
         insert = dialect_insert(session)(LoginThrottle).values(
             user_id=user.id, address=address, failures=1, last_failure_at=at)
@@ -93,11 +92,8 @@ def authenticate(
         session.execute(delete(LoginThrottle).where(
             LoginThrottle.last_failure_at < at - FORGET_AFTER,
             (LoginThrottle.blocked_until.is_(None)) | (LoginThrottle.blocked_until <= at)))
-        session.commit()
         return None
-    except BaseException:
-        session.rollback()
-        raise
+
 
 
 def throttled(session: Session, actor: User) -> dict[int, list[LoginThrottle]]:
