@@ -24,7 +24,7 @@ from sqlalchemy.orm import Session, joinedload
 
 from engine.access import audit
 from engine.errors import Conflict, InvalidInput, NotFound
-from engine.runtime.transactions import transactional
+from engine.runtime.transactions import transaction, transactional
 from engine.time.clock import now
 from models import ApiToken, User
 
@@ -202,14 +202,14 @@ def user_for_token(session: Session, token: str) -> User | None:
         return None
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
         # Conditional, so concurrent requests with one token write it once.
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == row.id,
-                   (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= at - LAST_USED_RESOLUTION))
-            .values(last_used_at=at)
-            .execution_options(synchronize_session=False)
-        )
-        session.commit()
+        with transaction(session):
+            session.execute(
+                update(ApiToken)
+                .where(ApiToken.id == row.id,
+                       (ApiToken.last_used_at.is_(None)) | (ApiToken.last_used_at <= at - LAST_USED_RESOLUTION))
+                .values(last_used_at=at)
+                .execution_options(synchronize_session=False)
+            )
     if cache is not None:
         cache.put(digest, _detached_copy(row.user), at, generation, row.expires_at)
     return row.user
