@@ -35,6 +35,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         permissions,
         profile,
         recognition,
+        register,
         security,
         sharing,
         supervision,
@@ -68,6 +69,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     deadline_rules.init_app(app)
     documents.init_app(app)
     notifications.init_app(app)
+    register.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -41,6 +41,10 @@ def at(day: int, hour: int = 10) -> datetime:
 
 @pytest.fixture
 def world(session, users, clock):
+    return build_world(session, users, clock)
+
+
+def build_world(session, users, clock):
     """filed: transferred on 2 March, filed on 3 March. refused (secret): transferred on 4 March,
     not filed on 5 March, SAMR's request for supervision examined on 6 March. penalty: decided on
     9 March and copied. fresh: a case whose facts are still being registered (10 March)."""

@@ -15,12 +15,13 @@ from flask_smorest.utils import prepare_response
 
 from web.security import csrf
 
-from . import cases, docs, documents, evidence, notifications, process_models, supervision, tasks
+from . import cases, docs, documents, evidence, notifications, process_models, register, supervision, tasks
 from .auth import SessionInterface
 from .problems import CONTENT_TYPE, ProblemSchema
 
 PREFIX = "/api/v1"
-RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp)
+RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp,
+             register.bp)
 
 
 class LiandongApi(Api):
