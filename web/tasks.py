@@ -137,7 +137,21 @@ def complete(task_id: int):
     except (engine.Conflict, engine.Forbidden) as exc:
         return _refused("complete", task_id, exc)
     flash(_("Task completed: %(title)s", title=workflow_text.translate(task.title)), "info")
-    return redirect(url_for("inbox.index"), code=303)
+    return redirect(url_for("tasks.done", task_id=task_id), code=303)
+
+
+@bp.route("/<int:task_id>/done")
+@login_required
+def done(task_id: int):
+    """What happens after a task: the case's open tasks now (their lanes and deadlines), and the
+    user's next task, of this case first, so the completer need not look for either."""
+    session, user = db.session, actor()
+    task = engine.visible_task(session, user, task_id)
+    following = [t for t in engine.case_tasks(session, task.case) if t.state == HumanTaskState.OPEN]
+    mine = engine.inbox(session, user, "all", 1, 1, case_id=task.case_id).items \
+        or engine.inbox(session, user, "all", 1, 1).items
+    return render_template("tasks/done.html", task=task, case=task.case, following=following,
+                           next_task=mine[0] if mine else None, now=db.clock.now())
 
 
 @bp.route("/<int:task_id>/assign", methods=["POST"])

@@ -2,13 +2,13 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
 from typing import Any, Generic, TypeVar
 
-from sqlalchemy import Integer, String, and_, bindparam, func, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session, aliased, joinedload, selectinload
 from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
@@ -20,11 +20,22 @@ INBOX_VIEWS = ("all", "mine", "claimable")
 
 
 @dataclass(frozen=True)
+class Handover:
+    """Who handed an inbox task over and when: the completer of the instance's task completed
+    last before it opened, else the instance's starter (None for a message) and its start."""
+
+    by: str | None
+    at: datetime | None
+
+
+@dataclass(frozen=True)
 class Page(Generic[T]):
     items: Sequence[T]
     total: int
     page: int
     per_page: int
+    # The inbox's rows: {task id: Handover}, read in the page's one statement.
+    handovers: dict[int, Handover] = field(default_factory=dict)
 
     @property
     def pages(self) -> int:
@@ -148,7 +159,7 @@ def _inbox_statements(shape: tuple) -> tuple:
     top = (select(merged).order_by(*_inbox_order(narrow, merged.c))
            .offset(_param("offset", Integer)).limit(_param("limit", Integer)).subquery())
     rows = (
-        select(HumanTask, count.scalar_subquery()).join(top, top.c.id == HumanTask.id)
+        select(HumanTask, count.scalar_subquery(), *_handover_columns()).join(top, top.c.id == HumanTask.id)
         # One round trip for the page: its cases and assignees joined (not their memberships).
         .options(joinedload(HumanTask.case), joinedload(HumanTask.assignee).lazyload(User.memberships))
         .order_by(*_inbox_order(narrow, top.c))
@@ -183,7 +194,29 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
         total = found[0][1]
     else:  # nothing on this page: nothing at all on the first, else count without rows
         total = 0 if page == 1 else session.scalar(count, values)
-    return Page([task for task, _total in found], total, page, per_page)
+    return Page([row[0] for row in found], total, page, per_page,
+                {row[0].id: Handover(row[2], row[3]) for row in found})
+
+
+def _handover_columns() -> tuple:
+    """Who handed a task over and when, as correlated subqueries of the page's statement (one
+    round trip still): the instance's task completed last at or before the task opened (the
+    step before it), else the instance's starter and start."""
+    before = aliased(HumanTask)
+    previous = (select(before.id).where(before.instance_id == HumanTask.instance_id,
+                                        before.state == literal_column("'completed'"),
+                                        before.completed_at <= HumanTask.created_at)
+                .order_by(before.completed_at.desc(), before.id.desc()).limit(1).scalar_subquery())
+    done, completer, starter = aliased(HumanTask), aliased(User), aliased(User)
+    by_completer = (select(completer.display_name).join(done, done.completed_by_id == completer.id)
+                    .where(done.id == previous).scalar_subquery())
+    at_completion = select(done.completed_at).where(done.id == previous).scalar_subquery()
+    started = (select(starter.display_name).join(ProcessInstance, ProcessInstance.started_by_id == starter.id)
+               .where(ProcessInstance.id == HumanTask.instance_id).scalar_subquery())
+    started_at = select(ProcessInstance.started_at).where(ProcessInstance.id == HumanTask.instance_id)
+    # Not coalesced: a step completed by the system names nobody rather than the starter.
+    return (case((previous.is_not(None), by_completer), else_=started).label("handed_by"),
+            func.coalesce(at_completion, started_at.scalar_subquery()).label("handed_at"))
 
 
 # Built once: every case page and case API call starts with it. The participants come with the

@@ -49,8 +49,9 @@ def test_claimed_task_shows_its_form_rendered_from_the_schema(facts_task):
 def test_claim_then_complete_with_valid_data_moves_the_case_on(app, facts_task):
     handler, task, case_id = facts_task
     response = claim_and_complete(handler, task.id, FACTS)
-    assert response.status_code == 303 and response.headers["Location"] == "/"
-    assert "任务已办结：登记案件事实" in text(handler.get("/"))
+    # The completer lands on what happens next (tests/web/test_inbox_context.py).
+    assert response.status_code == 303 and response.headers["Location"] == f"/tasks/{task.id}/done"
+    assert "任务已办结：登记案件事实" in text(handler.get(response.headers["Location"]))
     done = task_row(app, task.id)
     assert done.state == "completed"
     assert done.result["loss_amount"] == 500000 and done.result["bankruptcy_caused"] is False
