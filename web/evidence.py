@@ -1,6 +1,7 @@
 """Evidence of a case: upload, an item's page, download, and handing items between agencies.
 
-Downloads are attachments under the neutralised name, with nosniff and a sandboxing CSP, and
+Downloads are opaque attachments (application/octet-stream, whatever type was recorded) under
+the neutralised name, with nosniff and a sandboxing CSP, and
 are never cached: the file is re-hashed by the engine on every read and a mismatch is shown as
 an error page (500), not served. Every view and download is an audit event (engine).
 """
@@ -47,14 +48,10 @@ def explain(message: str) -> str:
         (r"date and time", lambda m: _("Enter a valid date and time.")),
         (r"in the future", lambda m: _("The time must not be in the future.")),
         (r"64 hexadecimal", lambda m: _("A SHA-256 value is 64 hexadecimal digits.")),
-        (r"required for electronic data", lambda m: _("Electronic data needs its declared SHA-256.")),
         (r"does not match the file's SHA-256 \((\w+)\)",
          lambda m: _("The declared SHA-256 does not match the file (computed %(sha)s).", sha=m.group(1))),
         (r"is empty", lambda m: _("The file is empty.")),
-        (r"type is not accepted|not one$",
-         lambda m: _("This kind of file is not accepted (PDF, PNG, JPEG, ZIP, DOCX, XLSX, UTF-8 text, MP4, MP3).")),
-        (r"content is (\S+) but its name ends in (\S+)",
-         lambda m: _("The file's name ends in %(ext)s but its content is %(type)s.", ext=m.group(2), type=m.group(1))),
+        (r"not one$", lambda m: _("The file starts like a ZIP archive but is damaged.")),
         (r"taking part in the case", lambda m: _("Choose an agency taking part in the case.")),
         (r"already holds", lambda m: _("That agency already holds this item.")),
     )
@@ -125,8 +122,9 @@ def download(case_id: int, evidence_id: int):
 def attachment(opened: engine.OpenedEvidence):
     """An evidence file as a download, the same from the page and the API: an attachment under
     its neutralised name, never cached, never sniffed, and sandboxed should a browser render it
-    after all (no scripts, no origin, no plugins)."""
-    response = send_file(opened.stream, mimetype=opened.content_type, as_attachment=True,
+    after all (no scripts, no origin, no plugins). Any file is accepted, so the recorded type
+    only describes it: the download is always an opaque byte stream."""
+    response = send_file(opened.stream, mimetype="application/octet-stream", as_attachment=True,
                          download_name=opened.name, max_age=0, etag=False, conditional=False)
     response.headers["Cache-Control"] = "no-store"
     response.headers["X-Content-Type-Options"] = "nosniff"

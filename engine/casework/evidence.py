@@ -138,8 +138,6 @@ def validate(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
     declared = str(fields.get("declared_sha256") or "").strip().lower() or None
     if declared and not SHA256.fullmatch(declared):
         errors["declared_sha256"] = ["must be 64 hexadecimal digits"]
-    elif not declared and kind == "electronic_data":
-        errors["declared_sha256"] = ["required for electronic data"]
     clean["declared_sha256"] = declared
     clean["confidential"] = fields.get("confidential") not in (False, "false", "0", "", None)
     if errors:
@@ -155,9 +153,10 @@ def add_evidence(
 
     Handlers of an agency taking part in the case may add items (Forbidden otherwise; NotFound
     if they cannot see the case). Metadata is checked first (InvalidInput, nothing written);
-    the file is then stored under a generated name, hashed, typed from its content and checked
-    against the declared SHA-256 (TooLarge past the store's limit, InvalidInput on `file` or
-    `declared_sha256`). Item and `evidence_added` are one transaction.
+    the file (of any type) is then stored under a generated name, hashed by the server, its type
+    recorded from its content, and checked against the declared SHA-256 when one was typed, for
+    any kind of item (TooLarge past the store's limit, InvalidInput on `file` or `declared_sha256`).
+    Item and `evidence_added` are one transaction.
     """
     stored: StoredFile | None = None
     try:

@@ -1,8 +1,10 @@
 """Evidence files on disk: stored under generated names outside the web root, hashed while
 written, typed by their content (never by their name), and re-hashed on every read.
 
-Only a small set of types is accepted; each is recognised by its leading bytes (ZIP containers
-by their member names), so no libmagic is needed.
+Any file is accepted (source code is what a trade-secret case is about): the type recognised
+from the leading bytes (ZIP containers by their member names, so no libmagic is needed), UTF-8
+text, or else application/octet-stream is recorded, and a download is always served as an
+opaque attachment, whatever was recorded.
 """
 from __future__ import annotations
 
@@ -21,7 +23,8 @@ from typing import BinaryIO, cast
 CHUNK = 64 * 1024
 MAX_NAME = 120
 
-# Detected type -> file name extensions that may carry it.
+# Recognised types -> the extension a file without one is named with.
+OPAQUE = "application/octet-stream"
 TYPES: dict[str, tuple[str, ...]] = {
     "application/pdf": ("pdf",),
     "image/png": ("png",),
@@ -44,7 +47,7 @@ class FileTooLarge(Exception):
 
 
 class UnsupportedFile(Exception):
-    """Empty, of a type not accepted, or a name that contradicts the content."""
+    """Empty, or a ZIP archive that is not one."""
 
 
 @dataclass(frozen=True)
@@ -124,7 +127,8 @@ class EvidenceStore:
 
 
 def detect_type(path: Path) -> str:
-    """The content type of a file from its bytes, or UnsupportedFile."""
+    """The content type of a file from its bytes: a recognised type, text/plain for UTF-8 text,
+    else application/octet-stream; UnsupportedFile for a broken ZIP archive."""
     with open(path, "rb") as f:
         head = f.read(16)
     if head.startswith(b"%PDF-"):
@@ -141,7 +145,7 @@ def detect_type(path: Path) -> str:
         return "audio/mpeg"
     if _is_text(path):
         return "text/plain"
-    raise UnsupportedFile("the file's type is not accepted")
+    return OPAQUE
 
 
 def _zip_type(path: Path) -> str:
@@ -173,8 +177,9 @@ def _is_text(path: Path) -> bool:
 
 def neutral_name(filename: str | None, content_type: str) -> str:
     """The uploaded name made harmless: no folders, no control or bidi-override characters,
-    nothing a file system reserves, no leading dots, at most MAX_NAME characters, and an
-    extension that agrees with the content (UnsupportedFile if the name claims another type)."""
+    nothing a file system reserves, no leading dots, at most MAX_NAME characters. The extension
+    is kept whatever the content (it is never used to serve the file); a name without one gets
+    the recognised type's."""
     name = unicodedata.normalize("NFC", filename or "")
     name = re.split(r"[/\\]", name)[-1]
     # Cc: control characters (NUL...); Cf: format characters such as U+202E RIGHT-TO-LEFT
@@ -182,13 +187,9 @@ def neutral_name(filename: str | None, content_type: str) -> str:
     name = "".join(ch for ch in name if unicodedata.category(ch) not in ("Cc", "Cf"))
     name = _RESERVED.sub("_", name)
     name = " ".join(name.split()).lstrip(". ").rstrip(". ")
-    allowed = TYPES[content_type]
     stem, dot, ext = name.rpartition(".")
     if not dot:
         stem, ext = name, ""
-    ext = ext.lower()
-    if ext and ext not in allowed:
-        raise UnsupportedFile(f"the file's content is {content_type} but its name ends in .{ext}")
-    ext = ext or allowed[0]
+    ext = ext.lower()[:16] or TYPES.get(content_type, ("",))[0]
     stem = (stem or "evidence")[: MAX_NAME - len(ext) - 1].rstrip(". ") or "evidence"
-    return f"{stem}.{ext}"
+    return f"{stem}.{ext}" if ext else stem

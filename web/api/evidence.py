@@ -56,9 +56,11 @@ class EvidenceUpload(Strict):
     collector_2 = Text(required=True, blank=False, validate=validate.Length(1, 120),
                        metadata={"description": "a second, different collector"})
     declared_sha256 = Pattern("[0-9a-fA-F]{64}", metadata={
-        "description": "the provider's SHA-256; required for electronic_data"})
+        "description": "the provider's SHA-256, optional: when given, it must match the SHA-256 the "
+                       "server computes (422 on this field otherwise)"})
     confidential = fields.Boolean(load_default=True, metadata={"description": "involves the trade secret"})
-    file = Upload(metadata={"description": "PDF, PNG, JPEG, ZIP, DOCX, XLSX, UTF-8 text, MP4 or MP3"})
+    file = Upload(metadata={"description": "any file; its type is recorded from its content, and it is "
+                                           "downloaded as application/octet-stream"})
 
 
 class HandOver(Strict):
@@ -99,7 +101,8 @@ class EvidenceItem(ma.Schema):
     confidential = fields.Boolean(required=True)
     has_file = fields.Boolean(required=True)
     original_name = fields.String(required=True, allow_none=True, metadata={"description": NEED_TO_KNOW})
-    content_type = fields.String(required=True, allow_none=True)
+    content_type = fields.String(required=True, allow_none=True, metadata={
+        "description": "recognised from the content (application/octet-stream when not); not used to serve it"})
     size = fields.Integer(required=True, allow_none=True)
     sha256 = fields.String(required=True, allow_none=True)
     corrupted = fields.Boolean(required=True, metadata={
