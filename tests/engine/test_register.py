@@ -188,3 +188,30 @@ def test_a_page_costs_the_same_statements_whatever_its_length(session, users, wo
 
 def test_the_register_is_in_the_engine_surface():
     assert "register_page" in engine.__all__ and "transfer" in engine.REGISTER_MECHANISMS
+
+
+def test_a_penalty_published_then_withdrawn(session, users, clock):
+    """The disclosure's later milestones: publication, and withdrawal after the decision is quashed,
+    which ends the instance (the withdrawal is then its outcome)."""
+    from tests.engine.test_penalty_disclosure import PUBLICATION, QUASH
+
+    clock.set(at(2))
+    case = create_case(session, users["samr_handler"], "戊公司行政处罚案")
+    start_mechanism(session, users["samr_handler"], case.id, "penalty_disclosure")
+    act(session, users["samr_handler"], case.id, "record_penalty_decision", {**DECISION, "trade_secret_matter": False})
+    clock.set(at(9))
+    act(session, users["samr_handler"], case.id, "publish_penalty_information", PUBLICATION)
+    [row] = rows(session, users["samr_handler"], mechanism="penalty")
+    assert (row.state, row.dates, row.outcome) == ("published", {"decided": at(2), "published": at(9)}, None)
+
+    clock.set(datetime(2026, 5, 6, 10, 0, tzinfo=SHANGHAI))
+    start_mechanism(session, users["samr_handler"], case.id, "penalty_quash")
+    act(session, users["samr_handler"], case.id, "record_penalty_quash", QUASH)
+    assert deliver_pending(session) == 1
+    clock.set(datetime(2026, 5, 7, 10, 0, tzinfo=SHANGHAI))
+    act(session, users["samr_handler"], case.id, "withdraw_penalty_information",
+        {"withdrawn_on": "2026-05-07", "withdrawn": True})
+    [row] = rows(session, users["samr_handler"], mechanism="penalty")
+    assert (row.state, row.status, row.outcome) == ("withdrawn", "completed", "withdrawn")
+    assert row.dates["withdrawn"] == datetime(2026, 5, 7, 10, 0, tzinfo=SHANGHAI) and row.key_date == at(2)
+    assert [r.case_number for r in rows(session, users["samr_handler"], state="withdrawn")] == [case.number]
