@@ -62,6 +62,7 @@ EVENTS = {
     "task_delegated": _l("Task delegated"),
     "comment_added": _l("Comment added"),
     "deadline_extended": _l("Deadline extended"),
+    "legal_event_recorded": _l("Legal event recorded"),
     "language_set": _l("Language changed"),
     "email_set": _l("Email address changed"),
     "document_generated": _l("Document issued"),
