@@ -14,7 +14,7 @@ from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
 
 import engine
-from models import Notification
+from models import HumanTaskState, Notification
 
 from . import workflow_text
 from .auth import actor
@@ -45,10 +45,31 @@ def notification_text(row: Notification) -> str:
 
 
 def notification_link(row: Notification) -> str:
+    """Through `open_notification`, which marks it read on the way to what it is about."""
+    return url_for("notifications.open_notification", notification_id=row.id)
+
+
+def _target(row: Notification) -> str:
     """The task the notification is about, else its case."""
     if row.task_id is not None:
         return url_for("tasks.show", task_id=row.task_id)
     return url_for("cases.show", case_id=row.case_id)
+
+
+def is_unread(row: Notification) -> bool:
+    """As the engine counts it: not read, and its task (if any) still open; a notice of work
+    that was completed or cancelled meanwhile is read."""
+    return row.read_at is None and (row.task is None or row.task.state == HumanTaskState.OPEN)
+
+
+def by_case(rows) -> list[tuple[str, str, list[Notification]]]:
+    """The page's notifications grouped by case (case number, case title, its notices), the
+    case with the newest notice first, each group newest first."""
+    groups: dict[int, tuple[str, str, list[Notification]]] = {}
+    for row in rows:
+        params = row.params or {}
+        groups.setdefault(row.case_id, (params.get("case_number", ""), params.get("case_title", ""), []))[2].append(row)
+    return list(groups.values())
 
 
 @bp.route("")
@@ -58,7 +79,17 @@ def index():
     unread_only = request.args.get("unread") == "1"
     page = engine.my_notifications(db.session, actor(), page_number,
                                    current_app.config["INBOX_PAGE_SIZE"], unread_only)
-    return render_template("notifications/index.html", page=page, unread_only=unread_only)
+    return render_template("notifications/index.html", page=page, unread_only=unread_only,
+                           groups=by_case(page.items))
+
+
+@bp.route("/<int:notification_id>")
+@login_required
+def open_notification(notification_id: int):
+    """Following a notification marks it read (a personal flag, so a link may set it), then
+    shows what it is about."""
+    row = engine.mark_read(db.session, actor(), notification_id)
+    return redirect(_target(row), code=303)
 
 
 @bp.route("/<int:notification_id>/read", methods=["POST"])
@@ -95,4 +126,4 @@ def init_app(app: Flask) -> None:
     app.register_blueprint(bp)
     app.jinja_env.globals.update(unread_notifications=unread_notifications,
                                  notification_text=notification_text,
-                                 notification_link=notification_link)
+                                 notification_link=notification_link, notification_unread=is_unread)

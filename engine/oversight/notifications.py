@@ -8,10 +8,14 @@
   holder; an overdue task tells its holder, the heads of its agency and the supervisors. Each
   (task, kind) is notified once however many workers scan: a `deadline_notice` row keyed by
   both is inserted first, and only the transaction that inserted it writes the notifications.
+  A task that was already due within a working day when it opened (a liaison's 24-hour hand-off)
+  gets no "due soon" notice: its opening notice is that event, and a second one at once is noise.
 
 The holder of a task is its assignee, or while nobody has claimed it the users of its lane.
 Reading notifications is per user (`my_notifications`, `mark_read`, `mark_all_read`); email is
-the worker's outbox on the same rows (engine/oversight/notification_mail.py).
+the worker's outbox on the same rows (engine/oversight/notification_mail.py). A notice of a task
+that is no longer open counts as read (`_unread`): the work it announced is done, so it is
+not counted, listed as unread or marked by hand, and no write is needed when the task closes.
 """
 from __future__ import annotations
 
@@ -19,7 +23,20 @@ from collections.abc import Iterable
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import CursorResult, Insert, and_, bindparam, exists, func, insert, literal, select, update
+from sqlalchemy import (
+    CursorResult,
+    Insert,
+    and_,
+    bindparam,
+    exists,
+    func,
+    insert,
+    literal,
+    literal_column,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, selectinload
 
 from engine.errors import NotFound
@@ -157,6 +174,8 @@ def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) ->
         if task.state != HumanTaskState.OPEN:
             session.rollback()  # the task closed meanwhile: no notice, and no notice row either
             return 0
+        if kind == DEADLINE_SOON and _soon_from_the_start(session, task):
+            return 0  # the notice row stays: the scan does not look at this task again
         recipients = _holders(session, task)
         if kind == DEADLINE_PASSED:
             recipients += _overseers(session, task)
@@ -164,12 +183,25 @@ def _notify_deadline(session: Session, task_id: int, kind: str, at: datetime) ->
         return 1
 
 
+def _soon_from_the_start(session: Session, task: HumanTask) -> bool:
+    """Whether the task was due within SOON of when it opened: its lane heard of it then."""
+    return task.due_at is not None and task.due_at <= business_calendar(session).due(task.created_at, SOON).at
+
+
 # --- reading -------------------------------------------------------------------------------
+
+def _unread():
+    """Not read, and not about a task that has closed since (read by its completion)."""
+    return and_(Notification.read_at.is_(None),
+                or_(Notification.task_id.is_(None),
+                    exists().where(HumanTask.id == Notification.task_id,
+                                   HumanTask.state == literal_column("'open'"))))
+
 
 def unread_count(session: Session, user: User) -> int:
     """How many of the user's notifications are unread (the header badge)."""
     return session.scalar(select(func.count()).select_from(Notification).where(
-        Notification.recipient_id == user.id, Notification.read_at.is_(None))) or 0
+        Notification.recipient_id == user.id, _unread())) or 0
 
 
 def my_notifications(session: Session, user: User, page: int = 1, per_page: int = 20,
@@ -177,7 +209,7 @@ def my_notifications(session: Session, user: User, page: int = 1, per_page: int 
     """The user's own notifications, newest first."""
     base = select(Notification).where(Notification.recipient_id == user.id)
     if unread_only:
-        base = base.where(Notification.read_at.is_(None))
+        base = base.where(_unread())
     total = session.scalar(select(func.count()).select_from(base.subquery())) or 0
     page = max(1, page)
     rows = session.scalars(

@@ -110,7 +110,8 @@ def test_deadline_soon_and_passed_each_once(session, users, clock, at_decision):
 def test_deadline_notices_go_to_the_lane_until_claimed(session, users, clock, case):
     task = open_task(session, case.id, "register_facts")
     session.execute(update(HumanTask).where(HumanTask.id == task.id)
-                    .values(due_at=clock.now() + timedelta(hours=2)))
+                    # Opened days ago: a task due soon from its start has no "due soon" notice.
+                    .values(due_at=clock.now() + timedelta(hours=2), created_at=clock.now() - timedelta(days=5)))
     session.commit()
     assert scan_deadlines(session) == 1
     assert received(session, "deadline_soon") == {

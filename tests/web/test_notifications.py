@@ -44,7 +44,7 @@ def test_page_badge_and_mark_read(app, client_for):
     [note_id] = notification_ids(app, "samr_handler2")
     with db.new_session(app) as session:
         task_id = session.get(Notification, note_id).task_id
-    assert f'href="/tasks/{task_id}"' in html
+    assert f'href="/notifications/{note_id}"' in html and task_id  # opens the task (test_notifications_read.py)
     assert "有新任务可认领：登记案件事实" in html
     # Without the CSRF token nothing changes.
     assert client.post(f"/notifications/{note_id}/read").status_code == 400
