@@ -1,9 +1,11 @@
 """Moving the due time of an open task: a period extended while the task runs.
 
-The police head extends the review of a transferred case from 3 days to 10, or to 30 for a complex
-case, counted from acceptance (DOMAIN.md §1.6), while the review task stays open. The task row and
-every pending timer attached to the task (its escalation) move together, in the caller's
-transaction, with a `deadline_extended` audit event naming the old and new due times.
+The police head extends the period for deciding on a transferred case from 3 days to 10, or to 30
+for a complex case, while the decision task stays open. An extension of a catalog rule
+(workflows/deadlines.toml) must be one the rule allows, and is counted from the same legal event
+as the rule (the police's acceptance of the case, DOMAIN.md §1.6), not from when the task opened.
+The task row and every pending timer attached to the task (its escalation) move together, in the
+caller's transaction, with a `deadline_extended` audit event naming the old and new due times.
 """
 from __future__ import annotations
 
@@ -16,27 +18,39 @@ from sqlalchemy.orm import Session
 
 from engine.access import audit
 from engine.errors import Conflict
+from engine.runtime.definitions import definition
 from engine.runtime.instances import load
 from engine.time.calendar import BusinessCalendar, Due, parse_rule
 from engine.time.calendar_store import business_calendar
 from models import HumanTask, HumanTaskState, Timer, TimerStatus, User
 
 
-def extended_due(calendar: BusinessCalendar, task: HumanTask, rule: str) -> Due:
-    """The due time of `task` under `rule`, counted from when it opened (ValueError: not a rule)."""
+def extended_due(session: Session, calendar: BusinessCalendar, task: HumanTask, rule: str) -> Due:
+    """The due time of `task` under the period `rule`, counted from the legal event the task's
+    catalog rule runs from (`deadline_trigger_at`), or from when the task opened when its rule
+    runs from the task or is a literal. ValueError: `rule` is not a period, or not one the task's
+    catalog rule allows (its own period or one of its extensions)."""
     parse_rule(rule)
-    return calendar.due(task.created_at, rule)
+    if task.deadline_rule_id:
+        rules = definition(session, task.instance.process_model_id).period_rules
+        catalog_rule = rules.get(task.deadline_rule_id)
+        if catalog_rule is None:
+            raise ValueError(f"rule {task.deadline_rule_id} is not among the rules of the task's process model")
+        if not catalog_rule.allows(rule):
+            allowed = ", ".join([catalog_rule.period, *(e.period for e in catalog_rule.extensions)])
+            raise ValueError(f"{rule} is not a period rule {catalog_rule.id} allows ({allowed})")
+    return calendar.due(task.deadline_trigger_at or task.created_at, rule)
 
 
 def extend_open_task(session: Session, actor: User | None, task: HumanTask, rule: str, reason: str,
                      calendar: BusinessCalendar | None = None) -> Due:
-    """Count the open task's period anew with `rule` from when it opened; move its due time and
-    its attached pending timers there; audit it. Caller's transaction; Conflict if the task is
-    not open, ValueError if `rule` is not a deadline rule. `calendar`: the one the caller's step
-    counts with (else read now)."""
+    """Count the open task's period anew with `rule` (see `extended_due`: from the legal event,
+    within what the rule allows); move its due time and its attached pending timers there; audit
+    it. Caller's transaction; Conflict if the task is not open, ValueError if `rule` is not a
+    period the task may take. `calendar`: the one the caller's step counts with (else read now)."""
     if task.state != HumanTaskState.OPEN:
         raise Conflict(f"task {task.id} is {task.state}: its deadline can no longer change")
-    due = extended_due(calendar or business_calendar(session), task, rule)
+    due = extended_due(session, calendar or business_calendar(session), task, rule)
     before = task.due_at
     task.due_at, task.deadline_rule, task.due_provisional = due.at, rule, due.provisional
     moved = []
@@ -46,7 +60,8 @@ def extend_open_task(session: Session, actor: User | None, task: HumanTask, rule
     session.flush()
     audit.record(session, "deadline_extended", actor=actor, case_id=task.case_id,
                  instance_id=task.instance_id, task_id=task.id,
-                 detail={"bpmn_id": task.bpmn_id, "rule": rule, "reason": reason,
+                 detail={"bpmn_id": task.bpmn_id, "rule": rule, "rule_id": task.deadline_rule_id,
+                         "counted_from": _iso(task.deadline_trigger_at or task.created_at), "reason": reason,
                          "before": _iso(before), "after": _iso(due.at), "timers": moved})
     return due
 

@@ -1,5 +1,5 @@
-"""Escalation in 立案协助: late steps reach the task-force office, and a late police review is sent
-to the procuratorate as a filing-supervision request (the filing_supervision mechanism).
+"""Escalation in 立案协助: late steps reach the task-force office, and a late police decision on
+filing is sent to the procuratorate as a filing-supervision request (the filing_supervision mechanism).
 
 The real workflows/case_transfer.bpmn is driven through the engine's service functions; time
 moves only on the test's FixedClock, and due timers are fired with engine.worker.timers.fire_due_timers
@@ -115,7 +115,8 @@ def test_deciding_in_time_cancels_the_escalation(session, users, clock):
 
 
 def test_each_late_decision_round_is_escalated(session, users, clock):
-    # The liaison sends the transfer back: the head's second decision has a deadline of its own.
+    # The liaison sends the transfer back: the head's second decision is still due three days from
+    # the officers' report (Decree 310 art. 5), so a return after that is reported at once.
     case = opened(session, users)
     clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 1
@@ -123,17 +124,18 @@ def test_each_late_decision_round_is_escalated(session, users, clock):
     act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff",
         {"handoff_approved": False, "comment": "缺涉案物品清单"})
     second = open_task(session, case.id, "decide_transfer")
-    assert second.due_at == datetime(2026, 3, 9, 23, 59, 59, tzinfo=SHANGHAI)  # Fri + 3d = Mon
+    assert second.due_at == DECISION_DUE
     clock.set(datetime(2026, 3, 10, 0, 0, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 1
     supervising = [t for t in open_tasks(session, case.id) if t.bpmn_id == "supervise_transfer_decision"]
     assert len(supervising) == 2
 
 
-def test_a_late_police_review_asks_the_procuratorate_for_filing_supervision(session, users, clock):
+def test_a_late_police_decision_asks_the_procuratorate_for_filing_supervision(session, users, clock):
     case = to_police_review(session, users)
-    review = open_task(session, case.id, "review_case")
-    assert review.due_at == DECISION_DUE == timers(session, case.id)["review_case_overdue"].due_at
+    # Three days from the police's acceptance (Monday 2 March), on the head's decision.
+    decide = open_task(session, case.id, "decide_filing")
+    assert decide.due_at == DECISION_DUE == timers(session, case.id)["decide_filing_overdue"].due_at
     clock.set(datetime(2026, 3, 6, 8, 30, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 1
 
@@ -158,15 +160,17 @@ def test_a_late_police_review_asks_the_procuratorate_for_filing_supervision(sess
     assert verify_audit(session, case.id) == []
 
 
-def test_reviewing_in_time_sends_no_clue(session, users, clock):
+def test_deciding_in_time_sends_no_clue(session, users, clock):
     case = to_police_review(session, users)
-    clock.set(datetime(2026, 3, 5, 23, 59, 59, tzinfo=SHANGHAI))  # the last second still counts
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
-    assert timers(session, case.id)["review_case_overdue"].status == "cancelled"
+    assert timers(session, case.id)["decide_filing_overdue"].status == "pending", "the review alone decides nothing"
+    clock.set(datetime(2026, 3, 5, 23, 59, 59, tzinfo=SHANGHAI))  # the last second still counts
+    act(session, users["police_head"], case.id, "decide_filing", FILE)
+    assert timers(session, case.id)["decide_filing_overdue"].status == "cancelled"
     clock.set(datetime(2026, 4, 1, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 0
     # The head's optional extension stays open until the decision is sent.
-    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["decide_filing", "extend_review"]
+    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["approve_filing_notice_handoff", "extend_review"]
 
 
 def test_deadlines_past_the_official_calendar_are_provisional(session, users, clock):

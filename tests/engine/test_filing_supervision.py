@@ -78,8 +78,8 @@ def request_supervision(session, case, clock, payload) -> ProcessInstance:
     return started
 
 
-def timer_status(session, instance) -> str:
-    [timer] = session.scalars(select(Timer).where(Timer.instance_id == instance.id)
+def timer_status(session, instance, bpmn_id: str = "filing_overdue") -> str:
+    [timer] = session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.bpmn_id == bpmn_id)
                               .execution_options(populate_existing=True))
     return timer.status
 
@@ -175,13 +175,16 @@ def test_samr_request_filing_order_and_police_file(session, users, case, clock):
     liaison_step(session, case.id, "accept_police_filing_notice", "samr.liaison", "incoming", clock)
     assert concluded(session, case.id) == []
     clock.advance(hours=1)
+    signed = clock.now()
     act(session, users["samr_liaison"], case.id, "accept_police_filing_notice", RECEIVED)
 
     session.refresh(instance)
     assert instance.status == "completed"
     [message] = concluded(session, case.id)
+    # The time SAMR received the police's 立案通知书 goes along: 立案协助's handover runs from it.
     assert (message.source_instance_id, message.status, message.payload) == (
-        instance.id, "pending", {"supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY})
+        instance.id, "pending", {"supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY,
+                                 "legal_events": {"filing_notice_received": signed.isoformat()}})
     session.refresh(case)
     assert {p.agency.code for p in case.participants} == {"samr", "police", "procuratorate"}
     events = event_types(session, case.id)
@@ -291,7 +294,7 @@ def test_a_prosecutors_filing_order_is_followed_without_telling_the_transfer(ses
     assert instance.status == "completed"
     assert concluded(session, case.id) == []
     assert "filing_notice" not in {d.kind for d in case_documents(session, users["police_head"], case.id)}
-    [timer] = session.scalars(select(Timer).where(Timer.instance_id == instance.id))
+    [timer] = session.scalars(select(Timer).where(Timer.instance_id == instance.id, Timer.bpmn_id == "filing_overdue"))
     assert (timer.bpmn_id, timer.rule, timer.due_at, timer.status) == (
         "filing_overdue", "15d", FIFTEEN_DAYS_FROM_THURSDAY, "cancelled")
 
@@ -302,8 +305,8 @@ def test_the_transfers_overdue_review_opens_a_supervision(session, users, case, 
     act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
     act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)
     act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
-    review = open_task(session, case.id, "review_case")
-    clock.set(review.due_at)
+    # The police's period to decide sits on the head's decision, from acceptance.
+    clock.set(open_task(session, case.id, "decide_filing").due_at)
     fire_due_timers(session)
     [request] = session.scalars(select(Message).where(Message.name == "filing_supervision_requested"))
     assert request.payload == REVIEW_OVERDUE

@@ -10,11 +10,12 @@ from datetime import datetime
 import pytest
 from sqlalchemy import select
 
-from engine import InvalidInput, claim_task, complete_task, verify_audit
+from engine import InvalidInput, claim_task, complete_task, task_context, verify_audit
 from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Document, Message, Timer, case_chain
 from tests.conftest import SHANGHAI
 from tests.helpers import (
+    FILE,
     RECEIPT,
     RECEIVED,
     RELEASE,
@@ -60,8 +61,13 @@ def test_police_liaison_signs_the_receipt_and_review_starts(session, users):
     assert (receipt.lane, receipt.handoff, receipt.deadline_rule) == ("police.liaison", "incoming", "24h")
     act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
     assert [k for k, _n in documents(session, case.id)] == ["transfer_letter", "receipt"]
+    # The police's 3 days from acceptance sit on the head's decision, open beside the review.
+    decide = open_task(session, case.id, "decide_filing")
+    assert (decide.lane, decide.deadline_rule, decide.deadline_rule_id, decide.due_at) == (
+        "police.head", "3d", "police_filing_decision", end_of(5))
+    assert decide.deadline_trigger_at == datetime(2026, 3, 2, 9, 0, tzinfo=SHANGHAI)
     review = open_task(session, case.id, "review_case")
-    assert (review.lane, review.deadline_rule, review.due_at) == ("police.handler", "3d", end_of(5))
+    assert (review.lane, review.deadline_rule, review.due_at) == ("police.handler", None, None)
     extend = open_task(session, case.id, "extend_review")
     assert (extend.lane, extend.due_at) == ("police.head", None)
 
@@ -114,7 +120,7 @@ def test_the_supplement_loop_is_bounded_and_incompleteness_never_refuses_the_cas
         supplement_round(session, users, case.id)
     # A sixth "incomplete": no more requests, the police must accept the case and review it.
     act(session, users["police_liaison"], case.id, "accept_receipt", INCOMPLETE)
-    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["extend_review", "review_case"]
+    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["decide_filing", "extend_review", "review_case"]
     kinds = [k for k, _n in documents(session, case.id)]
     assert kinds.count("supplement_request") == 5 and kinds[-1] == "receipt"
 
@@ -125,8 +131,8 @@ def accepted(session, users):
     return case
 
 
-def review_timer(session, case_id) -> Timer:
-    return session.scalars(select(Timer).where(Timer.case_id == case_id, Timer.bpmn_id == "review_case_overdue")
+def decision_timer(session, case_id) -> Timer:
+    return session.scalars(select(Timer).where(Timer.case_id == case_id, Timer.bpmn_id == "decide_filing_overdue")
                            .execution_options(populate_existing=True)).one()
 
 
@@ -135,33 +141,35 @@ def test_the_head_extends_the_review_to_10_then_30_days(session, users, clock):
     clock.set(datetime(2026, 3, 4, 10, 0, tzinfo=SHANGHAI))
     act(session, users["police_head"], case.id, "extend_review",
         {"review_period": "10d", "extension_reasons": "需调取银行流水"})
-    review = open_task(session, case.id, "review_case")
+    decide = open_task(session, case.id, "decide_filing")
     # Counted from acceptance (Monday 2 March), not from the extension.
-    assert (review.deadline_rule, review.due_at) == ("10d", end_of(12))
-    assert (review_timer(session, case.id).due_at, review_timer(session, case.id).rule) == (end_of(12), "10d")
+    assert (decide.deadline_rule, decide.due_at) == ("10d", end_of(12))
+    assert (decision_timer(session, case.id).due_at, decision_timer(session, case.id).rule) == (end_of(12), "10d")
     clock.set(datetime(2026, 3, 6, 9, 0, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 0, "the old deadline no longer escalates"
 
     act(session, users["police_head"], case.id, "extend_review",
         {"review_period": "30d", "extension_reasons": "案情重大复杂，涉及多地"})
-    review = open_task(session, case.id, "review_case")
-    assert (review.deadline_rule, review.due_at) == ("30d", end_of(1, 4))
-    assert review_timer(session, case.id).due_at == end_of(1, 4)
+    decide = open_task(session, case.id, "decide_filing")
+    assert (decide.deadline_rule, decide.due_at) == ("30d", end_of(1, 4))
+    assert decision_timer(session, case.id).due_at == end_of(1, 4)
     assert "extend_review" not in [t.bpmn_id for t in open_tasks(session, case.id)], "30 days: no more"
 
     extended = audit_details(session, case.id, "deadline_extended")
     assert [(e["bpmn_id"], e["rule"], e["reason"]) for e in extended] == [
-        ("review_case", "10d", "需调取银行流水"), ("review_case", "30d", "案情重大复杂，涉及多地")]
+        ("decide_filing", "10d", "需调取银行流水"), ("decide_filing", "30d", "案情重大复杂，涉及多地")]
+    assert {(e["rule_id"], e["counted_from"]) for e in extended} == {
+        ("police_filing_decision", "2026-03-02T01:00:00+00:00")}
     moved = [(datetime.fromisoformat(e["before"]), datetime.fromisoformat(e["after"])) for e in extended]
     assert moved == [(end_of(5), end_of(12)), (end_of(12), end_of(1, 4))]
-    assert extended[1]["timers"] == ["review_case_overdue"]
+    assert extended[1]["timers"] == ["decide_filing_overdue"]
     clock.set(datetime(2026, 4, 2, 0, 0, tzinfo=SHANGHAI))
     assert fire_due_timers(session) == 1, "the extended deadline still escalates"
-    assert open_task(session, case.id, "review_case").state == "open"
+    assert open_task(session, case.id, "decide_filing").state == "open"
     assert verify_audit(session, case.id) == []
 
 
-def test_an_extension_cannot_shorten_the_review_or_follow_it(session, users):
+def test_an_extension_cannot_shorten_the_period_or_follow_the_decision(session, users):
     case = accepted(session, users)
     act(session, users["police_head"], case.id, "extend_review",
         {"review_period": "10d", "extension_reasons": "需补充调查"})
@@ -171,13 +179,33 @@ def test_an_extension_cannot_shorten_the_review_or_follow_it(session, users):
         complete_task(session, users["police_head"], task.id,
                       {"review_period": "10d", "extension_reasons": "再次延长"})
     assert "review_period" in err.value.errors
-    assert open_task(session, case.id, "review_case").due_at == end_of(12), "nothing moved"
+    assert open_task(session, case.id, "decide_filing").due_at == end_of(12), "nothing moved"
 
+    # The review is done, the head still deciding: the period may still be extended.
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
+    act(session, users["police_head"], case.id, "decide_filing", FILE)
     with pytest.raises(InvalidInput) as err:
         complete_task(session, users["police_head"], task.id,
-                      {"review_period": "30d", "extension_reasons": "审查已完成"})
-    assert "审查已经结束" in err.value.errors["review_period"][0]
+                      {"review_period": "30d", "extension_reasons": "决定已作出"})
+    assert "立案决定已经作出" in err.value.errors["review_period"][0]
+
+
+def test_the_head_decides_on_the_handlers_review(session, users):
+    case = accepted(session, users)
+    decide = open_task(session, case.id, "decide_filing")
+    claim_task(session, users["police_head"], decide.id)
+    with pytest.raises(InvalidInput) as err:
+        complete_task(session, users["police_head"], decide.id, FILE)
+    assert "尚未提交审查意见" in err.value.errors["filing_decision"][0]
+    assert open_task(session, case.id, "decide_filing").state == "open"
+    assert task_context(session, users["police_head"], decide) == [("承办人审查意见", "审查中，尚未提交")]
+    act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
+    # The head's page shows what the handler recommended.
+    assert task_context(session, users["police_head"], decide) == [
+        ("承办人审查建议", "建议立案"), ("承办人审查意见", REVIEW_FILE["opinion"])]
+    complete_task(session, users["police_head"], decide.id, FILE)
+    # The optional extension ends when the decision is sent (the pool's terminate end event).
+    assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["approve_filing_notice_handoff", "extend_review"]
 
 
 def test_extending_needs_a_reason(session, users):

@@ -110,9 +110,9 @@ def refused_and_upheld(play: Desk) -> None:
     """Monday 2 to Monday 9 March: the police refuse, SAMR asks for reconsideration, the police
     head upholds the refusal, SAMR asks the procuratorate for filing supervision."""
     play("police_liaison", "accept_receipt", RECEIPT, due=at(3, 9), when=at(2, 14), process="case_transfer")
-    play("police_handler", "review_case", {"recommendation": "not_file", "opinion": "损失计算依据不足"},
-         due=end_of(5), when=at(4))
-    play("police_head", "decide_filing", NOT_FILE)
+    # The police's 3 days from acceptance (Monday 14:00) end on Thursday 5: on the head's decision.
+    play("police_handler", "review_case", {"recommendation": "not_file", "opinion": "损失计算依据不足"}, when=at(4))
+    play("police_head", "decide_filing", NOT_FILE, due=end_of(5))
     play("police_liaison", "approve_filing_notice_handoff", RELEASE, due=at(5))
     play("samr_liaison", "accept_filing_notice", RECEIVED, due=at(5), when=at(4, 11))
     play("samr_handler", "acknowledge_decision", RECONSIDER, due=end_of(9), when=at(5))
@@ -165,7 +165,8 @@ def test_supervision_gets_the_refused_transfer_filed_and_handed_over(session, us
     # SAMR's liaison signed on Wednesday 18: only now does the supervision answer the transfer,
     # and the worker delivers it to the waiting SAMR pool.
     assert play.messages()[1] == ("filing_supervision_concluded", "delivered", {
-        "supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY})
+        "supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY,
+        "legal_events": {"filing_notice_received": "2026-03-18T03:00:00+00:00"}})
     assert play.instances()["filing_supervision"].status == "completed"
     assert play.open() == [("prepare_handover", "samr.handler")]
     # Three days from the receipt (Wednesday 18; Saturday 21 moves to Monday 23), not from the
@@ -232,36 +233,39 @@ def test_supervision_finds_the_reasons_hold_and_the_case_returns_to_samr(session
     assert verify_audit(session, play.case_id) == []
 
 
-def review_timer(play: Desk) -> Timer:
+def decision_timer(play: Desk) -> Timer:
     return play.session.scalars(select(Timer).where(
-        Timer.case_id == play.case_id, Timer.bpmn_id == "review_case_overdue")
+        Timer.case_id == play.case_id, Timer.bpmn_id == "decide_filing_overdue")
         .execution_options(populate_existing=True)).one()
 
 
-def test_a_missed_review_deadline_opens_a_supervision_while_the_review_goes_on(session, users, clock):
+UNDER_REVIEW = [("decide_filing", "police.head"), ("examine_supervision", "procuratorate.handler"),
+                ("extend_review", "police.head"), ("review_case", "police.handler")]
+
+
+def test_a_missed_decision_deadline_opens_a_supervision_while_the_review_goes_on(session, users, clock):
     play = desk(session, users, clock)
     play("police_liaison", "accept_receipt", RECEIPT, due=at(3, 9), when=at(2, 14))
     clock.set(at(5, 23))
     assert play.worker().timers == 0 and play.messages() == []
-    clock.set(at(6, 8))  # Friday morning: the review was due by the end of Thursday
+    clock.set(at(6, 8))  # Friday morning: the decision was due by the end of Thursday
     done = play.worker()
     assert (done.timers, done.messages) == (1, 1)
     assert play.messages() == [("filing_supervision_requested", "delivered", REVIEW_OVERDUE)]
-    assert review_timer(play).status == "fired"
+    assert decision_timer(play).status == "fired"
     assert {k: i.status for k, i in play.instances().items()} == {
         "case_transfer": "running", "filing_supervision": "running"}
-    assert play.open() == [("examine_supervision", "procuratorate.handler"), ("extend_review", "police.head"),
-                           ("review_case", "police.handler")]
+    assert play.open() == UNDER_REVIEW
 
     # The police file late but normally; SAMR takes the notice and hands the items over.
-    play("police_handler", "review_case", {"recommendation": "file", "opinion": "建议立案"},
-         due=end_of(5), when=at(6, 9))
-    play("police_head", "decide_filing", FILE)
+    play("police_handler", "review_case", {"recommendation": "file", "opinion": "建议立案"}, when=at(6, 9))
+    play("police_head", "decide_filing", FILE, due=end_of(5))
     play("police_liaison", "approve_filing_notice_handoff", RELEASE, due=at(7, 9))
     play("samr_liaison", "accept_filing_notice", RECEIVED, due=at(7, 9), when=at(6, 11))
     play("samr_handler", "acknowledge_decision", {**RECONSIDER, "request_reconsideration": False,
                                                   "reconsideration_grounds": ""}, due=end_of(9), when=at(9))
-    play("samr_handler", "prepare_handover", HANDOVER, due=end_of(12))
+    # Three days from SAMR's receipt of the filing notice (Friday 6), not from this task (Monday 9).
+    play("samr_handler", "prepare_handover", HANDOVER, due=end_of(9))
     play("samr_liaison", "approve_handover_handoff", RELEASE, due=at(10))
     play("police_liaison", "accept_handover", RECEIVED, due=at(10), when=at(9, 15))
     play("police_handler", "confirm_handover", NO_DISCREPANCY, due=at(10, 15), when=at(10))
@@ -280,22 +284,21 @@ def test_a_missed_review_deadline_opens_a_supervision_while_the_review_goes_on(s
     assert verify_audit(session, play.case_id) == []
 
 
-def test_an_extended_review_is_reported_overdue_at_its_new_due_time(session, users, clock):
+def test_an_extended_decision_is_reported_overdue_at_its_new_due_time(session, users, clock):
     play = desk(session, users, clock)
     play("police_liaison", "accept_receipt", RECEIPT, due=at(3, 9), when=at(2, 14))
     play("police_head", "extend_review", {"review_period": "10d", "extension_reasons": "需调取银行流水"},
          when=at(3))
-    assert open_task(session, play.case_id, "review_case").due_at == end_of(12)
-    assert (review_timer(play).due_at, review_timer(play).status) == (end_of(12), "pending")
+    assert open_task(session, play.case_id, "decide_filing").due_at == end_of(12)
+    assert (decision_timer(play).due_at, decision_timer(play).status) == (end_of(12), "pending")
     clock.set(at(6, 8))  # past the first three days: nothing fires, nothing is sent
     assert play.worker().timers == 0
     assert play.messages() == [] and "filing_supervision" not in play.instances()
     clock.set(end_of(12).replace(hour=23, minute=59, second=58))
     assert play.worker().timers == 0
     clock.set(end_of(12))
-    assert (play.worker().timers, review_timer(play).status) == (1, "fired")
+    assert (play.worker().timers, decision_timer(play).status) == (1, "fired")
     assert play.messages() == [("filing_supervision_requested", "delivered", REVIEW_OVERDUE)]
     assert play.instances()["filing_supervision"].status == "running"
-    assert play.open() == [("examine_supervision", "procuratorate.handler"), ("extend_review", "police.head"),
-                           ("review_case", "police.handler")], "the review goes on, 30 days still possible"
+    assert play.open() == UNDER_REVIEW, "the review goes on, 30 days still possible"
     assert verify_audit(session, play.case_id) == []

@@ -19,6 +19,7 @@ from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
+from engine.time.legal_periods import load_catalog
 from tests.workflows.diagram_run import FORMS, Run, load_form  # noqa: F401 (Run: one import for tests)
 
 WORKFLOWS = Path(__file__).resolve().parents[2] / "workflows"
@@ -35,6 +36,8 @@ FLOW_NODE_TAGS = {
     "receiveTask", "callActivity", "subProcess", "exclusiveGateway", "parallelGateway",
     "inclusiveGateway", "eventBasedGateway",
 }
+# The district's legal periods: every deadline in a diagram names one of its rules.
+CATALOG = load_catalog(WORKFLOWS / "deadlines.toml")
 LANE = re.compile(r"(samr|police|procuratorate|court|office)\.(handler|head|liaison|supervisor)")
 
 
@@ -74,13 +77,15 @@ def assert_conventions(root) -> None:
         props = properties(task)
         assert task.get("id") in lanes
         assert (FORMS / f"{props['form']}.json").is_file(), task.get("id")
-        assert re.fullmatch(r"\d+(h|wd|d|m)", props.get("deadline", "1d"))
+        assert props.get("deadline", "transfer_decision") in CATALOG.rules or re.fullmatch(
+            r"\d+(h|wd|d|m)", props["deadline"]), (task.get("id"), props.get("deadline"))
         assert props.get("handoff", "outgoing") in {"outgoing", "incoming"}
         for name in ("agency_from", "deadline_from", "deadline_used"):
             assert props.get(name, "x").isidentifier(), (task.get("id"), name)
     for event in root.iterfind(".//bpmn:boundaryEvent", NS):
         if event.find("bpmn:timerEventDefinition", NS) is not None:
-            assert re.fullmatch(r"\d+(h|wd|d|m)", properties(event)["deadline"]), event.get("id")
+            assert properties(event)["deadline"] in CATALOG.rules or re.fullmatch(
+                r"\d+(h|wd|d|m)", properties(event)["deadline"]), event.get("id")
     for event_def in root.iterfind(".//bpmn:messageEventDefinition", NS):
         event = event_def.getparent()
         throwing = "Throw" in event.tag or event.tag.endswith("endEvent")
@@ -108,12 +113,34 @@ def read_variables(root) -> set[str]:
         loop_variables = {name.id for n in ast.walk(tree) if isinstance(n, ast.comprehension)
                           for name in ast.walk(n.target) if isinstance(name, ast.Name)}  # also `for k, v in`
         names |= {n.id for n in ast.walk(tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)} \
-            - loop_variables
+            - loop_variables - _script_locals(tree)
     for name in ("deadline_from", "deadline_used", "agency_from"):
         names |= {p.get("value") for p in root.iterfind(f".//spiffworkflow:property[@name='{name}']", NS)}
     # A multi-instance task's output item is read into its output collection when each instance ends.
     names |= {item.get("name") for item in root.iterfind(".//bpmn:outputDataItem", NS)}
-    return names - {"len", "True", "False", "None"}
+    return names - {"len", "dict", "True", "False", "None"}
+
+
+def _script_locals(tree) -> set[str]:
+    """Names a script assigns before it reads them (a value it computes for itself): Python
+    evaluates an assignment's value before its targets, and reads statements in order."""
+    assigned: set[str] = set()
+    read_first: set[str] = set()
+
+    class Visitor(ast.NodeVisitor):
+        def visit_Assign(self, node):
+            self.visit(node.value)
+            for target in node.targets:
+                self.visit(target)
+
+        def visit_Name(self, node):
+            if isinstance(node.ctx, ast.Store):
+                assigned.add(node.id)
+            elif node.id not in assigned:
+                read_first.add(node.id)
+
+    Visitor().visit(tree)
+    return assigned - read_first
 
 
 def decision_inputs(decision_id: str) -> list[str]:

@@ -3,6 +3,7 @@ form between steps (as the engine keeps it), with a check after every step."""
 from __future__ import annotations
 
 import json
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
 import jsonschema
@@ -17,6 +18,23 @@ SERIALIZER = BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(SPIFF_CONFI
 
 def load_form(name: str) -> dict:
     return json.loads((FORMS / f"{name}.json").read_text(encoding="utf-8"))
+
+
+# The diagram tests' n-th completed step happens n minutes after this: the legal events the steps
+# record tell which step recorded them.
+COMPLETED_AT = datetime(2026, 3, 2, 9, 0, tzinfo=timezone(timedelta(hours=8)))
+
+
+def legal_events_of(schema: dict, form_data: dict, props: dict, completed_at: datetime) -> dict[str, str]:
+    """What the engine records into `legal_events` when such a task is completed
+    (engine/time/legal_events.py): the entered dates of `x-legal-event` fields, and the task's
+    own `records_event` at the completion's time."""
+    recorded = {prop["x-legal-event"]: form_data[name] for name, prop in schema["properties"].items()
+                if prop.get("x-legal-event") and form_data.get(name)}
+    own = props.get("records_event")
+    if own and own not in recorded:
+        recorded[own] = completed_at.isoformat()
+    return recorded
 
 
 class Run:
@@ -62,6 +80,11 @@ class Run:
         jsonschema.Draft202012Validator(schema, format_checker=jsonschema.FormatChecker()).validate(form_data)
         variables = dict(form_data) if copy_all_form_data else {
             k: v for k, v in form_data.items() if schema["properties"][k].get("x-variable")}
+        self.steps = getattr(self, "steps", 0) + 1
+        recorded = legal_events_of(schema, form_data, task.task_spec.extensions["properties"],
+                                   COMPLETED_AT + timedelta(minutes=self.steps))
+        if recorded:
+            variables["legal_events"] = {**task.data.get("legal_events", {}), **recorded}
         task.set_data(**variables)
         task.run()
         workflow.do_engine_steps()

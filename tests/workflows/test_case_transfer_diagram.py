@@ -45,6 +45,11 @@ POLICE_KEYS = {
     "extension_reasons", "reconsideration_outcome", "reconsideration_reasons", "discrepancies_found",
     "discrepancies", "transfer", "reconsideration_request", "handover",
 }
+# The legal events each agency's pools record (workflows/deadlines.toml): dates only, and each side
+# holds its own.
+SAMR_EVENTS = {"transfer_report_submitted", "transfer_decided", "transfer_approved", "supplement_requested",
+               "filing_decision_received", "reconsideration_decision_received", "filing_notice_received"}
+POLICE_EVENTS = {"transfer_accepted", "reconsideration_request_received"}
 # Message variable -> the keys its payload may carry.
 PAYLOADS = {
     "transfer": {"case_id", "threshold", "especially_serious"},
@@ -78,6 +83,9 @@ def assert_agencies_separated(workflow) -> None:
         keys = set(task.data)
         other = {"samr": POLICE_KEYS, "police": SAMR_KEYS, "office": SAMR_KEYS | POLICE_KEYS}.get(side(task), set())
         assert not keys & other, (task.task_spec.bpmn_id, keys & other)
+        own = {"samr": SAMR_EVENTS, "police": POLICE_EVENTS}.get(side(task))
+        if own is not None:
+            assert set(task.data.get("legal_events", {})) <= own, (task.task_spec.bpmn_id, task.data["legal_events"])
         for variable, allowed in PAYLOADS.items():
             if variable in keys and side(task) is not None:
                 assert set(task.data[variable]) == allowed, (task.task_spec.bpmn_id, variable)
@@ -118,10 +126,15 @@ def transferred(run: Run, returns: int = 0) -> None:
     assert "await_police" in run.waiting()  # an event-based gateway: supplements, forwarding or a decision
 
 
+UNDER_REVIEW = [("decide_filing", "police.head"), ("extend_review", "police.head"), ("review_case", "police.handler")]
+
+
 def decided(run: Run, decision: str, reasons: str = "") -> None:
     do(run, "accept_receipt", RECEIPT)
-    assert run.ready() == [("extend_review", "police.head"), ("review_case", "police.handler")]
+    # The head's decision holds the police's period from acceptance; the handler's review reports to it.
+    assert run.ready() == UNDER_REVIEW
     do(run, "review_case", {"recommendation": decision, "opinion": "经审查，提出意见。"})
+    assert run.ready() == [("decide_filing", "police.head"), ("extend_review", "police.head")]
     do(run, "decide_filing", {"filing_decision": decision, "filing_reasons": reasons})
     do(run, "approve_filing_notice_handoff", RELEASE)
     # The head's optional extension ends with the police pool (terminate end event).
@@ -177,7 +190,26 @@ def test_filed_then_handover(collaboration):
     transferred(run)
     decided(run, "file")
     do(run, "acknowledge_decision", ACK)
+    # The decision received was to file: the handover runs from its receipt.
+    events = data_of(run, "prepare_handover")["legal_events"]
+    assert events["filing_notice_received"] == events["filing_decision_received"]
     handed_over(run)
+
+
+def test_the_approval_is_the_heads_decision_on_the_approved_path(collaboration):
+    run = new_case(collaboration)
+    transferred(run, returns=1)
+    assert "legal_events" not in data_of(run, "accept_receipt"), "SAMR's dates stay with SAMR"
+    samr = run.data_at("approve_outgoing_handoff")["legal_events"]
+    # The second decision, after the liaison's return, is the approval the 24 hours run from.
+    assert samr["transfer_approved"] == samr["transfer_decided"] > samr["transfer_report_submitted"]
+
+
+def test_a_refusal_records_no_approval(collaboration):
+    run = new_case(collaboration)
+    do(run, "register_facts", FACTS)
+    do(run, "decide_transfer", {"transfer_approved": False, "reasons": "证据尚不充分。"})
+    assert "transfer_approved" not in run.data_at("transfer_refused")["legal_events"]
 
 
 def test_wrong_organ(collaboration):
@@ -207,7 +239,7 @@ def test_supplement_rounds_are_bounded(collaboration, rounds):
         assert run.ready() == [("accept_receipt", "police.liaison")]
     if rounds <= 5:
         do(run, "accept_receipt", RECEIPT)
-    assert run.ready() == [("extend_review", "police.head"), ("review_case", "police.handler")]
+    assert run.ready() == UNDER_REVIEW
 
 
 @pytest.mark.parametrize(("periods", "left_open"), [(["10d"], True), (["30d"], False), (["10d", "30d"], False)])
@@ -221,12 +253,12 @@ def test_review_extensions_are_bounded(collaboration, periods, left_open):
     assert ("review_case", "police.handler") in run.ready()
 
 
-def test_the_review_timer_asks_for_filing_supervision(collaboration):
+def test_the_decision_timer_asks_for_filing_supervision(collaboration):
     run = new_case(collaboration)
     transferred(run)
     do(run, "accept_receipt", RECEIPT)
-    run.fire_timer("review_case_overdue", DUE_AT)
-    assert ("review_case", "police.handler") in run.ready()  # non-interrupting
+    run.fire_timer("decide_filing_overdue", DUE_AT)
+    assert run.ready() == UNDER_REVIEW  # non-interrupting
     assert run.events() == [("filing_supervision_requested",
                              {"supervision_trigger": "review_overdue", "non_filing_reasons": ""})]
 
@@ -257,6 +289,10 @@ def reconsidered(run: Run, outcome: str) -> None:
 def test_reconsideration_files_the_case(collaboration):
     run = new_case(collaboration)
     reconsidered(run, "filed")
+    # The handover runs from the reconsideration decision that files the case.
+    events = data_of(run, "prepare_handover")["legal_events"]
+    assert events["filing_notice_received"] == events["reconsideration_decision_received"]
+    assert events["filing_notice_received"] > events["filing_decision_received"]
     handed_over(run)
 
 
@@ -271,13 +307,19 @@ def test_samr_asks_for_filing_supervision(collaboration, outcome, next_task):
     assert run.ready() == [] and run.waiting() == ["await_supervision"]
     assert run.events()[-1] == ("filing_supervision_requested", {
         "supervision_trigger": "samr_request", "non_filing_reasons": "复议理由", "samr_request_reasons": "理由不成立"})
-    # What the engine does when filing_supervision answers (engine/worker/messages.py).
+    # What the engine does when filing_supervision answers (engine/worker/messages.py); a filing
+    # brings the time SAMR received the police's notice of it.
+    payload = {"supervision_outcome": outcome, "supervision_summary": "结论"}
+    if outcome == "filed_on_notice":
+        payload["legal_events"] = {"filing_notice_received": "2026-03-20T10:00:00+08:00"}
     workflow = run.load()
-    workflow.send_event(BpmnEvent(MessageEventDefinition("filing_supervision_concluded"),
-                                  {"supervision_outcome": outcome, "supervision_summary": "结论"}))
+    workflow.send_event(BpmnEvent(MessageEventDefinition("filing_supervision_concluded"), payload))
     workflow.do_engine_steps()
     run._save(workflow)
     assert run.ready() == [(next_task, "samr.handler")]
+    if outcome == "filed_on_notice":
+        # The handover runs from that notice, not from the police's earlier refusal.
+        assert data_of(run, "prepare_handover")["legal_events"]["filing_notice_received"] == "2026-03-20T10:00:00+08:00"
 
 
 def test_upheld_without_supervision_returns_to_samr(collaboration):
@@ -329,12 +371,28 @@ def test_conventions(root):
         "approve_reconsideration_handoff", "approve_reconsideration_decision_handoff",
         "approve_supervision_handoff", "approve_handover_handoff", "approve_handover_confirmation_handoff"])
     deadlines = {t.get("id"): properties(t).get("deadline") for t in root.iterfind(".//bpmn:userTask", NS)}
-    assert {k: deadlines[k] for k in ("decide_transfer", "review_case", "acknowledge_decision",
-                                      "decide_reconsideration", "consider_supervision", "prepare_handover",
-                                      "supply_supplement", "accept_receipt")} == {
-        "decide_transfer": "3d", "review_case": "3d", "acknowledge_decision": "3d", "decide_reconsideration": "3d",
-        "consider_supervision": "3d", "prepare_handover": "3d", "supply_supplement": "3d", "accept_receipt": "24h"}
+    assert {k: deadlines[k] for k in ("decide_transfer", "approve_outgoing_handoff", "review_case", "decide_filing",
+                                      "acknowledge_decision", "decide_reconsideration", "consider_supervision",
+                                      "prepare_handover", "supply_supplement", "accept_receipt")} == {
+        "decide_transfer": "transfer_decision", "approve_outgoing_handoff": "transfer_send", "review_case": None,
+        "decide_filing": "police_filing_decision", "acknowledge_decision": "reconsideration_request",
+        "decide_reconsideration": "reconsideration_decision", "consider_supervision": "supervision_request",
+        "prepare_handover": "handover_items", "supply_supplement": "supplement_supply",
+        "accept_receipt": "liaison_handoff"}
+    # Each period's trigger is recorded where it happens (the catalog check is in test_deadline_rules.py).
+    recorded = {t.get("id"): properties(t)["records_event"] for t in root.iterfind(".//bpmn:userTask", NS)
+                if "records_event" in properties(t)}
+    assert recorded == {
+        "register_facts": "transfer_report_submitted", "decide_transfer": "transfer_decided",
+        "accept_receipt": "transfer_accepted", "accept_supplement_request": "supplement_requested",
+        "accept_filing_notice": "filing_decision_received",
+        "accept_reconsideration_request": "reconsideration_request_received",
+        "accept_reconsideration_decision": "reconsideration_decision_received"}
     assert properties(root.find(".//bpmn:userTask[@id='extend_review']", NS))["hook"] == "extend_review"
+    assert properties(root.find(".//bpmn:userTask[@id='decide_filing']", NS))["hook"] == "decide_filing"
+    [timer] = root.findall(".//bpmn:boundaryEvent[@attachedToRef='decide_filing']", NS)
+    assert properties(timer)["deadline"] == "police_filing_decision" and timer.get("cancelActivity") == "false"
+    assert not root.findall(".//bpmn:boundaryEvent[@attachedToRef='review_case']", NS)
     # No procuratorate pool any more: filing supervision is its own mechanism.
     assert not [lane for lane in root.iterfind(".//bpmn:lane", NS) if lane.get("name").startswith("procuratorate")]
 
@@ -344,6 +402,7 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
         "case_id", "timer_due_at", "threshold", "especially_serious",  # engine; the DMN's outputs
         "handoff_returns", "supplement_rounds", "review_extensions",  # scripts
         "filing", "reconsideration", "supervision",  # message variables
+        "legal_events",  # the engine, when a step records its legal event
     })
 
 

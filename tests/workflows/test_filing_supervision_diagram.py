@@ -27,9 +27,12 @@ REVIEW_OVERDUE = {"supervision_trigger": "review_overdue", "non_filing_reasons":
 # What the procuratorate decides stays in its pool; the others get ids and the notice only.
 PROCURATORATE_KEYS = {"request", "supervision_trigger", "non_filing_reasons", "samr_request_reasons",
                       "supervision_decision", "reasons_hold", "supervision_outcome", "supervision_summary",
-                      "explanation_received", "filing_report", "filing_overdue"}
+                      "explanation_received", "filing_report", "filing_overdue", "explanation_overdue_report"}
 POLICE_KEYS = {"explain_request", "assessment_notice", "filing_order", "timer_due_at", "filing_number"}
 SAMR_KEYS = {"supervision_notice"}
+# The legal events each side records (dates only, each side its own).
+OWN_EVENTS = {"procuratorate": {"supervision_examined", "reasons_found_valid"},
+              "police": {"explain_request_received", "filing_order_received"}, "samr": {"filing_notice_received"}}
 ENDS = {"supervision_closed", "supervision_ended", "conclude_transfer", "police_informed", "police_filed",
         "filing_notice_to_samr", "report_filing_missed", "samr_informed", "samr_told", "conclude_filed"}
 
@@ -59,6 +62,8 @@ def side(task) -> str | None:
 def assert_agencies_separated(workflow) -> None:
     for task in workflow.get_tasks():
         keys = set(task.data)
+        if side(task) is not None:
+            assert set(task.data.get("legal_events", {})) <= OWN_EVENTS[side(task)], task.task_spec.bpmn_id
         if side(task) in ("police", "samr"):
             assert not keys & PROCURATORATE_KEYS, (task.task_spec.bpmn_id, keys & PROCURATORATE_KEYS)
         if side(task) == "police":
@@ -70,7 +75,7 @@ def assert_agencies_separated(workflow) -> None:
                     "case_id", "supervision_outcome", "supervision_summary", "supervision_trigger"}
         if side(task) == "procuratorate":
             assert not keys & (POLICE_KEYS - {"timer_due_at"}) and not keys & SAMR_KEYS, task.task_spec.bpmn_id
-            for received in ("explanation_received", "filing_report", "filing_overdue"):
+            for received in ("explanation_received", "filing_report", "filing_overdue", "explanation_overdue_report"):
                 if received in keys:
                     assert set(task.data[received]) <= {"case_id", "filed", "task", "due_at"}
 
@@ -143,6 +148,8 @@ def test_closing_a_samr_request_still_answers_samr_and_the_transfer(collaboratio
     assert run.data_at("read_request")["samr_request_reasons"] == "损失数额已达追诉标准"
     run.complete("examine_supervision", CLOSE)
     assert run.ready() == [("notify_samr", "procuratorate.handler")]
+    events = run.ready_data("notify_samr")[0]["legal_events"]
+    assert events["reasons_found_valid"] == events["supervision_examined"], "the examination is the finding"
     run.complete("notify_samr", NOTICE)
     run.complete("send_supervision_notice", RELEASE)
     assert run.ready() == [("accept_supervision_notice", "samr.liaison")]
@@ -161,6 +168,10 @@ def test_reasons_hold_on_an_overdue_review_tell_samr_and_the_police_only(collabo
     explain(run)
     run.complete("assess_explanation", HOLD)
     assert run.ready() == [("notify_samr", "procuratorate.handler")]
+    # The 10 days run from the finding on the police's reasons, the prosecutor's last conclusion.
+    events = run.ready_data("notify_samr")[0]["legal_events"]
+    assert events["reasons_found_valid"] == events["supervision_examined"] == run.data_at(
+        "assess_explanation")["legal_events"]["supervision_examined"]
     run.complete("notify_samr", NOTICE)
     run.complete("send_supervision_notice", RELEASE)
     assert run.ready() == [("accept_assessment", "police.liaison"), ("accept_supervision_notice", "samr.liaison")]
@@ -197,8 +208,30 @@ def test_police_file_on_notice_and_the_transfer_hears_it_from_samr(collaboration
     run.complete("accept_police_filing_notice", RECEIVED)
     assert run.load().is_completed()
     assert run.completed(ENDS) == {"supervision_ended", "filing_notice_to_samr", "conclude_filed"}
+    # The handover in 立案协助 runs from SAMR's receipt of this notice: its time goes along.
+    signed = run.data_at("conclude_filed")["legal_events"]["filing_notice_received"]
     assert run.events() == [("filing_supervision_concluded", {
-        "supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY})]
+        "supervision_outcome": "filed_on_notice", "supervision_summary": FILED_SUMMARY,
+        "legal_events": {"filing_notice_received": signed}})]
+
+
+def test_a_late_explanation_is_reported_and_pressed_while_both_wait(collaboration):
+    run = start(collaboration, SAMR_REQUEST)
+    run.complete("examine_supervision", EXAMINE)
+    run.complete("send_explain_request", RELEASE)
+    run.complete("accept_explain_request", RECEIVED)
+    assert run.ready_data("explain_non_filing")[0]["legal_events"] == {
+        "explain_request_received": run.data_at("accept_explain_request")["legal_events"]["explain_request_received"]}
+    run.fire_timer("explain_non_filing_overdue", DUE_AT)
+    # Non-interrupting on both sides: the police still explain, the procuratorate still waits.
+    assert run.ready() == [("explain_non_filing", "police.handler"), ("press_explanation", "procuratorate.handler")]
+    assert "await_explanation" in run.waiting()
+    assert run.data_at("press_explanation")["explanation_overdue_report"] == {
+        "case_id": CASE_ID, "task": "explain_non_filing", "due_at": DUE_AT}
+    run.complete("press_explanation", {"note": "已发函督促。"})
+    run.complete("explain_non_filing", EXPLAIN)
+    run.complete("send_explanation", RELEASE)
+    assert run.ready() == [("receive_explanation", "procuratorate.liaison")]
 
 
 def test_fifteen_days_without_filing_are_escalated(collaboration):
@@ -265,21 +298,32 @@ def test_conventions_deadlines_and_handoffs(root):
     assert incoming == {"accept_explain_request", "receive_explanation", "accept_assessment",
                         "accept_supervision_notice", "accept_filing_order", "receive_filing_report",
                         "accept_police_filing_notice"}
-    # Liaisons act within 24 hours, as in 立案协助.
+    # Liaisons act within 24 hours, as in 立案协助; the rest are the law's periods.
     assert {k: p["deadline"] for k, p in tasks.items() if "deadline" in p} == {
-        "explain_non_filing": "7d", "notify_samr": "10d", "file_on_notice": "15d",
-        **{k: "24h" for k in outgoing | incoming}}
+        "explain_non_filing": "reasons_reply", "notify_samr": "supervision_outcome_notice",
+        "file_on_notice": "file_after_notice", "press_explanation": "supervision_follow_up",
+        **{k: "liaison_handoff" for k in outgoing | incoming}}
+    # Each period's legal event is recorded where it happens.
+    assert {k: p["records_event"] for k, p in tasks.items() if "records_event" in p} == {
+        "examine_supervision": "supervision_examined", "assess_explanation": "supervision_examined",
+        "accept_explain_request": "explain_request_received", "accept_filing_order": "filing_order_received",
+        "accept_police_filing_notice": "filing_notice_received"}
     assert tasks["examine_supervision"]["documents"] == 'explain_request if supervision_decision == "request_explanation"'
     assert tasks["issue_filing_order"]["documents"] == "filing_order"
     assert tasks["file_on_notice"]["documents"] == 'filing_notice if filing_order["supervision_trigger"] == "samr_request"'
-    [timer] = root.iterfind(".//bpmn:boundaryEvent", NS)
-    assert (timer.get("attachedToRef"), properties(timer), timer.get("cancelActivity")) == (
-        "file_on_notice", {"deadline": "15d"}, "true")
+    boundaries = {b.get("id"): (b.get("attachedToRef"), properties(b), b.get("cancelActivity"))
+                  for b in root.iterfind(".//bpmn:boundaryEvent", NS)}
+    assert boundaries == {
+        # 15 days without filing end the police's task: the procuratorate corrects and escalates.
+        "filing_overdue": ("file_on_notice", {"deadline": "file_after_notice"}, "true"),
+        # A late explanation is reported (non-interrupting) and pressed by the prosecutor.
+        "explain_non_filing_overdue": ("explain_non_filing", {"deadline": "reasons_reply"}, "false"),
+        "explanation_overdue": ("await_explanation", {}, "false")}
 
 
 def test_every_crossing_passes_both_liaisons(root):
     """The last person to act before a message flow leaves is the sending liaison, the first
-    after it arrives the receiving liaison (the 15-day escalation, which nobody sends, aside)."""
+    after it arrives the receiving liaison (the missed periods' reports, which nobody sends, aside)."""
     lanes = {ref.text: lane.get("name") for lane in root.iterfind(".//bpmn:lane", NS)
              for ref in lane.iterfind("bpmn:flowNodeRef", NS)}
     user_tasks = {t.get("id") for t in root.iterfind(".//bpmn:userTask", NS)}
@@ -298,7 +342,7 @@ def test_every_crossing_passes_both_liaisons(root):
 
     for flow in root.iterfind(".//bpmn:messageFlow", NS):
         source, target = flow.get("sourceRef"), flow.get("targetRef")
-        if source == "report_filing_missed":
+        if source in ("report_filing_missed", "report_explanation_missed"):
             continue
         senders, receivers = people(source, 0), people(target, 1)
         assert senders and all(lanes[t].endswith(".liaison") for t in senders), (flow.get("id"), senders)
@@ -308,7 +352,7 @@ def test_every_crossing_passes_both_liaisons(root):
 def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     assert_forms_mark_exactly_what_is_read(root, supplied={
         "case_id", "timer_due_at", "filing_supervision_requested", "request", "supervision_trigger",
-        "supervision_outcome", "filing_order", "supervision_notice"})
+        "supervision_outcome", "filing_order", "supervision_notice", "legal_events"})
 
 
 @pytest.mark.parametrize(
@@ -333,7 +377,7 @@ def test_form_rules(form, data, valid):
 def test_every_element_is_drawn(root):
     assert_every_element_is_drawn(root, "filing_supervision", {
         "procuratorate_filing_supervision", "police_filing_supervision", "samr_filing_supervision"})
-    assert len(root.findall(".//bpmn:messageFlow", NS)) == 9
+    assert len(root.findall(".//bpmn:messageFlow", NS)) == 10
 
 
 def test_layout_can_be_drawn(root):
