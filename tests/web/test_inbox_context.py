@@ -37,8 +37,8 @@ def _handover(row: str) -> str:
 def test_the_inbox_in_english_says_handed_over_by(app, client_for):
     handler = client_for("samr_handler")
     create_case(handler)
-    html = text(handler.get("/", headers={"Accept-Language": "en"}))
-    assert "Handed over by" in html or "交办人及时间" in html
+    html = text(handler.get("/?lang=en"))
+    assert "Handed over by" in html and "Case title" in html and "交办" not in html
 
 
 def test_completing_a_task_shows_the_next_step_and_my_next_task(app, client_for):
@@ -59,11 +59,17 @@ def test_completing_a_task_shows_the_next_step_and_my_next_task(app, client_for)
     assert "我的下一项任务" in html
 
 
-def test_the_done_page_without_further_work(app, client_for):
+def test_the_done_page_for_others_and_without_further_work(app, client_for):
     handler = client_for("samr_handler")
     case_id = create_case(handler)
     task = open_task(app, case_id, "register_facts")
     claim_and_complete(handler, task.id, FACTS)
+    head_task = open_task(app, case_id, "decide_transfer")
+    # The page is the case's, whoever may see it: the head is offered their decision on it.
     html = text(client_for("samr_head").get(f"/tasks/{task.id}/done"))
-    assert 'id="next-task"' in html  # the head's decision on this case
-    assert text(client_for("police_handler").get(f"/tasks/{task.id}/done")) is not None
+    assert f'id="next-task" href="/tasks/{head_task.id}"' in html
+    # The handler has nothing left: no next task, the way back to the inbox.
+    html = text(handler.get(f"/tasks/{task.id}/done"))
+    assert 'id="next-task"' not in html and 'href="/"' in html
+    # A user who may not see the case learns nothing of it.
+    assert client_for("police_handler").get(f"/tasks/{task.id}/done").status_code == 404
