@@ -40,7 +40,8 @@ def end_of(month: int, day: int) -> datetime:
 
 @pytest.fixture
 def case(session, users):
-    # Started Monday 2 March 2026, 09:00: 15 working days end on Monday 23 March.
+    # Started Monday 2 March 2026, 09:00, the day the complaint was received: 15 working days end on
+    # Monday 23 March.
     return create_case(session, users["samr_handler"], "某精密机械公司投诉案", mechanism="rights_protection")
 
 
@@ -70,7 +71,8 @@ def days_used(session, case_id) -> list[int]:
 
 def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, users, case, clock):
     instance = instance_of(session, case.id)
-    assert due(session, case.id, "register_complaint") == ("samr.handler", "15wd", end_of(3, 23))
+    # Registering records the complaint's receipt: the period runs from that date, not from here.
+    assert due(session, case.id, "register_complaint") == ("samr.handler", None, None)
     act(session, users["samr_handler"], case.id, "register_complaint", COMPLAINT)
     assert due(session, case.id, "verify_complaint") == ("samr.handler", "15wd", end_of(3, 23))
     assert (timer(session, instance.id, "verify_overdue").due_at,
@@ -103,7 +105,7 @@ def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, u
     clock.set(at(3, 23))
     act(session, users["samr_handler"], case.id, "verify_complaint", verify("file"))
     assert due(session, case.id, "decide_filing") == ("samr.head", "22wd", end_of(4, 23))
-    assert days_used(session, case.id) == [0, 3, 5, 6, 8]
+    assert days_used(session, case.id) == [3, 5, 6, 8]
 
     clock.set(at(3, 24))
     act(session, users["samr_head"], case.id, "decide_filing",
@@ -121,9 +123,10 @@ def test_the_period_stops_for_an_appraisal_and_an_extension_rearms_it(session, u
     assert set(letter.content["steps"]) == {"refer_civil"}, "the secret stays at SAMR"
     assert due(session, case.id, "accept_civil_referral") == ("court.liaison", "24h", at(3, 25))
     clock.set(at(3, 24, 15))
+    # The holder applied at 09:30, before the referral reached the court: the 48 hours run from then.
     act(session, users["court_liaison"], case.id, "accept_civil_referral",
-        {"received": True, "preservation_applied": True})
-    assert due(session, case.id, "decide_preservation") == ("court.handler", "48h", at(3, 26, 15))
+        {"received": True, "preservation_applied": True, "preservation_applied_at": "2026-03-24 09:30"})
+    assert due(session, case.id, "decide_preservation") == ("court.handler", "48h", at(3, 26, 9, 30))
     act(session, users["court_handler"], case.id, "decide_preservation",
         {"preservation_granted": True, "ruling_reasons": "存在泄密的紧迫危险。"})
     act(session, users["samr_liaison"], case.id, "record_court_reply", {"acknowledged": True})

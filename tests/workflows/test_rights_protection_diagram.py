@@ -1,8 +1,9 @@
 """维权联动 (rights_protection.bpmn) driven by SpiffWorkflow alone: every path, serialized at every step.
 
-The filing period is counted by the engine (engine/time/task_due.py) from three task properties; here we
-check what the diagram does with the period variables: 15 working days to start with, 30 after an
-extension, untouched by the appraisal path, and the loops bounded.
+The filing period is counted by the engine (engine/time/task_due.py) from three task properties and the
+complaint's receipt; here we check what the diagram does with the period variables: 15 working days to
+start with, 30 after an extension, untouched by the appraisal path, the loops bounded, and the legal
+events the periods run from recorded where they happen.
 """
 from __future__ import annotations
 
@@ -28,8 +29,11 @@ SAMR_KEYS = {"complainant", "complainant_contact", "received_on", "suspected_inf
              "conclusion", "extension_granted", "reasons", "filing_decided", "channels", "notified_person",
              "filing_period", "filing_days_used", "appraisal_rounds", "extension_decided", "parties",
              "holder_contact", "preservation_expected", "court_reply", "outcome", "summary"}
-COURT_KEYS = {"referral", "received", "preservation_applied", "preservation_granted", "ruling_number",
-              "ruling_reasons"}
+COURT_KEYS = {"referral", "received", "preservation_applied", "preservation_applied_at", "preservation_granted",
+              "ruling_number", "ruling_reasons"}
+# The legal events each side records: dates only, each side its own.
+SAMR_EVENTS = {"complaint_received", "complaint_filing_decided", "case_filed"}
+COURT_EVENTS = {"preservation_applied"}
 OFFICE_KEYS = {"overdue", "note"}
 ENDS = {"report_verify_overdue", "report_decision_overdue", "complainant_notified", "not_filed",
         "administrative_done", "request_transfer", "civil_done", "answer_referral", "filing_supervised"}
@@ -61,6 +65,9 @@ def side(task) -> str | None:
 def assert_agencies_separated(workflow) -> None:
     for task in workflow.get_tasks():
         keys = set(task.data)
+        own = {"samr": SAMR_EVENTS, "court": COURT_EVENTS, "office": set()}.get(side(task))
+        if own is not None:
+            assert set(task.data.get("legal_events", {})) <= own, (task.task_spec.bpmn_id, task.data["legal_events"])
         if side(task) == "samr":
             assert not keys & COURT_KEYS - {"preservation_applied", "preservation_granted"}, keys & COURT_KEYS
             if "court_reply" in keys:
@@ -89,10 +96,12 @@ def start(collaboration) -> Run:
 def registered(collaboration, copy_all=False) -> Run:
     run = start(collaboration)
     assert run.ready() == [("register_complaint", "samr.handler")]
-    assert (run.ready_data("register_complaint")[0]["filing_period"],
-            run.ready_data("register_complaint")[0]["filing_days_used"]) == ("15wd", 0)
+    # No days used yet: the first task that counts the period counts it from the complaint's receipt.
+    assert run.ready_data("register_complaint")[0]["filing_period"] == "15wd"
+    assert "filing_days_used" not in run.ready_data("register_complaint")[0]
     run.complete("register_complaint", COMPLAINT, copy_all_form_data=copy_all)
     assert run.ready() == [("verify_complaint", "samr.handler")]
+    assert run.ready_data("verify_complaint")[0]["legal_events"] == {"complaint_received": "2026-03-02"}
     return run
 
 
@@ -112,8 +121,11 @@ def test_filed_on_every_channel(collaboration):
     run.complete("refer_civil", REFERRAL)
     assert run.ready() == [("accept_civil_referral", "court.liaison")]
     assert run.data_at("receive_civil_referral")["referral"] == {"case_id": CASE_ID}
-    run.complete("accept_civil_referral", {"received": True, "preservation_applied": True})
+    run.complete("accept_civil_referral", {"received": True, "preservation_applied": True,
+                                           "preservation_applied_at": "2026-03-13 16:20"})
     assert run.ready() == [("decide_preservation", "court.handler")]
+    # The 48 hours run from the holder's application, as the court liaison entered it.
+    assert run.ready_data("decide_preservation")[0]["legal_events"] == {"preservation_applied": "2026-03-13 16:20"}
     run.complete("decide_preservation", {"preservation_granted": True, "ruling_reasons": "情况紧急。"})
     assert run.ready() == [("record_court_reply", "samr.liaison")]
     assert run.data_at("record_court_reply")["court_reply"] == {
@@ -129,6 +141,10 @@ def test_one_channel_opens_only_its_path(collaboration, channel):
     run = registered(collaboration)
     run.complete("verify_complaint", VERIFY("file"))
     run.complete("decide_filing", {"filing_decided": "file", "channels": [channel]})
+    if channel == "administrative":
+        # The investigation's 90 days run from the filing: the head's decision, on the filed path.
+        events = run.ready_data("investigate")[0]["legal_events"]
+        assert events["case_filed"] == events["complaint_filing_decided"]
     opened = {"administrative": ("investigate", "samr.handler"), "civil": ("refer_civil", "samr.liaison")}
     expected = sorted([("notify_complainant", "samr.handler")] + ([opened[channel]] if channel in opened else []))
     assert run.ready() == expected
@@ -140,6 +156,8 @@ def test_not_filed_only_notifies_the_complainant(collaboration):
     run.complete("verify_complaint", VERIFY("not_file"))
     run.complete("decide_filing", NOT_FILE)
     assert run.ready() == [("notify_complainant", "samr.handler")]
+    assert set(run.ready_data("notify_complainant")[0]["legal_events"]) == {
+        "complaint_received", "complaint_filing_decided"}, "not filed: no case_filed"
     run.complete("notify_complainant", NOTIFIED)
     assert run.load().is_completed()
     assert run.completed(ENDS) == {"complainant_notified", "not_filed"}
@@ -213,8 +231,8 @@ def test_only_payloads_cross_even_if_all_form_data_were_copied(collaboration):
     run.complete("verify_complaint", VERIFY("file"), copy_all_form_data=True)
     run.complete("decide_filing", {**FILE_ALL, "reasons": "证据充分"}, copy_all_form_data=True)
     run.complete("refer_civil", REFERRAL, copy_all_form_data=True)
-    run.complete("accept_civil_referral", {"received": True, "preservation_applied": True, "note": "已收"},
-                 copy_all_form_data=True)
+    run.complete("accept_civil_referral", {"received": True, "preservation_applied": True, "note": "已收",
+                                           "preservation_applied_at": "2026-03-13 16:20"}, copy_all_form_data=True)
     run.complete("decide_preservation", {"preservation_granted": False, "ruling_reasons": "不符合条件"},
                  copy_all_form_data=True)  # every step checks all three sides
 
@@ -243,9 +261,10 @@ def test_conventions_deadlines_and_the_filing_clock(root):
     assert_conventions(root)
     [collab] = root.findall("bpmn:collaboration", NS)
     assert properties(collab) == {"startable_by": "samr.handler"}
-    clock = {"deadline": "15wd", "deadline_from": "filing_period", "deadline_used": "filing_days_used"}
-    counted = {"register_complaint", "verify_complaint", "decide_extension", "decide_filing",
-               "verify_overdue", "decide_overdue"}
+    clock = {"deadline": "complaint_filing_decision", "deadline_from": "filing_period",
+             "deadline_used": "filing_days_used"}
+    # Registering records the complaint's receipt, which the period runs from: it counts nothing.
+    counted = {"verify_complaint", "decide_extension", "decide_filing", "verify_overdue", "decide_overdue"}
     for element in root.iterfind(".//bpmn:userTask", NS):
         props = properties(element)
         if element.get("id") in counted:
@@ -255,8 +274,14 @@ def test_conventions_deadlines_and_the_filing_clock(root):
     for timer in root.iterfind(".//bpmn:boundaryEvent", NS):
         assert timer.get("id") in counted and properties(timer) == clock
         assert timer.get("cancelActivity") == "false"
-    assert load_props("notify_complainant")["deadline"] == "5wd"
-    assert load_props("decide_preservation")["deadline"] == "48h"
+    assert "deadline" not in load_props("register_complaint")
+    assert load_props("notify_complainant")["deadline"] == "complaint_result_notice"
+    assert load_props("decide_preservation")["deadline"] == "preservation_decision"
+    assert load_props("investigate")["deadline"] == "administrative_investigation"
+    assert load_props("decide_filing")["records_event"] == "complaint_filing_decided"
+    assert load_form("complaint_registration")["properties"]["received_on"]["x-legal-event"] == "complaint_received"
+    assert load_form("civil_referral_receipt")["properties"]["preservation_applied_at"]["x-legal-event"] == \
+        "preservation_applied"
     assert load_props("refer_civil")["handoff"] == "outgoing"
     assert load_props("accept_civil_referral")["handoff"] == "incoming"
 
@@ -265,7 +290,8 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     # Set by scripts: the period, its days used (and by the engine), counters; supplied: case_id,
     # timer_due_at after a timer. The secret described in the complaint is never a variable.
     assert_forms_mark_exactly_what_is_read(root, supplied={
-        "case_id", "timer_due_at", "filing_period", "filing_days_used", "appraisal_rounds", "extension_decided"})
+        "case_id", "timer_due_at", "filing_period", "filing_days_used", "appraisal_rounds", "extension_decided",
+        "legal_events"})
     assert not any(p.get("x-variable") for p in load_form("complaint_registration")["properties"].values())
 
 
@@ -282,6 +308,16 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
         ("complainant_notification", {**NOTIFIED, "notified_on": "下周"}, False),
         ("filing_extension", {"extension_granted": True}, False),
         ("preservation_decision", {"preservation_granted": True, "ruling_reasons": "紧急"}, True),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": True}, False),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": True,
+                                    "preservation_applied_at": "昨天下午"}, False),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": True,
+                                    "preservation_applied_at": "2026-10-09 25:00"}, False),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": True,
+                                    "preservation_applied_at": "2026-10-09 15:30"}, True),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": True,
+                                    "preservation_applied_at": "2026-10-09T15:30:00+08:00"}, True),
+        ("civil_referral_receipt", {"received": True, "preservation_applied": False}, True),
         ("complaint_registration", {**COMPLAINT, "secret_described": ""}, False),
     ],
 )
