@@ -35,6 +35,12 @@ def record(session, users, case, trade_secret=True):
         {**DECISION, "trade_secret_matter": trade_secret})
 
 
+def publish(session, users, case, clock):
+    """The handler publishes on Monday 9 March, the day the publication form names."""
+    clock.set(datetime(2026, 3, 9, 10, 0, tzinfo=SHANGHAI))
+    act(session, users["samr_handler"], case.id, "publish_penalty_information", PUBLICATION)
+
+
 def duties(session, case):
     return {t.bpmn_id: t for t in open_tasks(session, case.id) if t.bpmn_id != "register_facts"}
 
@@ -71,17 +77,17 @@ def test_a_trade_secret_penalty_is_copied_to_police_and_procuratorate(session, u
     assert event_types(session, case.id).count("handoff_approved") == 3
 
 
-def test_other_penalties_are_only_published(session, users, case):
+def test_other_penalties_are_only_published(session, users, case, clock):
     record(session, users, case, trade_secret=False)
     assert set(duties(session, case)) == {"publish_penalty_information"}
-    act(session, users["samr_handler"], case.id, "publish_penalty_information", PUBLICATION)
+    publish(session, users, case, clock)
     session.refresh(case)
     assert {p.agency.code for p in case.participants} == {"samr"}
 
 
 def test_a_quashed_decision_is_withdrawn_within_three_working_days(session, users, case, clock):
     record(session, users, case, trade_secret=False)
-    act(session, users["samr_handler"], case.id, "publish_penalty_information", PUBLICATION)
+    publish(session, users, case, clock)
     [period] = session.scalars(select(Timer).where(Timer.bpmn_id == "publication_period_over")).all()
     assert (period.status, period.rule) == ("pending", "36m")
 
@@ -89,7 +95,9 @@ def test_a_quashed_decision_is_withdrawn_within_three_working_days(session, user
     engine.start_mechanism(session, users["samr_handler"], case.id, "penalty_quash")
     act(session, users["samr_handler"], case.id, "record_penalty_quash", QUASH)
     [message] = session.scalars(select(Message).where(Message.name == "penalty_decision_quashed")).all()
-    assert (message.status, message.payload) == ("pending", {"case_id": case.id})
+    # The date of the quash goes along: the withdrawal runs from it.
+    assert (message.status, message.payload) == ("pending", {
+        "case_id": case.id, "legal_events": {"penalty_quashed": "2026-05-06T00:00:00+08:00"}})
     drain(session)
     session.refresh(message)
     assert (message.status, message.target_instance_id) == ("delivered", disclosure(session, case).id)
@@ -108,8 +116,11 @@ def test_a_quashed_decision_is_withdrawn_within_three_working_days(session, user
 
 def test_the_publication_period_ends_the_wait(session, users, case, clock):
     record(session, users, case, trade_secret=False)
-    act(session, users["samr_handler"], case.id, "publish_penalty_information", PUBLICATION)
-    clock.set(datetime(2029, 3, 3, 9, 0, tzinfo=SHANGHAI))
+    publish(session, users, case, clock)
+    # Three years from the publication on Monday 9 March 2026: Friday 9 March 2029, to its end.
+    [period] = session.scalars(select(Timer).where(Timer.bpmn_id == "publication_period_over")).all()
+    assert period.due_at == datetime(2029, 3, 9, 23, 59, 59, tzinfo=SHANGHAI)
+    clock.set(datetime(2029, 3, 10, 0, 0, tzinfo=SHANGHAI))
     assert drain(session).timers == 1
     assert disclosure(session, case).status == "completed"
     assert "timer_fired" in event_types(session, case.id)

@@ -173,11 +173,15 @@ def record(collaboration, trade_secret: bool) -> Run:
     return run
 
 
+# What penalty_quash sends: the case and the date the decision was quashed, which the withdrawal runs from.
+QUASHED = {"case_id": CASE_ID, "legal_events": {"penalty_quashed": "2026-05-03"}}
+
+
 def quash(run: Run) -> None:
     """What the engine does when penalty_quash's message reaches this instance."""
     workflow = run.load()
     assert "penalty_decision_quashed" in {e.name for e in workflow.waiting_events()}
-    workflow.send_event(BpmnEvent(MessageEventDefinition("penalty_decision_quashed"), {"case_id": CASE_ID}))
+    workflow.send_event(BpmnEvent(MessageEventDefinition("penalty_decision_quashed"), QUASHED))
     workflow.do_engine_steps()
     run._save(workflow)
 
@@ -187,6 +191,9 @@ def test_trade_secret_penalty_is_copied_and_published(penalty):
     # Nobody starts the copy duty by hand: it is there as soon as the decision is recorded.
     assert run.ready() == [("copy_penalty_decision", "samr.liaison"),
                            ("publish_penalty_information", "samr.handler")]
+    # Both periods run from the decision's date as entered, not from when it was registered.
+    for step in ("copy_penalty_decision", "publish_penalty_information"):
+        assert run.ready_data(step)[0]["legal_events"] == {"penalty_decided": "2026-03-02"}
     run.complete("copy_penalty_decision", {"copied": True})
     assert run.ready() == [("publish_penalty_information", "samr.handler"),
                            ("receive_penalty_copy_police", "police.liaison"),
@@ -215,6 +222,8 @@ def test_a_quashed_decision_is_withdrawn(penalty):
     run.complete("publish_penalty_information", PUBLICATION)
     quash(run)
     assert run.ready() == [("withdraw_penalty_information", "samr.handler")]
+    assert run.ready_data("withdraw_penalty_information")[0]["legal_events"] == {
+        "penalty_decided": "2026-03-02", "penalty_published": "2026-03-10", "penalty_quashed": "2026-05-03"}
     assert run.waiting() == [], "the publication-period timer was cancelled"
     run.complete("withdraw_penalty_information", {"withdrawn_on": "2026-05-06", "withdrawn": True})
     assert run.load().is_completed()
@@ -228,13 +237,13 @@ def test_recording_a_quash_throws_its_message_to_the_case():
     workflow = run.load()
     assert workflow.is_completed()
     assert [(e.event_definition.name, e.payload) for e in workflow.get_events()] == \
-        [("penalty_decision_quashed", {"case_id": CASE_ID})]
+        [("penalty_decision_quashed", QUASHED)]
 
 
 @pytest.mark.parametrize(("key", "processes", "pools", "supplied"), [
     ("penalty_disclosure", {"samr_penalty", "police_penalty_copy", "procuratorate_penalty_copy"},
-     ["samr_pool", "police_pool", "procuratorate_pool"], {"case_id"}),
-    ("penalty_quash", {"samr_penalty_quash"}, ["samr_pool"], {"case_id"}),
+     ["samr_pool", "police_pool", "procuratorate_pool"], {"case_id", "legal_events", "quash"}),
+    ("penalty_quash", {"samr_penalty_quash"}, ["samr_pool"], {"case_id", "legal_events"}),
     ("information_sharing", {"information_requester", "information_owner"}, ["requester_pool", "owner_pool"],
      {"case_id", "initiator_agency", "request", "decision"}),
 ])
