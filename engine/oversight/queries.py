@@ -206,7 +206,10 @@ def _handover_columns() -> tuple:
     previous = (select(before.id).where(before.instance_id == HumanTask.instance_id,
                                         before.state == literal_column("'completed'"),
                                         before.completed_at <= HumanTask.created_at)
-                .order_by(before.completed_at.desc(), before.id.desc()).limit(1).scalar_subquery())
+                .order_by(before.completed_at.desc(), before.id.desc()).limit(1)
+                # Explicitly: nested in the subqueries below, it would otherwise not correlate to
+                # the page's task and read every task of every instance.
+                .correlate(HumanTask).scalar_subquery())
     done, completer, starter = aliased(HumanTask), aliased(User), aliased(User)
     by_completer = (select(completer.display_name).join(done, done.completed_by_id == completer.id)
                     .where(done.id == previous).scalar_subquery())

@@ -73,3 +73,16 @@ def test_the_done_page_for_others_and_without_further_work(app, client_for):
     assert 'id="next-task"' not in html and 'href="/"' in html
     # A user who may not see the case learns nothing of it.
     assert client_for("police_handler").get(f"/tasks/{task.id}/done").status_code == 404
+
+
+def test_each_row_names_its_own_instance_s_previous_step(app, client_for, clock):
+    first_handler, second_handler = client_for("samr_handler"), client_for("samr_handler2")
+    first, second = create_case(first_handler, title="第一案"), create_case(first_handler, title="第二案")
+    claim_and_complete(first_handler, open_task(app, first, "register_facts").id, FACTS)
+    clock.advance(hours=3)
+    claim_and_complete(second_handler, open_task(app, second, "register_facts").id, FACTS)
+    html = text(client_for("samr_head").get("/"))
+    one = _handover(_row(html, open_task(app, first, "decide_transfer").id))
+    two = _handover(_row(html, open_task(app, second, "decide_transfer").id))
+    assert "王承办（市场监管）" in one and "2026-03-02 09:00" in one
+    assert "王承办（市场监管）" not in two and "2026-03-02 12:00" in two
