@@ -48,7 +48,8 @@ def test_timeline_shows_time_actor_agency_and_labelled_events(app, client_for, c
     timeline = html.split("办理记录", 1)[1]
     events = re.findall(r'data-event="([a-z_]+)"', timeline)
     assert events[:3] == ["case_created", "instance_started", "task_created"]
-    assert events[3:6] == ["task_claimed", "task_completed", "task_created"]
+    # Registering the facts is the officers' transfer report, the legal event the head's 3 days run from.
+    assert events[3:7] == ["task_claimed", "task_completed", "legal_event_recorded", "task_created"]
     assert "案件登记" in timeline and "任务认领" in timeline and "任务办结" in timeline
     assert "2026-03-02 09:00:00" in timeline and "2026-03-02 09:30:00" in timeline
     assert "王承办（市场监管）" in timeline and "聊城市东昌府区市场监督管理局" in timeline

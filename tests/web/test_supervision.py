@@ -68,7 +68,8 @@ def test_supervisor_sees_late_work_of_every_agency(app, client_for, late):
     samr, police = number(app, late["samr"]), number(app, late["police"])
     assert rows(html) == [
         f"{samr}|负责人审批移送|东市监 · 负责人|待认领|4天1小时|2026-03-05 23:59|10小时0分",
-        f"{police}|审查移送案件|东公 · 承办人|待认领|4天1小时|2026-03-05 23:59|10小时0分",
+        # The 3 days from acceptance bind the head's filing decision (Decree 310 art. 8), not the review.
+        f"{police}|负责人决定是否立案|东公 · 负责人|待认领|4天1小时|2026-03-05 23:59|10小时0分",
     ]
     assert 'class="overdue"' in html
     assert f'href="/supervision/cases/{late["samr"]}"' in html
@@ -76,14 +77,14 @@ def test_supervisor_sees_late_work_of_every_agency(app, client_for, late):
 
 
 def test_holder_and_time_held_follow_the_claim(app, client_for, late, clock):
-    police = client_for("police_handler")
+    police = client_for("police_head")
     from .helpers import open_task, post
-    task = open_task(app, late["police"], "review_case")
+    task = open_task(app, late["police"], "decide_filing")
     clock.set(datetime(2026, 3, 6, 8, 0, tzinfo=SHANGHAI))
     post(police, f"/tasks/{task.id}/claim", token_from=f"/tasks/{task.id}")
     clock.set(datetime(2026, 3, 6, 10, 0, tzinfo=SHANGHAI))
-    [row] = [r for r in rows(text(client_for("office_supervisor").get("/supervision/"))) if "审查" in r]
-    assert row.split("|")[3:5] == ["周侦查员（公安）", "2小时0分"]
+    [row] = [r for r in rows(text(client_for("office_supervisor").get("/supervision/"))) if "决定是否立案" in r]
+    assert row.split("|")[3:5] == ["吴局长（公安）", "2小时0分"]
 
 
 @pytest.mark.parametrize("query, expected", [
@@ -159,17 +160,18 @@ def test_case_view_draws_the_diagram_and_timeline_without_content(app, client_fo
         return diagram.find(f".//*[@data-element='{element}']", SVG).get("class").split()[-1]
 
     assert mark("register_facts") == "completed" and mark("assess_threshold") == "completed"
-    assert mark("review_case") == "overdue"
+    assert mark("decide_filing") == "overdue"
     assert mark("report_review_overdue") == "completed"
     assert "东公 · 承办人" in "".join(diagram.itertext())
     bars = gantt.findall(".//s:g[@class='row']", SVG)
-    # samr: register, decide, release; police: receipt, review, the head's optional extension.
-    assert [b.get("data-agency") for b in bars] == ["samr"] * 3 + ["police"] * 3
+    # samr: register, decide, release; police: receipt, then in parallel the review, the head's
+    # filing decision (whose 3 days run from the receipt) and the head's optional extension.
+    assert [b.get("data-agency") for b in bars] == ["samr"] * 3 + ["police"] * 4
     assert gantt.find(".//s:rect[@class='overdue']", SVG) is not None
     # Deadlines and the timeline; no title, facts or decisions.
     for secret in ("甲公司配方泄露案", FACTS_500K["summary"], FACTS_500K["party_name"], "达到追诉标准"):
         assert secret not in html
-    assert 'data-timer="review_case_overdue"' in html and "已触发" in html
+    assert 'data-timer="decide_filing_overdue"' in html and "已触发" in html
     assert "<td>期限届满</td>" in html  # the timeline: timer_fired
 
 
