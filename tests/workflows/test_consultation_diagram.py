@@ -215,10 +215,11 @@ def test_conventions_and_routing(root):
         assert tasks[task]["agency_from"] == "initiator_agency", task
     answer = tasks["answer_consultation"]
     assert (answer["agency_from"], answer["deadline"], answer["deadline_from"]) == \
-        ("invited_agency", "3wd", "reply_deadline")
+        ("invited_agency", "consultation_reply", "reply_deadline")
     assert tasks["approve_consultation"]["handoff"] == answer["handoff"] == "outgoing"
     [timer] = root.iterfind(".//bpmn:boundaryEvent", NS)
-    assert {k: v for k, v in properties(timer).items()} == {"deadline": "3wd", "deadline_from": "reply_deadline"}
+    assert {k: v for k, v in properties(timer).items()} == {"deadline": "consultation_reply",
+                                                             "deadline_from": "reply_deadline"}
     assert timer.get("cancelActivity") == "false"
 
 
