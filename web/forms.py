@@ -238,6 +238,7 @@ _EXPLAINED = (
     (r"must not contain NUL|unpaired surrogates", lambda: _("This text contains characters that cannot be stored.")),
     (r"must not be nested more than", lambda: _("This value is nested too deeply.")),
     (r"^must not be in the future$", lambda: _("The date must not be in the future.")),
+    (r"^is not a valid date or time$", lambda: _("This is not a valid date or time.")),
     (r"^must not be before .+ \(\d{4}-\d{2}-\d{2}\)$",
      lambda: _("The date must not be before the event it follows.")),
 )

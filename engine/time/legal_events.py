@@ -46,7 +46,11 @@ def on_completion(schema: Mapping[str, Any], data: Mapping[str, Any], props: Map
         value = data.get(name)
         if not event or value in (None, ""):
             continue
-        at = entered_time(value)
+        try:
+            at = entered_time(value)
+        except ValueError:  # a shape the form's pattern lets through, e.g. 30 February
+            errors.setdefault(name, []).append("is not a valid date or time")
+            continue
         if at > completed_at:
             errors.setdefault(name, []).append("must not be in the future")
             continue

@@ -15,6 +15,7 @@ from sqlalchemy import select
 from engine import DeployError, InvalidInput, create_case, deploy_paths, drain_worker
 from engine.casework.cases import start_mechanism
 from engine.runtime.deploy import read_bundle
+from engine.time import legal_events
 from models import AuditEvent, HumanTask, ProcessInstance, ProcessModel
 from tests.conftest import SHANGHAI
 from tests.helpers import act, open_task
@@ -174,3 +175,14 @@ def test_deploy_refuses_rule_ids_without_a_catalog(session, tmp_path):
     (changed / "deadlines.toml").unlink()
     with pytest.raises(DeployError, match=r"no deadlines\.toml beside it"):
         deploy_paths(session, [changed / "legal_period.bpmn"])
+
+
+def test_a_date_that_does_not_exist_is_a_field_error(session, users, case):
+    with pytest.raises(InvalidInput) as refused:
+        act(session, users["samr_handler"], case.id, "register", {"received_on": "2026-02-30"})
+    assert "received_on" in refused.value.errors
+    # A date-time field whose pattern lets 30 February through is refused the same way, not a 500.
+    schema = {"properties": {"applied_at": {"type": "string", "x-legal-event": "notice_received"}}}
+    with pytest.raises(InvalidInput) as refused:
+        legal_events.on_completion(schema, {"applied_at": "2026-02-30T10:00"}, {}, {}, {}, local(3, 11, 10))
+    assert refused.value.errors == {"applied_at": ["is not a valid date or time"]}
