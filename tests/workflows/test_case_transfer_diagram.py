@@ -11,15 +11,20 @@ import jsonschema
 import pytest
 from lxml import etree
 from SpiffWorkflow.bpmn.parser.BpmnParser import BpmnValidator
+from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
-
-from SpiffWorkflow.bpmn.util.event import BpmnEvent
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from tests.workflows.diagram_checks import (
-    NS, WORKFLOWS, assert_conventions, assert_every_element_is_drawn,
-    assert_forms_mark_exactly_what_is_read, assert_layout_can_be_drawn, load_form, properties,
+    NS,
+    WORKFLOWS,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    load_form,
+    properties,
 )
 from tests.workflows.diagram_run import Run
 

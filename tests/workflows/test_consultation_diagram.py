@@ -14,8 +14,14 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from tests.workflows.diagram_checks import (
-    NS, WORKFLOWS, assert_conventions, assert_every_element_is_drawn,
-    assert_forms_mark_exactly_what_is_read, assert_layout_can_be_drawn, load_form, properties,
+    NS,
+    WORKFLOWS,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    load_form,
+    properties,
 )
 from tests.workflows.diagram_run import Run
 
@@ -218,7 +224,7 @@ def test_conventions_and_routing(root):
         ("invited_agency", "consultation_reply", "reply_deadline")
     assert tasks["approve_consultation"]["handoff"] == answer["handoff"] == "outgoing"
     [timer] = root.iterfind(".//bpmn:boundaryEvent", NS)
-    assert {k: v for k, v in properties(timer).items()} == {"deadline": "consultation_reply",
+    assert dict(properties(timer).items()) == {"deadline": "consultation_reply",
                                                              "deadline_from": "reply_deadline"}
     assert timer.get("cancelActivity") == "false"
 

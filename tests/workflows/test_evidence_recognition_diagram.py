@@ -18,8 +18,13 @@ from SpiffWorkflow.spiff.parser.process import VALIDATOR as SPIFF_VALIDATOR
 from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 
 from tests.workflows.diagram_checks import (
-    WORKFLOWS, Run, assert_conventions, assert_every_element_is_drawn,
-    assert_forms_mark_exactly_what_is_read, assert_layout_can_be_drawn, load_form,
+    WORKFLOWS,
+    Run,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    load_form,
 )
 
 BPMN_FILE = WORKFLOWS / "evidence_recognition.bpmn"

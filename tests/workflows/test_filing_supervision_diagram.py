@@ -12,8 +12,16 @@ import pytest
 from lxml import etree
 
 from tests.workflows.diagram_checks import (
-    NS, WORKFLOWS, assert_conventions, assert_every_element_is_drawn, assert_forms_mark_exactly_what_is_read,
-    assert_layout_can_be_drawn, assert_passes_the_xsd, form_accepts, parse_collaboration, properties,
+    NS,
+    WORKFLOWS,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    assert_passes_the_xsd,
+    form_accepts,
+    parse_collaboration,
+    properties,
 )
 from tests.workflows.diagram_run import Run
 
@@ -302,7 +310,7 @@ def test_conventions_deadlines_and_handoffs(root):
     assert {k: p["deadline"] for k, p in tasks.items() if "deadline" in p} == {
         "explain_non_filing": "reasons_reply", "notify_samr": "supervision_outcome_notice",
         "file_on_notice": "file_after_notice", "press_explanation": "supervision_follow_up",
-        **{k: "liaison_handoff" for k in outgoing | incoming}}
+        **dict.fromkeys(outgoing | incoming, "liaison_handoff")}
     # Each period's legal event is recorded where it happens.
     assert {k: p["records_event"] for k, p in tasks.items() if "records_event" in p} == {
         "examine_supervision": "supervision_examined", "assess_explanation": "supervision_examined",

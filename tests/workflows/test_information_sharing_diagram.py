@@ -14,8 +14,13 @@ from SpiffWorkflow.spiff.parser.process import SpiffBpmnParser
 from SpiffWorkflow.spiff.specs.event_definitions import MessageEventDefinition
 
 from tests.workflows.diagram_checks import (
-    WORKFLOWS, Run, assert_conventions, assert_every_element_is_drawn,
-    assert_forms_mark_exactly_what_is_read, assert_layout_can_be_drawn, load_form,
+    WORKFLOWS,
+    Run,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    load_form,
 )
 
 CASE_ID = 9

@@ -5,8 +5,16 @@ import pytest
 from lxml import etree
 
 from tests.workflows.diagram_checks import (
-    NS, WORKFLOWS, assert_conventions, assert_every_element_is_drawn, assert_forms_mark_exactly_what_is_read,
-    assert_layout_can_be_drawn, assert_passes_the_xsd, form_accepts, parse_collaboration, properties,
+    NS,
+    WORKFLOWS,
+    assert_conventions,
+    assert_every_element_is_drawn,
+    assert_forms_mark_exactly_what_is_read,
+    assert_layout_can_be_drawn,
+    assert_passes_the_xsd,
+    form_accepts,
+    parse_collaboration,
+    properties,
 )
 from tests.workflows.diagram_run import Run
 
