@@ -70,7 +70,7 @@ def authenticate(
         pair = (LoginThrottle.user_id == user.id, LoginThrottle.address == address)
         waiting = session.scalar(select(LoginThrottle.blocked_until).where(*pair))
         if waiting is not None and waiting > at:
-            session.rollback()
+            session.rollback()  # nothing was written, nothing to commit
             return None
         if good:
             session.execute(delete(LoginThrottle).where(*pair))

@@ -29,7 +29,7 @@ def _check_file(session: Session, store: EvidenceStore, actor: User, item: Evide
     sha = store.hash_of(item.storage_name)
     if sha != item.sha256:
         integrity_failed(session, item, actor, sha)
-        session.commit()
+        session.commit()  # the damage is on record even though the hand-over it stopped fails
         raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
     integrity_confirmed(session, item, actor)
     return sha

@@ -18,7 +18,7 @@ from sqlalchemy.orm import Session, selectinload
 from engine.access import audit, policy
 from engine.casework.evidence_files import EvidenceStore, FileTooLarge, StoredFile, UnsupportedFile
 from engine.errors import EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge
-from engine.runtime.transactions import transactional
+from engine.runtime.transactions import transaction, transactional
 from engine.time.clock import now
 from models import EVIDENCE_KINDS, Case, EvidenceCustody, EvidenceItem, User
 
@@ -160,37 +160,37 @@ def add_evidence(
     """
     stored: StoredFile | None = None
     try:
-        case = _case_for(session, actor, case_id)
-        if not policy.can_add_evidence(session, actor, case):
-            raise Forbidden("only handlers of an agency taking part in the case add evidence")
-        clean = validate(fields, now(session))
-        if stream is not None:
-            try:
-                stored = store.save(stream, filename or "")
-            except FileTooLarge as exc:
-                raise TooLarge(str(exc)) from exc
-            except UnsupportedFile as exc:
-                raise InvalidInput("file not accepted", {"file": [str(exc)]}) from exc
-            if clean["declared_sha256"] and clean["declared_sha256"] != stored.sha256:
-                raise InvalidInput("declared hash differs", {"declared_sha256": [
-                    f"does not match the file's SHA-256 ({stored.sha256})"]})
-        agency = actor.agency
-        assert agency is not None, "policy.can_add_evidence lets only users of an agency add evidence"
-        item = EvidenceItem(
-            case_id=case.id, owner_agency_id=agency.id, uploaded_by_id=actor.id,
-            uploaded_at=now(session), **clean,
-            **({"storage_name": stored.storage_name, "sha256": stored.sha256, "size": stored.size,
-                "content_type": stored.content_type, "original_name": stored.original_name}
-               if stored else {}),
-        )
-        session.add(item)
-        session.flush()
-        _audit(session, item, "evidence_added", actor, kind=item.kind, sha256=item.sha256,
-               size=item.size, content_type=item.content_type, confidential=item.confidential)
-        session.commit()
-        return item
+        with transaction(session):
+            case = _case_for(session, actor, case_id)
+            if not policy.can_add_evidence(session, actor, case):
+                raise Forbidden("only handlers of an agency taking part in the case add evidence")
+            clean = validate(fields, now(session))
+            if stream is not None:
+                try:
+                    stored = store.save(stream, filename or "")
+                except FileTooLarge as exc:
+                    raise TooLarge(str(exc)) from exc
+                except UnsupportedFile as exc:
+                    raise InvalidInput("file not accepted", {"file": [str(exc)]}) from exc
+                if clean["declared_sha256"] and clean["declared_sha256"] != stored.sha256:
+                    raise InvalidInput("declared hash differs", {"declared_sha256": [
+                        f"does not match the file's SHA-256 ({stored.sha256})"]})
+            agency = actor.agency
+            assert agency is not None, "policy.can_add_evidence lets only users of an agency add evidence"
+            item = EvidenceItem(
+                case_id=case.id, owner_agency_id=agency.id, uploaded_by_id=actor.id,
+                uploaded_at=now(session), **clean,
+                **({"storage_name": stored.storage_name, "sha256": stored.sha256, "size": stored.size,
+                    "content_type": stored.content_type, "original_name": stored.original_name}
+                   if stored else {}),
+            )
+            session.add(item)
+            session.flush()
+            _audit(session, item, "evidence_added", actor, kind=item.kind, sha256=item.sha256,
+                   size=item.size, content_type=item.content_type, confidential=item.confidential)
+            return item
     except BaseException:
-        session.rollback()
+        # The item was not recorded (transaction() rolled it back): its file must not stay either.
         if stored is not None:
             store.discard(stored.storage_name)
         raise
@@ -212,9 +212,9 @@ def open_evidence(session: Session, store: EvidenceStore, actor: User, evidence_
     NotFound if the actor may not see the item or it has no file; Forbidden if they see it but
     may not open it (policy.can_open_evidence). A file that no longer matches its recorded
     SHA-256, or is missing, is not served: `evidence_integrity_failed` is recorded and
-    EvidenceCorrupted raised.
+    EvidenceCorrupted raised (verified_open commits that record before it raises).
     """
-    try:
+    with transaction(session):
         item = visible_evidence(session, actor, evidence_id)
         if not item.has_file:
             raise NotFound(f"evidence {evidence_id} has no file")
@@ -222,13 +222,7 @@ def open_evidence(session: Session, store: EvidenceStore, actor: User, evidence_
             raise Forbidden(f"evidence {evidence_id} is confidential")
         opened = verified_open(session, store, actor, item)
         _audit(session, item, "evidence_downloaded", actor, sha256=item.sha256)
-        session.commit()
         return opened
-    except EvidenceCorrupted:
-        raise
-    except BaseException:
-        session.rollback()
-        raise
 
 
 def verified_open(session: Session, store: EvidenceStore, actor: User, item: EvidenceItem) -> OpenedEvidence:
@@ -245,7 +239,7 @@ def verified_open(session: Session, store: EvidenceStore, actor: User, item: Evi
         if copy is not None:
             copy.close()
         integrity_failed(session, item, actor, sha)
-        session.commit()
+        session.commit()  # the damage is on record even though the read it stopped fails
         raise EvidenceCorrupted(f"evidence {item.id}: the stored file does not match its SHA-256")
     integrity_confirmed(session, item, actor)
     return OpenedEvidence(item, copy, item.original_name or "evidence", item.content_type or "application/octet-stream",
