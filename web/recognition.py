@@ -1,4 +1,4 @@
-"""Issue 4's mechanisms on the case and evidence pages: evidence packages with their verdicts
+"""证据互认 and 信息共享 on the case and evidence pages: evidence packages with their verdicts
 (证据互认) and information requests (信息共享), as template functions so the pages that include
 them need no new view code; and the evidence store bound to every session, which the engine's
 task hooks use to re-compute hashes when a package is handed over and reviewed."""

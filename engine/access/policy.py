@@ -220,7 +220,7 @@ def can_receive_evidence(user: User, custody: EvidenceCustody) -> bool:
     return custody.state == "pending" and _has_role_in(user, "liaison", {custody.to_agency_id})
 
 
-# --- supervision (issue 5) ----------------------------------------------------------------
+# --- supervision --------------------------------------------------------------------------
 
 def supervised_agency_ids(user: User) -> set[int] | None:
     """Whose deadlines the user follows: None for every agency (supervisors, administrators),

@@ -135,7 +135,7 @@ def _inbox_values(user: User, lanes, narrow: InboxFilter, case_id: int | None, p
 @lru_cache(maxsize=256)
 def _inbox_statements(shape: tuple) -> tuple:
     """The statements of one inbox shape, built once per process (building and hashing them
-    took longer than running them, issue #8; a few dozen shapes exist in practice: view x
+    took longer than running them, bench/RESULTS.md; a few dozen shapes exist in practice: view x
     number of lanes x filters used): the page's rows each with the total (an uncorrelated
     subquery, evaluated once), and the total alone for a page past the end."""
     view, lane_count, by_case, mechanism, case, due, sort = shape

@@ -1,4 +1,4 @@
-"""Evidence items and their chain of custody (issue 6); failed-login count and lock on users.
+"""Evidence items and their chain of custody; failed-login count and lock on users.
 
 Revision ID: 0002
 Revises: 0001

@@ -1,4 +1,4 @@
-"""Evidence packages for mutual recognition and information shared on request (issue 4).
+"""Evidence packages for mutual recognition and information shared on request.
 
 Revision ID: 0003_recognition_sharing
 Revises: 0002
