@@ -9,9 +9,7 @@ import logging
 import os
 import sys
 import threading
-from datetime import datetime
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import click
 from flask import Flask, current_app
@@ -266,12 +264,7 @@ calendar = AppGroup("calendar", help="The business calendar.")
 @click.option("--rule", required=True, help="Deadline rule: 24h, 5wd, 3d, 1m.")
 def calendar_due(start: str, rule: str) -> None:
     """When a period starting at START ends under RULE, with the administrator's entered days."""
-    try:
-        begin = datetime.fromisoformat(start)
-    except ValueError:
-        _fail(f"--start {start!r} is not an ISO date-time such as 2026-03-02T09:00+08:00")
-    if begin.tzinfo is None:
-        begin = begin.replace(tzinfo=ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
+    begin = cli_deadlines.parse_start(start, "--start")
     try:
         due = cli_deadlines.console_calendar().due(begin, rule)
     except ValueError as exc:

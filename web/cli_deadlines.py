@@ -7,7 +7,7 @@ Wrong input exits with status 2 and a message naming what is wrong.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, time
+from datetime import datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -38,17 +38,13 @@ def console_calendar() -> BusinessCalendar:
 
 
 def parse_start(text: str, option: str) -> datetime:
-    """An ISO date or date-time; without an offset it is local (display) time; a date alone is
-    the start of that day (a period's start day is not counted anyway)."""
-    zone = ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])
+    """An ISO date-time or date (a date alone is the start of that day: a period's start day is not
+    counted anyway); without an offset it is local (display) time."""
     try:
         begin = datetime.fromisoformat(text)
     except ValueError:
-        try:
-            begin = datetime.combine(date.fromisoformat(text), time())
-        except ValueError:
-            fail(f"{option} {text!r} is not an ISO date or date-time such as 2026-03-05 or 2026-03-05T09:00+08:00")
-    return begin if begin.tzinfo is not None else begin.replace(tzinfo=zone)
+        fail(f"{option} {text!r} is not an ISO date-time or date such as 2026-03-05T09:00+08:00 or 2026-03-05")
+    return begin if begin.tzinfo is not None else begin.replace(tzinfo=ZoneInfo(current_app.config["DISPLAY_TIMEZONE"]))
 
 
 def _catalog() -> legal_periods.Catalog:

@@ -33,7 +33,7 @@ def legal_rules(file: str, tree, folder: Path, forms: dict[str, Any]) -> dict[st
         props = {p.get("name"): p.get("value") or "" for p in element.iterfind(_PROPERTY, NS)}
         if props:
             named.append((element, props))
-    uses_rules = any(is_rule_id(props.get("deadline") or "0d") for _, props in named)
+    uses_rules = any(is_rule_id(props.get("deadline") or "") for _, props in named)
     uses_events = any(props.get("records_event") for _, props in named) or _form_events(forms)
     if not (uses_rules or uses_events):
         return {}
