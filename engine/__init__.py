@@ -60,6 +60,7 @@ from engine.errors import (
     TooLarge,
     WorkflowError,
 )
+from engine.mechanisms.completion import Term
 from engine.mechanisms.hooks import form_choices, task_context
 from engine.mechanisms.recognition import case_packages, item_recognitions
 from engine.mechanisms.sharing import (
@@ -131,7 +132,7 @@ __all__ = [
     # Human tasks: the inbox and its actions.
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
-    "form_choices", "task_context", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
+    "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
     "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",

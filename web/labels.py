@@ -1,13 +1,18 @@
 """Human names for the engine's codes (roles, states, audit event types), translated lazily."""
 from __future__ import annotations
 
+from collections.abc import Mapping
+from datetime import datetime
 from enum import Enum
 
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
+from engine import Term
 from models import HumanTaskState, InstanceStatus
 
 from . import workflow_text
+from .i18n import localtime
 
 ROLES = {
     "handler": _l("Handler"),
@@ -82,17 +87,6 @@ EVENTS = {
 
 # Codes that task hooks put in a task's context lines as Enum members (so no free text is taken
 # for a code): by the enum's name, then the code.
-CONTEXT_CODES = {
-    # An information request's state (engine/mechanisms/sharing.py RequestState).
-    "RequestState": {
-        "submitted": _l("Awaiting the liaison's review"),
-        "withdrawn": _l("Not sent"),
-        "sent": _l("Sent, awaiting the answer"),
-        "granted": _l("Sharing granted"),
-        "refused": _l("Refused"),
-    },
-}
-
 EVIDENCE_KINDS = {
     "physical": _l("Physical evidence"),
     "documentary": _l("Documentary evidence"),
@@ -103,18 +97,91 @@ EVIDENCE_KINDS = {
     "interview_record": _l("Interview record"),
 }
 
+# What task context lines and engine-offered choices say (engine/mechanisms/completion.py Term):
+# a table per enum class or Term vocabulary; %(name)s placeholders are filled from a Term's args.
+CONTEXT_CODES: dict[str, Mapping[str, object]] = {
+    # An information request's state and its task's lines (engine/mechanisms/sharing.py).
+    "RequestState": {
+        "submitted": _l("Awaiting the liaison's review"),
+        "withdrawn": _l("Not sent"),
+        "sent": _l("Sent, awaiting the answer"),
+        "granted": _l("Sharing granted"),
+        "refused": _l("Refused"),
+    },
+    "RequestLine": {
+        "requester": _l("Requesting agency"),
+        "owner": _l("Requested agency"),
+        "purpose": _l("Purpose"),
+        "legal_basis": _l("Legal basis"),
+        "asked": _l("Information asked for"),
+        "needed_by": _l("Needed by"),
+        "state": _l("State"),
+        "draft_answer": _l("Draft answer"),
+        "draft_evidence": _l("Evidence to share"),
+        "draft_documents": _l("Documents to share"),
+        "shared_until": _l("Shared until"),
+        "refusal_reasons": _l("Reasons for refusal"),
+    },
+    # An evidence package's lines (engine/mechanisms/recognition.py).
+    "PackageLine": {
+        "provider": _l("Handing-over agency"),
+        "receiver": _l("Receiving agency"),
+        "purpose": _l("Purpose of the hand-over"),
+        "item": _l("Evidence"),
+        "kind": _l("Kind"),
+        "source": _l("Source"),
+        "collected_at": _l("Collected at"),
+        "collectors": _l("Collected by"),
+        "declared_sha256": _l("Declared SHA-256"),
+        "file": _l("File"),
+        "integrity": _l("Integrity check (recomputed now)"),
+        "note": _l("Please note"),
+    },
+    "Verdict": {
+        "pending": _l("Awaiting review"),
+        "recognised": _l("Recognised"),
+        "rejected": _l("Not recognised"),
+        "supplement": _l("Returned for supplement"),
+    },
+    "Evidence": {
+        "item": _l("#%(id)s %(kind)s: %(text)s"),
+        "verdict_reason": _l("%(verdict)s (%(reason)s)"),
+        "file": _l("%(name)s (SHA-256 %(sha256)s)"),
+        "interview_not_recognised": _l(
+            "Interview records cannot be recognised: the receiving agency takes them again."),
+        "supplement_round": _l("Supplement, round %(round)s"),
+    },
+    "Integrity": {
+        "intact": _l("Matches"),
+        "file_missing": _l("(file missing)"),
+        "declared_mismatch": _l("Electronic data does not match its checksum: declared %(expected)s, "
+                                "recomputed %(found)s"),
+        "recorded_mismatch": _l("File does not match its checksum: recorded %(expected)s, recomputed %(found)s"),
+    },
+    "EvidenceKind": EVIDENCE_KINDS,
+}
 
 def label(table: dict, code: str | None) -> str:
     """The label of a code, or the code itself when it is new to the web layer."""
     return str(table.get(code, code or ""))
 
 
-def context_text(value):
-    """A task context line's text: an engine code labelled in the page's language, anything
-    else as it is."""
+def context_text(value) -> str:
+    """A task context line's title or value, or an engine-offered choice's label, as the page
+    says it: engine codes (enum members, Terms) worded in the page's language, times in the display
+    zone, lists joined, nothing as "none"; the case's own text as it is."""
     if isinstance(value, Enum):
         return label(CONTEXT_CODES.get(type(value).__name__, {}), value.value)
-    return value
+    if isinstance(value, Term):
+        wording = label(CONTEXT_CODES.get(value.vocabulary, {}), value.code)
+        return wording % {name: context_text(arg) for name, arg in value.args.items()} if value.args else wording
+    if isinstance(value, datetime):
+        return localtime(value)
+    if value is None or value == []:
+        return _("(none)")
+    if isinstance(value, list):
+        return _(", ").join(context_text(item) for item in value)
+    return str(value)
 
 
 def lane(task) -> str:

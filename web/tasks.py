@@ -30,7 +30,9 @@ def _schema(task) -> dict:
 
 def _form(task) -> dict:
     """The task's form with the options the engine offers this user for its `x-choices` fields."""
-    return forms.with_choices(_schema(task), engine.form_choices(db.session, actor(), task))
+    offered = engine.form_choices(db.session, actor(), task)
+    return forms.with_choices(_schema(task), {
+        name: [(value, labels.context_text(text)) for value, text in options] for name, options in offered.items()})
 
 
 def _decisions(task) -> list[tuple[str, str]]:
@@ -62,7 +64,7 @@ def _render(task, values=None, errors=None, status=200, comment=None):
         "tasks/task.html", task=task, case=case, schema=_schema(task), fields=fields,
         history=[(t, _decisions(t) if content else []) for t in history], content=content,
         form_errors=(errors or {}).get("", []), now=db.clock.now(), candidates=candidates,
-        context=[(title, labels.context_text(value), *link)
+        context=[(labels.context_text(title), labels.context_text(value), *link)
                  for title, value, *link in engine.task_context(session, user, task)],
         documents=case_documents(session, user, case.id),
         attachments=[item for item in engine.list_evidence(session, user, case.id)
@@ -147,11 +149,9 @@ def done(task_id: int):
     user's next task, of this case first, so the completer need not look for either."""
     session, user = db.session, actor()
     task = engine.visible_task(session, user, task_id)
-    following = [t for t in engine.case_tasks(session, task.case) if t.state == HumanTaskState.OPEN]
-    mine = engine.inbox(session, user, "all", 1, 1, case_id=task.case_id).items \
-        or engine.inbox(session, user, "all", 1, 1).items
-    return render_template("tasks/done.html", task=task, case=task.case, following=following,
-                           next_task=mine[0] if mine else None, now=db.clock.now())
+    work = engine.next_work(session, user, task)
+    return render_template("tasks/done.html", task=task, case=task.case, following=work.following,
+                           next_task=work.next_task, now=db.clock.now())
 
 
 @bp.route("/<int:task_id>/assign", methods=["POST"])

@@ -12,7 +12,7 @@ this user for this task, so an id typed by hand is refused like any other wrong 
 """
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from types import MappingProxyType
 from typing import Any
 from uuid import UUID
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from engine.access import policy
 from engine.errors import InvalidInput
 from engine.mechanisms import recognition, sharing, transfer
-from engine.mechanisms.completion import ChoiceSource, Completion, Hook
+from engine.mechanisms.completion import ChoiceSource, Completion, Hook, Term
 from engine.runtime.definitions import task_form
 from engine.runtime.forms import validate_submission
 from engine.runtime.instances import load
@@ -44,7 +44,7 @@ def known_choices(name: str) -> bool:
     return name in CHOICES
 
 
-def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, list[tuple[Any, str]]]:
+def form_choices(session: Session, actor: User, task: HumanTask) -> dict[str, Sequence[tuple[Any, str | Term]]]:
     """The options the engine offers this user for each `x-choices` field of the task's form."""
     schema = task_form(session, task)
     return {name: CHOICES[prop["x-choices"]](session, actor, task)

@@ -18,8 +18,8 @@ Files are read through the evidence store bound to the session (`session.info["e
 from __future__ import annotations
 
 from collections.abc import Mapping
+from enum import StrEnum
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -30,18 +30,44 @@ from engine.casework.evidence import _audit as evidence_audit
 from engine.casework.evidence import integrity_failed
 from engine.casework.evidence_files import EvidenceStore
 from engine.errors import EngineError, InvalidInput
-from engine.mechanisms.completion import ChoiceSource, Completion, Hook
+from engine.mechanisms.completion import ChoiceSource, Completion, Hook, Term
 from engine.time.clock import now
 from models import Agency, Case, EvidenceCustody, EvidenceItem, EvidencePackage, HumanTask, PackageItem, User
 
 MAX_ITEMS = 1000  # as the form says; a package of 1,000 is measured by bench growth
 REASON_MAX = 2000  # the review form's maxLength
+# The kinds as the generated documents (Chinese by statute) and the recorded reasons name them;
+# pages word kinds themselves (web/labels.py EVIDENCE_KINDS).
 KIND_TITLES = {
     "physical": "物证", "documentary": "书证", "audio_visual": "视听资料", "electronic_data": "电子数据",
     "expert_opinion": "鉴定意见", "inspection_record": "勘验、检查笔录", "interview_record": "询问笔录",
 }
-ZONE = ZoneInfo("Asia/Shanghai")  # times on task pages are Beijing times
-VERDICT_TITLES = {"pending": "待审查", "recognised": "予以认可", "rejected": "不予认可", "supplement": "退回补充"}
+
+
+class PackageLine(StrEnum):
+    """The titles of an evidence package task's context lines, worded by the task page (web/labels.py)."""
+
+    PROVIDER = "provider"
+    RECEIVER = "receiver"
+    PURPOSE = "purpose"
+    ITEM = "item"
+    KIND = "kind"
+    SOURCE = "source"
+    COLLECTED_AT = "collected_at"
+    COLLECTORS = "collectors"
+    DECLARED_SHA256 = "declared_sha256"
+    FILE = "file"
+    INTEGRITY = "integrity"
+    NOTE = "note"
+
+
+class Verdict(StrEnum):
+    """A package item's verdict (PackageItem.verdict)."""
+
+    PENDING = "pending"
+    RECOGNISED = "recognised"
+    REJECTED = "rejected"
+    SUPPLEMENT = "supplement"
 
 
 def store_of(session: Session) -> EvidenceStore:
@@ -59,12 +85,14 @@ def package_of(session: Session, instance_id: int) -> EvidencePackage:
     return package
 
 
-def _label(item: EvidenceItem) -> str:
+def _label(item: EvidenceItem) -> Term:
+    """An item as a choice or a line names it: number, kind and the start of its description."""
     text = " ".join(item.description.split())
-    return f"#{item.id} {KIND_TITLES.get(item.kind, item.kind)}：{text[:40]}{'…' if len(text) > 40 else ''}"
+    return Term("Evidence", "item", {"id": item.id, "kind": Term("EvidenceKind", item.kind),
+                                     "text": f"{text[:40]}{'…' if len(text) > 40 else ''}"})
 
 
-def agency_evidence(session: Session, actor: User, task: HumanTask) -> list[tuple[Any, str]]:
+def agency_evidence(session: Session, actor: User, task: HumanTask) -> list[tuple[Any, Term]]:
     """The case's items owned by the actor's agency: what it may hand over or share."""
     agencies = {m.agency_id for m in actor.memberships}
     items = session.scalars(select(EvidenceItem).where(
@@ -144,15 +172,30 @@ def _entry(session: Session, task: HumanTask, data: Mapping[str, Any]) -> Packag
     return next(e for e in package.items if e.evidence_id == data["item_id"])
 
 
-def integrity_problem(item: EvidenceItem, found: str | None) -> str | None:
-    """Why the item's file fails its authenticity check, or None when it passes (or has no file)."""
+def integrity_problem(item: EvidenceItem, found: str | None) -> Term | None:
+    """Why the item's file fails its authenticity check, or None when it passes (or has no file):
+    the value it should have (declared for electronic data, else recorded) and the one found now
+    (None when the file is gone)."""
     if item.kind == "electronic_data":
-        declared = item.declared_sha256
-        if found is None or found != declared:
-            return f"电子数据完整性校验值不一致：声明值 {declared or '（无）'}，重新计算值 {found or '（文件缺失）'}"
+        if found is None or found != item.declared_sha256:
+            return Term("Integrity", "declared_mismatch", {"expected": item.declared_sha256, "found": _found(found)})
     elif item.has_file and found != item.sha256:
-        return f"文件完整性校验值不一致：登记值 {item.sha256}，重新计算值 {found or '（文件缺失）'}"
+        return Term("Integrity", "recorded_mismatch", {"expected": item.sha256, "found": _found(found)})
     return None
+
+
+def _found(sha256: str | None) -> str | Term:
+    return sha256 if sha256 is not None else Term("Integrity", "file_missing")
+
+
+def _recorded_reason(problem: Term) -> str:
+    """The problem as the review's recorded reason, which the case's documents quote: in Chinese,
+    the language of the record."""
+    found = problem.args["found"]
+    expected, found = problem.args["expected"] or "（无）", found if isinstance(found, str) else "（文件缺失）"
+    if problem.code == "declared_mismatch":
+        return f"电子数据完整性校验值不一致：声明值 {expected}，重新计算值 {found}"
+    return f"文件完整性校验值不一致：登记值 {expected}，重新计算值 {found}"
 
 
 def _review(c: Completion) -> None:
@@ -167,7 +210,7 @@ def _review(c: Completion) -> None:
     if problem:
         chosen = (c.data.get("reason") or "").strip()
         c.data.update(verdict="rejected", authentic=False,
-                      reason=(problem + (f"。审查意见：{chosen}" if chosen else ""))[:REASON_MAX])
+                      reason=(_recorded_reason(problem) + (f"。审查意见：{chosen}" if chosen else ""))[:REASON_MAX])
         integrity_failed(session, item, actor, found)
     entry.verdict, entry.reason, entry.forced = c.data["verdict"], c.data.get("reason", ""), bool(problem)
     entry.sha256_found, entry.review_round = found, c.workflow_data.get("review_round")
@@ -195,10 +238,12 @@ def _result(c: Completion) -> None:
 
 def _items_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple]:
     package = package_of(session, task.instance_id)
-    lines: list[tuple] = [("移交机关", package.provider_agency.name), ("接收机关", package.receiving_agency.name),
-             ("移交目的", package.purpose)]
+    lines: list[tuple] = [(PackageLine.PROVIDER, package.provider_agency.name),
+                          (PackageLine.RECEIVER, package.receiving_agency.name), (PackageLine.PURPOSE, package.purpose)]
     for entry in package.items:
-        verdict = VERDICT_TITLES[entry.verdict] + (f"（{entry.reason}）" if entry.reason else "")
+        verdict: Verdict | Term = Verdict(entry.verdict)
+        if entry.reason:
+            verdict = Term("Evidence", "verdict_reason", {"verdict": verdict, "reason": entry.reason})
         lines.append((_label(entry.evidence), verdict, entry.evidence_id))
     return lines
 
@@ -209,19 +254,20 @@ def _review_context(session: Session, actor: User, task: HumanTask, data: Mappin
         return _items_context(session, actor, task, data)
     entry = _entry(session, task, data)
     item = entry.evidence
-    lines = [("证据", _label(item), item.id), ("种类", KIND_TITLES.get(item.kind, item.kind)), ("来源", item.source),
-             ("收集时间", f"{item.collected_at.astimezone(ZONE):%Y-%m-%d %H:%M}（北京时间）"),
-             ("收集人", f"{item.collector_1}、{item.collector_2}")]
+    lines: list[tuple] = [
+        (PackageLine.ITEM, _label(item), item.id), (PackageLine.KIND, Term("EvidenceKind", item.kind)),
+        (PackageLine.SOURCE, item.source), (PackageLine.COLLECTED_AT, item.collected_at),
+        (PackageLine.COLLECTORS, [item.collector_1, item.collector_2])]
     if item.declared_sha256:
-        lines.append(("声明的SHA-256", item.declared_sha256))
+        lines.append((PackageLine.DECLARED_SHA256, item.declared_sha256))
     if item.has_file:
-        lines.append(("文件", f"{item.original_name}（SHA-256 {item.sha256}）"))
+        lines.append((PackageLine.FILE, Term("Evidence", "file", {"name": item.original_name, "sha256": item.sha256})))
     if item.has_file or item.kind == "electronic_data":
         problem = integrity_problem(item, _file_hash(session, item))
-        lines.append(("完整性校验（现在重新计算）", problem or "一致"))
+        lines.append((PackageLine.INTEGRITY, problem or Term("Integrity", "intact")))
     if item.kind == "interview_record":
-        lines.append(("提示", "询问笔录不能互认，须由接收机关重新制作。"))
-    lines.extend((f"第{supplement['round']}轮补充说明", supplement["note"])
+        lines.append((PackageLine.NOTE, Term("Evidence", "interview_not_recognised")))
+    lines.extend((Term("Evidence", "supplement_round", {"round": supplement["round"]}), supplement["note"])
                  for supplement in package_of(session, task.instance_id).supplements
                  if item.id in supplement.get("item_ids", []))
     return lines

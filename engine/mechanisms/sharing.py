@@ -58,6 +58,23 @@ class RequestState(StrEnum):
     REFUSED = "refused"
 
 
+class RequestLine(StrEnum):
+    """The titles of a request task's context lines, worded by the task page (web/labels.py)."""
+
+    REQUESTER = "requester"
+    OWNER = "owner"
+    PURPOSE = "purpose"
+    LEGAL_BASIS = "legal_basis"
+    ASKED = "asked"
+    NEEDED_BY = "needed_by"
+    STATE = "state"
+    DRAFT_ANSWER = "draft_answer"
+    DRAFT_EVIDENCE = "draft_evidence"
+    DRAFT_DOCUMENTS = "draft_documents"
+    SHARED_UNTIL = "shared_until"
+    REFUSAL_REASONS = "refusal_reasons"
+
+
 def today(session: Session) -> date:
     return now(session).astimezone(ZONE).date()
 
@@ -155,22 +172,23 @@ def _decision(c: Completion) -> None:
                  task_id=c.task.id, detail=detail)
 
 
-def _request_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple[str, str]]:
+def _request_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple]:
     r = request_of(session, task.instance_id)
-    lines = [("请求机关", r.requester_agency.name), ("被请求机关", r.owner_agency.name), ("用途", r.purpose),
-             ("法律依据", r.legal_basis), ("请求内容", r.asked), ("需要日期", r.needed_by.isoformat()),
-             ("状态", RequestState(r.state))]
+    lines: list[tuple] = [
+        (RequestLine.REQUESTER, r.requester_agency.name), (RequestLine.OWNER, r.owner_agency.name),
+        (RequestLine.PURPOSE, r.purpose), (RequestLine.LEGAL_BASIS, r.legal_basis), (RequestLine.ASKED, r.asked),
+        (RequestLine.NEEDED_BY, r.needed_by.isoformat()), (RequestLine.STATE, RequestState(r.state))]
     answered = r.state in (RequestState.SENT, RequestState.GRANTED, RequestState.REFUSED)
     if answered and policy.is_party(session, actor, r.case) and any(
             m.agency_id == r.owner_agency_id for m in actor.memberships):
         # The draft answer is the owner's until its liaison grants it.
-        lines += [("拟答复内容", r.answer_text or "（无）"),
-                  ("拟共享证据", "、".join(f"#{i}" for i in r.evidence_ids) or "（无）"),
-                  ("拟共享文书", "、".join(f"#{i}" for i in r.document_ids) or "（无）")]
+        lines += [(RequestLine.DRAFT_ANSWER, r.answer_text or None),
+                  (RequestLine.DRAFT_EVIDENCE, [f"#{i}" for i in r.evidence_ids]),
+                  (RequestLine.DRAFT_DOCUMENTS, [f"#{i}" for i in r.document_ids])]
     if r.state == RequestState.GRANTED and r.grant:
-        lines.append(("共享期限", f"至 {r.grant.expires_at.astimezone(ZONE):%Y-%m-%d %H:%M}（北京时间）"))
+        lines.append((RequestLine.SHARED_UNTIL, r.grant.expires_at))
     if r.state == RequestState.REFUSED:
-        lines.append(("拒绝理由", r.refusal_reasons))
+        lines.append((RequestLine.REFUSAL_REASONS, r.refusal_reasons))
     return lines
 
 

@@ -80,7 +80,7 @@ def reviews(session, case) -> dict[int, HumanTask]:
     for task in open_tasks(session, case.id):
         if task.bpmn_id == "review_item":
             context = engine.task_context(session, task.case.created_by, task)
-            found[next(line[2] for line in context if line[0] == "证据")] = task
+            found[next(line[2] for line in context if line[0] == "item")] = task
     return found
 
 
@@ -188,7 +188,7 @@ def test_interview_records_cannot_be_recognised(session, users, store, case, ite
     with pytest.raises(engine.InvalidInput) as exc:
         engine.complete_task(session, users["police_handler"], task.id, RECOGNISE)
     assert "verdict" in exc.value.errors
-    assert ("提示", "询问笔录不能互认，须由接收机关重新制作。") in engine.task_context(
+    assert ("note", engine.Term("Evidence", "interview_not_recognised")) in engine.task_context(
         session, users["police_handler"], task)
     engine.complete_task(session, users["police_handler"], task.id, REJECT)
 
@@ -199,7 +199,7 @@ def test_electronic_data_whose_file_changed_is_rejected_with_the_reason(session,
     (store.root / log.storage_name).write_bytes(LOG + b"tampered")
     task = reviews(session, case)[log.id]
     context = {line[0]: line[1] for line in engine.task_context(session, users["police_handler"], task)}
-    assert "不一致" in context["完整性校验（现在重新计算）"]
+    assert context["integrity"].code == "declared_mismatch" and context["integrity"].args["found"] != log.declared_sha256
     engine.claim_task(session, users["police_handler"], task.id)
     engine.complete_task(session, users["police_handler"], task.id, {**RECOGNISE, "reason": "内容相关"})
 
@@ -214,8 +214,8 @@ def test_electronic_data_whose_file_changed_is_rejected_with_the_reason(session,
                                                     items["interview"].id: REJECT})
     act(session, users["police_liaison"], case.id, "approve_result", {"handoff_approved": True})
     ack = open_task(session, case.id, "acknowledge_recognition")
-    assert any(str(log.id) in title and "不予认可" in text
-               for title, text, *_ in engine.task_context(session, users["samr_handler"], ack))
+    assert any(title.args["id"] == log.id and text.args["verdict"] == "rejected" and "内容相关" in text.args["reason"]
+               for title, text, *_ in engine.task_context(session, users["samr_handler"], ack)[3:])
 
 
 def test_supplement_rounds_are_bounded_and_the_last_result_cannot_be_returned(session, users, store, case, items):
@@ -229,7 +229,7 @@ def test_supplement_rounds_are_bounded_and_the_last_result_cannot_be_returned(se
         act(session, users["samr_handler"], case.id, "supply_supplement", {"supplement_note": f"第{round_ - 1}次补充"})
         act(session, users["samr_liaison"], case.id, "approve_supplement", OK)
         task = reviews(session, case)[contract.id]
-        assert (f"第{round_ - 1}轮补充说明", f"第{round_ - 1}次补充") in engine.task_context(
+        assert (engine.Term("Evidence", "supplement_round", {"round": round_ - 1}), f"第{round_ - 1}次补充") in engine.task_context(
             session, users["police_handler"], task)
         review(session, users["police_handler"], case, {contract.id: SUPPLEMENT})
     result = open_task(session, case.id, "approve_result")

@@ -71,7 +71,7 @@ def test_granted_answer_is_visible_to_named_users_until_it_expires(session, user
     prepare = open_task(session, case.id, "prepare_answer")
     assert prepare.lane == "samr.handler"
     context = dict(engine.task_context(session, users["samr_handler"], prepare))
-    assert (context["用途"], context["需要日期"]) == (REQUEST["purpose"], "2026-03-20")
+    assert (context["purpose"], context["needed_by"]) == (REQUEST["purpose"], "2026-03-20")
     act(session, users["samr_handler"], case.id, "prepare_answer",
         {"answer_text": "该公司2025年曾因同类行为受到处罚。", "evidence_ids": [formula.id]})
     decide = open_task(session, case.id, "decide_sharing")
@@ -122,7 +122,7 @@ def test_owner_refuses_with_reasons(session, users, store, case, formula):
     assert session.scalars(select(InformationGrant)).all() == []
     read = open_task(session, case.id, "read_sharing_decision")
     context = dict(engine.task_context(session, users["police_handler"], read))
-    assert context["拒绝理由"] == "超出办案需要" and "拟答复内容" not in context
+    assert context["refusal_reasons"] == "超出办案需要" and "draft_answer" not in context
     assert "shared_information_refused" in event_types(session, case.id)
 
 

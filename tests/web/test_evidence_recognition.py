@@ -98,7 +98,12 @@ def test_an_evidence_package_through_the_pages(app, client_for):
             assert refused.status_code == 422 and "询问笔录不能互认" in text(refused)
             verdict = {**verdict, "verdict": "rejected", "reason": "须重新询问"}
         else:
-            assert "完整性校验（现在重新计算）" in page and "一致" in page
+            assert "完整性校验（现在重新计算）" in page and "一致" in page and "电子数据：" in page
+            # The same lines in English: the engine gives codes, the page words them.
+            english = text(police.get(f"/tasks/{task_id}?lang=en"))
+            assert "Integrity check (recomputed now)" in english and "Matches" in english
+            assert ": 服务器日志" in english and "Electronic data" in english and "完整性" not in english
+            police.get(f"/tasks/{task_id}?lang=zh_CN")
         done = complete(police, task_id, verdict)
         assert done.status_code == 303, text(done)
     result = open_task(app, case_id, "approve_result")
