@@ -79,6 +79,7 @@ from engine.oversight.queries import (
     INBOX_SORTS,
     INBOX_VIEWS,
     InboxFilter,
+    NextWork,
     Page,
     agencies,
     case_instances,
@@ -89,6 +90,8 @@ from engine.oversight.queries import (
     inbox,
     lane_users,
     load_task_context,
+    next_work,
+    task_subjects,
     visible_case,
     visible_cases,
 )
@@ -133,6 +136,7 @@ __all__ = [
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
     "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
+    "task_subjects", "NextWork", "next_work",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
     "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",

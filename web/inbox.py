@@ -6,11 +6,13 @@ form, so they work without JavaScript and every filtered page has its own addres
 from __future__ import annotations
 
 from flask import Blueprint, current_app, render_template, request
+from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
 
 import engine
 
+from . import labels
 from .auth import actor
 from .db import db
 
@@ -50,4 +52,12 @@ def index():
                         current_app.config["INBOX_PAGE_SIZE"], narrow=narrow)
     return render_template("inbox/index.html", page=page, view=view, views=VIEWS, now=now,
                            filters=filters, due_windows=DUE, sorts=SORTS,
-                           mechanisms=models)
+                           mechanisms=models, subjects=subjects(page.items))
+
+
+def subjects(tasks) -> dict[int, str]:
+    """What each task is about in one line (the evidence item under review, the consultation's
+    topic), in the page's language: {task id: text}."""
+    return {task_id: _("%(label)s: %(value)s", label=labels.context_text(line[0]),
+                       value=labels.context_text(line[1]))
+            for task_id, line in engine.task_subjects(db.session, actor(), tasks).items()}

@@ -13,7 +13,21 @@ from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
 from engine.errors import NotFound
-from models import Agency, AuditEvent, Case, HumanTask, Membership, ProcessInstance, ProcessModel, User, case_chain
+from engine.mechanisms import hooks
+from engine.runtime import projection
+from engine.runtime.definitions import definition
+from models import (
+    Agency,
+    AuditEvent,
+    Case,
+    HumanTask,
+    HumanTaskState,
+    Membership,
+    ProcessInstance,
+    ProcessModel,
+    User,
+    case_chain,
+)
 
 T = TypeVar("T")
 INBOX_VIEWS = ("all", "mine", "claimable")
@@ -196,6 +210,55 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
         total = 0 if page == 1 else session.scalar(count, values)
     return Page([row[0] for row in found], total, page, per_page,
                 {row[0].id: Handover(row[2], row[3]) for row in found})
+
+
+# The steps of each process model version (by its SHA-256) whose hook says what a task is about.
+_DESCRIBED: dict[str, frozenset[str]] = {}
+
+
+def _described_steps(session: Session, model_id: int) -> frozenset[str]:
+    model = definition(session, model_id)
+    found = _DESCRIBED.get(model.version)
+    if found is None:
+        spec, subprocesses = model.specs()
+        found = frozenset(
+            task_spec.bpmn_id for process in (spec, *subprocesses.values())
+            for task_spec in process.task_specs.values()
+            if getattr(task_spec, "manual", False)
+            and getattr(hooks.HOOKS.get(projection.task_properties(task_spec).get("hook") or ""), "context", None))
+        _DESCRIBED[model.version] = found
+    return found
+
+
+def task_subjects(session: Session, user: User, tasks: Sequence[HumanTask]) -> dict[int, tuple]:
+    """What each task is about in one line, for inbox rows: {task id: (title, text[, evidence
+    id])}, the first line of its page's context that names an evidence item, else its first
+    line; tasks whose step says nothing are left out. Only steps with a describing hook load
+    their instance, so a page of other work costs no more than before."""
+    subjects: dict[int, tuple] = {}
+    for task in tasks:
+        if task.bpmn_id not in _described_steps(session, task.instance.process_model_id):
+            continue
+        lines = hooks.task_context(session, user, task)
+        if lines:
+            subjects[task.id] = next((line for line in lines if len(line) > 2), lines[0])
+    return subjects
+
+
+@dataclass(frozen=True)
+class NextWork:
+    """What happens after a task: the case's open tasks now (whose they are, when due), and the
+    user's next open task, of the same case first, else the soonest due of their inbox."""
+
+    following: Sequence[HumanTask]
+    next_task: HumanTask | None
+
+
+def next_work(session: Session, user: User, task: HumanTask) -> NextWork:
+    """The work that follows `task` (which the caller has checked the user may see)."""
+    following = [t for t in case_tasks(session, task.case) if t.state == HumanTaskState.OPEN]
+    mine = inbox(session, user, "all", 1, 1, case_id=task.case_id).items or inbox(session, user, "all", 1, 1).items
+    return NextWork(following, mine[0] if mine else None)
 
 
 def _handover_columns() -> tuple:
