@@ -25,6 +25,7 @@ from engine import metrics
 
 from . import labels
 from .auth import actor
+from .deadline_rules import due_basis
 from .db import db
 from .supervision import STATUSES, bp, watch_filters, watch_page
 
@@ -71,7 +72,7 @@ def overdue_csv():
     now = db.clock.now()
     rows: list[list[object]] = [[
         _("Case number"), _("Mechanism"), _("Task"), _("Agency"), _("Lane"), _("Held by"),
-        _("Held since"), _("Due (Beijing time)"), _("Provisional"), _("Hours past due"),
+        _("Held since"), _("Due (Beijing time)"), _("Provisional"), _("Hours past due"), _("Period and its basis"),
     ]]
     page_number = 1
     while True:
@@ -82,7 +83,7 @@ def overdue_csv():
                 task.case.number, task.instance.process_model.name, task.title, task.agency.name,
                 labels.lane(task), task.assignee.display_name if task.assignee else _("Unclaimed"),
                 _iso(since), _iso(task.due_at), _("yes") if task.due_provisional else "",
-                f"{(now - task.due_at).total_seconds() / 3600:.1f}",
+                f"{(now - task.due_at).total_seconds() / 3600:.1f}", due_basis(task),
             ])
         if page_number >= page.pages:
             break

@@ -54,7 +54,9 @@ def late(app, clock):
 
 
 def rows(html: str) -> list[str]:
-    """The data rows of the supervision table, tags stripped, cells joined by |."""
+    """The data rows of the supervision table, tags and each due time's legal basis stripped, cells
+    joined by |."""
+    html = re.sub(r'<br><small class="due-basis">.*?</small>', "", html, flags=re.S)
     body = re.search(r'<table class="tasks supervision">.*?<tbody>(.*?)</tbody>', html, re.S)
     if body is None:
         return []
@@ -72,6 +74,9 @@ def test_supervisor_sees_late_work_of_every_agency(app, client_for, late):
         f"{police}|负责人决定是否立案|东公 · 负责人|待认领|4天1小时|2026-03-05 23:59|10小时0分",
     ]
     assert 'class="overdue"' in html
+    # Each due time says the legal period it follows and the event it runs from.
+    bases = re.findall(r'<small class="due-basis">(.*?)</small>', html, re.S)
+    assert len(bases) == 2 and all(b.startswith("《") and "起3日" in b for b in bases)
     assert f'href="/supervision/cases/{late["samr"]}"' in html
     assert "甲公司配方泄露案" not in html  # the case appears by its number only
 

@@ -67,11 +67,13 @@ def test_overdue_csv_has_every_filtered_row_and_is_audited(app, client_for, cloc
     supervisor = client_for("office_supervisor")
     header, *rows = read_csv(supervisor.get("/supervision/overdue.csv"))
     assert header == ["案件编号", "机制", "任务", "单位", "岗位", "办理人", "办理起始时间",
-                      "办理期限（北京时间）", "暂定", "超期小时数"]
+                      "办理期限（北京时间）", "暂定", "超期小时数", "期限及其法律依据"]
     assert [r[0] for r in rows] == [number(app, samr), number(app, police)]
-    assert rows[0] == [number(app, samr), "立案协助", "负责人审批移送", "聊城市东昌府区市场监督管理局",
-                       "东市监 · 负责人", "待认领", "2026-03-02T09:00:00+08:00", "2026-03-05T23:59:59+08:00",
-                       "", "10.0"]
+    assert rows[0][:-1] == [number(app, samr), "立案协助", "负责人审批移送", "聊城市东昌府区市场监督管理局",
+                            "东市监 · 负责人", "待认领", "2026-03-02T09:00:00+08:00", "2026-03-05T23:59:59+08:00",
+                            "", "10.0"]
+    # Which legal period the due time follows and what it runs from, as on the task page.
+    assert rows[0][-1].startswith("《") and "起" in rows[0][-1]
     response = supervisor.get("/supervision/overdue.csv?agency=police")
     assert response.headers["Content-Disposition"] == 'attachment; filename="overdue-20260306-1000.csv"'
     assert [r[0] for r in read_csv(response)[1:]] == [number(app, police)]
@@ -98,4 +100,4 @@ def test_due_soon_csv(app, client_for, clock):
     response = client_for("office_supervisor").get("/supervision/overdue.csv?status=due_soon")
     assert "due-soon-" in response.headers["Content-Disposition"]
     [row] = read_csv(response)[1:]
-    assert row[0] == number(app, case_id) and row[-1] == "-15.0"  # 15 hours still to go
+    assert row[0] == number(app, case_id) and row[-2] == "-15.0"  # 15 hours still to go
