@@ -10,6 +10,15 @@ from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
 from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 from .people import ROLES, Agency, Membership, User
 from .recognition import VERDICTS, EvidencePackage, PackageItem
+from .results import (
+    MEASURE_KINDS,
+    RESULT_AGENCIES,
+    RESULT_OUTCOMES,
+    RESULT_STAGES,
+    CaseClosure,
+    CaseResult,
+    CompulsoryMeasure,
+)
 from .sharing import GrantViewer, InformationGrant, InformationRequest
 from .tokens import ApiToken
 from .workflow import (
@@ -33,5 +42,7 @@ __all__ = [
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
     "TaskComment",
-    "VERDICTS", "EvidencePackage", "PackageItem", "GrantViewer", "InformationGrant", "InformationRequest",
+    "VERDICTS", "EvidencePackage", "PackageItem",
+    "RESULT_STAGES", "RESULT_AGENCIES", "RESULT_OUTCOMES", "MEASURE_KINDS", "CaseResult", "CompulsoryMeasure",
+    "CaseClosure", "GrantViewer", "InformationGrant", "InformationRequest",
 ]

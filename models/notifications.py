@@ -20,6 +20,7 @@ NOTIFICATION_KINDS = (
     "handoff_pending",  # a handoff between agencies awaits my approval (liaisons)
     "deadline_soon",    # a task I hold is due within one working day
     "deadline_passed",  # a task is overdue (its holder, their agency's head, supervisors)
+    "result_recorded",  # police, procuratorate or court recorded a result after filing (SAMR)
 )
 
 

@@ -30,6 +30,7 @@ TEXTS = {
     "handoff_pending": _l("A handoff awaits your approval: %(title)s (case %(case)s)"),
     "deadline_soon": _l("Due within one working day, at %(due)s: %(title)s (case %(case)s)"),
     "deadline_passed": _l("Overdue since %(due)s: %(title)s (case %(case)s)"),
+    "result_recorded": _l("%(actor)s recorded a result after filing (case %(case)s)"),
 }
 
 

@@ -265,6 +265,49 @@ def register_scope(user: User) -> RegisterScope:
     return RegisterScope(visible_cases_condition(user), secret_titles=True)
 
 
+# --- results after filing, closing a case, the task force's statistics ----------------------
+
+# Which agency records each stage's results (models.RESULT_AGENCIES, repeated here so the rule is
+# read where every other permission is).
+RESULT_RECORDERS = {"investigation": "police", "prosecution": "procuratorate", "judgment": "court"}
+
+
+def can_record_result(session: Session, user: User, case: Case, stage: str) -> bool:
+    """A stage's results are recorded by the handlers and heads of its agency (police: the
+    investigation, procuratorate: the decision to prosecute, court: the judgment) who may read
+    the case's content."""
+    code = RESULT_RECORDERS.get(stage)
+    return (code is not None
+            and any(m.agency.code == code and m.role in ("handler", "head") for m in user.memberships)
+            and can_view_case_content(session, user, case))
+
+
+def can_view_results(session: Session, user: User, case: Case) -> bool:
+    """Results (outcomes, persons, sentences) are case content."""
+    return can_view_case_content(session, user, case)
+
+
+def can_close_case(session: Session, user: User, case: Case) -> bool:
+    """The owning agency's handlers and heads who may read the case's content close it."""
+    owner = {case.owner_agency_id}
+    return ((_has_role_in(user, "handler", owner) or _has_role_in(user, "head", owner))
+            and can_view_case_content(session, user, case))
+
+
+def statistics_agency_ids(user: User) -> set[int] | None:
+    """Whose figures the user reads: None for every agency (the office's supervisors,
+    administrators), the agencies where they are head for agency heads, else an empty set.
+    Figures are counts and sums, never a case's content."""
+    if is_overseer(user):
+        return None
+    return {m.agency_id for m in user.memberships if m.role == "head"}
+
+
+def can_view_statistics(user: User) -> bool:
+    scope = statistics_agency_ids(user)
+    return scope is None or bool(scope)
+
+
 # --- one entry point ---------------------------------------------------------------------
 
 ACTIONS: dict[str, Callable[..., bool]] = {
@@ -288,6 +331,10 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "receive_evidence": lambda s, u, c: can_receive_evidence(u, c),
     "supervise": lambda s, u, _r: can_supervise(u),
     "supervise_case": can_supervise_case,
+    "record_result": lambda s, u, r: can_record_result(s, u, r[0], r[1]),
+    "view_results": can_view_results,
+    "close_case": can_close_case,
+    "view_statistics": lambda s, u, _r: can_view_statistics(u),
 }
 
 

@@ -39,6 +39,7 @@ SUBJECTS = {
     "handoff_pending": "移交待您审批：{title}",
     "deadline_soon": "任务即将到期：{title}",
     "deadline_passed": "任务已超期：{title}",
+    "result_recorded": "案件 {case_number} 有新的办理结果",
 }
 BODIES = {
     "task_claimable": "案件 {case_number} 有一项新任务“{title}”，您可以认领办理。",
@@ -47,6 +48,7 @@ BODIES = {
     "handoff_pending": "案件 {case_number} 的“{title}”等待您审批移交。",
     "deadline_soon": "案件 {case_number} 的任务“{title}”将于 {due} 到期，剩余不足一个工作日。",
     "deadline_passed": "案件 {case_number} 的任务“{title}”已于 {due} 到期，尚未办结。",
+    "result_recorded": "{actor}登记了案件 {case_number} 立案后的办理结果（侦查、起诉或审判）。",
 }
 
 

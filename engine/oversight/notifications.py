@@ -45,7 +45,7 @@ from engine.runtime.sql import insert_if_absent
 from engine.runtime.transactions import transaction, transactional
 from engine.time.calendar_store import business_calendar
 from engine.time.clock import now
-from models import DeadlineNotice, HumanTask, HumanTaskState, Membership, Notification, User
+from models import Agency, Case, DeadlineNotice, HumanTask, HumanTaskState, Membership, Notification, User
 
 DEADLINE_SOON, DEADLINE_PASSED = "deadline_soon", "deadline_passed"
 # How near a deadline must be for the "due soon" notice: it ends within this rule from now.
@@ -123,6 +123,34 @@ def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) 
     if task.assignee is None or task.assignee_id == actor.id:
         return []
     return _notify(session, [task.assignee], kind, task, actor)
+
+
+# --- results after filing -------------------------------------------------------------------
+
+RESULT_RECORDED = "result_recorded"
+
+
+def result_recorded(session: Session, case: Case, actor: User, stage: str) -> list[Notification]:
+    """Another agency recorded a result after filing (investigation, prosecution, judgment): the
+    market supervision bureau, which transferred the case, hears of it, by its liaisons and the
+    handlers assigned to the case (who opened it, or claimed or completed a task of it).
+    Caller's transaction."""
+    samr = select(Membership.agency_id).join(Agency, Agency.id == Membership.agency_id).where(Agency.code == "samr")
+    assigned = or_(User.id == case.created_by_id, exists().where(
+        HumanTask.case_id == case.id, or_(HumanTask.assignee_id == User.id, HumanTask.completed_by_id == User.id)))
+    recipients = session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(User.active.is_(True), User.id != actor.id, Membership.agency_id.in_(samr.scalar_subquery()),
+               or_(Membership.role == "liaison", and_(Membership.role == "handler", assigned)))
+        .order_by(User.id)).unique()
+    at = now(session)
+    params = {"title": stage, "case_title": case.title, "case_number": case.number, "stage": stage,
+              "actor": actor.display_name, "due_at": None}
+    made = [Notification(recipient_id=user.id, kind=RESULT_RECORDED, case_id=case.id, task_id=None,
+                         params=params, created_at=at) for user in recipients]
+    session.add_all(made)
+    session.flush()
+    return made
 
 
 # --- the deadline scan (worker) ------------------------------------------------------------

@@ -26,6 +26,7 @@ from models import (
     Agency,
     Case,
     CaseParticipant,
+    CaseResult,
     Document,
     HumanTask,
     HumanTaskState,
@@ -126,6 +127,9 @@ class RegisterRow:
     # Filing decisions: the police's notice; other rows: the mechanism's documents by kind.
     document_number: str | None = None
     documents: dict[str, str] = field(default_factory=dict)
+    # The case's latest result after filing (models.RESULT_STAGES, RESULT_OUTCOMES), if any.
+    result_stage: str | None = None
+    result_outcome: str | None = None
 
     @property
     def outcome(self) -> str | None:
@@ -193,6 +197,15 @@ def _filing_rows():
     )
 
 
+def _latest_result(case_id: Any):
+    """The stage and outcome of the case's most recently recorded result, as two columns."""
+    def newest(column):
+        return (select(column).where(CaseResult.case_id == case_id)
+                .order_by(CaseResult.recorded_at.desc(), CaseResult.id.desc()).limit(1).scalar_subquery())
+
+    return newest(CaseResult.stage).label("result_stage"), newest(CaseResult.outcome).label("result_outcome")
+
+
 def check_filter(filters: RegisterFilter) -> None:
     """InvalidInput naming the field of a filter value the register does not know."""
     if filters.mechanism is not None and filters.mechanism not in MECHANISMS:
@@ -215,7 +228,8 @@ def register_page(session: Session, user: User, filters: RegisterFilter = Regist
     check_filter(filters)
     scope = policy.register_scope(user)
     rows = union_all(_instance_rows(), _filing_rows()).subquery("register_row")
-    query = select(rows, Case.number, Case.title, Case.confidentiality).join(Case, Case.id == rows.c.case_id)
+    query = (select(rows, Case.number, Case.title, Case.confidentiality, *_latest_result(rows.c.case_id))
+             .join(Case, Case.id == rows.c.case_id))
     if scope.cases is not None:
         query = query.where(scope.cases)
     if filters.mechanism:
@@ -241,7 +255,7 @@ def register_page(session: Session, user: User, filters: RegisterFilter = Regist
         case_title=r.title if scope.secret_titles or r.confidentiality != "secret" else None,
         instance_id=r.instance_id, task_id=r.task_id, state=r.state, status=r.status,
         key_date=r.key_date, started_at=r.started_at, parties=MECHANISMS[r.mechanism].parties,
-        trigger=r.trigger,
+        trigger=r.trigger, result_stage=r.result_stage, result_outcome=r.result_outcome,
     ) for r in found]
     _add_milestones(session, items)
     return Page(items, total, page, per_page)
