@@ -39,6 +39,14 @@ from engine.casework.evidence import (
     visible_evidence,
 )
 from engine.casework.evidence_files import EvidenceStore
+from engine.casework.results import (
+    CaseResults,
+    CaseStillRunning,
+    case_results,
+    close_case,
+    record_result,
+    running_mechanisms,
+)
 from engine.casework.tasks import (
     assign_task,
     claim_task,
@@ -98,6 +106,10 @@ from engine.oversight.queries import (
 from engine.oversight.register import MECHANISMS as REGISTER_MECHANISMS
 from engine.oversight.register import STATES as REGISTER_STATES
 from engine.oversight.register import RegisterFilter, RegisterRow, register_page
+from engine.oversight.statistics import Figure as StatisticsFigure
+from engine.oversight.statistics import Period as StatisticsPeriod
+from engine.oversight.statistics import Statistics, check_period, statistics
+from engine.oversight.statistics import record_export as record_statistics_export
 from engine.oversight.supervision import overdue_tasks
 from engine.runtime.definitions import definition, task_form
 from engine.runtime.deploy import deploy_paths
@@ -156,6 +168,9 @@ __all__ = [
     "MailSettings",
     # The shared case register across agencies.
     "REGISTER_MECHANISMS", "REGISTER_STATES", "RegisterFilter", "RegisterRow", "register_page",
+    # Results after filing, closing a case, and the task force's statistics.
+    "CaseResults", "CaseStillRunning", "case_results", "close_case", "record_result", "running_mechanisms",
+    "Statistics", "StatisticsFigure", "StatisticsPeriod", "check_period", "statistics", "record_statistics_export",
     # The worker's pass.
     "WorkerPass", "drain_worker", "deliver_pending",
 ]
