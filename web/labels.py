@@ -159,6 +159,22 @@ CONTEXT_CODES: dict[str, Mapping[str, object]] = {
         "recorded_mismatch": _l("File does not match its checksum: recorded %(expected)s, recomputed %(found)s"),
     },
     "EvidenceKind": EVIDENCE_KINDS,
+    # A consultation's lines (engine/mechanisms/consultation.py): the letter's questions, the answers.
+    "ConsultationLine": {
+        "convener": _l("Convening agency"),
+        "topic": _l("Topic"),
+        "questions": _l("Questions to answer"),
+        "materials": _l("Materials"),
+    },
+    "AnswerState": {
+        "not_answered": _l("Not answered yet"),
+        "no_legal_basis": _l("None given"),
+    },
+    "Consultation": {
+        "answer_of": _l("Written opinion of %(agency)s"),
+        "legal_basis_of": _l("Legal basis given by %(agency)s"),
+        "attendees_of": _l("Attendees from %(agency)s"),
+    },
 }
 
 def label(table: dict, code: str | None) -> str:

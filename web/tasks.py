@@ -32,7 +32,13 @@ def _form(task) -> dict:
     """The task's form with the options the engine offers this user for its `x-choices` fields."""
     offered = engine.form_choices(db.session, actor(), task)
     return forms.with_choices(_schema(task), {
-        name: [(value, labels.context_text(text)) for value, text in options] for name, options in offered.items()})
+        name: [(value, _choice_label(text)) for value, text in options] for name, options in offered.items()})
+
+
+def _choice_label(text) -> str:
+    """An engine-offered option in the page's language: its code worded (labels.context_text),
+    or, an option the form itself names (an agency), the form's English title."""
+    return workflow_text.translate(text) if isinstance(text, str) else labels.context_text(text)
 
 
 def _decisions(task) -> list[tuple[str, str]]:
