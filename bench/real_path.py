@@ -50,7 +50,8 @@ STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     (
         "samr_handler",
         "acknowledge_decision",
-        {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "", "note": "已知悉"},
+        {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
+         "request_supervision": False, "samr_request_reasons": "", "note": "已知悉"},
     ),
     (
         "samr_handler",

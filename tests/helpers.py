@@ -19,7 +19,8 @@ RECEIPT = {"received": True, "receipt_outcome": "accepted", "missing_materials":
 REVIEW_FILE = {"recommendation": "file", "opinion": "建议立案"}
 FILE = {"filing_decision": "file", "filing_reasons": "符合立案条件"}
 NOT_FILE = {"filing_decision": "not_file", "filing_reasons": "没有犯罪事实"}
-ACK = {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "", "note": "已知悉"}
+ACK = {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
+       "request_supervision": False, "samr_request_reasons": "", "note": "已知悉"}
 # A liaison sends a document or material on (outgoing) and the other agency's liaison takes it in.
 RELEASE = {"released": True, "comment": "已核对"}
 RECEIVED = {"received": True, "note": "已收到"}

@@ -50,6 +50,11 @@ KINDS: dict[str, Kind] = {
     "non_filing_notice": Kind("不予立案通知书", "police", "samr", "不立", steps=("decide_filing", "decide")),
     "reconsideration_decision": Kind("复议决定书", "police", "samr", "复",
                                      steps=("decide_reconsideration",)),
+    # SAMR's objections to a 不予立案 (Decree 310 art. 9): reconsideration by the police, or filing
+    # supervision by the procuratorate, after the reconsideration or directly.
+    "reconsideration_request": Kind("提请复议书", "samr", "police", "复议", steps=("acknowledge_decision",)),
+    "filing_supervision_proposal": Kind("立案监督建议书", "samr", "procuratorate", "监建",
+                                        steps=("acknowledge_decision", "consider_supervision")),
     "explain_request": Kind("要求说明不立案理由通知书", "procuratorate", "police", "要说",
                             steps=("examine_supervision",)),
     "filing_order": Kind("通知立案书", "procuratorate", "police", "通立",

@@ -33,7 +33,8 @@ from tests.helpers import (
 )
 
 RECONSIDER = {"acknowledged": True, "request_reconsideration": True,
-              "reconsideration_grounds": "鉴定意见证明损失已达50万元", "note": ""}
+              "reconsideration_grounds": "鉴定意见证明损失已达50万元",
+              "request_supervision": False, "samr_request_reasons": "", "note": ""}
 UPHELD = {"reconsideration_outcome": "upheld", "reconsideration_reasons": "损失数额计算依据不足"}
 FILED = {"reconsideration_outcome": "filed", "reconsideration_reasons": "经复议，符合立案条件"}
 ASK_SUPERVISION = {"request_supervision": True, "samr_request_reasons": "复议理由不能成立，请依法监督"}

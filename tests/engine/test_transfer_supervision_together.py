@@ -183,11 +183,12 @@ def test_supervision_gets_the_refused_transfer_filed_and_handed_over(session, us
     assert play.open() == []
     assert play.documents() == [
         ("transfer_letter", "东市监移〔2026〕1号"), ("receipt", "东公收〔2026〕1号"),
-        ("non_filing_notice", "东公不立〔2026〕1号"), ("reconsideration_decision", "东公复〔2026〕1号"),
+        ("non_filing_notice", "东公不立〔2026〕1号"), ("reconsideration_request", "东市监复议〔2026〕1号"),
+        ("reconsideration_decision", "东公复〔2026〕1号"), ("filing_supervision_proposal", "东市监监建〔2026〕1号"),
         ("explain_request", "东检要说〔2026〕1号"), ("filing_order", "东检通立〔2026〕1号"),
         ("filing_notice", "东公立〔2026〕1号"), ("handover_list", "东市监交〔2026〕1号")]
     events = event_types(session, play.case_id)
-    assert events.count("document_generated") == 8
+    assert events.count("document_generated") == 10
     # Every liaison step is a handoff: nine crossings' halves in the transfer before the request,
     # five crossings of the supervision (the 立案通知书 to SAMR among them), two of the handover.
     assert events.count("handoff_approved") == 9 + 10 + 4
@@ -227,7 +228,8 @@ def test_supervision_finds_the_reasons_hold_and_the_case_returns_to_samr(session
     assert {k: i.status for k, i in play.instances().items()} == {
         "case_transfer": "completed", "filing_supervision": "completed"}
     assert [kind for kind, _number in play.documents()] == [
-        "transfer_letter", "receipt", "non_filing_notice", "reconsideration_decision", "explain_request"]
+        "transfer_letter", "receipt", "non_filing_notice", "reconsideration_request", "reconsideration_decision",
+        "filing_supervision_proposal", "explain_request"]
     events = event_types(session, play.case_id)
     assert events.count("message_delivered") == 2 and events.count("instance_completed") == 2
     assert verify_audit(session, play.case_id) == []

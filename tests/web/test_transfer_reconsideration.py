@@ -24,7 +24,8 @@ STEPS = [
     ("police_liaison", "approve_filing_notice_handoff", {"released": "true"}),
     ("samr_liaison", "accept_filing_notice", {"received": "true"}),
     ("samr_handler", "acknowledge_decision", {"acknowledged": "true", "request_reconsideration": "true",
-                                              "reconsideration_grounds": "司法鉴定意见证明损失达50万元"}),
+                                              "reconsideration_grounds": "司法鉴定意见证明损失达50万元",
+                                              "request_supervision": "false"}),
     ("samr_liaison", "approve_reconsideration_handoff", {"released": "true"}),
     ("police_liaison", "accept_reconsideration_request", {"received": "true"}),
     ("police_head", "decide_reconsideration", {"reconsideration_outcome": "upheld",
@@ -54,7 +55,8 @@ def test_reconsideration_then_supervision_through_the_pages(app, client_for, run
                                 "samr_request_reasons": "不予立案理由不能成立"}
         assert sent.status == "delivered", "the worker started the procuratorate's filing supervision"
         documents = {d.kind: d.id for d in s.scalars(select(Document).where(Document.case_id == case_id))}
-    assert set(documents) == {"transfer_letter", "receipt", "non_filing_notice", "reconsideration_decision"}
+    assert set(documents) == {"transfer_letter", "receipt", "non_filing_notice", "reconsideration_request",
+                              "reconsideration_decision", "filing_supervision_proposal"}
 
     samr = browsers["samr_handler"]
     case_page = text(samr.get(f"/cases/{case_id}"))
@@ -67,6 +69,10 @@ def test_reconsideration_then_supervision_through_the_pages(app, client_for, run
     decision = text(samr.get(f"/documents/{documents['reconsideration_decision']}"))
     assert "决定维持原不予立案决定" in decision and "鉴定意见不能证明实际损失" in decision
     assert "建议人民检察院依法进行立案监督" in decision
+    request = text(samr.get(f"/documents/{documents['reconsideration_request']}"))
+    assert "提请复议书" in request and "司法鉴定意见证明损失达50万元" in request
+    proposal = text(samr.get(f"/documents/{documents['filing_supervision_proposal']}"))
+    assert "立案监督建议书" in proposal and "公安机关维持原决定" in proposal and "不予立案理由不能成立" in proposal
     assert FACTS["summary"] not in text(browsers["police_head"].get(f"/documents/{documents['receipt']}"))
 
     # The prosecutor logs in and finds SAMR's request waiting in the inbox, with its reasons.
@@ -94,7 +100,8 @@ def test_supplement_request_and_handover_list_print(app, client_for):
         act(s, users["samr_liaison"], case.id, "approve_supplement_handoff", {"released": True})
         police_decide(s, users, case.id, FILE)
         act(s, users["samr_handler"], case.id, "acknowledge_decision",
-            {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": ""})
+            {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
+             "request_supervision": False, "samr_request_reasons": ""})
         hand_over(s, users, case.id, {**NO_DISCREPANCY, "discrepancies_found": True, "discrepancies": "U盘实收1个"})
         documents = {d.kind: d.id for d in s.scalars(select(Document).where(Document.case_id == case.id))}
     samr = client_for("samr_handler")

@@ -72,7 +72,8 @@ FACTS = {
 RECEIPT = {"received": True, "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": ""}
 INCOMPLETE = {**RECEIPT, "receipt_outcome": "incomplete", "missing_materials": "鉴定意见"}
 RELEASE, RECEIVED = {"released": True}, {"received": True}
-ACK = {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": ""}
+ACK = {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
+       "request_supervision": False, "samr_request_reasons": ""}
 RECONSIDER = {**ACK, "request_reconsideration": True, "reconsideration_grounds": "损失已达标准"}
 HANDOVER = {"handover_items": "涉案U盘｜2｜封存完好\n配方打印件｜15｜完好"}
 
@@ -327,6 +328,32 @@ def test_samr_asks_for_filing_supervision(collaboration, outcome, next_task):
         assert data_of(run, "prepare_handover")["legal_events"]["filing_notice_received"] == "2026-03-20T10:00:00+08:00"
 
 
+@pytest.mark.parametrize(("outcome", "next_task"), [
+    ("reasons_hold", "record_administrative_penalty"), ("filed_on_notice", "prepare_handover")])
+def test_samr_asks_for_filing_supervision_without_reconsideration(collaboration, outcome, next_task):
+    """Decree 310 art. 9: SAMR may also go to the procuratorate directly; the police's reasons are
+    those of the non-filing notice, and no reconsideration reaches the police."""
+    run = new_case(collaboration, copy_all=True)
+    transferred(run)
+    decided(run, "not_file", "没有犯罪事实")
+    do(run, "acknowledge_decision", {**ACK, "request_supervision": True, "samr_request_reasons": "损失已达标准"})
+    assert run.ready() == [("approve_supervision_handoff", "samr.liaison")]
+    do(run, "approve_supervision_handoff", RELEASE)
+    assert run.waiting() == ["await_supervision"]
+    assert run.events()[-1] == ("filing_supervision_requested", {
+        "supervision_trigger": "samr_request", "non_filing_reasons": "没有犯罪事实",
+        "samr_request_reasons": "损失已达标准"})
+    assert not run.completed({"approve_reconsideration_handoff", "consider_supervision"})
+    payload = {"supervision_outcome": outcome, "supervision_summary": "结论"}
+    if outcome == "filed_on_notice":
+        payload["legal_events"] = {"filing_notice_received": "2026-03-20T10:00:00+08:00"}
+    workflow = run.load()
+    workflow.send_event(BpmnEvent(MessageEventDefinition("filing_supervision_concluded"), payload))
+    workflow.do_engine_steps()
+    run._save(workflow)
+    assert run.ready() == [(next_task, "samr.handler")]
+
+
 def test_upheld_without_supervision_returns_to_samr(collaboration):
     run = new_case(collaboration)
     reconsidered(run, "upheld")
@@ -418,6 +445,9 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     ("receipt", {**RECEIPT, "received": False}, False),
     ("acknowledge_decision", {**RECONSIDER, "reconsideration_grounds": ""}, False),
     ("acknowledge_decision", ACK, True),
+    ("acknowledge_decision", {**ACK, "request_supervision": True}, False),
+    ("acknowledge_decision", {**ACK, "request_supervision": True, "samr_request_reasons": "理由"}, True),
+    ("acknowledge_decision", {**RECONSIDER, "request_supervision": True, "samr_request_reasons": "理由"}, False),
     ("review_extension", {"review_period": "20d", "extension_reasons": "x"}, False),
     ("review_extension", {"review_period": "30d", "extension_reasons": ""}, False),
     ("supervision_request", {"request_supervision": True, "samr_request_reasons": ""}, False),

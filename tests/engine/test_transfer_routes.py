@@ -1,0 +1,82 @@
+"""立案协助's routes after a 不予立案, on the real diagrams through the engine: SAMR's written
+objections (提请复议书, and the 立案监督建议书 after the reconsideration or directly, Decree 310
+art. 9 "也可以").
+"""
+from __future__ import annotations
+
+from sqlalchemy import select
+
+from engine import case_documents, deliver_pending, verify_audit
+from models import Document, Message, ProcessInstance
+from tests.helpers import (
+    ACK,
+    NOT_FILE,
+    RECEIVED,
+    RELEASE,
+    act,
+    open_task,
+    open_tasks,
+    police_decide,
+    transferred,
+)
+
+DIRECT = {**ACK, "request_supervision": True, "samr_request_reasons": "鉴定意见证明损失已达50万元，不予立案理由不成立"}
+RECONSIDER = {**ACK, "request_reconsideration": True, "reconsideration_grounds": "鉴定意见证明损失已达50万元"}
+
+
+def not_filed(session, users):
+    case = transferred(session, users, "某公司技术秘密案")
+    police_decide(session, users, case.id, NOT_FILE)
+    return case
+
+
+def documents(session, case_id, kind):
+    return list(session.scalars(select(Document).where(Document.case_id == case_id, Document.kind == kind)))
+
+
+def test_samr_asks_the_procuratorate_directly_with_a_proposal(session, users):
+    case = not_filed(session, users)
+    act(session, users["samr_handler"], case.id, "acknowledge_decision", DIRECT)
+    [proposal] = documents(session, case.id, "filing_supervision_proposal")
+    assert proposal.content["title"] == "立案监督建议书" and proposal.content["recipient"].endswith("人民检察院")
+    assert proposal.content["steps"]["acknowledge_decision"]["samr_request_reasons"] == DIRECT["samr_request_reasons"]
+    assert not documents(session, case.id, "reconsideration_request")
+    handoff = open_task(session, case.id, "approve_supervision_handoff")
+    assert (handoff.lane, handoff.handoff) == ("samr.liaison", "outgoing")
+    assert not [t for t in open_tasks(session, case.id) if t.bpmn_id == "approve_reconsideration_handoff"]
+    act(session, users["samr_liaison"], case.id, "approve_supervision_handoff", RELEASE)
+    [sent] = session.scalars(select(Message).where(
+        Message.case_id == case.id, Message.name == "filing_supervision_requested"))
+    # The police's reasons are those of the non-filing notice: there was no reconsideration.
+    assert sent.payload == {"supervision_trigger": "samr_request", "non_filing_reasons": NOT_FILE["filing_reasons"],
+                            "samr_request_reasons": DIRECT["samr_request_reasons"]}
+    deliver_pending(session)
+    examine = open_task(session, case.id, "examine_supervision")
+    assert examine.lane == "procuratorate.handler"
+    assert session.get(ProcessInstance, examine.instance_id).process_model.key == "filing_supervision"
+    # The procuratorate, now working on the case, reads the proposal.
+    assert proposal.id in {d.id for d in case_documents(session, users["procuratorate_handler"], case.id)}
+    assert verify_audit(session, case.id) == []
+
+
+def test_a_reconsideration_request_is_a_document(session, users):
+    case = not_filed(session, users)
+    act(session, users["samr_handler"], case.id, "acknowledge_decision", RECONSIDER)
+    [request] = documents(session, case.id, "reconsideration_request")
+    assert (request.content["title"], request.content["recipient"]) == ("提请复议书", "聊城市公安局东昌府分局")
+    assert request.content["steps"]["acknowledge_decision"]["reconsideration_grounds"] == RECONSIDER["reconsideration_grounds"]
+    assert not documents(session, case.id, "filing_supervision_proposal")
+    act(session, users["samr_liaison"], case.id, "approve_reconsideration_handoff", RELEASE)
+    act(session, users["police_liaison"], case.id, "accept_reconsideration_request", RECEIVED)
+    act(session, users["police_head"], case.id, "decide_reconsideration",
+        {"reconsideration_outcome": "upheld", "reconsideration_reasons": "鉴定意见不能证明实际损失"})
+    act(session, users["police_liaison"], case.id, "approve_reconsideration_decision_handoff", RELEASE)
+    act(session, users["samr_liaison"], case.id, "accept_reconsideration_decision", RECEIVED)
+    act(session, users["samr_handler"], case.id, "consider_supervision",
+        {"request_supervision": True, "samr_request_reasons": "复议理由不能成立"})
+    [proposal] = documents(session, case.id, "filing_supervision_proposal")
+    assert proposal.content["steps"]["consider_supervision"]["samr_request_reasons"] == "复议理由不能成立"
+    act(session, users["samr_liaison"], case.id, "approve_supervision_handoff", RELEASE)
+    [sent] = session.scalars(select(Message).where(
+        Message.case_id == case.id, Message.name == "filing_supervision_requested"))
+    assert sent.payload["non_filing_reasons"] == "鉴定意见不能证明实际损失"
