@@ -64,7 +64,7 @@ def evidence_run(session, users, items: int) -> tuple[list[float], float]:
            for _ in range(items)]
     engine.start_mechanism(session, handler, case.id, "evidence_recognition")
     act(session, handler, case.id, "submit_package",
-        {"item_ids": ids, "receiving_agency": "police", "purpose": "基准"})
+        {"proceed": True, "item_ids": ids, "receiving_agency": "police", "purpose": "基准"})
     act(session, users["samr_liaison"], case.id, "approve_package_handoff", {"handoff_approved": True})
     act(session, users["police_liaison"], case.id, "receive_package", {"received": True})
     reviewer = users["police_handler"]

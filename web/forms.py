@@ -39,6 +39,10 @@ class Field:
     choices: list[Choice] = field(default_factory=list)
     attrs: dict[str, str] = field(default_factory=dict)
     errors: list[str] = field(default_factory=list)
+    # Required only when another field has one of some values (a reason needed only when
+    # refusing): JSON {"field", "values", "negate"} for the page's script, which shows the star
+    # while it applies; `required` then says whether it applies to the values drawn.
+    required_when: str = ""
 
 
 def _options(prop: Mapping[str, Any]) -> list[tuple[str, Any, str]]:
@@ -118,29 +122,93 @@ def with_choices(schema: Mapping[str, Any], choices: Mapping[str, list[tuple[Any
     return filled
 
 
+@dataclass(frozen=True)
+class Condition:
+    """A field's value being one of `values` (or, `negate`, none of them)."""
+
+    field: str
+    values: tuple[str, ...]
+    negate: bool = False
+
+    def holds(self, value: str | list[str]) -> bool:
+        return (value in self.values) != self.negate if isinstance(value, str) else self.negate
+
+    def as_json(self) -> str:
+        return json.dumps({"field": self.field, "values": list(self.values), "negate": self.negate})
+
+
+def _condition(clause: Any) -> Condition | None:
+    """The `if` of an if/then/else as one field's values: {"properties": {f: {"const": v} or
+    {"enum": [...]}}}; None for anything else (the field is then drawn as always required)."""
+    props = clause.get("properties", {}) if isinstance(clause, Mapping) else {}
+    if len(props) != 1:
+        return None
+    (name, rule), = props.items()
+    values = [rule["const"]] if "const" in rule else rule.get("enum")
+    return Condition(name, tuple(_as_text(v) for v in values)) if values else None
+
+
+def _demands(clause: Any) -> set[str]:
+    """The fields a then/else branch makes required and non-empty."""
+    if not isinstance(clause, Mapping):
+        return set()
+    return set(clause.get("required", [])) | {
+        name for name, rule in clause.get("properties", {}).items() if rule.get("minLength", 0) >= 1}
+
+
+def conditional_requirements(schema: Mapping[str, Any]) -> dict[str, Condition]:
+    """The fields required only under a condition of the form's if/then/else (at the top or in
+    `allOf`): a field the top-level `required` lists but may leave empty (no minLength of its own),
+    or one it does not list, that a branch makes required or non-empty."""
+    found: dict[str, Condition] = {}
+    required = set(schema.get("required", []))
+    props = schema.get("properties", {})
+    for rule in [schema, *schema.get("allOf", [])]:
+        condition = _condition(rule.get("if")) if isinstance(rule, Mapping) else None
+        if condition is None:
+            continue
+        for branch, negate in (("then", False), ("else", True)):
+            for name in _demands(rule.get(branch)):
+                always = name in required and (props.get(name, {}).get("minLength", 0) >= 1
+                                               or props.get(name, {}).get("type") != "string")
+                if name in props and not always and name not in found:
+                    found[name] = Condition(condition.field, condition.values, negate)
+    return found
+
+
 def render_fields(
     schema: Mapping[str, Any],
     values: Mapping[str, str] | None = None,
     errors: Mapping[str, list[str]] | None = None,
 ) -> list[Field]:
-    """The form's fields in schema order; `values` are submitted strings (defaults if None)."""
+    """The form's fields in schema order; `values` are submitted strings (defaults if None). A
+    field required only under a condition is marked required when it holds for these values."""
     required = set(schema.get("required", []))
+    conditional = conditional_requirements(schema)
     errors = errors or {}
     fields = []
     for name, prop in schema.get("properties", {}).items():
-        widget, choices, attrs = _widget(prop)
-        if values is None:
-            value = _as_text(prop["default"]) if "default" in prop else ""
-            if widget == "checkboxes":
-                value = [_as_text(v) for v in prop.get("default", [])]
-        else:
-            value = values.get(name, [] if widget == "checkboxes" else "")
         fields.append(Field(
             name=name, label=prop.get("title") or name, description=prop.get("description", ""),
-            widget=widget, required=name in required, value=value, choices=choices, attrs=attrs,
-            errors=[explain(m) for m in errors.get(name, [])],
-        ))
+            widget="", required=name in required,
+            errors=[explain(m, prop.get("title") or name) for m in errors.get(name, [])]))
+        fields[-1].widget, fields[-1].choices, fields[-1].attrs = _widget(prop)
+        fields[-1].value = _value(prop, fields[-1].widget, name, values)
+    drawn = {f.name: f.value for f in fields}
+    for f in fields:
+        if f.name in conditional:
+            condition = conditional[f.name]
+            f.required = condition.holds(drawn.get(condition.field, ""))
+            f.required_when = condition.as_json()
     return fields
+
+
+def _value(prop: Mapping[str, Any], widget: str, name: str, values: Mapping[str, Any] | None):
+    if values is not None:
+        return values.get(name, [] if widget == "checkboxes" else "")
+    if widget == "checkboxes":
+        return [_as_text(v) for v in prop.get("default", [])]
+    return _as_text(prop["default"]) if "default" in prop else ""
 
 
 def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str, Any], dict[str, list[str]]]:
@@ -244,7 +312,13 @@ _EXPLAINED = (
 )
 
 
-def explain(message: str) -> str:
+def explain(message: str, label: str = "") -> str:
+    """An engine message about a field as a sentence in the page's language; `label` names the
+    field where the sentence needs it (a text that does not match its form's pattern, whose
+    regular expression means nothing to the reader)."""
+    if re.search(r"does not match '", message):
+        return _("%(field)s is not written as its description asks.", field=label) if label \
+            else _("This text is not written as the field's description asks.")
     for pattern, text in _EXPLAINED:
         if re.search(pattern, message):
             return text()

@@ -66,7 +66,7 @@ def start(session, user, case, to="police", item_ids=None, items=None):
     engine.start_mechanism(session, user, case.id, "evidence_recognition")
     ids = item_ids if item_ids is not None else [i.id for i in items.values()]
     act(session, user, case.id, "submit_package",
-        {"item_ids": ids, "receiving_agency": to, "purpose": "请审查认可本案证据"})
+        {"proceed": True, "item_ids": ids, "receiving_agency": to, "purpose": "请审查认可本案证据"})
 
 
 def package(session, case) -> EvidencePackage:
@@ -174,7 +174,7 @@ def test_only_the_providers_own_items_of_the_case_can_be_sent(session, users, st
                     ([items["log"].id], "samr")):
         with pytest.raises(engine.InvalidInput) as exc:
             engine.complete_task(session, users["samr_handler"], task.id,
-                                 {"item_ids": ids, "receiving_agency": to, "purpose": "x"})
+                                 {"proceed": True, "item_ids": ids, "receiving_agency": to, "purpose": "x"})
         assert set(exc.value.errors) <= {"item_ids", "receiving_agency"} and exc.value.errors
     assert session.scalars(select(EvidencePackage)).all() == []
     choices = engine.form_choices(session, users["samr_handler"], task)["item_ids"]

@@ -76,7 +76,7 @@ def test_an_evidence_package_through_the_pages(app, client_for):
     page = claim(handler, submit.id)
     assert f'name="item_ids" value="{ids["electronic_data"]}"' in page and "服务器日志" in page
     done = complete(handler, submit.id, {
-        "item_ids": [str(ids["electronic_data"]), str(ids["interview_record"])],
+        "proceed": "true", "item_ids": [str(ids["electronic_data"]), str(ids["interview_record"])],
         "receiving_agency": "police", "purpose": "请公安机关审查认可"})
     assert done.status_code == 303, text(done)
 
@@ -131,7 +131,7 @@ def test_information_shared_on_request_is_visible_to_the_named_user_until_it_exp
     register = open_task(app, case_id, "register_facts")
     claim_and_complete(handler, register.id, FACTS)
     claim_and_complete(client_for("samr_head"), open_task(app, case_id, "decide_transfer").id,
-                       {"transfer_approved": "true"})
+                       {"transfer_approved": "true", "administrative_penalty": "false"})
     claim_and_complete(client_for("samr_liaison"), open_task(app, case_id, "approve_outgoing_handoff").id,
                        {"handoff_approved": "true"})
 

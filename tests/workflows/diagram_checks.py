@@ -150,6 +150,18 @@ def decision_inputs(decision_id: str) -> list[str]:
     raise AssertionError(f"no DMN decision '{decision_id}' in {WORKFLOWS}")
 
 
+def _required_on_a_branch(schema) -> set[str]:
+    """Fields an if/then/else (at the top or in allOf) requires on a branch of a condition on a
+    field the form always requires."""
+    found: set[str] = set()
+    for rule in [schema, *schema.get("allOf", [])]:
+        condition = set(rule.get("if", {}).get("properties", {}))
+        if condition and condition <= set(schema.get("required", [])):
+            for branch in ("then", "else"):
+                found |= set(rule.get(branch, {}).get("required", []))
+    return found
+
+
 def assert_forms_mark_exactly_what_is_read(root, supplied: set[str]) -> None:
     """x-variable marks the fields the diagram reads; everything else it reads is `supplied`
     (by the engine, a message variable, a script or a multi-instance element)."""
@@ -167,8 +179,11 @@ def assert_forms_mark_exactly_what_is_read(root, supplied: set[str]) -> None:
                 assert "maxLength" in prop, (name, prop_name)
             if prop.get("x-variable"):
                 marked.add(prop_name)
-                # A gateway or payload reading an absent variable fails the step.
-                assert prop_name in schema["required"], (name, prop_name)
+                # A gateway or payload reading an absent variable fails the step: required, or
+                # required on the branch of a required field's answer that leads to the reading
+                # (the package's items when it is submitted, not when the handler withdraws).
+                assert prop_name in schema["required"] or prop_name in _required_on_a_branch(schema), \
+                    (name, prop_name)
     assert marked == read_variables(root) - supplied, (marked, read_variables(root) - supplied)
 
 

@@ -34,11 +34,12 @@ VERDICTS = {"recognised", "rejected", "supplement"}
 
 # What only one side writes (receiving_agency is chosen by the provider and read by both; each
 # side's liaison answers its own `handoff_approved`, with a `comment`).
-PROVIDER_KEYS = {"item_ids", "purpose", "supplement_note", "acknowledged",
+PROVIDER_KEYS = {"proceed", "item_ids", "purpose", "supplement_note", "acknowledged",
                  "note", "supplement_request", "recognition"}
 RECEIVER_KEYS = {"package", "review_items", "verdicts", "review_round", "max_rounds", "item_id", "verdict",
                  "received", "receipt_note", "lawful", "authentic", "relevant", "reason", "supplement"}
-PACKAGE = {"item_ids": ITEMS, "receiving_agency": "police", "purpose": "请公安机关审查认可本案证据。"}
+PACKAGE = {"proceed": True, "item_ids": ITEMS, "receiving_agency": "police", "purpose": "请公安机关审查认可本案证据。"}
+WITHDRAW = {"proceed": False, "withdrawal_reason": "本案尚无本机关收集的证据。"}
 APPROVE = {"handoff_approved": True}
 REFUSE = {"handoff_approved": False, "comment": "证据清单与实物不符，暂不移交。"}
 RECEIPT = {"received": True, "receipt_note": "数量相符"}
@@ -50,7 +51,7 @@ RESULT_OK = {"handoff_approved": True}
 RESULT_BACK = {"handoff_approved": False, "comment": "第13项理由不充分，请重新审查。"}
 SUPPLY = {"supplement_note": "已补充提取过程说明和见证人签字。"}
 ACK = {"acknowledged": True}
-ENDS = {"package_refused", "recognition_acknowledged", "send_result"}
+ENDS = {"package_refused", "recognition_acknowledged", "send_result", "recognition_withdrawn"}
 
 
 def side(task) -> str | None:
@@ -111,6 +112,15 @@ def recognition(run: Run) -> dict:
 
 
 # --------------------------------------------------------------------------- paths
+
+
+def test_the_handler_withdraws_instead_of_submitting(collaboration):
+    run = start(collaboration)
+    run.complete("submit_package", WITHDRAW)
+    assert run.ready() == []
+    assert run.load().is_completed()
+    assert run.completed(ENDS) == {"recognition_withdrawn"}
+    assert not [t for t in run.load().get_tasks() if side(t) == "receiver"], "nothing reached the receiver"
 
 
 def test_provider_liaison_refuses_the_handoff(collaboration):
@@ -260,6 +270,10 @@ def test_every_element_is_drawn_and_the_layout_can_be_drawn(root):
 
 @pytest.mark.parametrize(("form", "data", "valid"), [
     ("evidence_package", PACKAGE, True),
+    ("evidence_package", WITHDRAW, True),
+    ("evidence_package", {"proceed": False}, False),
+    ("evidence_package", {"proceed": False, "withdrawal_reason": ""}, False),
+    ("evidence_package", {"proceed": True}, False),
     ("evidence_package", {**PACKAGE, "item_ids": []}, False),
     ("evidence_package", {**PACKAGE, "item_ids": list(range(1, 1002))}, False),
     ("evidence_package", {**PACKAGE, "item_ids": [11, 11]}, False),
