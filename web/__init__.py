@@ -36,8 +36,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         profile,
         recognition,
         register,
+        results,
         security,
         sharing,
+        statistics,
         supervision,
         tasks,
         users_admin,
@@ -70,6 +72,8 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     documents.init_app(app)
     notifications.init_app(app)
     register.init_app(app)
+    results.init_app(app)
+    statistics.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -61,6 +61,9 @@ class RegisterRow(ma.Schema):
     document_number = fields.String(allow_none=True)
     documents = fields.Dict(keys=fields.String(), values=fields.String(), required=True,
                             metadata={"description": "document kind -> number"})
+    result_stage = fields.String(allow_none=True, metadata={
+        "description": "the case's latest result after filing: investigation, prosecution or judgment"})
+    result_outcome = fields.String(allow_none=True, metadata={"description": "that result's outcome"})
 
 
 class RegisterPage(TaskPage):

@@ -1,0 +1,131 @@
+"""The statistics page, its CSV and XLSX downloads and the API, on the seeded district of
+tests/statistics_world.py: the figures of March 2026 as counted by hand, the presets, who may
+read which agencies, bad periods answered 4xx naming the field, inert cells and audited
+downloads.
+"""
+from __future__ import annotations
+
+import csv
+import io
+
+from openpyxl import load_workbook
+from sqlalchemy import select
+
+from models import AuditEvent, User
+from tests.statistics_world import MARCH, seed
+from web.db import db
+
+from .api_helpers import ApiClient
+from .helpers import text
+
+MARCH_ARGS = "from=2026-03-01&to=2026-03-31"
+AGENCIES = ["samr", "police", "procuratorate", "court"]
+
+
+def seeded(app, clock) -> None:
+    with db.new_session(app) as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        seed(session, users, clock)
+
+
+def test_page_shows_the_figures_per_agency(app, client_for, clock):
+    seeded(app, clock)
+    page = client_for("office_supervisor").get(f"/statistics/?{MARCH_ARGS}")
+    assert page.status_code == 200
+    html = text(page)
+    assert "统计" in html and "统计期间：2026-03-01 至 2026-03-31" in html
+    assert 'data-figure="prosecutions"' in html and "起诉人数" in html and "权利人损失（元）" in html
+    assert '<td class="number total">800,000</td>' in html  # losses 500,000 + 300,000
+    # Presets: the clock stands on 2 April 2026.
+    month = text(client_for("office_supervisor").get("/statistics/?preset=month"))
+    assert "2026-04-01 至 2026-04-30" in month
+    assert "2026-04-01 至 2026-06-30" in text(client_for("office_supervisor").get("/statistics/?preset=quarter"))
+    assert "2026-01-01 至 2026-12-31" in text(client_for("office_supervisor").get("/statistics/?preset=year"))
+    assert "2026-04-01 至 2026-04-30" in text(client_for("office_supervisor").get("/statistics/"))
+
+
+def test_who_may_read_the_statistics(app, client_for, clock):
+    seeded(app, clock)
+    head = text(client_for("police_head").get(f"/statistics/?{MARCH_ARGS}"))
+    assert 'data-agency="police"' in head and 'data-agency="samr"' not in head
+    for username in ("samr_handler", "court_handler", "police_liaison"):
+        client = client_for(username)
+        assert client.get(f"/statistics/?{MARCH_ARGS}").status_code == 403, username
+        assert client.get(f"/statistics/statistics.csv?{MARCH_ARGS}").status_code == 403, username
+        assert 'href="/statistics/"' not in text(client.get("/"))
+    assert 'href="/statistics/"' in text(client_for("office_supervisor").get("/"))
+    assert ApiClient(app, "samr_handler").get(f"/statistics?{MARCH_ARGS}").status_code == 403
+
+
+def test_bad_periods_name_the_field(app, client_for):
+    supervisor = client_for("office_supervisor")
+    backwards = supervisor.get("/statistics/?from=2026-03-31&to=2026-03-01")
+    assert backwards.status_code == 422 and 'data-field="to"' in text(backwards)
+    assert supervisor.get("/statistics/?from=yesterday&to=2026-03-01").status_code == 422
+    api = ApiClient(app, "office_supervisor")
+    problem = api.get("/statistics?from=2026-03-31&to=2026-03-01")
+    assert problem.status_code == 422 and "to" in problem.get_json()["errors"]
+    assert "from" in api.get("/statistics?to=2026-03-01").get_json()["errors"]
+
+
+def expected_rows() -> dict[str, list[int]]:
+    return {key: [sum(by.values()), *(by.get(code, 0) for code in AGENCIES)] for key, by in MARCH.items()}
+
+
+def test_csv_and_xlsx_downloads(app, client_for, clock):
+    seeded(app, clock)
+    supervisor = client_for("office_supervisor")
+    response = supervisor.get(f"/statistics/statistics.csv?{MARCH_ARGS}")
+    assert response.status_code == 200 and response.data.startswith(b"\xef\xbb\xbf")
+    rows = list(csv.reader(io.StringIO(response.data.decode("utf-8-sig"))))
+    assert rows[0] == ["统计期间", "2026-03-01", "2026-03-31"]
+    assert rows[1][:3] == ["类别", "指标", "合计"]
+    by_label = {row[1]: row[2:] for row in rows[2:] if len(row) > 2}
+    assert by_label["起诉人数"][:5] == ["2", "0", "0", "2", "0"]
+    assert by_label["罚没款（元）"][:2] == ["500000", "500000"]
+
+    book = supervisor.get(f"/statistics/statistics.xlsx?{MARCH_ARGS}")
+    assert book.status_code == 200
+    assert book.headers["Content-Type"].startswith("application/vnd.openxmlformats-officedocument.spreadsheetml")
+    sheet = load_workbook(io.BytesIO(book.data)).active
+    values = [[cell.value for cell in row] for row in sheet.iter_rows()]
+    header = values[1]
+    codes = {name: i for i, name in enumerate(header)}
+    figures = {row[1]: row for row in values[2:] if row and row[1]}
+    assert figures["判决案件"][codes["合计"]] == 1 and figures["判处民事赔偿（元）"][codes["合计"]] == 800000
+    assert figures["移送案件"][3] == 2  # the first agency is the market supervision bureau
+    expected = expected_rows()
+    assert [figures["起诉案件"][i] for i in range(2, 7)] == expected["prosecutions"]
+    with db.new_session(app) as session:
+        formats = [e.detail["format"] for e in session.scalars(
+            select(AuditEvent).where(AuditEvent.event_type == "statistics_exported").order_by(AuditEvent.id))]
+    assert formats == ["csv", "xlsx"]
+
+
+def test_api_figures(app, clock):
+    seeded(app, clock)
+    body = ApiClient(app, "office_supervisor").get(f"/statistics?{MARCH_ARGS}").get_json()
+    assert body["period"] == {"from": "2026-03-01", "to": "2026-03-31"}
+    got = {f["key"]: f["by_agency"] for f in body["figures"] if not f["key"].startswith("clues")}
+    assert got == MARCH
+    head = ApiClient(app, "procuratorate_head").get(f"/statistics?{MARCH_ARGS}").get_json()
+    assert head["agencies"] == ["procuratorate"]
+    assert {f["key"]: f["total"] for f in head["figures"] if f["total"]} == {"prosecutions": 1, "persons_prosecuted": 2}
+
+
+def test_cells_are_inert(app, client_for):
+    """An agency named like a formula (names are administrators' data) stays text in both files."""
+    formula = '=HYPERLINK("http://e.x","x")'
+    with db.new_session(app) as session:
+        from models import Agency
+
+        agency = session.scalar(select(Agency).where(Agency.code == "samr"))
+        agency.short_name = formula
+        session.commit()
+    supervisor = client_for("office_supervisor")
+    rows = list(csv.reader(io.StringIO(
+        supervisor.get(f"/statistics/statistics.csv?{MARCH_ARGS}").data.decode("utf-8-sig"))))
+    assert "'" + formula in rows[1]
+    sheet = load_workbook(io.BytesIO(supervisor.get(f"/statistics/statistics.xlsx?{MARCH_ARGS}").data)).active
+    cells = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str) and "HYPERLINK" in cell.value]
+    assert cells and all(cell.data_type == "s" and cell.value.startswith("'") for cell in cells)

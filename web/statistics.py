@@ -1,0 +1,171 @@
+"""The task force's statistics page (统计): the figures of a period per agency and per mechanism,
+with a period picker (from/to days, or this month, quarter or year) and downloads as CSV and
+XLSX. What a reader sees is the engine's (the office's supervisors every agency, an agency head
+their own); the figures are computed by the engine in SQL, this module only lays them out.
+
+Downloads are audited (engine.record_statistics_export). Their cells are inert, as in every
+export (web/supervision_csv.py `inert`): text a spreadsheet would take for a formula is written
+behind an apostrophe, and the XLSX stores every text cell as a string, never a formula.
+"""
+from __future__ import annotations
+
+import io
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask_babel import gettext as _
+from flask_babel import lazy_gettext as _l
+from flask_login import login_required
+from openpyxl import Workbook
+
+import engine
+
+from . import workflow_text
+from .auth import actor
+from .db import db
+from .register import agency_names
+from .supervision_csv import _csv, inert
+
+bp = Blueprint("statistics", __name__, url_prefix="/statistics")
+PRESETS = ("month", "quarter", "year")
+PRESET_LABELS = {"month": _l("This month"), "quarter": _l("This quarter"), "year": _l("This year")}
+GROUP_LABELS = {
+    "clues": _l("Clue intake"), "cases": _l("Cases"), "transfer": _l("Case transfer"), "filing": _l("Filing decision"),
+    "supervision": _l("Filing supervision"), "investigation": _l("Investigation"), "prosecution": _l("Prosecution"),
+    "judgment": _l("Judgment"), "amounts": _l("Amounts involved"), "penalty": _l("Administrative penalties"),
+}
+FIGURE_LABELS = {
+    "clues_registered": _l("Clues registered"), "cases_opened": _l("Cases opened"),
+    "transfers": _l("Cases transferred"), "filings": _l("Filed (立案)"), "non_filings": _l("Not filed (不予立案)"),
+    "supervisions": _l("Filing supervisions started"), "sent_for_prosecution": _l("Sent for prosecution"),
+    "investigations_withdrawn": _l("Cases withdrawn"), "suspects": _l("Suspects"),
+    "compulsory_measures": _l("Persons under compulsory measures"), "prosecutions": _l("Prosecutions"),
+    "persons_prosecuted": _l("Persons prosecuted"), "non_prosecutions": _l("Decisions not to prosecute"),
+    "persons_not_prosecuted": _l("Persons not prosecuted"), "judgments": _l("Judgments"),
+    "persons_convicted": _l("Persons convicted"), "persons_acquitted": _l("Persons acquitted"),
+    "compensation": _l("Civil compensation awarded (yuan)"), "loss_amount": _l("Rights holders' losses (yuan)"),
+    "illegal_gain": _l("Illegal gains (yuan)"), "penalties": _l("Penalty decisions"),
+    "fines": _l("Fines and confiscations (yuan)"),
+}
+
+
+def init_app(app: Flask) -> None:
+    app.register_blueprint(bp)
+
+
+def _today() -> date:
+    return db.clock.now().astimezone(ZoneInfo(current_app.config["DISPLAY_TIMEZONE"])).date()
+
+
+def preset_period(preset: str, today: date) -> tuple[date, date]:
+    """The first and last day of the month, quarter or year that holds `today`."""
+    if preset == "year":
+        return date(today.year, 1, 1), date(today.year, 12, 31)
+    first_month = (today.month - 1) // 3 * 3 + 1 if preset == "quarter" else today.month
+    months = 3 if preset == "quarter" else 1
+    start = date(today.year, first_month, 1)
+    after = date(start.year + (first_month + months - 1) // 12, (first_month + months - 1) % 12 + 1, 1)
+    return start, after - timedelta(days=1)
+
+
+def _day(name: str) -> date | None:
+    value = request.args.get(name, "").strip()
+    if not value:
+        return None
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        raise engine.InvalidInput(f"{name}: not a date such as 2026-03-01",
+                                  {name: [f"'{value}' is not a date such as 2026-03-01"]}) from None
+
+
+def chosen_period() -> tuple[engine.StatisticsPeriod, str | None]:
+    """The query string's period: a preset, or from/to days; this month when neither is given."""
+    preset = request.args.get("preset", "")
+    if preset in PRESETS:
+        return engine.StatisticsPeriod(*preset_period(preset, _today())), preset
+    first, last = _day("from"), _day("to")
+    if first is None and last is None:
+        return engine.StatisticsPeriod(*preset_period("month", _today())), "month"
+    return engine.check_period(first, last), None
+
+
+def _names(stats) -> dict[str, str]:
+    names = agency_names()
+    return {code: names.get(code, code) for code in stats.agencies}
+
+
+@bp.route("/")
+@login_required
+def index():
+    common = {"presets": PRESETS, "preset_labels": PRESET_LABELS, "figure_labels": FIGURE_LABELS,
+              "group_labels": GROUP_LABELS, "args": {k: request.args.get(k, "") for k in ("from", "to")}}
+    if not engine.policy.allowed(db.session, actor(), "view_statistics"):
+        raise engine.Forbidden("statistics are for the task force's office and agency heads")
+    try:
+        period, preset = chosen_period()
+    except engine.InvalidInput as exc:
+        errors = {name: [_("Enter a date such as 2026-03-01.") if "not a date" in m else
+                         _("The period must end on or after its first day.") if "end on or after" in m else
+                         _("This field is required.") if m == "required" else m for m in reasons]
+                  for name, reasons in exc.errors.items()}
+        return render_template("statistics/index.html", stats=None, period=None, preset=None, errors=errors,
+                               **common), 422
+    stats = engine.statistics(db.session, actor(), period)
+    common["args"] = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    return render_template("statistics/index.html", stats=stats, period=period, preset=preset, errors={},
+                           names=_names(stats), **common)
+
+
+def table(stats) -> list[list[object]]:
+    """The figures as rows: a header, one row per figure (total, then each agency), a blank row,
+    then the mechanisms (started, ended, running at the period's end)."""
+    names = _names(stats)
+    rows: list[list[object]] = [
+        [_("Reporting period"), stats.period.first.isoformat(), stats.period.last.isoformat()],
+        [_("Group"), _("Figure"), _("Total"), *names.values()],
+    ]
+    rows.extend([str(GROUP_LABELS.get(f.group, f.group)), str(FIGURE_LABELS.get(f.key, f.key)), f.total,
+                 *(f.of(code) for code in names)] for f in stats.figures)
+    rows.append([])
+    rows.append([_("Mechanism"), _("Started"), _("Ended"), _("Running at the end")])
+    rows.extend([workflow_text.translate(m.name), m.started, m.ended, m.running] for m in stats.mechanisms)
+    return rows
+
+
+def _filename(period, extension: str) -> str:
+    return f"statistics-{period.first.isoformat()}-{period.last.isoformat()}.{extension}"
+
+
+@bp.route("/statistics.csv")
+@login_required
+def export_csv():
+    period, _preset = chosen_period()
+    rows = table(engine.statistics(db.session, actor(), period))
+    engine.record_statistics_export(db.session, actor(), period, "csv", len(rows))
+    return _csv(rows, _filename(period, "csv"))
+
+
+@bp.route("/statistics.xlsx")
+@login_required
+def export_xlsx():
+    period, _preset = chosen_period()
+    rows = table(engine.statistics(db.session, actor(), period))
+    book = Workbook()
+    sheet = book.active
+    assert sheet is not None
+    sheet.title = _("Statistics")[:31]
+    for row in rows:
+        sheet.append([inert(cell) for cell in row])
+    for cells in sheet.iter_rows():
+        for cell in cells:
+            if isinstance(cell.value, str):
+                cell.data_type = "s"  # never a formula, whatever the text
+    out = io.BytesIO()
+    book.save(out)
+    engine.record_statistics_export(db.session, actor(), period, "xlsx", len(rows))
+    response = Response(out.getvalue(),
+                        mimetype="application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    response.headers["Content-Disposition"] = f'attachment; filename="{_filename(period, "xlsx")}"'
+    return response
