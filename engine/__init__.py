@@ -70,6 +70,7 @@ from engine.errors import (
 )
 from engine.mechanisms.completion import Term
 from engine.mechanisms.hooks import form_choices, task_context
+from engine.mechanisms.reactions import REACTIONS as _REACTIONS  # noqa: F401  (installs them in the runtime)
 from engine.mechanisms.recognition import case_packages, item_recognitions
 from engine.mechanisms.sharing import (
     case_requests,

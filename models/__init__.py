@@ -2,7 +2,7 @@
 from .audit import SYSTEM_CHAIN, AuditChain, AuditEvent, case_chain
 from .base import Base, UTCDateTime
 from .calendar import CalendarDay
-from .cases import CONFIDENTIALITY_LEVELS, Case, CaseParticipant
+from .cases import CONFIDENTIALITY_LEVELS, PARTICIPANT_ROLES, Case, CaseParticipant
 from .comments import TaskComment
 from .database import close_session, make_engine, make_session_factory
 from .documents import Document, DocumentCounter
@@ -36,7 +36,7 @@ from .workflow import (
 __all__ = [
     "SYSTEM_CHAIN", "AuditChain", "AuditEvent", "case_chain", "Base", "UTCDateTime",
     "CalendarDay", "Document", "DocumentCounter", "CONFIDENTIALITY_LEVELS", "Case", "CaseParticipant", "make_engine",
-    "make_session_factory", "close_session",
+    "make_session_factory", "close_session", "PARTICIPANT_ROLES",
     "ROLES", "Agency", "Membership", "User", "HumanTask", "Message", "ProcessInstance",
     "HumanTaskState", "InstanceStatus", "MessageStatus", "TimerStatus",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",

@@ -10,6 +10,9 @@ from .base import Base
 from .people import Agency, User
 
 CONFIDENTIALITY_LEVELS = ("internal", "confidential", "secret")
+# How an agency takes part in a case: a party works on it (a task of the case reached it); an
+# observer is copied on it (the procuratorate, from the transfer letter on) and reads without working.
+PARTICIPANT_ROLES = ("party", "observer")
 
 
 class Case(Base):
@@ -34,10 +37,13 @@ class Case(Base):
 
 
 class CaseParticipant(Base):
-    """An agency that the case has reached: its owner, or any agency that got a task on it.
+    """An agency that the case has reached: its owner, or any agency that got a task on it
+    (`role` "party"), or an agency copied on it to oversee it (`role` "observer").
 
-    Rows are written by the engine when a task for a new agency becomes ready, so visibility follows
-    the case's actual path rather than every pool a diagram happens to contain.
+    Party rows are written by the engine when a task for a new agency becomes ready, so visibility
+    follows the case's actual path rather than every pool a diagram happens to contain; an observer
+    whose agency later gets a task becomes a party. Observer rows are written when the case is
+    transferred or a transfer is refused or abandoned (engine/mechanisms/procuratorate.py).
     """
 
     __tablename__ = "case_participant"
@@ -47,6 +53,7 @@ class CaseParticipant(Base):
     case_id: Mapped[int] = mapped_column(ForeignKey("case_file.id", ondelete="CASCADE"))
     agency_id: Mapped[int] = mapped_column(ForeignKey("agency.id"), index=True)
     joined_at: Mapped[datetime]
+    role: Mapped[str] = mapped_column(String(16), default="party", server_default="party")
 
     case: Mapped[Case] = relationship(back_populates="participants")
     agency: Mapped[Agency] = relationship(lazy="joined")

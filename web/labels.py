@@ -83,6 +83,12 @@ EVENTS = {
     "shared_information_granted": _l("Information shared"),
     "shared_information_refused": _l("Information request refused"),
     "shared_information_viewed": _l("Shared information viewed"),
+    "observer_joined": _l("Copied to an observing agency"),
+    "non_filing_reported": _l("Non-filing reported to the procuratorate"),
+    "non_filing_upheld_reported": _l("Upheld non-filing reported to the procuratorate"),
+    "transfer_refused_reported": _l("Refused transfer reported to the procuratorate"),
+    "transfer_abandoned_reported": _l("Abandoned transfer reported to the procuratorate"),
+    "filing_overdue_reported": _l("Missed filing deadline reported to the procuratorate"),
 }
 
 # Codes that task hooks put in a task's context lines as Enum members (so no free text is taken

@@ -30,6 +30,13 @@ TEXTS = {
     "handoff_pending": _l("A handoff awaits your approval: %(title)s (case %(case)s)"),
     "deadline_soon": _l("Due within one working day, at %(due)s: %(title)s (case %(case)s)"),
     "deadline_passed": _l("Overdue since %(due)s: %(title)s (case %(case)s)"),
+    # To an observing agency (the procuratorate copied on a transfer): the copy, and what it is told.
+    "case_copied": _l("The transfer letter of case %(case)s is copied to your agency: you may read the case"),
+    "non_filing_reported": _l("The police decided not to file case %(case)s"),
+    "non_filing_upheld_reported": _l("On reconsideration the police upheld not filing case %(case)s"),
+    "transfer_refused_reported": _l("The market supervision bureau decided not to transfer case %(case)s"),
+    "transfer_abandoned_reported": _l("The transfer of case %(case)s was given up after repeated returns"),
+    "filing_overdue_reported": _l("The police did not decide on filing case %(case)s by %(due)s"),
     "result_recorded": _l("%(actor)s recorded a result after filing (case %(case)s)"),
 }
 

@@ -1,13 +1,16 @@
 """Who may do what. Every permission is decided here, for pages, API and templates alike.
 
 A user stands in one or more of these relations to a case:
-- party: their agency is a participant of the case (the case has reached it);
+- party: their agency takes part in the case (a task of it reached the agency, or it owns it);
+- observer: their agency is copied on the case to oversee it (the procuratorate, from the
+  transfer letter on: DOMAIN §1) and reads its metadata, timeline, decisions and documents
+  without working on it: no evidence of its own, no comments, no mechanisms any party may start;
 - assigned: they opened the case, or claimed or completed a task of it (need to know);
 - overseer: supervisor or administrator, who sees every case's timeline and deadlines but
   never its content (task results, case facts, evidence files, documents).
 
 Content of a `secret` case is for the users assigned to it only; of other cases for every
-member of a party agency. Confidential evidence (DOMAIN §2, CPL art. 54(3)) opens only for
+member of a party or observing agency. Confidential evidence (DOMAIN §2, CPL art. 54(3)) opens only for
 handlers assigned to the case in an agency that holds the item, and for the liaisons who
 signed its handoffs. `allowed(session, user, action, resource)` is the one entry point the web
 layer's templates use; the engine calls the named functions directly.
@@ -37,24 +40,36 @@ def is_overseer(user: User) -> bool:
 
 
 def visible_cases_condition(user: User):
-    """`can_view_case` as a SQL condition on Case, for lists: None when the user sees every case."""
+    """`can_view_case` as a SQL condition on Case, for lists: None when the user sees every case.
+    Parties and observers alike (any participant row)."""
     if is_overseer(user):
         return None
     agency_ids = [m.agency_id for m in user.memberships]
     return Case.id.in_(select(CaseParticipant.case_id).where(CaseParticipant.agency_id.in_(agency_ids)))
 
 
-def is_party(session: Session, user: User, case: Case) -> bool:
-    """The user's agency takes part in the case. From the case's participants when they were
-    loaded with it (a case page needs them anyway: engine/oversight/queries.py `visible_case`): agencies
-    only ever join a case, so a list read earlier in the request can only be missing one that
-    joined since, which it then refuses."""
+def _takes_part(session: Session, user: User, case: Case, role: str) -> bool:
+    """The user's agency takes part in the case as `role`. From the case's participants when they
+    were loaded with it (a case page needs them anyway: engine/oversight/queries.py `visible_case`):
+    agencies only ever join a case or become parties, so a list read earlier in the request can
+    only be missing a change since, which it then refuses."""
     agencies = _agency_ids(user)
     if "participants" in case.__dict__:
-        return any(participant.agency_id in agencies for participant in case.participants)
+        return any(p.agency_id in agencies and p.role == role for p in case.participants)
     return bool(session.scalar(select(exists().where(
-        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(agencies)
+        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(agencies), CaseParticipant.role == role
     ))))
+
+
+def is_party(session: Session, user: User, case: Case) -> bool:
+    """The user's agency takes part in the case as a party: it owns the case or a task of it
+    reached the agency."""
+    return _takes_part(session, user, case, "party")
+
+
+def is_observer(session: Session, user: User, case: Case) -> bool:
+    """The user's agency is copied on the case to oversee it, and is no party to it."""
+    return _takes_part(session, user, case, "observer")
 
 
 def is_assigned(session: Session, user: User, case: Case) -> bool:
@@ -70,16 +85,23 @@ def is_assigned(session: Session, user: User, case: Case) -> bool:
 # --- cases -------------------------------------------------------------------------------
 
 def can_view_case(session: Session, user: User, case: Case) -> bool:
-    """Metadata (title, tasks, deadlines, timeline): party agencies and overseers."""
-    return is_overseer(user) or is_party(session, user, case)
+    """Metadata (title, tasks, deadlines, timeline): party and observing agencies, overseers."""
+    return is_overseer(user) or is_party(session, user, case) or is_observer(session, user, case)
 
 
 def can_view_case_content(session: Session, user: User, case: Case) -> bool:
-    """Task results and case facts: party agencies; for a secret case, assigned users only.
-    Being an overseer adds nothing here."""
+    """Task results (the decisions), case facts and documents: party and observing agencies; for
+    a secret case, assigned users only. Being an overseer adds nothing here."""
     if case.confidentiality == "secret":
         return is_assigned(session, user, case)
-    return is_party(session, user, case)
+    return is_party(session, user, case) or is_observer(session, user, case)
+
+
+def can_work_on_case(session: Session, user: User, case: Case) -> bool:
+    """What reading the content allows a party beyond reading (comments, drafting documents,
+    mechanisms any party may start); an observer reads only."""
+    return can_view_case_content(session, user, case) and not (
+        is_observer(session, user, case) and not is_party(session, user, case))
 
 
 def can_start_case(user: User) -> bool:
@@ -89,7 +111,7 @@ def can_start_case(user: User) -> bool:
 def can_generate_document(session: Session, user: User, case: Case) -> bool:
     """Documents carry case content: handlers and heads who may read that content."""
     return ((user.has_role("handler") or user.has_role("head"))
-            and can_view_case_content(session, user, case))
+            and can_work_on_case(session, user, case))
 
 
 def can_view_document(session: Session, user: User, document: Any) -> bool:
@@ -99,11 +121,15 @@ def can_view_document(session: Session, user: User, document: Any) -> bool:
 
 def can_start_mechanism(session: Session, user: User, case: Case, model: Any) -> bool:
     """A mechanism's diagram names the lanes that may start it (`startable_by`); `*.role` means
-    that role in any agency that takes part in the case."""
+    that role in any agency that takes part in the case as a party. An observing agency starts
+    only what names it (the procuratorate's 立案监督 on its own motion, CPL art. 113)."""
     if not can_view_case_content(session, user, case):
         return False
+    party = can_work_on_case(session, user, case)
     for lane in model.startable_by or []:
         agency, _, role = lane.partition(".")
+        if agency == "*" and not party:
+            continue
         if any(m.role == role and (agency == "*" or m.agency.code == agency) for m in user.memberships):
             return True
     return False
@@ -133,8 +159,8 @@ def can_view_task_content(session: Session, user: User, task: HumanTask) -> bool
 
 def can_comment(session: Session, actor: User, task: HumanTask) -> bool:
     """Comments on a task: whoever may read what the case's tasks were completed with, in an
-    agency of their own."""
-    return actor.agency is not None and can_view_task_content(session, actor, task)
+    agency of their own that works on the case (an observer reads only)."""
+    return actor.agency is not None and can_work_on_case(session, actor, task.case)
 
 
 def can_claim(user: User, task: HumanTask) -> bool:
@@ -195,7 +221,8 @@ def can_view_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
 
 
 def can_open_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
-    """The file itself."""
+    """The file itself. A confidential one never for an observer as such: it opens for the
+    assigned handlers of an agency holding it, whatever their agency's relation to the case."""
     if not is_confidential(item):
         return can_view_case_content(session, user, item.case)
     # The uploader had the file already; a liaison who signed a handoff vouched for its hash.
@@ -206,7 +233,7 @@ def can_open_evidence(session: Session, user: User, item: EvidenceItem) -> bool:
 
 
 def can_add_evidence(session: Session, user: User, case: Case) -> bool:
-    """Handlers of an agency taking part in the case."""
+    """Handlers of an agency taking part in the case as a party."""
     return user.has_role("handler") and is_party(session, user, case)
 
 
@@ -237,12 +264,13 @@ def can_supervise(user: User) -> bool:
 
 
 def can_supervise_case(session: Session, user: User, case: Case) -> bool:
-    """Overseers follow every case; an agency head the cases that reached their agency."""
+    """Overseers follow every case; an agency head the cases their agency is a party to (an
+    observing agency reads the case's own page)."""
     scope = supervised_agency_ids(user)
     if scope is None:
         return True
     return bool(scope) and bool(session.scalar(select(exists().where(
-        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(scope)))))
+        CaseParticipant.case_id == case.id, CaseParticipant.agency_id.in_(scope), CaseParticipant.role == "party"))))
 
 
 # --- the shared case register ---------------------------------------------------------------
@@ -258,8 +286,9 @@ class RegisterScope:
 
 def register_scope(user: User) -> RegisterScope:
     """The shared case register (DOMAIN §4): an agency's users see the rows of the cases their
-    agency is a party to, titles included (the case's metadata); supervisors and administrators
-    see every row, but a secret case by its number only."""
+    agency is a party to or observes (the procuratorate, copied on transfers), titles included
+    (the case's metadata); supervisors and administrators see every row, but a secret case by
+    its number only."""
     if is_overseer(user):
         return RegisterScope(None, secret_titles=False)
     return RegisterScope(visible_cases_condition(user), secret_titles=True)

@@ -39,6 +39,12 @@ SUBJECTS = {
     "handoff_pending": "移交待您审批：{title}",
     "deadline_soon": "任务即将到期：{title}",
     "deadline_passed": "任务已超期：{title}",
+    "case_copied": "移送书抄送：案件 {case_number}",
+    "non_filing_reported": "不予立案：案件 {case_number}",
+    "non_filing_upheld_reported": "复议维持不予立案：案件 {case_number}",
+    "transfer_refused_reported": "不予移送：案件 {case_number}",
+    "transfer_abandoned_reported": "终止移送：案件 {case_number}",
+    "filing_overdue_reported": "立案审查超期：案件 {case_number}",
     "result_recorded": "案件 {case_number} 有新的办理结果",
 }
 BODIES = {
@@ -48,6 +54,12 @@ BODIES = {
     "handoff_pending": "案件 {case_number} 的“{title}”等待您审批移交。",
     "deadline_soon": "案件 {case_number} 的任务“{title}”将于 {due} 到期，剩余不足一个工作日。",
     "deadline_passed": "案件 {case_number} 的任务“{title}”已于 {due} 到期，尚未办结。",
+    "case_copied": "案件 {case_number} 的涉嫌犯罪案件移送书已抄送本单位，可在系统中查阅移送书、办理时间线和各项决定。",
+    "non_filing_reported": "公安机关已对案件 {case_number} 作出不予立案决定并通知移送机关。",
+    "non_filing_upheld_reported": "公安机关复议决定维持对案件 {case_number} 不予立案的决定。",
+    "transfer_refused_reported": "市场监管部门负责人决定对案件 {case_number} 不予移送公安机关。",
+    "transfer_abandoned_reported": "案件 {case_number} 的移送经联络员多次退回后终止。",
+    "filing_overdue_reported": "公安机关未在期限（{due}）内对案件 {case_number} 作出是否立案的决定。",
     "result_recorded": "{actor}登记了案件 {case_number} 立案后的办理结果（侦查、起诉或审判）。",
 }
 

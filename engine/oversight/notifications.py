@@ -153,6 +153,34 @@ def result_recorded(session: Session, case: Case, actor: User, stage: str) -> li
     return made
 
 
+# --- an observing agency: what it is copied on -----------------------------------------------
+
+# The procuratorate copied on a transfer (engine/mechanisms/procuratorate.py): the copy itself, and
+# each report of a decision or a missed deadline it oversees.
+CASE_COPIED = "case_copied"
+OBSERVER_REPORTS = ("non_filing_reported", "non_filing_upheld_reported", "transfer_refused_reported",
+                    "transfer_abandoned_reported", "filing_overdue_reported")
+
+
+def agency_notice(session: Session, case: Case, agency_id: int, role: str, kind: str, actor: User | None,
+                  due_at: datetime | None = None) -> list[Notification]:
+    """Tell the active users of one role of an agency (its liaisons) something about a case
+    rather than a task: that it was copied on it, or what it is told as an observer. The notice
+    leads to the case. Caller's transaction."""
+    recipients = session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(Membership.agency_id == agency_id, Membership.role == role, User.active.is_(True))
+        .order_by(User.id)).unique()
+    at = now(session)
+    params = {"title": "", "case_title": case.title, "case_number": case.number,
+              "due_at": due_at.isoformat() if due_at else None, "actor": actor.display_name if actor else None}
+    made = [Notification(recipient_id=user.id, kind=kind, case_id=case.id, task_id=None, params=params,
+                         created_at=at) for user in recipients]
+    session.add_all(made)
+    session.flush()
+    return made
+
+
 # --- the deadline scan (worker) ------------------------------------------------------------
 
 def _holders(session: Session, task: HumanTask) -> list[User]:

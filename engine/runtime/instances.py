@@ -7,6 +7,7 @@ version_id_col), so of two concurrent writers exactly one wins; the other gets C
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session, contains_eager, undefer
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, NotFound
-from engine.runtime import outbox, projection, timer_rows
+from engine.runtime import outbox, projection, reached, timer_rows
 from engine.runtime.definitions import Definition, definition
 from engine.runtime.open_work import step_of, with_open_work
 from engine.runtime.spiff import dump_state, load_state, new_workflow
@@ -135,8 +136,12 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     """
     session, instance = step.session, step.instance
     open_work = step.take_open_work()
+    # Elements of this mechanism with a reaction (engine/runtime/reached.py) that the steps run.
+    key = definition(session, instance.process_model_id).key
+    watched = reached.watched(key)
+    passed: list[tuple[str, dict]] = []
     try:
-        run_engine_steps(workflow)
+        run_engine_steps(workflow, ran=(lambda task: _note(task, watched, passed)) if watched else None)
     except WorkflowException as exc:
         _fail(session, instance, exc, actor)
     else:
@@ -155,27 +160,29 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     except WorkflowException as exc:
         # Likewise a timer whose deadline variable holds no rule (engine/time/task_due.py).
         _fail(session, instance, exc, actor)
+    if passed:
+        reached.react(session, instance, key, passed, actor)
     if workflow.is_completed() and instance.status == InstanceStatus.RUNNING:
         instance.status = InstanceStatus.COMPLETED
         instance.completed_at = now(session)
         audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
-                     instance_id=instance.id,
-                     detail={"process": definition(session, instance.process_model_id).key})
+                     instance_id=instance.id, detail={"process": key})
     instance.state_json = dump_state(workflow)
     if flush:
         session.flush()
     return opened
 
 
-def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:
-    """Run until only people, timers or messages can move the workflow.
+def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50, ran=None) -> None:
+    """Run until only people, timers or messages can move the workflow. `ran`: called with each
+    task the steps run, after it ran.
 
     A message caught by one pool while another pool is stepping leaves the catching event READY
     after `do_engine_steps` returns, so step again until nothing automatic is ready.
     """
     for _ in range(max_rounds):
         workflow.refresh_timers()
-        workflow.do_engine_steps()
+        workflow.do_engine_steps(did_complete_task=ran)
         if not any(
             not task.task_spec.manual
             for process in (workflow, *workflow.subprocesses.values())
@@ -183,6 +190,13 @@ def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50) -> None:
         ):
             return
     raise WorkflowException(f"engine steps did not settle after {max_rounds} rounds")
+
+
+def _note(task, watched: Mapping[str, Any], passed: list[tuple[str, dict]]) -> None:
+    """Keep a task the steps ran if its element has a reaction, with its data as it was then."""
+    bpmn_id = getattr(task.task_spec, "bpmn_id", None)
+    if bpmn_id is not None and bpmn_id in watched and task.state == TaskState.COMPLETED:
+        passed.append((bpmn_id, dict(task.data)))
 
 
 def _fail(session: Session, instance: ProcessInstance, exc: WorkflowException, actor: User | None) -> None:

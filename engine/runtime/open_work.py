@@ -33,7 +33,9 @@ def with_open_work(query: Select) -> Select:
                   .where(HumanTask.instance_id == ProcessInstance.id, HumanTask.state == literal_column("'open'")))
     pending = (select(json_rows(Timer.task_guid, Timer.id))
                .where(Timer.instance_id == ProcessInstance.id, Timer.status == literal_column("'pending'")))
-    agencies = select(json_rows(CaseParticipant.agency_id)).where(CaseParticipant.case_id == ProcessInstance.case_id)
+    # Parties only: an observing agency that gets a task becomes a party (projection._join_case).
+    agencies = select(json_rows(CaseParticipant.agency_id)).where(
+        CaseParticipant.case_id == ProcessInstance.case_id, CaseParticipant.role == "party")
     # Correlated to the instance only: `query` may select from human_task itself.
     return query.add_columns(*(column.correlate(ProcessInstance).scalar_subquery()
                                for column in (open_tasks, pending, agencies)), ENTERED_DAYS.scalar_subquery())

@@ -2,11 +2,12 @@
 from __future__ import annotations
 
 import weakref
+from typing import Any, cast
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, insert, select
+from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.util import identity_key
@@ -175,9 +176,17 @@ def _agency(session: Session, code: str) -> Agency | None:
 
 
 def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:
-    """Record the agency as a participant once; concurrent writers may race, so upsert. A case
-    this session holds with its participants loaded reads them again when next asked."""
-    if insert_if_absent(session, CaseParticipant, case_id=case_id, agency_id=agency_id, joined_at=at):
+    """Record the agency as a party once; concurrent writers may race, so upsert. An agency that
+    observed the case (copied on it) becomes a party with its first task. A case this session
+    holds with its participants loaded reads them again when next asked."""
+    joined = insert_if_absent(session, CaseParticipant, case_id=case_id, agency_id=agency_id, joined_at=at,
+                              role="party")
+    if not joined:
+        joined = bool(cast("CursorResult[Any]", session.execute(
+            update(CaseParticipant).where(CaseParticipant.case_id == case_id, CaseParticipant.agency_id == agency_id,
+                                          CaseParticipant.role == "observer")
+            .values(role="party"))).rowcount)  # rows this session holds are updated too
+    if joined:
         case = session.identity_map.get(identity_key(Case, case_id))
         if case is not None:
             session.expire(case, ["participants"])

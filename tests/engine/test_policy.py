@@ -1,10 +1,12 @@
 """The access policy as a table: every action on every kind of resource, for one user of each
-role in each relation to the case (same agency or other party, assigned or not; an agency not
-party to it; supervisor; administrator), allowed exactly for the users listed.
+role in each relation to the case (same agency or other party, assigned or not; an agency that
+observes it, copied on the transfer; an agency not party to it; supervisor; administrator),
+allowed exactly for the users listed.
 
 The world is built once per module through the engine's own service functions: a transfer case
-taken to the police head's filing decision, a secret case, a case waiting at the outgoing
-handoff, and evidence items with signed and pending handoffs.
+taken to the police head's filing decision (the procuratorate observes it from the letter on),
+a secret case and a case waiting at the outgoing handoff (neither reached the procuratorate),
+and evidence items with signed and pending handoffs.
 """
 from __future__ import annotations
 
@@ -33,9 +35,10 @@ SAMR = {"samr_handler", "samr_handler2", "samr_head", "samr_head2", "samr_liaiso
 POLICE = {"police_handler", "police_handler2", "police_head", "police_head2", "police_liaison",
           "police_liaison2"}
 PARTY = SAMR | POLICE
-NOT_PARTY = {"procuratorate_handler", "procuratorate_head", "procuratorate_liaison"}
+# Copied on the main case's transfer letter: an observer of it, no party to the other cases.
+OBSERVING = {"procuratorate_handler", "procuratorate_head", "procuratorate_liaison"}
 OVERSEERS = {"office_supervisor", "admin"}
-EVERYONE = PARTY | NOT_PARTY | OVERSEERS
+EVERYONE = PARTY | OBSERVING | OVERSEERS
 NONE: set[str] = set()
 # Who is assigned to the main case: claimed or completed one of its tasks.
 ASSIGNED = {"samr_handler", "samr_head", "samr_liaison", "police_liaison", "police_handler", "police_head"}
@@ -44,16 +47,17 @@ ASSIGNED = {"samr_handler", "samr_head", "samr_liaison", "police_liaison", "poli
 TABLE: dict[tuple[str, str], set[str]] = {
     ("start_case", "none"): {"samr_handler", "samr_handler2"},
     ("administer", "none"): {"admin"},
-    ("view_case", "case"): PARTY | OVERSEERS,
-    ("view_case_content", "case"): PARTY,
+    ("view_case", "case"): PARTY | OBSERVING | OVERSEERS,
+    # The observer reads the decisions and the documents, but drafts nothing on the case.
+    ("view_case_content", "case"): PARTY | OBSERVING,
     ("view_case", "secret_case"): SAMR | OVERSEERS,
     ("view_case_content", "secret_case"): {"samr_handler"},
     ("generate_document", "case"): {u for u in PARTY if "liaison" not in u},
     ("generate_document", "secret_case"): {"samr_handler"},
-    ("view_document", "document"): PARTY,
+    ("view_document", "document"): PARTY | OBSERVING,
     # decide_filing: police.head lane, claimed by police_head.
-    ("view_task", "claimed_task"): PARTY | OVERSEERS,
-    ("view_task_content", "claimed_task"): PARTY,
+    ("view_task", "claimed_task"): PARTY | OBSERVING | OVERSEERS,
+    ("view_task_content", "claimed_task"): PARTY | OBSERVING,
     ("claim", "claimed_task"): NONE,
     ("complete", "claimed_task"): {"police_head"},
     ("approve_handoff", "claimed_task"): NONE,
@@ -67,7 +71,8 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("unclaim", "unclaimed_task"): NONE,
     ("reassign", "unclaimed_task"): {"samr_liaison", "samr_liaison2"},
     # register_facts of the main case, completed by samr_handler.
-    ("view_task", "completed_task"): PARTY | OVERSEERS,
+    ("view_task", "completed_task"): PARTY | OBSERVING | OVERSEERS,
+    ("view_task_content", "completed_task"): PARTY | OBSERVING,
     ("claim", "completed_task"): NONE,
     ("complete", "completed_task"): NONE,
     ("unclaim", "completed_task"): NONE,
@@ -75,20 +80,25 @@ TABLE: dict[tuple[str, str], set[str]] = {
     # approve_outgoing_handoff of the third case, claimed by samr_liaison.
     ("approve_handoff", "handoff_task"): {"samr_liaison"},
     ("complete", "handoff_task"): {"samr_liaison"},
+    # extend_review of the main case: the police head's, open and unclaimed; not the observer's.
+    ("claim", "police_task"): {"police_head", "police_head2"},
+    ("view_task", "police_task"): PARTY | OBSERVING | OVERSEERS,
+    # Parties' handlers only: an observer adds no evidence.
     ("add_evidence", "case"): {"samr_handler", "samr_handler2", "police_handler", "police_handler2"},
     ("add_evidence", "secret_case"): {"samr_handler", "samr_handler2"},
     # Confidential, owned by samr, released by samr_liaison and signed for by police_liaison.
-    ("view_evidence", "shared_secret_item"): PARTY | OVERSEERS,
+    ("view_evidence", "shared_secret_item"): PARTY | OBSERVING | OVERSEERS,
     ("open_evidence", "shared_secret_item"): {"samr_handler", "samr_liaison", "police_handler",
                                               "police_liaison"},
     ("hand_over_evidence", "shared_secret_item"): {"samr_liaison", "samr_liaison2", "police_liaison",
                                                    "police_liaison2"},
     # Confidential, never handed over.
-    ("view_evidence", "samr_secret_item"): PARTY | OVERSEERS,
+    ("view_evidence", "samr_secret_item"): PARTY | OBSERVING | OVERSEERS,
+    # The observer never opens confidential evidence as such.
     ("open_evidence", "samr_secret_item"): {"samr_handler"},
     ("hand_over_evidence", "samr_secret_item"): {"samr_liaison", "samr_liaison2"},
-    # Not confidential: every member of a party agency, no overseer.
-    ("open_evidence", "plain_item"): PARTY,
+    # Not confidential: every member of a party or observing agency, no overseer.
+    ("open_evidence", "plain_item"): PARTY | OBSERVING,
     # Not flagged, but in a secret case everything is confidential.
     ("view_evidence", "secret_case_item"): SAMR | OVERSEERS,
     ("open_evidence", "secret_case_item"): {"samr_handler"},
@@ -98,6 +108,7 @@ TABLE: dict[tuple[str, str], set[str]] = {
     # the cases that reached their agency.
     ("supervise", "none"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2",
                                         "procuratorate_head"},
+    # The observing procuratorate's head reads the case's own page, not its agency's supervision.
     ("supervise_case", "case"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2"},
     ("supervise_case", "secret_case"): OVERSEERS | {"samr_head", "samr_head2"},
 }
@@ -160,6 +171,7 @@ def world(sqlite_template, tmp_path_factory):
         "unclaimed_task": ("task", task_id(secret, "decide_transfer")),
         "completed_task": ("task", task_id(case, "register_facts")),
         "handoff_task": ("task", task_id(handoff_case, "approve_outgoing_handoff")),
+        "police_task": ("task", task_id(case, "extend_review")),
         "shared_secret_item": ("evidence", shared.id), "samr_secret_item": ("evidence", samr_only.id),
         "plain_item": ("evidence", plain.id), "secret_case_item": ("evidence", in_secret.id),
         "pending_handoff": ("custody", pending.id), "document": ("document", case.id),

@@ -58,7 +58,9 @@ def test_transfer_to_filing(session, users, clock):
     assert receipt.due_at == clock.now().replace(microsecond=0) + (receipt.due_at - clock.now().replace(microsecond=0))
     participants = {p.agency.code for p in case.participants}
     session.refresh(case)
-    assert {p.agency.code for p in case.participants} == {"samr", "police"}
+    # The procuratorate is copied on the transfer letter: it observes the case, works on nothing.
+    assert {(p.agency.code, p.role) for p in case.participants} == {
+        ("samr", "party"), ("police", "party"), ("procuratorate", "observer")}
     assert participants  # samr from creation
 
     act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
@@ -112,7 +114,9 @@ def test_head_refuses_transfer(session, users):
     assert open_tasks(session, case.id) == []
     assert "document_generated" not in event_types(session, case.id), "no transfer letter"
     session.refresh(case)
-    assert {p.agency.code for p in case.participants} == {"samr"}, "police never saw the case"
+    # The police never saw the case; the procuratorate is told of the refusal and observes it.
+    assert {(p.agency.code, p.role) for p in case.participants} == {("samr", "party"), ("procuratorate", "observer")}
+    assert "transfer_refused_reported" in event_types(session, case.id)
     decision = next(t for t in case_tasks_done(session, case.id) if t.bpmn_id == "decide_transfer")
     assert decision.result["reasons"] == "未达到追诉标准"
 
