@@ -146,3 +146,55 @@ def test_unknown_ids_are_404(client_for, method, path):
     client = client_for("samr_handler")
     response = post(client, path) if method == "post" else client.get(path)
     assert response.status_code == 404
+
+
+def test_the_observing_procuratorate_reads_the_letter_and_timeline_not_confidential_evidence(app, client_for):
+    """Copied on the transfer, the procuratorate's users see the case, its 移送书, its timeline and
+    decisions, through the pages and the API; a confidential file stays closed, the police's task
+    is not theirs to claim, and the case page offers the prosecutor 立案监督 on their own motion."""
+    from models import Document, User
+    from tests.helpers import transferred
+    from tests.web.api_helpers import ApiClient
+    from tests.web.test_evidence import upload
+
+    handler = client_for("samr_handler")
+    with db.new_session(app) as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        case_id = transferred(session, users).id
+        letter_id = session.scalar(select(Document.id).where(Document.case_id == case_id))
+    assert upload(handler, case_id, confidential="true").status_code == 303
+    evidence = re.findall(r'data-evidence="(\d+)"', text(handler.get(f"/cases/{case_id}")))
+    assert len(evidence) == 1
+
+    liaison = client_for("procuratorate_liaison")
+    page = text(liaison.get(f"/cases/{case_id}"))
+    assert "抄送监督" in page and 'data-event="observer_joined"' in page and "抄送监督单位" in page
+    assert f'href="/documents/{letter_id}"' in page
+    letter = text(liaison.get(f"/documents/{letter_id}"))
+    assert "涉嫌犯罪案件移送书" in letter and "人民检察院" in letter
+    assert liaison.get(f"/cases/{case_id}/evidence/{evidence[0]}/download").status_code in (403, 404)
+    assert f'action="/cases/{case_id}/evidence"' not in page  # no upload form for an observer
+    decision = open_task(app, case_id, "accept_receipt")
+    assert "登记案件事实" in page  # the steps and who did them
+    response = post(liaison, f"/tasks/{decision.id}/claim", token_from=f"/tasks/{decision.id}")
+    assert response.status_code == 303 and task_row(app, decision.id).assignee_id is None
+    assert 'class="start-mechanism"' not in page  # the liaison starts nothing
+
+    prosecutor = client_for("procuratorate_handler")
+    page = text(prosecutor.get(f"/cases/{case_id}"))
+    options = re.findall(r'<option value="([a-z_]+)">', page.split('class="start-mechanism"', 1)[1].split("</form>")[0])
+    assert sorted(options) == ["filing_supervision", "procuratorial_opinion"]
+    response = post(prosecutor, f"/cases/{case_id}/mechanisms", {"key": "filing_supervision"},
+                    token_from=f"/cases/{case_id}")
+    assert response.status_code == 303
+    assert open_task(app, case_id, "examine_supervision").lane == "procuratorate.handler"
+
+    api = ApiClient(app, "procuratorate_liaison")
+    case = api.get(f"/cases/{case_id}").get_json()
+    assert "procuratorate" in [p["agency"] for p in case["participants"]]
+    assert "observer_joined" in [e["event_type"] for e in api.get(f"/cases/{case_id}/timeline").get_json()]
+    documents = api.get(f"/cases/{case_id}/documents").get_json()
+    assert [d["kind"] for d in documents] == ["transfer_letter"]
+    assert api.get(f"/documents/{letter_id}").status_code == 200
+    assert api.get(f"/evidence/{evidence[0]}/file").status_code in (403, 404)
+    assert api.get(f"/evidence/{evidence[0]}").status_code == 200  # its metadata
