@@ -74,6 +74,17 @@ class CaseResults:
 
     results: list[CaseResult]
     closure: CaseClosure | None
+    filed: bool = False  # the police filed the case: its investigation can be recorded
+
+    def ready(self, stage: str) -> bool:
+        """The stage can be recorded now: the case is open and the stage before ended as it must."""
+        if self.closure is not None:
+            return False
+        if stage == "investigation":
+            return self.filed
+        before, outcome = NEEDS[stage]
+        previous = self.latest(before)
+        return previous is not None and previous.outcome == outcome
 
     def latest(self, stage: str) -> CaseResult | None:
         rows = [r for r in self.results if r.stage == stage]
@@ -102,7 +113,7 @@ def case_results(session: Session, actor: User, case_id: int) -> CaseResults:
     results = list(session.scalars(
         select(CaseResult).where(CaseResult.case_id == case.id).options(selectinload(CaseResult.measures))
         .order_by(CaseResult.recorded_at, CaseResult.id)))
-    return CaseResults(results, closure(session, case.id))
+    return CaseResults(results, closure(session, case.id), _filed(session, case.id))
 
 
 def closure(session: Session, case_id: int) -> CaseClosure | None:

@@ -62,6 +62,7 @@ def test_results_in_order_reach_samr_and_the_register(session, users, filed):
     read = case_results(session, users["samr_handler"], filed.id)
     assert [r.stage for r in read.results] == ["investigation", "prosecution", "judgment"]
     assert read.latest_stage == "judgment" and read.closure is None
+    assert [read.ready(stage) for stage in ("investigation", "prosecution", "judgment")] == [True, True, True]
 
     told = session.scalars(select(Notification).where(Notification.kind == "result_recorded",
                                                       Notification.case_id == filed.id)).all()
@@ -94,6 +95,7 @@ def test_stages_follow_one_another(session, users, filed):
     # A later result of the same stage replaces it: the police withdrew the case after all.
     record_result(session, users["police_handler"], filed.id, "investigation",
                   {**INVESTIGATION, "outcome": "withdrawn", "measures": []})
+    assert not case_results(session, users["police_handler"], filed.id).ready("prosecution")
     with pytest.raises(Conflict, match="prosecution_recommended"):
         record_result(session, users["procuratorate_handler"], filed.id, "prosecution", PROSECUTION)
 
