@@ -18,12 +18,13 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.oversight import notifications
+from engine.runtime.sql import insert_if_absent
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
 from models import (
@@ -268,11 +269,18 @@ def _check_order(session: Session, case: Case, stage: str, decided_on: date) -> 
 
 
 def _join(session: Session, case: Case, code: str) -> None:
-    """The agency becomes a party of the case, if it is not one yet."""
-    agency = session.scalar(select(Agency).where(Agency.code == code))
-    if agency is None or any(p.agency_id == agency.id for p in case.participants):
+    """The agency becomes a party of the case: added, or raised from observer (the procuratorate
+    is copied on every transfer); concurrent writers may race, so upsert."""
+    agency_id = session.scalar(select(Agency.id).where(Agency.code == code))
+    if agency_id is None:
         return
-    case.participants.append(CaseParticipant(agency_id=agency.id, joined_at=now(session)))
+    joined = insert_if_absent(session, CaseParticipant, case_id=case.id, agency_id=agency_id,
+                              joined_at=now(session), role="party")
+    if not joined:
+        session.execute(update(CaseParticipant).where(
+            CaseParticipant.case_id == case.id, CaseParticipant.agency_id == agency_id,
+            CaseParticipant.role == "observer").values(role="party"))
+    session.expire(case, ["participants"])
 
 
 # --- actions ------------------------------------------------------------------------------

@@ -50,10 +50,10 @@ def test_results_in_order_reach_samr_and_the_register(session, users, filed):
         ("detention", date(2026, 3, 2), 2), ("arrest", date(2026, 3, 2), 1)]
     session.refresh(filed)
     # Sending the case on brings the procuratorate in, which may then record its decision.
-    assert "procuratorate" in {p.agency.code for p in filed.participants}
+    assert ("procuratorate", "party") in {(p.agency.code, p.role) for p in filed.participants}
     record_result(session, users["procuratorate_handler"], filed.id, "prosecution", PROSECUTION)
     session.refresh(filed)
-    assert "court" in {p.agency.code for p in filed.participants}
+    assert ("court", "party") in {(p.agency.code, p.role) for p in filed.participants}
     judgment = record_result(session, users["court_handler"], filed.id, "judgment", JUDGMENT)
     assert (judgment.compensation, judgment.agency.code, judgment.persons) == (800000, "court", 2)
 
