@@ -39,6 +39,8 @@ from engine.casework.evidence import (
     visible_evidence,
 )
 from engine.casework.evidence_files import EvidenceStore
+from engine.casework.handoff_batch import MAX_BATCH as MAX_BATCH_APPROVALS
+from engine.casework.handoff_batch import BatchOutcome, approve_handoffs, batch_approvable
 from engine.casework.results import (
     CaseResults,
     CaseStillRunning,
@@ -149,7 +151,8 @@ __all__ = [
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
     "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
-    "task_subjects", "NextWork", "next_work",
+    "task_subjects", "NextWork", "next_work", "BatchOutcome", "approve_handoffs", "batch_approvable",
+    "MAX_BATCH_APPROVALS",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
     "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",

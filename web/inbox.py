@@ -52,7 +52,8 @@ def index():
                         current_app.config["INBOX_PAGE_SIZE"], narrow=narrow)
     return render_template("inbox/index.html", page=page, view=view, views=VIEWS, now=now,
                            filters=filters, due_windows=DUE, sorts=SORTS,
-                           mechanisms=models, subjects=subjects(page.items))
+                           mechanisms=models, subjects=subjects(page.items),
+                           approvable=engine.batch_approvable(db.session, actor(), page.items))
 
 
 def subjects(tasks) -> dict[int, str]:

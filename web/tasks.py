@@ -160,6 +160,41 @@ def done(task_id: int):
                            next_task=work.next_task, now=db.clock.now())
 
 
+@bp.route("/approve", methods=["POST"])
+@login_required
+def approve_batch():
+    """A liaison approves the ticked hand-offs of their inbox: each claimed and completed on
+    its own (engine.approve_handoffs); what was refused is said task by task."""
+    session, user = db.session, actor()
+    ids = [int(v) for v in request.form.getlist("task_id") if v.isdigit()]
+    if not ids:
+        flash(_("Tick the hand-offs to approve."), "error")
+        return redirect(url_for("inbox.index"), code=303)
+    try:
+        outcomes = engine.approve_handoffs(session, user, ids)
+    except engine.InvalidInput:
+        flash(_("Approve at most %(count)s hand-offs at once.", count=engine.MAX_BATCH_APPROVALS), "error")
+        return redirect(url_for("inbox.index"), code=303)
+    approved = sum(1 for o in outcomes if o.approved)
+    if approved:
+        flash(_("%(count)s hand-offs approved.", count=approved), "info")
+    for outcome in outcomes:
+        if not outcome.approved:
+            flash(_("Task %(id)s was not approved: %(reason)s", id=outcome.task_id,
+                    reason=_batch_refusal(outcome.error)), "error")
+    return redirect(url_for("inbox.index"), code=303)
+
+
+def _batch_refusal(error) -> str:
+    if isinstance(error, engine.NotFound):
+        return _("it does not exist or is not yours to see.")
+    if isinstance(error, engine.InvalidInput):
+        return _("its form asks more than an approval: open the task.")
+    if isinstance(error, engine.Forbidden):
+        return _("it belongs to a lane you do not work in, or someone else holds it.")
+    return _("it was claimed or completed by someone else first.")
+
+
 @bp.route("/<int:task_id>/assign", methods=["POST"])
 @login_required
 def assign(task_id: int):

@@ -15,7 +15,7 @@ from marshmallow import fields, validate
 from sqlalchemy.orm import object_session
 
 import engine
-from engine import INBOX_VIEWS
+from engine import DUE_WINDOWS, INBOX_SORTS, INBOX_VIEWS
 from models import CONFIDENTIALITY_LEVELS
 
 # Ids are 32-bit integers in PostgreSQL; a bigger number can only be a wrong id.
@@ -111,6 +111,15 @@ class InboxArgs(PageArgs):
     view = fields.String(load_default="all", validate=validate.OneOf(INBOX_VIEWS),
                          metadata={"description": "all: claimable and mine; mine; claimable"})
     case_id = _id(metadata={"description": "only this case's tasks"})
+    mechanism = Text(validate=validate.Length(1, 100), metadata={"description": "process model key"})
+    case = Text(validate=validate.Length(1, 100),
+                metadata={"description": "case number or part of its title (case-insensitive)"})
+    due = fields.String(validate=validate.OneOf(DUE_WINDOWS), metadata={
+        "description": "overdue: past its due time; week: due within 7 days; none: without a due time"})
+    sort = fields.String(load_default="due", validate=validate.OneOf(INBOX_SORTS), metadata={
+        "description": "due: soonest due first; -due: latest first (without a due time last, either way)"})
+    subjects = fields.Boolean(load_default=False, metadata={
+        "description": "true: each task says what it is about (`subject`), which reads its instance"})
 
 
 class OverdueArgs(PageArgs):
@@ -178,6 +187,27 @@ def due_rule(task) -> dict[str, Any] | None:
             "statute": basis.get("statute")}
 
 
+class ContextLine(ma.Schema):
+    title = fields.String(required=True)
+    text = fields.String(required=True)
+    evidence_id = fields.Integer(allow_none=True, required=True, metadata={
+        "description": "the evidence item the line is about, if any"})
+
+
+class InboxTask(Task):
+    """A task as the inbox lists it: with what a handler chooses by."""
+
+    case_title = Dotted("case.title")
+    subject = fields.Nested(ContextLine, allow_none=True, required=True, metadata={
+        "description": "what the task is about in one line (the evidence item under review, the "
+                       "consultation's convener), in the request's language; null when its step says nothing or "
+                       "`subjects` was not asked for"})
+    handed_over_by = fields.String(allow_none=True, required=True, metadata={
+        "description": "display name of whoever completed the step before (null: the system or a message)"})
+    handed_over_at = fields.DateTime(allow_none=True, required=True,
+                                     metadata={"description": "when the task was handed over"})
+
+
 class TaskDetail(Task):
     form = fields.Function(
         lambda t: engine.task_form(object_session(t), t),
@@ -200,6 +230,17 @@ class Case(ma.Schema):
     owner_agency = Dotted("owner_agency.code")
     created_by = Dotted("created_by.username")
     created_at = fields.DateTime(required=True)
+
+
+class InboxPage(TaskPage):
+    items = fields.List(fields.Nested(InboxTask), required=True)
+
+
+class NextWork(ma.Schema):
+    following = fields.List(fields.Nested(Task), required=True, metadata={
+        "description": "the case's open tasks now: the next steps, their lanes and due times"})
+    next_task = fields.Nested(Task, allow_none=True, required=True, metadata={
+        "description": "my next open task, of the same case first; null when I have none"})
 
 
 class CasePage(TaskPage):

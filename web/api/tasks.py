@@ -6,6 +6,7 @@ from flask_smorest import Blueprint
 
 import engine
 from engine import load_task_context
+from web import labels
 from web.db import db
 
 from . import schemas
@@ -23,15 +24,45 @@ def _preload(task_id: int) -> None:
     g.api_task_context = load_task_context(db.session, task_id)
 
 
+class _Row:
+    """A task of an inbox page with what the page read beside it (who handed it over, what it
+    is about), for the InboxTask schema."""
+
+    def __init__(self, task, handover, subject) -> None:
+        self._task = task
+        self.handed_over_by = handover.by if handover else None
+        self.handed_over_at = handover.at if handover else None
+        self.subject = subject
+
+    def __getattr__(self, name):
+        return getattr(self._task, name)
+
+
 @bp.route("", methods=["GET"])
 @bp.arguments(schemas.InboxArgs(), location="query")
-@bp.response(200, schemas.TaskPage)
+@bp.response(200, schemas.InboxPage)
 @documented(bp)
 def inbox(args):
     """My inbox: open tasks of my lanes nobody has claimed, and tasks claimed by me, soonest
-    deadline first."""
-    return engine.inbox(db.session, api_user(), args["view"], args["page"], args["per_page"],
-                        case_id=args.get("case_id"))
+    deadline first; narrowed by mechanism, case and due window as the inbox page is. Each task
+    comes with its case title, its due rule and who handed it over when, and with
+    `subjects=true` what it is about."""
+    session, user = db.session, api_user()
+    narrow = engine.InboxFilter(mechanism=args.get("mechanism"), case=args.get("case"), due=args.get("due"),
+                                now=db.clock.now(), sort=args["sort"])
+    page = engine.inbox(session, user, args["view"], args["page"], args["per_page"],
+                        case_id=args.get("case_id"), narrow=narrow)
+    # What each task is about reads its instance: asked for, not given by default.
+    subjects = engine.task_subjects(session, user, page.items) if args["subjects"] else {}
+    rows = [_Row(task, page.handovers.get(task.id), _line(subjects.get(task.id))) for task in page.items]
+    return engine.Page(rows, page.total, page.page, page.per_page)
+
+
+def _line(line) -> dict | None:
+    if line is None:
+        return None
+    return {"title": labels.context_text(line[0]), "text": labels.context_text(line[1]),
+            "evidence_id": line[2] if len(line) > 2 else None}
 
 
 @bp.route(TASK, methods=["GET"])
@@ -65,8 +96,18 @@ def unclaim(task_id: int):
 @bp.response(200, schemas.TaskDetail)
 @documented(bp, 403, 404, 409)
 def complete(args, task_id: int):
-    """Complete a task I claimed with its form data; 422 names each invalid field."""
+    """Complete a task I claimed with its form data; 422 names each invalid field. What happens
+    next, and my next task, is GET .../next."""
     return engine.complete_task(db.session, api_user(), task_id, args["data"])
+
+
+@bp.route(f"{TASK}/next", methods=["GET"])
+@bp.response(200, schemas.NextWork)
+@documented(bp, 404)
+def next_work(task_id: int):
+    """What happens after a task: the case's open tasks now and my next task."""
+    session, user = db.session, api_user()
+    return engine.next_work(session, user, engine.visible_task(session, user, task_id))
 
 
 @bp.route(f"{TASK}/reassign", methods=["POST"])
