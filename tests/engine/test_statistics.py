@@ -85,3 +85,24 @@ def test_export_is_audited(session, users):
     assert event.detail == {"from": "2026-03-01", "to": "2026-03-31", "format": "xlsx", "rows": 21}
     with pytest.raises(Forbidden):
         record_statistics_export(session, users["samr_handler"], MARCH_PERIOD, "csv", 1)
+
+
+def test_clues_by_registering_agency(session, users, clock):
+    """Clues count where the installation has them (a clue row as the intake writes it)."""
+    import models
+
+    if not hasattr(models, "Clue"):
+        stats = statistics(session, users["office_supervisor"], MARCH_PERIOD)
+        assert not stats.clues_counted and "clues_registered" not in stats.by_key
+        return
+    for day, who in ((3, "samr_handler"), (4, "police_handler"), (4, "samr_handler")):
+        at = clock.now().replace(day=day)
+        session.add(models.Clue(number=f"XS2026-{day}{who}", agency_id=users[who].agency.id, source="report",
+                                summary="线索", registered_by_id=users[who].id, registered_at=at))
+    session.add(models.Clue(number="XS2026-april", agency_id=users["samr_handler"].agency.id, source="report",
+                            summary="线索", registered_by_id=users["samr_handler"].id,
+                            registered_at=clock.now().replace(month=4, day=1)))
+    session.commit()
+    clues = statistics(session, users["office_supervisor"], MARCH_PERIOD).by_key["clues_registered"]
+    assert clues.by_agency == {"samr": 2, "police": 1}
+    assert statistics(session, users["police_head"], MARCH_PERIOD).by_key["clues_registered"].total == 1
