@@ -124,7 +124,8 @@ VISIBLE = {
     "samr_liaison": ({"filed", "refused", "penalty", "fresh"}, True),
     "police_handler": ({"filed", "refused", "penalty"}, True),
     "police_head": ({"filed", "refused", "penalty"}, True),
-    "procuratorate_handler": ({"refused", "penalty"}, True),
+    # Copied on both transfers: it observes the filed case and took part in the refused one.
+    "procuratorate_handler": ({"filed", "refused", "penalty"}, True),
     "office_supervisor": ({"filed", "refused", "penalty", "fresh"}, False),
     "admin": ({"filed", "refused", "penalty", "fresh"}, False),
 }
@@ -151,7 +152,7 @@ def test_filters_and_paging(session, users, world):
         (world["refused"].number, "filing"), (world["refused"].number, "supervision"),
         (world["penalty"].number, "penalty"), (world["penalty"].number, "transfer")}
     assert {r.case_number for r in rows(session, supervisor, agency="procuratorate")} == {
-        world["refused"].number, world["penalty"].number}
+        world["filed"].number, world["refused"].number, world["penalty"].number}
     first = register_page(session, supervisor, RegisterFilter(), page=1, per_page=3)
     second = register_page(session, supervisor, RegisterFilter(), page=2, per_page=3)
     assert (first.total, first.pages, len(first.items), len(second.items)) == (8, 3, 3, 3)

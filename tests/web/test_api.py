@@ -70,7 +70,8 @@ def test_a_case_walked_through_every_role(app, api):
 
     shown = api("police_head").get(f"/cases/{case['id']}").get_json()
     assert [i["status"] for i in shown["instances"]] == ["completed"]
-    assert {p["agency"] for p in shown["participants"]} == {"samr", "police"}
+    # The procuratorate observes the case from the transfer letter on.
+    assert {p["agency"] for p in shown["participants"]} == {"samr", "police", "procuratorate"}
     assert all("result" not in t for t in shown["tasks"])  # no form data in the case view
     events = api("samr_handler").get(f"/cases/{case['id']}/timeline").get_json()
     kinds = [e["event_type"] for e in events]

@@ -43,7 +43,9 @@ def test_page_lists_rows_and_hides_secret_titles_from_overseers(app, client_for,
     assert numbers["refused"] in supervisor and "乙公司源代码泄露案" not in supervisor
     assert "甲公司配方被盗案" in supervisor
     procuratorate = client_for("procuratorate_handler").get("/register/").get_data(as_text=True)
-    assert numbers["refused"] in procuratorate and numbers["filed"] not in procuratorate
+    # Copied on both transfers: it observes the filed case; the untransferred one stays hidden.
+    assert numbers["refused"] in procuratorate and numbers["filed"] in procuratorate
+    assert numbers["fresh"] not in procuratorate
     # Everyone logged in has the link.
     assert 'href="/register/"' in client_for("police_liaison").get("/").get_data(as_text=True)
 
