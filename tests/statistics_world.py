@@ -23,7 +23,7 @@ MARCH = {
     "suspects": {"police": 3}, "compulsory_measures": {"police": 2}, "prosecutions": {"procuratorate": 1},
     "persons_prosecuted": {"procuratorate": 2}, "non_prosecutions": {}, "persons_not_prosecuted": {},
     "judgments": {"court": 1}, "persons_convicted": {"court": 2}, "persons_acquitted": {},
-    "compensation": {"court": 800000}, "loss_amount": {"samr": 800000}, "illegal_gain": {"samr": 120000},
+    "compensation": {"court": 800000}, "loss_amount": {"samr": 800000}, "illegal_gain": {"samr": 120000}, "amounts_unknown": {},
     "penalties": {"samr": 1}, "fines": {"samr": 500000},
 }
 APRIL = {"cases_opened": {"samr": 1}, "transfers": {"samr": 1}, "loss_amount": {"samr": 500000}}

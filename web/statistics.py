@@ -45,7 +45,8 @@ FIGURE_LABELS = {
     "persons_not_prosecuted": _l("Persons not prosecuted"), "judgments": _l("Judgments"),
     "persons_convicted": _l("Persons convicted"), "persons_acquitted": _l("Persons acquitted"),
     "compensation": _l("Civil compensation awarded (yuan)"), "loss_amount": _l("Rights holders' losses (yuan)"),
-    "illegal_gain": _l("Illegal gains (yuan)"), "penalties": _l("Penalty decisions"),
+    "illegal_gain": _l("Illegal gains (yuan)"), "amounts_unknown": _l("Cases with an amount not yet known"),
+    "penalties": _l("Penalty decisions"),
     "fines": _l("Fines and confiscations (yuan)"),
 }
 

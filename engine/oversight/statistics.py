@@ -248,6 +248,9 @@ def statistics(session: Session, user: User, period: Period) -> Statistics:
           HumanTask.agency_id, facts)
     f.add("illegal_gain", "amounts", "yuan", func.coalesce(HumanTask.result["illegal_gain"].as_float(), 0),
           HumanTask.agency_id, facts)
+    # An amount not yet known is unknown, not 0 (DOMAIN, Thresholds): say how many cases lack one.
+    f.add("amounts_unknown", "amounts", "count", one, HumanTask.agency_id, facts.where(or_(
+        HumanTask.result["loss_amount"].as_float().is_(None), HumanTask.result["illegal_gain"].as_float().is_(None))))
 
     decided_on = HumanTask.result["decided_on"].as_string()
     penalties = (select().select_from(HumanTask)

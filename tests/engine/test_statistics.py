@@ -106,3 +106,21 @@ def test_clues_by_registering_agency(session, users, clock):
     clues = statistics(session, users["office_supervisor"], MARCH_PERIOD).by_key["clues_registered"]
     assert clues.by_agency == {"samr": 2, "police": 1}
     assert statistics(session, users["police_head"], MARCH_PERIOD).by_key["clues_registered"].total == 1
+
+
+def test_unknown_amounts_are_counted_not_summed(session, users, world):
+    """Facts whose loss is not known yet (null, as the facts form allows) add no yuan and are counted."""
+    from sqlalchemy import select
+    from sqlalchemy.orm.attributes import flag_modified
+
+    from models import HumanTask
+
+    facts = session.scalar(select(HumanTask).where(HumanTask.case_id == world["b"].id,
+                                                   HumanTask.bpmn_id == "register_facts"))
+    facts.result = {**facts.result, "loss_amount": None}
+    flag_modified(facts, "result")
+    session.commit()
+    stats = statistics(session, users["office_supervisor"], MARCH_PERIOD)
+    assert stats.by_key["loss_amount"].by_agency == {"samr": 500000}
+    assert stats.by_key["amounts_unknown"].by_agency == {"samr": 1}
+    assert stats.by_key["illegal_gain"].total == 120000
