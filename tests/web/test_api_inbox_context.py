@@ -3,7 +3,12 @@ due time with its rule, who handed it over and when), filters and sorts as the p
 completing a task answers what happens next and which task of mine comes next."""
 from __future__ import annotations
 
+from sqlalchemy import select
+
+import engine
+from models import User
 from tests.helpers import FACTS_500K
+from web.db import db
 
 from .api_helpers import ApiClient
 
@@ -45,7 +50,9 @@ def test_rows_carry_their_context(app):
 def test_a_row_says_what_its_task_is_about(app):
     handler, liaison, police = (ApiClient(app, name) for name in ("samr_handler", "samr_liaison", "police_liaison"))
     case_id = _open_case(handler, "API会商案")
-    assert handler.post(f"/cases/{case_id}/mechanisms", {"key": "consultation"}).status_code in (200, 201)
+    with db.new_session(app) as session:
+        user = session.scalar(select(User).where(User.username == "samr_handler"))
+        engine.start_mechanism(session, user, case_id, "consultation")
     assert _do(handler, handler.task_of(case_id, "propose_consultation")["id"], PROPOSAL).status_code == 200
     assert _do(liaison, liaison.task_of(case_id, "approve_consultation")["id"],
                {"handoff_approved": True}).status_code == 200
