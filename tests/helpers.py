@@ -46,12 +46,26 @@ def police_decide(session, users, case_id: int, decision: dict) -> None:
         {"recommendation": decision["filing_decision"], "opinion": "经审查，提出意见"})
     act(session, users["police_head"], case_id, "decide_filing", decision)
     notify_filing(session, users, case_id)
+    if decision["filing_decision"] == "not_file":
+        return_files(session, users, case_id)
 
 
 def notify_filing(session, users, case_id: int) -> None:
     """The police liaison sends the head's filing decision; the SAMR liaison takes it in."""
     act(session, users["police_liaison"], case_id, "approve_filing_notice_handoff", RELEASE)
     act(session, users["samr_liaison"], case_id, "accept_filing_notice", RECEIVED)
+
+
+RETURNED = {"returned_items": "移送案卷｜1｜完好\n涉案U盘｜2｜封存完好", "return_note": "随通知书退回"}
+
+
+def return_files(session, users, case_id: int) -> None:
+    """Not filed: the police return the case files with the notice; SAMR takes them in and counts them."""
+    act(session, users["police_handler"], case_id, "return_materials", RETURNED)
+    act(session, users["police_liaison"], case_id, "approve_return_handoff", RELEASE)
+    act(session, users["samr_liaison"], case_id, "accept_returned_materials", RECEIVED)
+    act(session, users["samr_handler"], case_id, "check_returned_materials",
+        {"return_discrepancies_found": False, "return_discrepancies": ""})
 
 
 def hand_over(session, users, case_id: int, confirmation: dict = NO_DISCREPANCY) -> None:

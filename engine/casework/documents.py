@@ -63,6 +63,9 @@ KINDS: dict[str, Kind] = {
                                   steps=("record_non_prosecution",)),
     "handover_list": Kind("涉案物品交接单", "samr", "police", "交",
                           steps=("prepare_handover", "confirm_handover")),
+    # Not filed: the police return the case files (Decree 310 art. 8); SAMR counts and signs.
+    "returned_materials_receipt": Kind("退回案卷材料接收清单", "samr", "police", "退收",
+                                       steps=("return_materials", "check_returned_materials")),
     # 案情会商 (DOMAIN §5): the convening agency, then each invited one, issues its own.
     "consultation_letter": Kind("案情会商函", None, None, "会商", steps=("propose_consultation",)),
     "consultation_reply": Kind("案情会商书面意见", None, None, "会复",

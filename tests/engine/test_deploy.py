@@ -333,7 +333,7 @@ class Broken:
 
 
 BROKEN = [
-    pytest.param(Broken(truncate, "case_transfer.bpmn", ("malformed XML",), line=61), id="truncated_xml"),
+    pytest.param(Broken(truncate, "case_transfer.bpmn", ("malformed XML",), line=62), id="truncated_xml"),
     pytest.param(Broken(mismatched_tag, "case_transfer.bpmn", ("malformed XML", "userTsk"),
                         line=lambda: mismatched_tag.line), id="mismatched_tag"),
     pytest.param(Broken(bad_lane, "case_transfer.bpmn", ("samr.boss",), element="decide_transfer"),

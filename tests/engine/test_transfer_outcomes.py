@@ -80,7 +80,7 @@ def reconsidered(session, users, clock, decision):
 
 def test_not_filed_documents_and_reverse_linkage(session, users):
     case = not_filed(session, users)
-    assert kinds(session, case.id) == ["transfer_letter", "receipt", "non_filing_notice"]
+    assert kinds(session, case.id) == ["transfer_letter", "receipt", "non_filing_notice", "returned_materials_receipt"]
     act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
     assert mine(session, case.id) == [("record_administrative_penalty", "samr.handler")]
     act(session, users["samr_handler"], case.id, "record_administrative_penalty", PENALTY)

@@ -1,6 +1,6 @@
 """立案协助's routes after a 不予立案, on the real diagrams through the engine: SAMR's written
 objections (提请复议书, and the 立案监督建议书 after the reconsideration or directly, Decree 310
-art. 9 "也可以").
+art. 9 "也可以"), and the case files the police return with a 不予立案 (art. 8).
 """
 from __future__ import annotations
 
@@ -11,9 +11,12 @@ from models import Document, Message, ProcessInstance
 from tests.helpers import (
     ACK,
     NOT_FILE,
+    RECEIPT,
     RECEIVED,
     RELEASE,
+    RETURNED,
     act,
+    notify_filing,
     open_task,
     open_tasks,
     police_decide,
@@ -80,3 +83,31 @@ def test_a_reconsideration_request_is_a_document(session, users):
     [sent] = session.scalars(select(Message).where(
         Message.case_id == case.id, Message.name == "filing_supervision_requested"))
     assert sent.payload["non_filing_reasons"] == "鉴定意见不能证明实际损失"
+
+
+def test_not_filed_the_police_return_the_files_with_a_list(session, users):
+    case = transferred(session, users, "某公司技术秘密案")
+    act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
+    act(session, users["police_handler"], case.id, "review_case", {"recommendation": "not_file", "opinion": "无犯罪事实"})
+    act(session, users["police_head"], case.id, "decide_filing", NOT_FILE)
+    notify_filing(session, users, case.id)
+    # Decree 310 art. 8: the files go back with the notice, within the rule's 3 days of the decision.
+    task = open_task(session, case.id, "return_materials")
+    assert (task.lane, task.deadline_rule_id, task.deadline_rule) == ("police.handler", "materials_return", "3d")
+    act(session, users["police_handler"], case.id, "return_materials", RETURNED)
+    act(session, users["police_liaison"], case.id, "approve_return_handoff", RELEASE)
+    # The police's review has ended: the head's optional extension went with it.
+    assert not [t for t in open_tasks(session, case.id) if t.bpmn_id == "extend_review"]
+    act(session, users["samr_liaison"], case.id, "accept_returned_materials", RECEIVED)
+    check = open_task(session, case.id, "check_returned_materials")
+    assert (check.lane, check.deadline_rule_id) == ("samr.handler", "returned_materials_check")
+    act(session, users["samr_handler"], case.id, "check_returned_materials",
+        {"return_discrepancies_found": True, "return_discrepancies": "U盘实收1个"})
+    [receipt] = documents(session, case.id, "returned_materials_receipt")
+    assert receipt.content["steps"] == {
+        "return_materials": RETURNED,
+        "check_returned_materials": {"return_discrepancies_found": True, "return_discrepancies": "U盘实收1个"}}
+    assert receipt.content["recipient"] == "聊城市公安局东昌府分局"
+    # SAMR goes on with the notice as before.
+    assert [t.bpmn_id for t in open_tasks(session, case.id)] == ["acknowledge_decision"]
+    assert verify_audit(session, case.id) == []

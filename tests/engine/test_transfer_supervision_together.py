@@ -101,6 +101,10 @@ class Desk:
             .execution_options(populate_existing=True))]
 
 
+RETURNED_FILES = {"returned_items": "移送案卷｜1｜完好\n涉案U盘｜2｜封存完好"}
+FILES_CHECKED = {"return_discrepancies_found": False, "return_discrepancies": ""}
+
+
 def desk(session, users, clock) -> Desk:
     case = transferred(session, users, "某精密机械公司技术秘密被侵犯案")
     return Desk(session, users, clock, case.id)
@@ -115,6 +119,12 @@ def refused_and_upheld(play: Desk) -> None:
     play("police_head", "decide_filing", NOT_FILE, due=end_of(5))
     play("police_liaison", "approve_filing_notice_handoff", RELEASE, due=at(5))
     play("samr_liaison", "accept_filing_notice", RECEIVED, due=at(5), when=at(4, 11))
+    # The files go back with the notice: 3 days from the decision (Wednesday 4) end on Saturday 7,
+    # a rest day, so on Monday 9.
+    play("police_handler", "return_materials", RETURNED_FILES, due=end_of(9))
+    play("police_liaison", "approve_return_handoff", RELEASE, due=at(5, 11))
+    play("samr_liaison", "accept_returned_materials", RECEIVED, due=at(5, 11))
+    play("samr_handler", "check_returned_materials", FILES_CHECKED, due=at(5, 11))
     play("samr_handler", "acknowledge_decision", RECONSIDER, due=end_of(9), when=at(5))
     play("samr_liaison", "approve_reconsideration_handoff", RELEASE, due=at(6))
     play("police_liaison", "accept_reconsideration_request", RECEIVED, due=at(6), when=at(5, 11))
@@ -183,15 +193,17 @@ def test_supervision_gets_the_refused_transfer_filed_and_handed_over(session, us
     assert play.open() == []
     assert play.documents() == [
         ("transfer_letter", "东市监移〔2026〕1号"), ("receipt", "东公收〔2026〕1号"),
-        ("non_filing_notice", "东公不立〔2026〕1号"), ("reconsideration_request", "东市监复议〔2026〕1号"),
+        ("non_filing_notice", "东公不立〔2026〕1号"), ("returned_materials_receipt", "东市监退收〔2026〕1号"),
+        ("reconsideration_request", "东市监复议〔2026〕1号"),
         ("reconsideration_decision", "东公复〔2026〕1号"), ("filing_supervision_proposal", "东市监监建〔2026〕1号"),
         ("explain_request", "东检要说〔2026〕1号"), ("filing_order", "东检通立〔2026〕1号"),
         ("filing_notice", "东公立〔2026〕1号"), ("handover_list", "东市监交〔2026〕1号")]
     events = event_types(session, play.case_id)
-    assert events.count("document_generated") == 10
-    # Every liaison step is a handoff: nine crossings' halves in the transfer before the request,
-    # five crossings of the supervision (the 立案通知书 to SAMR among them), two of the handover.
-    assert events.count("handoff_approved") == 9 + 10 + 4
+    assert events.count("document_generated") == 11
+    # Every liaison step is a handoff: eleven crossings' halves in the transfer before the request
+    # (the returned files among them), five crossings of the supervision (the 立案通知书 to SAMR
+    # among them), two of the handover.
+    assert events.count("handoff_approved") == 11 + 10 + 4
     assert events.count("task_created") == events.count("task_completed") + events.count("task_cancelled")
     linkage = ("instance_started", "message_sent", "message_delivered", "instance_completed")
     assert [e for e in events if e in linkage] == [
@@ -228,7 +240,8 @@ def test_supervision_finds_the_reasons_hold_and_the_case_returns_to_samr(session
     assert {k: i.status for k, i in play.instances().items()} == {
         "case_transfer": "completed", "filing_supervision": "completed"}
     assert [kind for kind, _number in play.documents()] == [
-        "transfer_letter", "receipt", "non_filing_notice", "reconsideration_request", "reconsideration_decision",
+        "transfer_letter", "receipt", "non_filing_notice", "returned_materials_receipt", "reconsideration_request",
+        "reconsideration_decision",
         "filing_supervision_proposal", "explain_request"]
     events = event_types(session, play.case_id)
     assert events.count("message_delivered") == 2 and events.count("instance_completed") == 2

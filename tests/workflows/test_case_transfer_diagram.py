@@ -32,9 +32,10 @@ BPMN_FILE = WORKFLOWS / "case_transfer.bpmn"
 DMN_FILE = WORKFLOWS / "criminal_threshold.dmn"
 CASE_ID = 7
 DUE_AT = "2026-03-05T15:59:59+00:00"
-POOLS = ["office_pool", "samr_pool", "police_pool", "police_reconsideration_pool", "police_handover_pool"]
+POOLS = ["office_pool", "samr_pool", "police_pool", "police_reconsideration_pool", "police_handover_pool",
+         "samr_return_pool"]
 PROCESSES = {"office_supervision": "office", "samr_transfer": "samr", "police_transfer": "police",
-             "police_reconsideration": "police", "police_handover": "police"}
+             "police_reconsideration": "police", "police_handover": "police", "samr_materials_return": "samr"}
 
 # What each agency writes; nothing on one list may ever appear in the other agency's task data.
 SAMR_KEYS = {
@@ -48,13 +49,13 @@ POLICE_KEYS = {
     "receipt_outcome", "missing_materials", "forwarded_to", "receipt_note", "recommendation", "opinion",
     "filing_decision", "filing_reasons", "supplement_rounds", "review_extensions", "review_period",
     "extension_reasons", "reconsideration_outcome", "reconsideration_reasons", "discrepancies_found",
-    "discrepancies", "transfer", "reconsideration_request", "handover",
+    "discrepancies", "transfer", "reconsideration_request", "handover", "returned_items",
 }
 # The legal events each agency's pools record (workflows/deadlines.toml): dates only, and each side
 # holds its own.
 SAMR_EVENTS = {"transfer_report_submitted", "transfer_decided", "transfer_approved", "supplement_requested",
                "filing_decision_received", "reconsideration_decision_received", "filing_notice_received"}
-POLICE_EVENTS = {"transfer_accepted", "reconsideration_request_received"}
+POLICE_EVENTS = {"transfer_accepted", "reconsideration_request_received", "police_filing_decided"}
 # Message variable -> the keys its payload may carry.
 PAYLOADS = {
     "transfer": {"case_id", "threshold", "especially_serious"},
@@ -62,6 +63,7 @@ PAYLOADS = {
     "supplement_request": {"missing_materials", "round"}, "supplement": {"supplied_materials"},
     "reconsideration_request": {"grounds"}, "reconsideration": {"outcome", "reasons"},
     "handover": {"handover_items"}, "handover_check": {"discrepancies_found", "discrepancies"},
+    "returned": {"returned_items"},
     "overdue": {"case_id", "task", "due_at"},
 }
 FACTS = {
@@ -143,11 +145,30 @@ def decided(run: Run, decision: str, reasons: str = "") -> None:
     assert run.ready() == [("decide_filing", "police.head"), ("extend_review", "police.head")]
     do(run, "decide_filing", {"filing_decision": decision, "filing_reasons": reasons})
     do(run, "approve_filing_notice_handoff", RELEASE)
+    if decision == "not_file":
+        # The case files go back with the notice (Decree 310 art. 8); the review ends when they have.
+        assert run.ready() == [("accept_filing_notice", "samr.liaison"), ("extend_review", "police.head"),
+                               ("return_materials", "police.handler")]
+        returned(run)
     # The head's optional extension ends with the police pool (terminate end event).
     assert run.ready() == [("accept_filing_notice", "samr.liaison")]
-    assert run.completed({"filing_notified"}) == {"filing_notified"}
+    end = "filing_notified" if decision == "file" else "materials_returned_end"
+    assert run.completed({"filing_notified", "materials_returned_end"}) == {end}
     do(run, "accept_filing_notice", RECEIVED)
     assert data_of(run, "acknowledge_decision")["filing"] == {"decision": decision, "reasons": reasons}
+
+
+RETURNED = {"returned_items": "移送案卷｜1｜完好\n涉案U盘｜2｜封存完好", "return_note": "随不予立案通知书退回"}
+
+
+def returned(run: Run) -> None:
+    """The police list and send back the files; SAMR's liaison takes them in and its handler counts them."""
+    do(run, "return_materials", RETURNED)
+    do(run, "approve_return_handoff", RELEASE)
+    assert ("accept_returned_materials", "samr.liaison") in run.ready()
+    assert data_of(run, "accept_returned_materials")["returned"] == {"returned_items": RETURNED["returned_items"]}
+    do(run, "accept_returned_materials", RECEIVED)
+    do(run, "check_returned_materials", {"return_discrepancies_found": False, "return_discrepancies": ""})
 
 
 def handed_over(run: Run) -> None:
@@ -267,6 +288,26 @@ def test_the_decision_timer_asks_for_filing_supervision(collaboration):
     assert run.ready() == UNDER_REVIEW  # non-interrupting
     assert run.events() == [("filing_supervision_requested",
                              {"supervision_trigger": "review_overdue", "non_filing_reasons": ""})]
+
+
+def test_the_files_go_back_before_the_police_review_ends(collaboration):
+    run = new_case(collaboration)
+    transferred(run)
+    do(run, "accept_receipt", RECEIPT)
+    do(run, "review_case", {"recommendation": "not_file", "opinion": "没有犯罪事实。"})
+    do(run, "decide_filing", {"filing_decision": "not_file", "filing_reasons": "没有犯罪事实"})
+    do(run, "approve_filing_notice_handoff", RELEASE)
+    # SAMR can already act on the notice while the police prepare the return.
+    do(run, "accept_filing_notice", RECEIVED)
+    do(run, "return_materials", RETURNED)
+    assert ("approve_return_handoff", "police.liaison") in run.ready()
+    assert run.data_at("return_materials")["legal_events"]["police_filing_decided"]
+    do(run, "approve_return_handoff", RELEASE)
+    assert run.completed({"materials_returned_end"}) == {"materials_returned_end"}
+    assert ("extend_review", "police.head") not in run.ready()
+    do(run, "accept_returned_materials", RECEIVED)
+    do(run, "check_returned_materials", {"return_discrepancies_found": True, "return_discrepancies": "U盘实收1个"})
+    assert run.ready() == [("acknowledge_decision", "samr.handler")]
 
 
 def test_not_filed_without_reconsideration_returns_to_samr(collaboration):
@@ -397,11 +438,12 @@ def test_conventions(root):
     assert sorted(k for k, v in handoffs.items() if v == "incoming") == sorted([
         "accept_receipt", "accept_supplement_request", "accept_forwarding_notice", "accept_filing_notice",
         "accept_reconsideration_request", "accept_reconsideration_decision", "accept_handover",
-        "accept_handover_confirmation"])
+        "accept_handover_confirmation", "accept_returned_materials"])
     assert sorted(k for k, v in handoffs.items() if v == "outgoing") == sorted([
         "approve_outgoing_handoff", "approve_supplement_handoff", "approve_filing_notice_handoff",
         "approve_reconsideration_handoff", "approve_reconsideration_decision_handoff",
-        "approve_supervision_handoff", "approve_handover_handoff", "approve_handover_confirmation_handoff"])
+        "approve_supervision_handoff", "approve_handover_handoff", "approve_handover_confirmation_handoff",
+        "approve_return_handoff"])
     deadlines = {t.get("id"): properties(t).get("deadline") for t in root.iterfind(".//bpmn:userTask", NS)}
     assert {k: deadlines[k] for k in ("decide_transfer", "approve_outgoing_handoff", "review_case", "decide_filing",
                                       "acknowledge_decision", "decide_reconsideration", "consider_supervision",
@@ -419,7 +461,8 @@ def test_conventions(root):
         "accept_receipt": "transfer_accepted", "accept_supplement_request": "supplement_requested",
         "accept_filing_notice": "filing_decision_received",
         "accept_reconsideration_request": "reconsideration_request_received",
-        "accept_reconsideration_decision": "reconsideration_decision_received"}
+        "accept_reconsideration_decision": "reconsideration_decision_received",
+        "decide_filing": "police_filing_decided"}
     assert properties(root.find(".//bpmn:userTask[@id='extend_review']", NS))["hook"] == "extend_review"
     assert properties(root.find(".//bpmn:userTask[@id='decide_filing']", NS))["hook"] == "decide_filing"
     [timer] = root.findall(".//bpmn:boundaryEvent[@attachedToRef='decide_filing']", NS)
@@ -454,6 +497,9 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     ("handover_list", HANDOVER, True),
     ("handover_list", {"handover_items": "涉案U盘，两个"}, False),
     ("handover_confirmation", {"discrepancies_found": True, "discrepancies": ""}, False),
+    ("returned_materials", RETURNED, True),
+    ("returned_materials", {"returned_items": "移送案卷"}, False),
+    ("returned_materials_check", {"return_discrepancies_found": True, "return_discrepancies": ""}, False),
     ("reconsideration_decision", {"reconsideration_outcome": "upheld", "reconsideration_reasons": ""}, False),
     ("transfer_decision", {"transfer_approved": False, "reasons": ""}, False),
     ("filing_decision", {"filing_decision": "not_file", "filing_reasons": ""}, False),
