@@ -20,6 +20,7 @@ ROLES = {
     "liaison": _l("Liaison"),
     "supervisor": _l("Supervisor"),
     "admin": _l("Administrator"),
+    "intake": _l("Service station staff"),
 }
 
 CONFIDENTIALITY = {
@@ -43,7 +44,9 @@ INSTANCE_STATES = {
 
 EVENTS = {
     "case_created": _l("Case opened"),
+    "mechanism_duplicate_confirmed": _l("Mechanism started again while running"),
     "instance_started": _l("Process started"),
+    "threshold_assessed": _l("Criminal filing standard assessed"),
     "instance_completed": _l("Process completed"),
     "instance_failed": _l("Process failed"),
     "instance_retried": _l("Process retried"),
@@ -62,6 +65,8 @@ EVENTS = {
     "evidence_added": _l("Evidence added"),
     "evidence_downloaded": _l("Evidence downloaded"),
     "evidence_integrity_failed": _l("Evidence file failed its hash check"),
+    "evidence_integrity_restored": _l("Evidence file whole again (restored)"),
+    "evidence_verdict_overridden": _l("Verdict changed to not recognised: the file failed its hash check"),
     "evidence_handed_over": _l("Evidence handed over"),
     "evidence_received": _l("Evidence signed for"),
     "task_delegated": _l("Task delegated"),
@@ -72,6 +77,9 @@ EVENTS = {
     "email_set": _l("Email address changed"),
     "document_generated": _l("Document issued"),
     "document_viewed": _l("Document viewed"),
+    "rights_holder_added": _l("Rights holder recorded"),
+    "rights_holder_updated": _l("Rights holder corrected"),
+    "notice_delivered": _l("Notice delivered to the rights holder"),
     "timer_fired": _l("Deadline timer fired"),
     "timeline_exported": _l("Timeline exported"),
     "overdue_list_exported": _l("Overdue list exported"),
@@ -165,6 +173,47 @@ CONTEXT_CODES: dict[str, Mapping[str, object]] = {
         "recorded_mismatch": _l("File does not match its checksum: recorded %(expected)s, recomputed %(found)s"),
     },
     "EvidenceKind": EVIDENCE_KINDS,
+    # The transfer's lines (engine/mechanisms/transfer.py): the decision table's answer, the report's
+    # officers, the police handler's review.
+    "TransferLine": {
+        "threshold": _l("Criminal filing standard"),
+        "threshold_rule": _l("Rule applied"),
+        "loss_amount": _l("Rights holder's loss"),
+        "illegal_gain": _l("Illegal gain"),
+        "other_facts": _l("Other circumstances"),
+        "threshold_table": _l("Decision table"),
+        "legal_source": _l("Legal basis of the table"),
+        "please_note": _l("Please note"),
+        "signing_officers": _l("Officers who signed the transfer report"),
+        "review_recommendation": _l("Handler's recommendation"),
+        "review_opinion": _l("Handler's review opinion"),
+    },
+    "Threshold": {
+        "criminal": _l("Filing standard met"),
+        "especially_serious": _l("Filing standard met; especially serious circumstances"),
+        "reasonable_suspicion": _l("Standard not met, but reasonable suspicion and police measures needed "
+                                   "(Decree 310 art. 3(2))"),
+        "below_threshold": _l("Filing standard not met"),
+        "unknown": _l("Cannot be decided yet: amounts not established"),
+        "amount_met": _l("%(input)s %(amount)s yuan ≥ %(limit)s yuan: %(outcome)s"),
+        "yuan": _l("%(amount)s yuan"),
+        "amount_unknown": _l("Unknown (not yet established)"),
+        "table": _l("Version %(version)s, in force since %(effective)s"),
+        "reason_needed": _l("Below the filing standard without reasonable suspicion: approving the transfer "
+                            "needs a recorded reason; the case can instead go to administrative penalty."),
+    },
+    "ThresholdFact": {
+        "bankruptcy_caused": _l("Rights holder went bankrupt or closed"),
+        "other_major_loss": _l("Other major loss"),
+        "police_measures_needed": _l("Reasonable suspicion, police measures needed"),
+    },
+    "Recommendation": {
+        "file": _l("Recommends filing the case"),
+        "not_file": _l("Recommends not filing the case"),
+    },
+    "ReviewState": {
+        "pending": _l("Under review, not yet submitted"),
+    },
     # A consultation's lines (engine/mechanisms/consultation.py): the letter's questions, the answers.
     "ConsultationLine": {
         "convener": _l("Convening agency"),
@@ -194,6 +243,9 @@ def context_text(value) -> str:
     zone, lists joined, nothing as "none"; the case's own text as it is."""
     if isinstance(value, Enum):
         return label(CONTEXT_CODES.get(type(value).__name__, {}), value.value)
+    if isinstance(value, Term) and value.vocabulary == "Workflow":
+        # Text of a file in workflows/ (a decision table's row): its translation from en.json.
+        return workflow_text.translate(value.code)
     if isinstance(value, Term):
         wording = label(CONTEXT_CODES.get(value.vocabulary, {}), value.code)
         return wording % {name: context_text(arg) for name, arg in value.args.items()} if value.args else wording

@@ -38,7 +38,7 @@ STATE_LABELS = {
     "published": _l("Published"), "withdrawn": _l("Withdrawn"),
 }
 TRIGGER_LABELS = {"samr_request": _l("SAMR's request"), "review_overdue": _l("Police review overdue"),
-                  "prosecutor": _l("Prosecutor's own")}
+                  "prosecutor": _l("Prosecutor's own"), "rights_holder": _l("Rights holder's request")}
 
 
 def init_app(app: Flask) -> None:

@@ -294,6 +294,73 @@ def register_scope(user: User) -> RegisterScope:
     return RegisterScope(visible_cases_condition(user), secret_titles=True)
 
 
+# --- clues and service stations -------------------------------------------------------------
+# A clue (线索) is registered before there is a case. `triage_agency` is the code of the agency
+# whose handlers and heads triage clues (configured by the web app, SAMR by default).
+
+CLUE_AGENCIES = ("samr", "police", "procuratorate")
+
+
+def is_station_staff(user: User) -> bool:
+    """Intake staff of a service station (服务站点): they register clues and see their own,
+    nothing else (their agency never takes part in a case)."""
+    return any(m.role == "intake" and m.agency.kind == "service_station" for m in user.memberships)
+
+
+def can_register_clue(user: User) -> bool:
+    """Handlers of SAMR, the police and the procuratorate, and a service station's intake staff."""
+    return any((m.role == "handler" and m.agency.code in CLUE_AGENCIES)
+               or (m.role == "intake" and m.agency.kind == "service_station") for m in user.memberships)
+
+
+def can_triage_clues(user: User, triage_agency: str) -> bool:
+    """Handlers and heads of the triage agency."""
+    return any(m.role in ("handler", "head") and m.agency.code == triage_agency for m in user.memberships)
+
+
+def clue_agency_scope(user: User, triage_agency: str) -> set[int] | None:
+    """Whose clues the user sees: None for every agency's (the triage agency's handlers and heads,
+    overseers), else the registering agencies they belong to (their own agency's clues)."""
+    if is_overseer(user) or can_triage_clues(user, triage_agency):
+        return None
+    return _agency_ids(user)
+
+
+def can_view_clue(user: User, clue: Any, triage_agency: str) -> bool:
+    """Its number, source, status and dates."""
+    scope = clue_agency_scope(user, triage_agency)
+    return scope is None or clue.agency_id in scope
+
+
+def can_view_clue_content(user: User, clue: Any, triage_agency: str) -> bool:
+    """Rights holder, suspect, summary, amounts and attachments: the registering agency and the
+    triagers; being an overseer adds nothing here."""
+    return clue.agency_id in _agency_ids(user) or can_triage_clues(user, triage_agency)
+
+
+def can_add_clue_attachment(user: User, clue: Any, triage_agency: str) -> bool:
+    """While it waits for triage: who may register clues in its agency, and the triagers."""
+    if clue.status != "pending":
+        return False
+    return ((can_register_clue(user) and clue.agency_id in _agency_ids(user))
+            or can_triage_clues(user, triage_agency))
+
+
+def can_triage_clue(user: User, clue: Any, triage_agency: str) -> bool:
+    """A clue waiting for triage, by a handler or head of the triage agency."""
+    return clue.status == "pending" and can_triage_clues(user, triage_agency)
+
+
+def can_start_with_new_case(user: User, model: Any) -> bool:
+    """Whether a mechanism may be started on a case the user is opening: the diagram's
+    `startable_by` lanes include the user's (`*.role`: their agency will be the case's owner)."""
+    for lane in model.startable_by or []:
+        agency, _, role = lane.partition(".")
+        if any(m.role == role and (agency == "*" or m.agency.code == agency) for m in user.memberships):
+            return True
+    return False
+
+
 # --- results after filing, closing a case, the task force's statistics ----------------------
 
 # Which agency records each stage's results (models.RESULT_AGENCIES, repeated here so the rule is
@@ -337,6 +404,29 @@ def can_view_statistics(user: User) -> bool:
     return scope is None or bool(scope)
 
 
+# --- rights holders and the notices delivered to them -----------------------------------------
+
+def can_view_rights_holders(session: Session, user: User, case: Case) -> bool:
+    """A holder's name, contact and representatives, and the notices owed to it, are case
+    content: whoever may read the case's content (never an overseer as such)."""
+    return can_view_case_content(session, user, case)
+
+
+def can_manage_rights_holders(session: Session, user: User, case: Case) -> bool:
+    """Recording and correcting a case's holders: handlers of a party agency with content access
+    (an observing agency reads them only)."""
+    return user.has_role("handler") and can_work_on_case(session, user, case)
+
+
+def can_record_delivery(session: Session, user: User, document: Any) -> bool:
+    """The delivery of a holder's notice is recorded by the agency that issued it: its handlers,
+    heads and liaisons who may work on the case."""
+    case = session.get_one(Case, document.case_id)
+    return (any(m.agency_id == document.issuing_agency_id and m.role in ("handler", "head", "liaison")
+                for m in user.memberships)
+            and can_work_on_case(session, user, case))
+
+
 # --- one entry point ---------------------------------------------------------------------
 
 ACTIONS: dict[str, Callable[..., bool]] = {
@@ -364,6 +454,9 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "view_results": can_view_results,
     "close_case": can_close_case,
     "view_statistics": lambda s, u, _r: can_view_statistics(u),
+    "view_rights_holders": can_view_rights_holders,
+    "manage_rights_holders": can_manage_rights_holders,
+    "record_delivery": can_record_delivery,
 }
 
 

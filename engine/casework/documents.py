@@ -80,6 +80,18 @@ KINDS: dict[str, Kind] = {
     # 信息共享 (DOMAIN §4): SAMR copies a trade-secret penalty decision to police and procuratorate.
     "penalty_decision_copy": Kind("行政处罚决定书（抄送）", "samr", "police", "罚抄", ("procuratorate",),
                                   steps=("record_penalty_decision",)),
+    # Notices a rights holder is owed (engine/casework/parties.py): addressed to the holder, a
+    # party who is not an agency; each carries the deciding step only, and the holder's name.
+    "complaint_decision_notice": Kind("投诉处理决定告知书", "samr", None, "投告", steps=("decide_filing",)),
+    "administrative_result_notice": Kind("案件处理结果告知书", "samr", None, "结告", steps=("investigate",)),
+    "preservation_outcome_notice": Kind("诉前行为保全申请处理结果通知书", "court", None, "保告",
+                                        steps=("decide_preservation",)),
+    "holder_non_filing_notice": Kind("不予立案通知书（控告人）", "police", None, "控不立",
+                                     steps=("decide_holder_report",)),
+    "holder_reconsideration_decision": Kind("复议决定书（控告人）", "police", None, "控复",
+                                            steps=("decide_holder_reconsideration",)),
+    "holder_supervision_reply": Kind("立案监督申请审查结论告知书", "procuratorate", None, "监告",
+                                     steps=("examine_holder_request", "reply_to_holder")),
 }
 
 # Kinds whose content comes from domain tables rather than task results: kind -> function of
@@ -122,6 +134,12 @@ def issue_for_task(session: Session, actor: User, task: HumanTask, spiff_task, v
             continue
         issued.append(_issue(session, actor, task, rule.kind))
     return issued
+
+
+def issue_document(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:
+    """Issue one document of a kind for a completed task, in the caller's transaction: for
+    documents generated on request rather than by the task's `documents` property."""
+    return _issue(session, actor, task, kind_name)
 
 
 def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:

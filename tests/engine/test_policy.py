@@ -19,7 +19,7 @@ from sqlalchemy import select
 
 import engine
 from engine import policy
-from models import EvidenceCustody, HumanTask, User, make_engine, make_session_factory
+from models import Agency, EvidenceCustody, HumanTask, User, make_engine, make_session_factory
 from tests.conftest import START, password_for
 from tests.helpers import (
     APPROVE_HANDOFF,
@@ -111,6 +111,26 @@ TABLE: dict[tuple[str, str], set[str]] = {
     # The observing procuratorate's head reads the case's own page, not its agency's supervision.
     ("supervise_case", "case"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2"},
     ("supervise_case", "secret_case"): OVERSEERS | {"samr_head", "samr_head2"},
+    # Results after filing: each stage by its agency's handlers and heads who read the case's content
+    # (the court has no part in the main case); results are content; the owner's handlers and heads close.
+    ("record_result", "case_investigation"): {"police_handler", "police_handler2", "police_head", "police_head2"},
+    ("record_result", "case_prosecution"): {"procuratorate_handler", "procuratorate_head"},
+    ("record_result", "case_judgment"): NONE,
+    ("record_result", "secret_investigation"): NONE,
+    ("view_results", "case"): PARTY | OBSERVING,
+    ("view_results", "secret_case"): {"samr_handler"},
+    ("close_case", "case"): {"samr_handler", "samr_handler2", "samr_head", "samr_head2"},
+    ("close_case", "secret_case"): {"samr_handler"},
+    # Statistics: the office's supervisor and administrators every agency, agency heads their own.
+    ("view_statistics", "none"): OVERSEERS | {"samr_head", "samr_head2", "police_head", "police_head2",
+                                              "procuratorate_head"},
+    # Rights holders are case content; the parties' handlers record them, an observer reads only.
+    ("view_rights_holders", "case"): PARTY | OBSERVING,
+    ("view_rights_holders", "secret_case"): {"samr_handler"},
+    ("manage_rights_holders", "case"): {"samr_handler", "samr_handler2", "police_handler", "police_handler2"},
+    ("manage_rights_holders", "secret_case"): {"samr_handler"},
+    # A notice SAMR issued to a holder of the main case: SAMR records its delivery.
+    ("record_delivery", "samr_notice"): SAMR,
 }
 EXTRA_USERS = [(f"{agency}_{role}2", agency, role) for agency in ("samr", "police")
                for role in ("head", "liaison")] + [("police_handler2", "police", "handler")]
@@ -175,6 +195,11 @@ def world(sqlite_template, tmp_path_factory):
         "shared_secret_item": ("evidence", shared.id), "samr_secret_item": ("evidence", samr_only.id),
         "plain_item": ("evidence", plain.id), "secret_case_item": ("evidence", in_secret.id),
         "pending_handoff": ("custody", pending.id), "document": ("document", case.id),
+        "case_investigation": ("result", (case.id, "investigation")),
+        "case_prosecution": ("result", (case.id, "prosecution")),
+        "case_judgment": ("result", (case.id, "judgment")),
+        "secret_investigation": ("result", (secret.id, "investigation")),
+        "samr_notice": ("notice", case.id),
     }
     s.close()
     yield factory, ids
@@ -187,6 +212,11 @@ def _resource(session, ids, name):
     kind, key = ids[name]
     if kind == "document":  # the policy reads only the document's case
         return SimpleNamespace(case_id=key)
+    if kind == "notice":  # and, for a holder's notice, its issuing agency
+        return SimpleNamespace(case_id=key,
+                               issuing_agency_id=session.scalar(select(Agency.id).where(Agency.code == "samr")))
+    if kind == "result":  # a stage of a case's results
+        return session.get(engine.oversight.queries.Case, key[0]), key[1]
     model = {"case": engine.oversight.queries.Case, "task": HumanTask, "evidence": engine.casework.evidence.EvidenceItem,
              "custody": EvidenceCustody}[kind]
     return session.get(model, key)
