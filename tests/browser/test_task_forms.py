@@ -61,3 +61,28 @@ def test_a_liaison_approves_two_hand_offs_with_one_click(person):
     police = person("police_liaison")
     for number in numbers:
         assert [t for t, _p in inbox_tasks(police, number)] == ["联络员签收移送案件"]
+
+
+def test_the_supervisor_s_diagram_fits_its_box_with_the_active_step_in_view(person):
+    handler = person("samr_handler")
+    case_id = open_case(handler, "浏览器流程图案")
+    supervisor = person("office_supervisor")
+    supervisor.goto(f"/supervision/cases/{case_id}")
+    box = supervisor.locator("div.drawing.diagram").first
+    svg = box.locator("svg.ld-bpmn")
+    frame, drawing = box.bounding_box(), svg.bounding_box()
+    assert drawing["width"] <= frame["width"] + 1 and drawing["height"] <= frame["height"] + 1
+    active = svg.locator("g.el.active").first
+    step = active.bounding_box()
+    assert frame["x"] <= step["x"] and step["x"] + step["width"] <= frame["x"] + frame["width"]
+    assert frame["y"] <= step["y"] and step["y"] + step["height"] <= frame["y"] + frame["height"]
+    # The whole drawing, then zoomed in: the box scrolls instead of the page growing.
+    tools = supervisor.locator(".diagram-tools").first
+    tools.locator('button[data-view="whole"]').click()
+    assert svg.get_attribute("viewBox") == svg.get_attribute("data-whole")
+    height = supervisor.evaluate("document.body.scrollHeight")
+    tools.locator('button[data-zoom="1.5"]').click()
+    assert svg.bounding_box()["width"] > frame["width"]
+    assert supervisor.evaluate("document.body.scrollHeight") <= height + 60  # the box, not the page, grows
+    tools.locator('button[data-view="focus"]').click()
+    assert svg.get_attribute("viewBox") == svg.get_attribute("data-focus")

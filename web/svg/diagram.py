@@ -21,6 +21,10 @@ NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
 MARKS = {"completed": "已完成", "active": "进行中", "overdue": "已超期", "error": "出错"}
 NO_DIAGRAM = "此流程文件没有图形信息"
 MARGIN, HEADER = 20.0, 30.0  # HEADER: width of the name band of a pool or lane, as in bpmn-js
+# The view a page opens on when steps are active: at least this much of the drawing around them, so
+# that a step is read with its neighbours at the size it was drawn, in a box of a page's width.
+FOCUS_W, FOCUS_H = 1100.0, 560.0
+FOCUSED = ("active", "overdue", "error")
 ACTIVITIES = {"task", "subProcess", "callActivity", "transaction", "adHocSubProcess"}
 INK = "#333"
 # The look of each part, written as presentation attributes (see the package docstring for why).
@@ -109,6 +113,7 @@ class _Canvas:
                        for name in ("containers", "nodes", "edges", "labels")}
         self.x0 = self.y0 = math.inf
         self.x1 = self.y1 = -math.inf
+        self.focus: list[tuple[float, float, float, float]] = []  # boxes of the steps in progress
 
     def extend(self, x0: float, y0: float, x1: float, y1: float) -> None:
         self.x0, self.y0 = min(self.x0, x0), min(self.y0, y0)
@@ -117,8 +122,16 @@ class _Canvas:
     def svg(self, no_diagram: str = NO_DIAGRAM) -> str:
         if self.x0 == math.inf:
             return message_svg("ld-bpmn", no_diagram)
-        root = svg_root("ld-bpmn", self.x0 - MARGIN, self.y0 - MARGIN, self.x1 - self.x0 + 2 * MARGIN,
-                        self.y1 - self.y0 + 2 * MARGIN, CSS)
+        whole = (self.x0 - MARGIN, self.y0 - MARGIN, self.x1 - self.x0 + 2 * MARGIN, self.y1 - self.y0 + 2 * MARGIN)
+        root = svg_root("ld-bpmn", *whole, CSS)
+        # Drawn to the width of its box, opening on the steps in progress (the whole drawing when
+        # none is); static/diagram.js switches between the two and zooms.
+        view = self._focus_view(whole)
+        root.set("viewBox", " ".join(f"{v:g}" for v in view))
+        root.set("data-whole", " ".join(f"{v:g}" for v in whole))
+        root.set("data-focus", " ".join(f"{v:g}" for v in view))
+        root.set("width", "100%")
+        del root.attrib["height"]
         defs = add(root, "defs")
         for ident, size, ref, child, attrs in MARKERS:
             marker = add(defs, "marker", id=f"ld-bpmn-{ident}", markerWidth=size, markerHeight=size,
@@ -126,6 +139,24 @@ class _Canvas:
             add(marker, child, **{"fill": "#fff", "stroke": INK, **attrs})
         root.extend(list(self.body))
         return to_string(root)
+
+    def _focus_view(self, whole: tuple[float, float, float, float]) -> tuple[float, float, float, float]:
+        """The part of the drawing around the steps in progress, at least FOCUS_W x FOCUS_H and
+        inside the whole; the whole when nothing is in progress or it is small anyway."""
+        wx, wy, ww, wh = whole
+        if not self.focus or (ww <= FOCUS_W and wh <= FOCUS_H):
+            return whole
+        x0 = min(b[0] for b in self.focus) - MARGIN * 4
+        y0 = min(b[1] for b in self.focus) - MARGIN * 4
+        x1 = max(b[0] + b[2] for b in self.focus) + MARGIN * 4
+        y1 = max(b[1] + b[3] for b in self.focus) + MARGIN * 4
+        # Keep the box's proportions so the view fills it without bands.
+        w = max(x1 - x0, FOCUS_W, (y1 - y0) * FOCUS_W / FOCUS_H)
+        h = max(y1 - y0, w * FOCUS_H / FOCUS_W)
+        w, h = min(w, ww), min(h, wh)
+        x = min(max((x0 + x1 - w) / 2, wx), wx + ww - w)
+        y = min(max((y0 + y1 - h) / 2, wy), wy + wh - h)
+        return x, y, w, h
 
     def group(self, layer: str, classes: tuple[str, ...], tag: str, ident: str, name: str,
               mark: str, kind: str) -> etree._Element:
@@ -147,6 +178,8 @@ class _Canvas:
             name = " ".join(el.findtext("bpmn:text", "", NS).split())
         extra = tag.replace("Event", "") if kind == "event" else "call" if tag == "callActivity" else ""
         layer, cx, cy = "containers" if container else "nodes", x + w / 2, y + h / 2
+        if mark in FOCUSED and not container:
+            self.focus.append((x, y, w, h))
         g = self.group(layer, ("el", kind, extra), "g", ident, name, mark, kind)
         look = {**LOOK.get(kind, LOOK["shape"]), **MARK_LOOK.get(mark, {})}
         if tag in ("endEvent", "callActivity"):  # thick borders are what these are, whatever their mark
