@@ -27,7 +27,7 @@ from engine import (
     verify_audit,
 )
 from engine.worker.timers import fire_due_timers
-from models import Message, NoticeDelivery, ProcessInstance, ProcessModel, Timer
+from models import HumanTask, Message, NoticeDelivery, ProcessInstance, ProcessModel, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import act, event_types, open_task, open_tasks, transferred
 
@@ -205,7 +205,12 @@ def test_not_filed_notice_served_reconsidered_and_delivered(session, users, cloc
 
     clock.set(datetime(2026, 3, 5, 12, 0, tzinfo=SHANGHAI))
     act(session, users["police_handler"], case.id, "record_reconsideration_request",
-        {"reconsideration_requested": True, "requested_on": "2026-03-05", "request_reasons": "已有审计报告。"})
+        {"reconsideration_requested": True, "requested_on": "2026-03-05", "request_reasons": "已有审计报告。",
+         "materials": "复议申请书1份；审计报告1份"})
+    # Who asked, when, with what: the request's record (the holder is the report's).
+    request = session.scalars(select(HumanTask).where(HumanTask.case_id == case.id,
+                                                      HumanTask.bpmn_id == "record_reconsideration_request")).one()
+    assert (request.result["requested_on"], request.result["materials"]) == ("2026-03-05", "复议申请书1份；审计报告1份")
     decide_again = open_task(session, case.id, "decide_holder_reconsideration")
     assert decide_again.deadline_rule_id == "holder_reconsideration_decision"
     assert decide_again.due_at == end_of(4, 7)  # 30 days end on Saturday 4 April, Qingming to Monday 6
