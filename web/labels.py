@@ -5,6 +5,7 @@ from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
 
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 
@@ -258,10 +259,28 @@ def context_text(value) -> str:
     return str(value)
 
 
+# Agencies as an English page names them, by code; a Chinese page uses the agency's own short
+# name (东市监, 东公), which is data.
+AGENCIES_EN = {
+    "samr": "Market Supervision", "police": "Police", "procuratorate": "Procuratorate", "court": "Court",
+    "office": "Task Force Office",
+}
+
+
+def agency_short(agency) -> str:
+    """An agency's short name in the page's language: the English name of a known agency on an
+    English page, else its own short name (or its name)."""
+    if get_locale() is not None and get_locale().language == "en":
+        if agency.code in AGENCIES_EN:
+            return AGENCIES_EN[agency.code]
+        if getattr(agency, "kind", None) == "service_station":
+            return _("Service station")
+    return agency.short_name or agency.name
+
+
 def lane(task) -> str:
     """A task's lane as people say it: agency short name and role."""
-    agency = task.agency.short_name or task.agency.name
-    return f"{agency} · {label(ROLES, task.role)}"
+    return f"{agency_short(task.agency)} · {label(ROLES, task.role)}"
 
 
 def event_detail(event, content: bool = True) -> str:
@@ -281,5 +300,6 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLES, CONFIDENTIALITY_LABELS=CONFIDENTIALITY, TASK_STATE_LABELS=TASK_STATES,
         INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
+        agency_short=agency_short,
         event_detail=event_detail, EVIDENCE_KIND_LABELS=EVIDENCE_KINDS,
     )

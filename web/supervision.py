@@ -116,7 +116,7 @@ def index():
 
 def lane_labels() -> dict[str, str]:
     """Diagram lanes (`samr.head`) as people say them (东市监 · 负责人)."""
-    return {f"{a.code}.{role}": f"{a.short_name or a.name} · {labels.label(labels.ROLES, role)}"
+    return {f"{a.code}.{role}": f"{labels.agency_short(a)} · {labels.label(labels.ROLES, role)}"
             for a in agencies(db.session) for role in labels.ROLES}
 
 
@@ -145,7 +145,7 @@ def case(case_id: int):
     now = db.clock.now()
     marks_text = {"completed": _("Completed"), "active": _("In progress"), "overdue": _("Overdue"),
                   "error": _("Error")}
-    names = {a.code: a.short_name or a.name for a in agencies(session)}
+    names = {a.code: labels.agency_short(a) for a in agencies(session)}
     tasks = case_tasks(session, case)
     drawings = []
     for instance in case_instances(session, case):
