@@ -23,6 +23,7 @@ FACTS = {
     "other_major_loss": False,
     "police_measures_needed": False,
     "summary": "甲离职时拷贝了权利人的配方文件，并在新单位用于生产同类产品。",
+    "signing_officers": ["samr_handler", "samr_handler2"],
 }
 RELEASE = {"released": True, "comment": "已核对"}
 RECEIVED = {"received": True, "note": "已收到"}
@@ -30,7 +31,7 @@ RECEIVED = {"received": True, "note": "已收到"}
 # (user, diagram task, form data): the lanes' users in the order the process asks for them.
 STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("samr_handler", "register_facts", FACTS),
-    ("samr_head", "decide_transfer", {"transfer_approved": True, "reasons": "达到追诉标准"}),
+    ("samr_head", "decide_transfer", {"transfer_approved": True, "reasons": "达到追诉标准", "administrative_penalty": False}),
     ("samr_liaison", "approve_outgoing_handoff", {"handoff_approved": True, "comment": "材料齐全"}),
     (
         "police_liaison",

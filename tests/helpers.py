@@ -11,8 +11,10 @@ FACTS_500K = {
     "loss_amount": 500000, "illegal_gain": 0, "bankruptcy_caused": False,
     "other_major_loss": False, "police_measures_needed": False,
     "summary": "甲离职时拷贝了权利人的配方文件（机密内容）",
+    # Decree 310 art. 5: two officers sign the transfer report; the first registers it.
+    "signing_officers": ["samr_handler", "samr_handler2"],
 }
-APPROVE_TRANSFER = {"transfer_approved": True, "reasons": "达到追诉标准"}
+APPROVE_TRANSFER = {"transfer_approved": True, "reasons": "达到追诉标准", "administrative_penalty": False}
 APPROVE_HANDOFF = {"handoff_approved": True, "comment": "材料齐全"}
 RECEIPT = {"received": True, "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": "",
            "receipt_note": "已签收"}

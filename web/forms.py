@@ -64,6 +64,8 @@ def display_value(prop: Mapping[str, Any], value: Any) -> str:
     for choice in _widget(prop)[1]:
         if choice.value == text:
             return choice.label
+    if value is None and _nullable(prop):
+        return _("Unknown")
     if prop.get("type") == "boolean" and isinstance(value, bool):
         return _("Yes") if value else _("No")
     return text
@@ -78,8 +80,21 @@ def _as_text(value: Any) -> str:
     return value if isinstance(value, str) else json.dumps(value)
 
 
-def _widget(prop: Mapping[str, Any]) -> tuple[str, list[Choice], dict[str, str]]:
+def _kind(prop: Mapping[str, Any]) -> Any:
+    """A property's type; for a nullable one (["number", "null"]: an amount not yet known), the
+    type of its value when it has one."""
     kind = prop.get("type")
+    if isinstance(kind, list):
+        return next((k for k in kind if k != "null"), None)
+    return kind
+
+
+def _nullable(prop: Mapping[str, Any]) -> bool:
+    return isinstance(prop.get("type"), list) and "null" in prop["type"]
+
+
+def _widget(prop: Mapping[str, Any]) -> tuple[str, list[Choice], dict[str, str]]:
+    kind = _kind(prop)
     options = _options(prop)
     if kind == "array" and ("oneOf" in prop.get("items", {}) or _options(prop.get("items", {}))):
         # Several of fixed values (agencies to invite, channels to open, the engine's choices
@@ -223,7 +238,7 @@ def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str
     data: dict[str, Any] = {}
     errors: dict[str, list[str]] = {}
     for name, prop in schema.get("properties", {}).items():
-        kind = prop.get("type")
+        kind = _kind(prop)
         if kind == "array":
             # Unticked boxes send nothing: a required list is then empty, for the schema to judge.
             choices = {text: value for text, value, _l in _options(prop.get("items", {}))}
@@ -239,6 +254,8 @@ def coerce(schema: Mapping[str, Any], form: Mapping[str, str]) -> tuple[dict[str
         if raw == "":
             if name in required and kind == "string" and not options and not prop.get("minLength"):
                 data[name] = ""
+            elif name in required and _nullable(prop):
+                data[name] = None  # left empty: not known (an amount not yet established is not 0)
             continue
         if raw in options:
             data[name] = options[raw]
@@ -299,6 +316,18 @@ _EXPLAINED = (
      lambda: _("Interview records cannot be recognised: the receiving agency takes them again.")),
     (r"must be another agency", lambda: _("Choose an agency other than your own.")),
     (r"must not be in the past", lambda: _("The date must not be in the past.")),
+    # engine/mechanisms/transfer.py
+    (r"registers the report must be one of the officers",
+     lambda: _("The officer registering the report must be one of the officers signing it.")),
+    (r"filing standard is not met and there is no reasonable suspicion",
+     lambda: _("The filing standard is not met and there is no reasonable suspicion (Decree 310 art. 3(2)): "
+               "record why the case is transferred.")),
+    (r"filing decision has been made: there is no period to extend",
+     lambda: _("The filing decision has been made: there is no review period left to extend.")),
+    (r"it can only be extended, not shortened",
+     lambda: _("The review period can only be extended, not shortened.")),
+    (r"has not submitted the review yet",
+     lambda: _("The handler has not submitted the review yet: decide once the review is in.")),
     (r"write an answer or list", lambda: _("Write an answer or choose evidence or documents to share.")),
     (r"is the last review round", lambda: _("This is the last review round: the result can no longer be returned.")),
     # Values no form can hold (engine/runtime/forms.py) and legal event dates (engine/time/legal_events.py).

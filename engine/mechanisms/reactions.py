@@ -9,10 +9,19 @@ from __future__ import annotations
 from collections.abc import Mapping
 from types import MappingProxyType
 
-from engine.mechanisms import procuratorate
+from engine.mechanisms import procuratorate, transfer
 from engine.runtime import reached
 
-REACTIONS: Mapping[str, Mapping[str, reached.Reaction]] = MappingProxyType(
-    {key: MappingProxyType(dict(table)) for key, table in procuratorate.REACTIONS.items()})
+
+def _joined(*tables: Mapping[str, Mapping[str, reached.Reaction]]) -> Mapping[str, Mapping[str, reached.Reaction]]:
+    """The mechanisms' tables joined per process model key (two may react to one diagram)."""
+    joined: dict[str, dict[str, reached.Reaction]] = {}
+    for table in tables:
+        for key, reactions in table.items():
+            joined.setdefault(key, {}).update(reactions)
+    return MappingProxyType({key: MappingProxyType(reactions) for key, reactions in joined.items()})
+
+
+REACTIONS: Mapping[str, Mapping[str, reached.Reaction]] = _joined(procuratorate.REACTIONS, transfer.REACTIONS)
 
 reached.install(REACTIONS)

@@ -67,7 +67,8 @@ def test_deadlines_computed_after_an_edit_use_it(session, users, clock):
     act(session, handler, case.id, "register_facts", FACTS_500K)
     decide = open_task(session, case.id, "decide_transfer")
     assert decide.due_at == datetime(2027, 1, 5, 23, 59, 59, tzinfo=SHANGHAI)
-    act(session, head, case.id, "decide_transfer", {"transfer_approved": False, "reasons": "证据不足"})
+    act(session, head, case.id, "decide_transfer", {"transfer_approved": False, "reasons": "证据不足",
+                                                           "administrative_penalty": False})
 
 
 @pytest.mark.parametrize("now, expected", [

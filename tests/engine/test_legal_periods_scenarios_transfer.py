@@ -80,7 +80,7 @@ def test_the_police_decision_runs_from_acceptance_and_extends_from_it(session, u
     with pytest.raises(InvalidInput) as refused:
         complete_task(session, users["police_head"], extend.id,
                       {"review_period": "10d", "extension_reasons": "需调取银行流水"})
-    assert "只能延长" in refused.value.errors["review_period"][0]
+    assert "can only be extended" in refused.value.errors["review_period"][0]
 
     # 30 days from Thursday 12 February: Saturday 14 March, a rest day: Monday 16 March. (From the
     # day of the extension they would end on Thursday 26 March.)

@@ -30,8 +30,10 @@ from engine import (
     verify_audit,
     visible_case,
 )
+from engine.oversight import notifications
+from engine.oversight.notification_mail import MailSettings, compose
 from engine.worker.timers import fire_due_timers
-from models import AuditEvent, Case, CaseParticipant, HumanTask, Notification, case_chain
+from models import NOTIFICATION_KINDS, AuditEvent, Case, CaseParticipant, HumanTask, Notification, case_chain
 from tests.conftest import SHANGHAI, START
 from tests.engine.test_transfer_outcomes import UPHELD, reconsidered
 from tests.engine.test_transfer_paths import supplement_round
@@ -191,7 +193,8 @@ def test_a_reconsideration_upholding_the_non_filing_is_reported(session, users, 
 def test_a_refused_transfer_is_reported_and_the_procuratorate_observes_the_case(session, users):
     case = create_case(session, users["samr_handler"], "不移送")
     act(session, users["samr_handler"], case.id, "register_facts", {**FACTS_500K, "loss_amount": 1000})
-    act(session, users["samr_head"], case.id, "decide_transfer", {"transfer_approved": False, "reasons": "未达到追诉标准"})
+    act(session, users["samr_head"], case.id, "decide_transfer", {"transfer_approved": False, "reasons": "未达到追诉标准",
+                                                                  "administrative_penalty": False})
     assert roles(session, case.id) == {"samr": "party", "procuratorate": "observer"}
     assert details(session, case.id, "observer_joined") == [{"agency": "procuratorate",
                                                             "reason": "transfer_refused_reported"}]
@@ -257,3 +260,15 @@ def test_a_secret_case_shows_the_observer_its_steps_but_not_its_content(session,
     # Content of a secret case is for the users assigned to it: the letter too, and what starts work.
     assert case_documents(session, prosecutor, case.id) == []
     assert startable_mechanisms(session, prosecutor, seen) == []
+
+
+@pytest.mark.parametrize("kind", [notifications.CASE_COPIED, *notifications.OBSERVER_REPORTS])
+def test_each_notice_to_the_observer_is_a_known_kind_and_mails_in_chinese(kind):
+    at = datetime(2026, 3, 6, 8, 30, tzinfo=SHANGHAI)
+    row = Notification(id=1, recipient_id=1, kind=kind, case_id=1, task_id=None, created_at=at,
+                       params={"title": "", "case_title": "某案", "case_number": "LD2026-00001",
+                               "due_at": at.isoformat(), "actor": None})
+    mail = compose(row, "liaison@example.org", MailSettings(enabled=True))
+    assert kind in NOTIFICATION_KINDS
+    assert "LD2026-00001" in mail["Subject"] and "LD2026-00001" in mail.get_content()
+    assert "某案" not in mail.get_content(), "mail carries the case number only"

@@ -92,7 +92,7 @@ def test_completion_stores_the_form_but_only_variables_in_the_workflow(session, 
 
 def test_unclaim_and_reassign(session, users, case):
     act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
-    act(session, users["samr_head"], case.id, "decide_transfer", {"transfer_approved": True})
+    act(session, users["samr_head"], case.id, "decide_transfer", {"transfer_approved": True, "administrative_penalty": False})
     task = open_task(session, case.id, "approve_outgoing_handoff")
     claim_task(session, users["samr_liaison"], task.id)
     with pytest.raises(Forbidden):

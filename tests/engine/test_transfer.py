@@ -109,7 +109,7 @@ def test_head_refuses_transfer(session, users):
     case = create_case(session, users["samr_handler"], "不移送")
     act(session, users["samr_handler"], case.id, "register_facts", {**FACTS_500K, "loss_amount": 1000})
     act(session, users["samr_head"], case.id, "decide_transfer",
-        {"transfer_approved": False, "reasons": "未达到追诉标准"})
+        {"transfer_approved": False, "reasons": "未达到追诉标准", "administrative_penalty": False})
     assert instance_of(session, case.id).status == "completed"
     assert open_tasks(session, case.id) == []
     assert "document_generated" not in event_types(session, case.id), "no transfer letter"
@@ -136,7 +136,7 @@ def test_refusal_needs_reasons(session, users):
     task = open_task(session, case.id, "decide_transfer")
     claim_task(session, users["samr_head"], task.id)
     with pytest.raises(InvalidInput) as err:
-        complete_task(session, users["samr_head"], task.id, {"transfer_approved": False})
+        complete_task(session, users["samr_head"], task.id, {"transfer_approved": False, "administrative_penalty": False})
     assert "reasons" in err.value.errors
 
 

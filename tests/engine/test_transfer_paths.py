@@ -11,6 +11,7 @@ import pytest
 from sqlalchemy import select
 
 from engine import InvalidInput, claim_task, complete_task, task_context, verify_audit
+from engine.mechanisms.transfer import Recommendation, ReviewState, TransferLine
 from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Document, Message, Timer, case_chain
 from tests.conftest import SHANGHAI
@@ -187,7 +188,7 @@ def test_an_extension_cannot_shorten_the_period_or_follow_the_decision(session, 
     with pytest.raises(InvalidInput) as err:
         complete_task(session, users["police_head"], task.id,
                       {"review_period": "30d", "extension_reasons": "决定已作出"})
-    assert "立案决定已经作出" in err.value.errors["review_period"][0]
+    assert "filing decision has been made" in err.value.errors["review_period"][0]
 
 
 def test_the_head_decides_on_the_handlers_review(session, users):
@@ -196,13 +197,13 @@ def test_the_head_decides_on_the_handlers_review(session, users):
     claim_task(session, users["police_head"], decide.id)
     with pytest.raises(InvalidInput) as err:
         complete_task(session, users["police_head"], decide.id, FILE)
-    assert "尚未提交审查意见" in err.value.errors["filing_decision"][0]
+    assert "has not submitted the review" in err.value.errors["filing_decision"][0]
     assert open_task(session, case.id, "decide_filing").state == "open"
-    assert task_context(session, users["police_head"], decide) == [("承办人审查意见", "审查中，尚未提交")]
+    assert task_context(session, users["police_head"], decide) == [(TransferLine.REVIEW_OPINION, ReviewState.PENDING)]
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
     # The head's page shows what the handler recommended.
     assert task_context(session, users["police_head"], decide) == [
-        ("承办人审查建议", "建议立案"), ("承办人审查意见", REVIEW_FILE["opinion"])]
+        (TransferLine.REVIEW_RECOMMENDATION, Recommendation.FILE), (TransferLine.REVIEW_OPINION, REVIEW_FILE["opinion"])]
     complete_task(session, users["police_head"], decide.id, FILE)
     # The optional extension ends when the decision is sent (the pool's terminate end event).
     assert sorted(t.bpmn_id for t in open_tasks(session, case.id)) == ["approve_filing_notice_handoff", "extend_review"]

@@ -84,4 +84,5 @@ FACTS = {
     "party_name": "某某科技有限公司", "suspected_offence": "侵犯商业秘密罪", "loss_amount": "500000",
     "illegal_gain": "0", "bankruptcy_caused": "false", "other_major_loss": "false",
     "police_measures_needed": "false", "summary": "前员工离职后使用原单位技术秘密生产同类产品。",
+    "signing_officers": ["samr_handler", "samr_handler2"],
 }

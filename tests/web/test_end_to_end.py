@@ -10,7 +10,7 @@ from .helpers import FACTS, claim_and_complete, create_case, open_task, text
 # (user, diagram task, title, form data) in the order the process asks for them.
 STEPS = [
     ("samr_handler", "register_facts", "登记案件事实", FACTS),
-    ("samr_head", "decide_transfer", "负责人审批移送", {"transfer_approved": "true"}),
+    ("samr_head", "decide_transfer", "负责人审批移送", {"transfer_approved": "true", "administrative_penalty": "false"}),
     ("samr_liaison", "approve_outgoing_handoff", "联络员审核移交", {"handoff_approved": "true", "comment": ""}),
     ("police_liaison", "accept_receipt", "联络员签收移送案件",
      {"received": "true", "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": ""}),

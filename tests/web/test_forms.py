@@ -70,7 +70,15 @@ def test_coerce_types_and_omits_empty_optional_fields():
     assert errors == {}
     assert data == {"party_name": "某公司", "suspected_offence": "侵犯商业秘密罪", "loss_amount": 500000,
                     "illegal_gain": 1234.5, "bankruptcy_caused": True, "other_major_loss": False,
-                    "summary": "a\nb"}
+                    "signing_officers": [], "summary": "a\nb"}
+
+
+def test_an_empty_nullable_number_is_unknown_not_zero_and_shown_so():
+    schema = load("register_facts")
+    data, errors = forms.coerce(schema, {"loss_amount": "", "illegal_gain": "0"})
+    assert errors == {} and data["loss_amount"] is None and data["illegal_gain"] == 0
+    assert forms.render_fields(schema)[2].widget == "number"
+    assert forms.display_value(schema["properties"]["loss_amount"], None) == "不明"
 
 
 def test_non_numbers_and_bad_booleans_are_field_errors_not_crashes():

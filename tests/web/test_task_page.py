@@ -14,7 +14,7 @@ from .test_evidence import upload
 # The transfer up to the police liaison's receipt (the message is delivered by the worker).
 TO_POLICE = [
     ("samr_handler", "register_facts", FACTS),
-    ("samr_head", "decide_transfer", {"transfer_approved": "true"}),
+    ("samr_head", "decide_transfer", {"transfer_approved": "true", "administrative_penalty": "false"}),
     ("samr_liaison", "approve_outgoing_handoff", {"handoff_approved": "true", "comment": ""}),
 ]
 

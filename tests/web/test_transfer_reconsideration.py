@@ -15,7 +15,7 @@ from .helpers import FACTS, claim_and_complete, create_case, open_task, text
 RECEIPT = {"received": "true", "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": ""}
 STEPS = [
     ("samr_handler", "register_facts", FACTS),
-    ("samr_head", "decide_transfer", {"transfer_approved": "true"}),
+    ("samr_head", "decide_transfer", {"transfer_approved": "true", "administrative_penalty": "false"}),
     ("samr_liaison", "approve_outgoing_handoff", {"handoff_approved": "true", "comment": ""}),
     ("police_liaison", "accept_receipt", RECEIPT),
     ("police_head", "extend_review", {"review_period": "10d", "extension_reasons": "需调取银行流水"}),

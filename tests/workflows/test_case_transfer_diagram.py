@@ -70,6 +70,7 @@ FACTS = {
     "party_name": "某科技有限公司", "suspected_offence": "侵犯商业秘密罪", "loss_amount": 500000,
     "illegal_gain": 120000.5, "bankruptcy_caused": False, "other_major_loss": False,
     "police_measures_needed": False, "summary": "前员工离职时拷贝核心工艺参数，并在竞争企业使用。",
+    "signing_officers": ["samr_handler", "samr_handler2"],
 }
 RECEIPT = {"received": True, "receipt_outcome": "accepted", "missing_materials": "", "forwarded_to": ""}
 INCOMPLETE = {**RECEIPT, "receipt_outcome": "incomplete", "missing_materials": "鉴定意见"}
@@ -126,9 +127,9 @@ def do(run: Run, bpmn_id: str, data: dict) -> None:
 def transferred(run: Run, returns: int = 0) -> None:
     do(run, "register_facts", FACTS)
     for _ in range(returns):
-        do(run, "decide_transfer", {"transfer_approved": True})
+        do(run, "decide_transfer", {"transfer_approved": True, "administrative_penalty": False})
         do(run, "approve_outgoing_handoff", {"handoff_approved": False, "comment": "缺涉案物品清单"})
-    do(run, "decide_transfer", {"transfer_approved": True})
+    do(run, "decide_transfer", {"transfer_approved": True, "administrative_penalty": False})
     do(run, "approve_outgoing_handoff", {"handoff_approved": True})
     assert run.ready() == [("accept_receipt", "police.liaison")]
     assert "await_police" in run.waiting()  # an event-based gateway: supplements, forwarding or a decision
@@ -191,7 +192,7 @@ def handed_over(run: Run) -> None:
 def test_head_refuses_transfer(collaboration):
     run = new_case(collaboration)
     do(run, "register_facts", FACTS)
-    do(run, "decide_transfer", {"transfer_approved": False, "reasons": "证据尚不充分。"})
+    do(run, "decide_transfer", {"transfer_approved": False, "reasons": "证据尚不充分。", "administrative_penalty": False})
     assert run.load().is_completed() and run.completed({"transfer_refused"}) == {"transfer_refused"}
     assert not [t for t in run.load().get_tasks() if side(t) == "police"]
 
@@ -207,7 +208,7 @@ def test_the_return_loop_ends_after_five(collaboration):
     run = new_case(collaboration)
     do(run, "register_facts", FACTS)
     for _ in range(5):
-        do(run, "decide_transfer", {"transfer_approved": True})
+        do(run, "decide_transfer", {"transfer_approved": True, "administrative_penalty": False})
         do(run, "approve_outgoing_handoff", {"handoff_approved": False, "comment": "退回"})
     assert run.load().is_completed() and run.completed({"handoff_abandoned"}) == {"handoff_abandoned"}
 
@@ -235,7 +236,7 @@ def test_the_approval_is_the_heads_decision_on_the_approved_path(collaboration):
 def test_a_refusal_records_no_approval(collaboration):
     run = new_case(collaboration)
     do(run, "register_facts", FACTS)
-    do(run, "decide_transfer", {"transfer_approved": False, "reasons": "证据尚不充分。"})
+    do(run, "decide_transfer", {"transfer_approved": False, "reasons": "证据尚不充分。", "administrative_penalty": False})
     assert "transfer_approved" not in run.data_at("transfer_refused")["legal_events"]
 
 
@@ -474,7 +475,7 @@ def test_conventions(root):
 
 def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     assert_forms_mark_exactly_what_is_read(root, supplied={
-        "case_id", "timer_due_at", "threshold", "especially_serious",  # engine; the DMN's outputs
+        "case_id", "timer_due_at", "threshold", "especially_serious", "threshold_rule",  # engine; the DMN's outputs
         "handoff_returns", "supplement_rounds", "review_extensions",  # scripts
         "filing", "reconsideration", "supervision",  # message variables
         "legal_events",  # the engine, when a step records its legal event
