@@ -2,6 +2,7 @@
 agencies' official papers, issued in Chinese; only the surrounding page chrome is translated."""
 from __future__ import annotations
 
+import re
 from datetime import datetime
 
 from flask import Blueprint, render_template
@@ -38,9 +39,19 @@ def render_document(document):
     context = {"document": document, "c": document.content, "steps": document.content.get("steps", {}),
                "kind": KINDS[document.kind]}
     try:
-        return render_template(f"documents/{document.kind}.html", **context)
+        page = render_template(f"documents/{document.kind}.html", **context)
     except TemplateNotFound:
-        return render_template("documents/generic.html", **context)
+        page = render_template("documents/generic.html", **context)
+    return _joined(page)
+
+
+# A template line ending in full-width punctuation (经本局调查，) continues on the next line; the
+# line break between them would show as a space in the printed Chinese text.
+_BROKEN_AFTER_PUNCTUATION = re.compile(r"([，。；：、（“])[ \t]*\n[ \t]*")
+
+
+def _joined(page: str) -> str:
+    return _BROKEN_AFTER_PUNCTUATION.sub(r"\1", page)
 
 
 def init_app(app) -> None:
