@@ -1,21 +1,35 @@
 """立案协助's routes after a 不予立案, on the real diagrams through the engine: SAMR's written
 objections (提请复议书, and the 立案监督建议书 after the reconsideration or directly, Decree 310
-art. 9 "也可以"), and the case files the police return with a 不予立案 (art. 8).
+art. 9 "也可以"), and the case files the police return with a 不予立案 (art. 8); and no
+penalty in place of a transfer the threshold calls for (以罚代刑, art. 11).
 """
 from __future__ import annotations
 
+import pytest
 from sqlalchemy import select
 
-from engine import case_documents, deliver_pending, verify_audit
+from engine import (
+    InvalidInput,
+    case_documents,
+    claim_task,
+    complete_task,
+    create_case,
+    deliver_pending,
+    start_mechanism,
+    verify_audit,
+)
 from models import Document, Message, ProcessInstance
 from tests.helpers import (
     ACK,
+    APPROVE_TRANSFER,
+    FACTS_500K,
     NOT_FILE,
     RECEIPT,
     RECEIVED,
     RELEASE,
     RETURNED,
     act,
+    event_types,
     notify_filing,
     open_task,
     open_tasks,
@@ -111,3 +125,49 @@ def test_not_filed_the_police_return_the_files_with_a_list(session, users):
     # SAMR goes on with the notice as before.
     assert [t.bpmn_id for t in open_tasks(session, case.id)] == ["acknowledge_decision"]
     assert verify_audit(session, case.id) == []
+
+
+# --------------------------------------------------------------------------- 以罚代刑
+
+DECISION = {"decision_number": "东市监罚〔2026〕7号", "decided_on": "2026-03-02", "party_name": "某科技有限公司",
+            "violation": "以不正当手段获取权利人技术秘密", "penalty": "罚款人民币五十万元", "fine_amount": 500000,
+            "trade_secret_matter": True}
+
+
+def penalty_task(session, users, case):
+    start_mechanism(session, users["samr_handler"], case.id, "penalty_disclosure")
+    task = open_task(session, case.id, "record_penalty_decision")
+    claim_task(session, users["samr_handler"], task.id)
+    return task
+
+
+def test_no_penalty_instead_of_a_transfer_the_threshold_calls_for(session, users):
+    case = create_case(session, users["samr_handler"], "某公司配方被盗案")
+    act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)  # 500,000 yuan: criminal
+    act(session, users["samr_head"], case.id, "decide_transfer",
+        {**APPROVE_TRANSFER, "transfer_approved": False, "reasons": "拟先行处罚"})
+    task = penalty_task(session, users, case)
+    events_before = event_types(session, case.id)
+    with pytest.raises(InvalidInput) as refused:
+        complete_task(session, users["samr_handler"], task.id, DECISION)
+    assert "以罚代刑" in refused.value.errors[""][0]
+    # Nothing was written: the task is still open and the case's trail unchanged.
+    assert open_task(session, case.id, "record_penalty_decision").id == task.id
+    assert event_types(session, case.id) == events_before
+
+
+def test_a_penalty_after_the_police_answered_stands_and_its_fine_is_credited(session, users):
+    case = transferred(session, users, "某公司配方被盗案")
+    police_decide(session, users, case.id, NOT_FILE)
+    task = penalty_task(session, users, case)
+    complete_task(session, users["samr_handler"], task.id, DECISION)
+    session.refresh(task)
+    assert task.result["fine_to_credit"] == 500000
+
+
+def test_a_penalty_on_a_case_without_the_standard_met_is_not_held_up(session, users):
+    case = create_case(session, users["samr_handler"], "某公司配方被盗案")  # no facts registered yet
+    task = penalty_task(session, users, case)
+    complete_task(session, users["samr_handler"], task.id, {**DECISION, "fine_to_credit": 1})
+    session.refresh(task)
+    assert "fine_to_credit" not in task.result, "nothing reached the police: nothing to credit"
