@@ -68,4 +68,4 @@ def _record_penalty_decision(completion: Completion) -> None:
         completion.data["fine_to_credit"] = completion.data["fine_amount"]
 
 
-HOOKS = {"record_penalty_decision": Hook(check=_record_penalty_decision)}
+HOOKS: dict[str, Hook] = {"record_penalty_decision": Hook(check=_record_penalty_decision)}
