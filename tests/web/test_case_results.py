@@ -113,3 +113,22 @@ def test_api_records_every_stage_in_order(app):
     rows = ApiClient(app, "samr_handler").get("/register?per_page=100").get_json()["items"]
     assert {r["result_stage"] for r in rows if r["case"]["id"] == case_id} == {"judgment"}
     assert police.post(f"/cases/{case_id}/results/appeal", json={}).status_code == 404
+
+
+def test_closing_once_every_mechanism_ended(app, client_for):
+    from tests.helpers import ACK, act, hand_over
+
+    case_id = filed_case(app)
+    with db.new_session(app) as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        act(session, users["samr_handler"], case_id, "acknowledge_decision", ACK)
+        hand_over(session, users, case_id)
+    samr = client_for("samr_head")
+    done = post(samr, f"/cases/{case_id}/close", {"reason": "刑事部分已判决，案件办结"}, token_from=f"/cases/{case_id}")
+    assert done.status_code == 303
+    page = text(samr.get(f"/cases/{case_id}"))
+    assert "已办结" in page and "刑事部分已判决，案件办结" in page and "办结案件" not in page
+    police = text(client_for("police_handler").get(f"/cases/{case_id}"))
+    assert 'id="result-investigation"' not in police  # a closed case takes no further results
+    closure = ApiClient(app, "samr_handler").get(f"/cases/{case_id}/results").get_json()["closure"]
+    assert closure["closed_by"] == "samr_head" and closure["reason"] == "刑事部分已判决，案件办结"
