@@ -19,6 +19,7 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
@@ -341,6 +342,9 @@ def close_case(session: Session, actor: User, case_id: int, reason: str) -> Case
         raise CaseStillRunning(running)
     row = CaseClosure(case_id=case.id, closed_by_id=actor.id, closed_at=now(session), reason=reason)
     session.add(row)
-    session.flush()
+    try:
+        session.flush()
+    except IntegrityError:  # closed by someone else at the same moment (one closing per case)
+        raise Conflict("the case is closed already") from None
     audit.record(session, "case_closed", actor=actor, case_id=case.id, detail={"reason": reason})
     return row
