@@ -24,7 +24,28 @@ from engine.access.sessions import end_sessions, set_active, user_account, user_
 from engine.access.tokens import TOKEN_CACHE, TokenCache, create_token, revoke_token, user_for_token, user_tokens
 from engine.access.users import change_password, create_user, set_password
 from engine.bootstrap import create_demo_users, deploy_folder, ensure_agencies
-from engine.casework.cases import OpenedCase, create_case, open_case, start_mechanism, startable_mechanisms
+from engine.casework.cases import (
+    OpenedCase,
+    create_case,
+    duplicate_starts,
+    open_case,
+    opening_mechanisms,
+    start_mechanism,
+    startable_mechanisms,
+)
+from engine.casework.clues import (
+    CluePage,
+    ClueView,
+    OpenedAttachment,
+    TriageResult,
+    add_clue_attachment,
+    clue_of_case,
+    clue_page,
+    open_clue_attachment,
+    register_clue,
+    triage_clue,
+    visible_clue,
+)
 from engine.casework.comments import MAX_LENGTH as MAX_COMMENT_LENGTH
 from engine.casework.comments import add_comment, task_comments
 from engine.casework.custody import hand_over_evidence, receive_evidence
@@ -146,7 +167,11 @@ __all__ = [
     "ensure_agencies", "create_demo_users", "deploy_folder", "deploy_paths", "deploy_named", "latest_models",
     "definition", "task_form", "retry_instance",
     # Cases and mechanisms.
-    "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms",
+    "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms", "opening_mechanisms",
+    "duplicate_starts",
+    # Clues before a case: registering, attachments, triage into a case or closing.
+    "CluePage", "ClueView", "OpenedAttachment", "TriageResult", "register_clue", "add_clue_attachment",
+    "open_clue_attachment", "clue_page", "visible_clue", "clue_of_case", "triage_clue",
     # Human tasks: the inbox and its actions.
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",

@@ -21,6 +21,10 @@ AGENCIES = (
     ("court", "聊城市东昌府区人民法院", "东法"),
     ("office", "东昌府区商业秘密保护工作专班办公室", "东专班"),
 )
+# Service stations (服务站点): intake points run with SAMR; (code, name, short name).
+SERVICE_STATIONS = (
+    ("station_demo", "东昌府区商业秘密保护服务站（示范）", "东服站"),
+)
 
 # One demo user per agency role: (username, display name, agency, roles).
 DEMO_USERS = (
@@ -38,6 +42,7 @@ DEMO_USERS = (
     ("court_liaison", "卫联络员（法院）", "court", ["liaison"]),
     ("office_supervisor", "蒋督办（专班）", "office", ["supervisor"]),
     ("admin", "系统管理员", "office", ["admin"]),
+    ("station_intake", "何登记员（服务站）", "station_demo", ["intake"]),
 )
 
 
@@ -49,12 +54,15 @@ def create_schema(engine: Engine) -> None:
 
 
 def ensure_agencies(session: Session) -> None:
-    """Create the district's agencies that do not exist yet (idempotent)."""
+    """Create the district's agencies and service stations that do not exist yet (idempotent)."""
     with transaction(session):
         existing = set(session.scalars(select(Agency.code)))
         for code, name, short in AGENCIES:
             if code not in existing:
                 session.add(Agency(code=code, name=name, short_name=short))
+        for code, name, short in SERVICE_STATIONS:
+            if code not in existing:
+                session.add(Agency(code=code, name=name, short_name=short, kind="service_station"))
 
 
 def deploy_folder(session: Session, folder: Path, actor: User | None = None):

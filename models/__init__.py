@@ -3,12 +3,13 @@ from .audit import SYSTEM_CHAIN, AuditChain, AuditEvent, case_chain
 from .base import Base, UTCDateTime
 from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, PARTICIPANT_ROLES, Case, CaseParticipant
+from .clues import CLUE_SOURCES, CLUE_STATUSES, Clue, ClueAttachment
 from .comments import TaskComment
 from .database import close_session, make_engine, make_session_factory
 from .documents import Document, DocumentCounter
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
 from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
-from .people import ROLES, Agency, Membership, User
+from .people import AGENCY_KINDS, ROLES, Agency, Membership, User
 from .recognition import VERDICTS, EvidencePackage, PackageItem
 from .results import (
     MEASURE_KINDS,
@@ -42,6 +43,7 @@ __all__ = [
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
     "TaskComment",
+    "CLUE_SOURCES", "CLUE_STATUSES", "Clue", "ClueAttachment", "AGENCY_KINDS",
     "VERDICTS", "EvidencePackage", "PackageItem",
     "RESULT_STAGES", "RESULT_AGENCIES", "RESULT_OUTCOMES", "MEASURE_KINDS", "CaseResult", "CompulsoryMeasure",
     "CaseClosure", "GrantViewer", "InformationGrant", "InformationRequest",

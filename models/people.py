@@ -8,7 +8,10 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from .base import Base
 
-ROLES = ("handler", "head", "liaison", "supervisor", "admin")
+ROLES = ("handler", "head", "liaison", "supervisor", "admin", "intake")
+# agency: one of the district's agencies; service_station: an intake point run with SAMR (服务站点)
+# whose `intake` staff register clues and see only their own.
+AGENCY_KINDS = ("agency", "service_station")
 
 
 class Agency(Base):
@@ -19,6 +22,7 @@ class Agency(Base):
     name: Mapped[str] = mapped_column(String(200))
     # Short name used in document numbers, e.g. 东市监 in 东市监移〔2026〕3号.
     short_name: Mapped[str] = mapped_column(String(32), default="")
+    kind: Mapped[str] = mapped_column(String(16), default="agency", server_default="agency")
 
     memberships: Mapped[list[Membership]] = relationship(back_populates="agency")
 

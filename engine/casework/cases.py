@@ -1,19 +1,33 @@
 """Opening cases and starting mechanisms on them."""
 from __future__ import annotations
 
+from collections.abc import Sequence
 from typing import Any, NamedTuple
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
 from engine.errors import Forbidden, InvalidInput, NotFound
 from engine.runtime.instances import latest_model, start_instance
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
-from models import CONFIDENTIALITY_LEVELS, Case, CaseParticipant, HumanTask, ProcessInstance, ProcessModel, User
+from models import (
+    CONFIDENTIALITY_LEVELS,
+    AuditEvent,
+    Case,
+    CaseParticipant,
+    HumanTask,
+    InstanceStatus,
+    ProcessInstance,
+    ProcessModel,
+    User,
+    case_chain,
+)
 
 TRANSFER = "case_transfer"
+DUPLICATE_CONFIRMED = "mechanism_duplicate_confirmed"
+MAX_REASON = 1000
 
 
 class OpenedCase(NamedTuple):
@@ -26,24 +40,53 @@ class OpenedCase(NamedTuple):
 
 def create_case(
     session: Session, actor: User, title: str, confidentiality: str = "confidential",
-    mechanism: str = TRANSFER,
+    mechanism: str = TRANSFER, *, mechanisms: Sequence[str] | None = None,
 ) -> Case:
-    """Open a case in the actor's agency and start its first mechanism (`open_case`)."""
-    return open_case(session, actor, title, confidentiality, mechanism).case
+    """Open a case in the actor's agency and start the mechanisms chosen (`open_case`)."""
+    return open_case(session, actor, title, confidentiality, mechanism, mechanisms=mechanisms).case
 
 
 @transactional
 def open_case(
     session: Session, actor: User, title: str, confidentiality: str = "confidential",
-    mechanism: str = TRANSFER,
+    mechanism: str = TRANSFER, *, mechanisms: Sequence[str] | None = None,
 ) -> OpenedCase:
-    """Open a case in the actor's agency and start its first mechanism.
+    """Open a case in the actor's agency and start the mechanisms chosen for it.
 
-    One transaction: the case, its number, the owning agency as participant, the first
-    instance with its first tasks, and the `case_created` / `instance_started` events.
+    `mechanisms` is the opener's choice among `opening_mechanisms` (InvalidInput on the field
+    `mechanisms` for any other; empty: a case with no mechanism running yet). Without it the
+    single `mechanism` starts (立案协助 unless named), as programmatic callers have relied on.
+    One transaction: the case, its number, the owning agency as participant, the instances
+    with their first tasks, and the `case_created` / `instance_started` events.
     """
     if not policy.can_start_case(actor):
         raise Forbidden("only market supervision handlers open cases")
+    return open_case_in(session, actor, title, confidentiality,
+                        [mechanism] if mechanisms is None else checked_mechanisms(session, actor, mechanisms))
+
+
+def checked_mechanisms(session: Session, actor: User, keys: Sequence[str]) -> list[str]:
+    """The chosen mechanism keys, each once, in their order, if all are among the actor's
+    `opening_mechanisms`; else InvalidInput on `mechanisms`."""
+    chosen = list(dict.fromkeys(keys))
+    if set(chosen) <= {TRANSFER}:
+        return chosen  # whoever opens a case may start 立案协助 on it: no need to read the models
+    allowed = {model.key for model in opening_mechanisms(session, actor)}
+    refused = [key for key in chosen if key not in allowed]
+    if refused:
+        raise InvalidInput("mechanism not startable", {"mechanisms": [
+            f"'{key}' is not a mechanism you may start on a new case; choose from {', '.join(sorted(allowed))}"
+            for key in refused]})
+    return chosen
+
+
+def open_case_in(
+    session: Session, actor: User, title: str, confidentiality: str, keys: Sequence[str],
+    detail: dict[str, Any] | None = None,
+) -> OpenedCase:
+    """Open a case owned by the actor's agency and start `keys` on it, in the caller's
+    transaction; the caller has checked that the actor may (a case opened from a clue is
+    opened by its triager). `detail` goes into `case_created`."""
     title = (title or "").strip()
     errors: dict[str, list[str]] = {}
     if not title:
@@ -56,7 +99,7 @@ def open_case(
         raise InvalidInput("cannot open case", errors)
     at = now(session)
     agency = actor.agency
-    assert agency is not None  # can_start_case: a handler, so a member of an agency
+    assert agency is not None  # callers check a role in an agency
     case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
                 confidentiality=confidentiality, owner_agency_id=agency.id,
                 created_by_id=actor.id, created_at=at,
@@ -69,31 +112,87 @@ def open_case(
     audit.open_chain(session, case.id)
     audit.record(session, "case_created", actor=actor, case_id=case.id,
                  detail={"number": case.number, "confidentiality": confidentiality,
-                         "mechanism": mechanism})
-    started = start_instance(session, case, mechanism, actor, case_agencies={agency.id})
-    return OpenedCase(case, [started.instance], started.opened)
+                         "mechanism": keys[0] if keys else None, "mechanisms": list(keys), **(detail or {})})
+    instances: list[ProcessInstance] = []
+    tasks: list[HumanTask] = []
+    for index, key in enumerate(keys):
+        # Mechanisms a user starts know who did (as start_mechanism tells them); 立案协助 is
+        # otherwise started by a message and has never needed an initiator.
+        initial = None if key == TRANSFER else {"initiator_agency": agency.code}
+        started = start_instance(session, case, key, actor, initial,
+                                 case_agencies={agency.id} if index == 0 else None)
+        instances.append(started.instance)
+        tasks.extend(started.opened)
+    return OpenedCase(case, instances, tasks)
+
+
+def opening_mechanisms(session: Session, actor: User) -> list[ProcessModel]:
+    """What may be started on a case the actor opens: 立案协助, and the latest version of each
+    mechanism whose `startable_by` lanes include the actor's (policy.can_start_with_new_case)."""
+    return [model for model in _latest_models(session)
+            if model.key == TRANSFER or policy.can_start_with_new_case(actor, model)]
+
+
+def _latest_models(session: Session) -> list[ProcessModel]:
+    latest: dict[str, ProcessModel] = {}
+    for model in session.scalars(select(ProcessModel).order_by(ProcessModel.id)):
+        latest[model.key] = model
+    return list(latest.values())
 
 
 @transactional
 def start_mechanism(session: Session, actor: User, case_id: int, key: str,
-                    data: dict[str, Any] | None = None) -> ProcessInstance:
+                    data: dict[str, Any] | None = None, confirm_reason: str | None = None) -> ProcessInstance:
     """Start a mechanism on a case, if the diagram's `startable_by` lanes include the actor's
-    (one transaction, audited). The new instance knows who started it: `initiator_agency`."""
+    (one transaction, audited). The new instance knows who started it: `initiator_agency`.
+
+    While an instance of the same mechanism still runs on the case (running or stopped on an
+    error), a second one starts only with `confirm_reason` (InvalidInput on that field without
+    it); the confirmation is recorded as `mechanism_duplicate_confirmed` with the reason.
+    """
     case = session.get(Case, case_id)
     if case is None or not policy.can_view_case(session, actor, case):
         raise NotFound(f"case {case_id} does not exist")
     if not policy.can_start_mechanism(session, actor, case, latest_model(session, key)):
         raise Forbidden(f"you may not start '{key}' on this case")
+    running = running_instances(session, case.id, key)
+    reason = " ".join((confirm_reason or "").split())
+    if running and not reason:
+        ids = ", ".join(str(i) for i in running)
+        raise InvalidInput("mechanism already running", {"confirm_reason": [
+            f"required: '{key}' already runs on this case (instance {ids}); confirm with a reason to start another"]})
+    if len(reason) > MAX_REASON:
+        raise InvalidInput("reason too long", {"confirm_reason": [f"must be at most {MAX_REASON} characters"]})
     agency = actor.agency
     assert agency is not None  # can_start_mechanism: the actor works in one of the model's lanes
     initial = {**(data or {}), "initiator_agency": agency.code}
     instance = start_instance(session, case, key, actor, initial).instance
+    if running:
+        audit.record(session, DUPLICATE_CONFIRMED, actor=actor, case_id=case.id, instance_id=instance.id,
+                     detail={"process": key, "reason": reason, "running_instances": running})
     return instance
+
+
+def running_instances(session: Session, case_id: int, key: str) -> list[int]:
+    """Ids of the case's instances of mechanism `key` that have not ended (running or stopped
+    on an error)."""
+    return list(session.scalars(
+        select(ProcessInstance.id).join(ProcessModel, ProcessInstance.process_model_id == ProcessModel.id)
+        .where(ProcessInstance.case_id == case_id, ProcessModel.key == key,
+               ProcessInstance.status.in_((InstanceStatus.RUNNING, InstanceStatus.ERROR)))
+        .order_by(ProcessInstance.id)))
+
+
+def duplicate_starts(session: Session, actor: User, case: Case) -> list[AuditEvent]:
+    """The confirmed second instances of a mechanism on the case (`mechanism_duplicate_confirmed`,
+    with their reasons), oldest first: for those who may read the case's content, else none."""
+    if not policy.can_view_case_content(session, actor, case):
+        return []
+    return list(session.scalars(
+        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id), AuditEvent.event_type == DUPLICATE_CONFIRMED)
+        .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.seq)))
 
 
 def startable_mechanisms(session: Session, actor: User, case: Case) -> list[ProcessModel]:
     """The latest version of each mechanism the actor may start on this case."""
-    latest: dict[str, ProcessModel] = {}
-    for model in session.scalars(select(ProcessModel).order_by(ProcessModel.id)):
-        latest[model.key] = model
-    return [m for m in latest.values() if policy.can_start_mechanism(session, actor, case, m)]
+    return [m for m in _latest_models(session) if policy.can_start_mechanism(session, actor, case, m)]
