@@ -59,6 +59,12 @@ KINDS: dict[str, Kind] = {
                             steps=("examine_supervision",)),
     "filing_order": Kind("通知立案书", "procuratorate", "police", "通立",
                          steps=("explain_non_filing", "assess_explanation", "issue_filing_order")),
+    # Police still not filing 15 days after the 通知立案书 (SPP Rules art. 564): a correction notice
+    # to them, and a report to the next-level procuratorate (not an agency of the district: no recipient).
+    "correction_notice": Kind("纠正违法通知书", "procuratorate", "police", "纠违",
+                              steps=("issue_filing_order", "record_escalation")),
+    "escalation_report": Kind("关于公安机关通知立案后逾期不立案的报告", "procuratorate", None, "立监报",
+                              steps=("issue_filing_order", "record_escalation")),
     "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意",
                                   steps=("record_non_prosecution",)),
     "handover_list": Kind("涉案物品交接单", "samr", "police", "交",
