@@ -14,6 +14,7 @@ from flask import Blueprint, abort, current_app, flash, render_template, request
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import current_user, login_required
+from lxml import etree
 from markupsafe import Markup
 
 from engine import (
@@ -28,7 +29,7 @@ from engine import (
 )
 from models import HumanTaskState, TimerStatus
 
-from . import labels
+from . import labels, workflow_text
 from .auth import actor
 from .db import db
 from .svg.charts import format_value, median, percentile, render_bar_chart
@@ -158,10 +159,26 @@ def case(case_id: int):
         gantt = Markup(render_timeline(timeline_rows(mine), now, current_app.config["DISPLAY_TIMEZONE"],
                                        agency_names=names, texts=timeline_texts()))
         drawings.append((instance, diagram, gantt))
+    names = {}
+    for instance, _diagram, _gantt in drawings:
+        names[instance.id] = element_names(instance.process_model.bpmn_source)
     return render_template(
         "supervision/case.html", case=case, drawings=drawings, tasks=tasks, now=now,
         timers=metrics.case_timers(session, case), timeline=case_timeline(session, case),
+        timer_names=names,
     )
+
+
+def element_names(bpmn_xml: str) -> dict[str, str]:
+    """The names of a diagram's elements by id (a deadline timer's is its boundary event's, e.g.
+    答复期限届满), in the page's language; the ids are the modeller's, never shown."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    try:
+        doc = etree.fromstring(bpmn_xml.encode("utf-8"), parser)
+    except etree.XMLSyntaxError:
+        return {}
+    return {el.get("id"): workflow_text.translate(el.get("name"))
+            for el in doc.iter() if el.get("id") and el.get("name")}
 
 
 def _day(value: str | None, default: date) -> date:
