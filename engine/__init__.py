@@ -114,6 +114,7 @@ from engine.oversight.queries import (
     NextWork,
     Page,
     agencies,
+    carried_values,
     case_instances,
     case_page,
     case_tasks,
@@ -177,7 +178,7 @@ __all__ = [
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
     "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
     "task_subjects", "NextWork", "next_work", "BatchOutcome", "approve_handoffs", "batch_approvable",
-    "MAX_BATCH_APPROVALS",
+    "MAX_BATCH_APPROVALS", "carried_values",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
     "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",

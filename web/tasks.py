@@ -7,6 +7,8 @@ is shown again with the errors next to their fields and the submitted values kep
 """
 from __future__ import annotations
 
+import json
+
 from flask import Blueprint, flash, redirect, render_template, request, url_for
 from flask_babel import gettext as _
 from flask_login import login_required
@@ -60,7 +62,10 @@ def _render(task, values=None, errors=None, status=200, comment=None):
     session, user = db.session, actor()
     case = task.case
     history = [t for t in engine.case_tasks(session, case) if t.state == HumanTaskState.COMPLETED]
-    fields = forms.render_fields(_form(task), values, errors)
+    form = _form(task)
+    if values is None and task.state == HumanTaskState.OPEN and task.assignee_id == user.id:
+        values = _carried(form, engine.carried_values(session, user, task))
+    fields = forms.render_fields(form, values, errors)
     # Supervisors (and, in a secret case, users not assigned to it) see who did what and when,
     # never what a task was completed with.
     content = policy.can_view_task_content(session, user, task)
@@ -79,6 +84,24 @@ def _render(task, values=None, errors=None, status=200, comment=None):
         can_comment=policy.can_comment(session, user, task),
         comment=comment or {"body": "", "errors": []},
     ), status
+
+
+def _carried(form, carried: dict) -> dict | None:
+    """The form's fields as the page first shows them: what the case already recorded
+    (engine.carried_values), else each field's default; None when nothing is carried."""
+    if not carried:
+        return None
+
+    def shown(value) -> str:
+        if isinstance(value, bool):
+            return "true" if value else "false"
+        return "" if value is None else value if isinstance(value, str) else json.dumps(value)
+
+    values: dict = {}
+    for name, prop in form.get("properties", {}).items():
+        value = carried.get(name, prop.get("default"))
+        values[name] = [shown(v) for v in value or []] if prop.get("type") == "array" else shown(value)
+    return values
 
 
 @bp.route("/<int:task_id>")

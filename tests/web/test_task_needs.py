@@ -95,3 +95,31 @@ def test_an_answer_not_given_is_said_so(app, client_for):
         waiting = session.get(HumanTask, waiting_id)
         values = [value for _title, value in _minutes_context(session, handler, waiting, {})]
         assert AnswerState.NOT_ANSWERED in values and "意见" in values
+
+
+def test_a_transfer_started_by_the_minutes_starts_with_the_consultation_s_facts(app, client_for):
+    import engine
+
+    case_id = _invite(app, client_for)
+    for code in ("police", "procuratorate"):
+        assert claim_and_complete(client_for(f"{code}_liaison"), _answer_of(app, case_id, code).id,
+                                  {"opinion": "同意移送。"}).status_code == 303
+    handler = client_for("samr_handler")
+    minutes = {"held_on": "2026-03-06", "participants": "市场监管、公安、检察", "minutes": "会议记录。",
+               "conclusion": "涉嫌犯罪，移送公安机关。", "action_items": "", "request_transfer": "true"}
+    assert claim_and_complete(handler, open_task(app, case_id, "record_minutes").id, minutes).status_code == 303
+    with db.new_session(app) as session:
+        assert engine.deliver_pending(session) >= 1
+    facts = max((t for t in _open_register_facts(app, case_id)), key=lambda t: t.id)
+    assert post(handler, f"/tasks/{facts.id}/claim", token_from=f"/tasks/{facts.id}").status_code == 303
+    summary = re.search(r'<textarea id="f-summary"[^>]*>(.*?)</textarea>', text(handler.get(f"/tasks/{facts.id}")), re.S)
+    assert summary and "调查报告摘要。" in summary.group(1) and "涉嫌犯罪，移送公安机关。" in summary.group(1)
+
+
+def _open_register_facts(app, case_id: int) -> list[HumanTask]:
+    with db.new_session(app) as session:
+        found = session.scalars(select(HumanTask).where(
+            HumanTask.case_id == case_id, HumanTask.bpmn_id == "register_facts", HumanTask.state == "open")).all()
+        for task in found:
+            session.expunge(task)
+        return list(found)
