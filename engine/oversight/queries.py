@@ -293,7 +293,8 @@ def carried_values(session: Session, user: User, task: HumanTask) -> dict[str, A
         for bpmn_id, name in _CONSULTED_FACTS:
             found = [t for t in done if t.bpmn_id == bpmn_id and (t.result or {}).get(name)]
             if found:
-                parts.append(str(max(found, key=lambda t: (t.completed_at, t.id)).result[name]).strip())
+                latest = max(found, key=lambda t: (t.completed_at, t.id))
+                parts.append(str((latest.result or {})[name]).strip())
         if parts:
             return {_FACTS_FIELD[1]: "\n\n".join(parts)}
     return {}
