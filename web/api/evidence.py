@@ -3,7 +3,7 @@ its file (re-hashed on every read), hand-over to another agency and signing for 
 
 The same engine functions and policy as web/evidence.py: every view and download is audited,
 confidential files open only for the people the policy names, a file that no longer matches its
-SHA-256 is never served (500 with the reason, `evidence_integrity_failed` recorded).
+SHA-256 is never served (409 with the reason, `evidence_integrity_failed` recorded).
 """
 from __future__ import annotations
 
@@ -23,7 +23,7 @@ from web.evidence import attachment, store
 
 from .auth import api_user, guard
 from .problems import documented
-from .schemas import ID, Dotted, Pattern, Strict, Text
+from .schemas import ID, Dotted, Pattern, Strict, Text, rule
 
 
 class MultipartParser(FlaskParser):
@@ -51,20 +51,23 @@ class EvidenceUpload(Strict):
     kind = fields.String(required=True, validate=validate.OneOf(EVIDENCE_KINDS))
     description = Text(required=True, blank=False, validate=validate.Length(1, 2000))
     source = Text(required=True, blank=False, validate=validate.Length(1, 300))
-    collected_at = Text(required=True, metadata={"format": "date-time", "description": "ISO 8601 with offset"})
+    collected_at = Text(required=True, metadata={
+        "format": "date-time", **rule("not in the future", "ISO 8601 with offset")})
     collector_1 = Text(required=True, blank=False, validate=validate.Length(1, 120))
     collector_2 = Text(required=True, blank=False, validate=validate.Length(1, 120),
-                       metadata={"description": "a second, different collector"})
-    declared_sha256 = Pattern("[0-9a-fA-F]{64}", metadata={
-        "description": "the provider's SHA-256, optional: when given, it must match the SHA-256 the "
-                       "server computes (422 on this field otherwise)"})
+                       metadata=rule("differs from collector_1", "a second collector"))
+    declared_sha256 = Pattern("[0-9a-fA-F]{64}", metadata=rule(
+        "when given, matches the SHA-256 the server computes of the file",
+        "the provider's SHA-256, optional"))
     confidential = fields.Boolean(load_default=True, metadata={"description": "involves the trade secret"})
-    file = Upload(metadata={"description": "any file; its type is recorded from its content, and it is "
-                                           "downloaded as application/octet-stream"})
+    file = Upload(metadata=rule("not empty; a file that starts like a ZIP archive is one",
+                                "any file; its type is recorded from its content, and it is "
+                                "downloaded as application/octet-stream"))
 
 
 class HandOver(Strict):
-    to_agency = Text(required=True, validate=validate.Length(1, 32), metadata={"description": "agency code"})
+    to_agency = Text(required=True, validate=validate.Length(1, 32), metadata=rule(
+        "an agency taking part in the case that does not hold the item yet", "agency code"))
     note = Text(load_default="", validate=validate.Length(0, 500))
 
 
@@ -145,9 +148,10 @@ def show(evidence_id: int):
 @bp.route(f"{ITEM}/file", methods=["GET"])
 @bp.alt_response(200, success=True, description="The file, verified against its SHA-256",
                  schema={"type": "string", "format": "binary"}, content_type="*/*")
-@documented(bp, 403, 404)
+@documented(bp, 403, 404, 409)
 def download(evidence_id: int):
-    """The item's file (confidential ones only for the people the policy names); audited."""
+    """The item's file (confidential ones only for the people the policy names); audited. 409 when
+    the stored file no longer matches its SHA-256 (the item is marked damaged)."""
     return attachment(engine.open_evidence(db.session, store(), api_user(), evidence_id))
 
 

@@ -15,7 +15,7 @@ from web.db import db
 
 from .auth import api_user, guard
 from .problems import documented
-from .schemas import PageArgs, TaskPage, Text
+from .schemas import PageArgs, TaskPage, Text, rule
 
 bp = Blueprint("api_register", __name__, url_prefix="/api/v1/register", description="Shared case register")
 guard(bp)
@@ -28,7 +28,8 @@ class RegisterArgs(PageArgs):
     agency = Text(validate=validate.Length(1, 32),
                   metadata={"description": "agency code: rows of cases this agency takes part in"})
     date_from = fields.Date(data_key="from", metadata={"description": "key date on or after this day (Beijing)"})
-    date_to = fields.Date(data_key="to", metadata={"description": "key date on or before this day (Beijing)"})
+    date_to = fields.Date(data_key="to",
+                          metadata=rule("on or after `from`", "key date on or before this day (Beijing)"))
 
     @ma.validates_schema
     def _period(self, data, **_kwargs):

@@ -23,10 +23,14 @@ MAX_ID = 2**31 - 1
 ID = f"int(min=1, max={MAX_ID})"
 
 
-# NUL, which PostgreSQL cannot store, and UTF-16 surrogates, which only a broken string holds.
-_BAD = "\\u0000\\ud800-\\udfff"
-TEXT_PATTERN = f"^[^{_BAD}]*$"
-NOT_BLANK_PATTERN = f"^[^{_BAD}]*[^\\s{_BAD}][^{_BAD}]*$"
+# NUL, which PostgreSQL cannot store. Lone UTF-16 surrogates are refused too, but a pattern
+# cannot say so: validators that read the document as UTF-8 text (Rust's regex, behind
+# schemathesis) cannot name a surrogate and drop such a pattern whole, NUL rule included.
+TEXT_PATTERN = "^[^\\u0000]*$"
+# Not only whitespace: the characters Python's str.strip() removes (the engine strips what it
+# stores), which are \s and also the four separators U+001C-U+001F and NEL.
+_SPACE = "\\s\\u001c-\\u001f\\u0085"
+NOT_BLANK_PATTERN = f"^[^\\u0000]*[^{_SPACE}\\u0000][^\\u0000]*$"
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
@@ -63,6 +67,13 @@ class Pattern(fields.String):
         if not self.regex.fullmatch(text):
             raise ma.ValidationError(f"must match {self.metadata['pattern']}")
         return text
+
+
+def rule(text: str, description: str = "") -> dict[str, str]:
+    """Field metadata stating a rule JSON Schema cannot (one relating the value to another field,
+    to the clock or to stored data): in the description, and as `x-rule` for tools that read the
+    document. A request breaking it is answered 422 naming the field."""
+    return {"description": f"{description}; {text}" if description else text, "x-rule": text}
 
 
 def _id(**kwargs):
@@ -135,12 +146,15 @@ class CaseCreate(Strict):
 
 class TaskCompletion(Strict):
     data = fields.Dict(keys=Text(), required=True, metadata={
-        "description": "the task form's fields (its JSON Schema is `form` of the task); numbers "
-                       "finite, text without NUL, nested at most 16 levels (422 names the field)"})
+        "propertyNames": {"pattern": TEXT_PATTERN},
+        **rule("must satisfy the task's form (its JSON Schema is `form` of the task): numbers finite, "
+               "text without NUL, nested at most 16 levels; 422 names each field",
+               "the task form's fields")})
 
 
 class Reassignment(Strict):
-    assignee = Text(required=True, blank=False, validate=validate.Length(1, 80), metadata={"description": "username"})
+    assignee = Text(required=True, blank=False, validate=validate.Length(1, 80),
+                    metadata=rule("an existing user (422 otherwise) who works in the task's lane", "username"))
 
 
 class DeployRequest(Strict):
