@@ -53,6 +53,7 @@ from models import EvidenceItem, HumanTask, HumanTaskState, Membership, ProcessI
 
 REPORT_TASK = "register_facts"
 REVIEW_TASK = "review_case"
+NO_EXTENSION = "not_needed"  # review_extension's answer when the head does not extend
 DECISION_TASK = "decide_filing"
 THRESHOLD_DECISION = "threshold_decision"  # the workflow variable record_threshold_decision writes
 DMN_NS = "https://www.omg.org/spec/DMN/20191111/MODEL/"
@@ -290,8 +291,10 @@ def _step(session: Session, instance_id: int, bpmn_id: str, state: HumanTaskStat
 
 
 def _extend_review(completion: Completion) -> None:
-    decision = _step(completion.session, completion.task.instance_id, DECISION_TASK, HumanTaskState.OPEN)
     rule = completion.data["review_period"]
+    if rule == NO_EXTENSION:  # the head closes the option; the period stays as it is
+        return
+    decision = _step(completion.session, completion.task.instance_id, DECISION_TASK, HumanTaskState.OPEN)
     if decision is None:
         raise InvalidInput("form data is not valid",
                            {"review_period": ["the filing decision has been made: there is no period to extend"]})

@@ -171,3 +171,14 @@ def test_a_penalty_on_a_case_without_the_standard_met_is_not_held_up(session, us
     complete_task(session, users["samr_handler"], task.id, {**DECISION, "fine_to_credit": 1})
     session.refresh(task)
     assert "fine_to_credit" not in task.result, "nothing reached the police: nothing to credit"
+
+
+def test_the_police_head_says_no_extension_is_needed(session, users):
+    case = transferred(session, users, "某公司技术秘密案")
+    act(session, users["police_liaison"], case.id, "accept_receipt", RECEIPT)
+    due = open_task(session, case.id, "decide_filing").due_at
+    act(session, users["police_head"], case.id, "extend_review", {"review_period": "not_needed", "extension_reasons": ""})
+    # The option is closed for the head's inbox; the decision keeps its 3 days.
+    assert not [t for t in open_tasks(session, case.id) if t.bpmn_id == "extend_review"]
+    assert open_task(session, case.id, "decide_filing").due_at == due
+    assert "deadline_extended" not in event_types(session, case.id)

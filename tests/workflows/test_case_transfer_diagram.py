@@ -270,7 +270,9 @@ def test_supplement_rounds_are_bounded(collaboration, rounds):
     assert run.ready() == UNDER_REVIEW
 
 
-@pytest.mark.parametrize(("periods", "left_open"), [(["10d"], True), (["30d"], False), (["10d", "30d"], False)])
+@pytest.mark.parametrize(("periods", "left_open"), [
+    (["10d"], True), (["30d"], False), (["10d", "30d"], False),
+    (["not_needed"], False), (["10d", "not_needed"], False)])
 def test_review_extensions_are_bounded(collaboration, periods, left_open):
     run = new_case(collaboration)
     transferred(run)
@@ -494,6 +496,7 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     ("acknowledge_decision", {**RECONSIDER, "request_supervision": True, "samr_request_reasons": "理由"}, False),
     ("review_extension", {"review_period": "20d", "extension_reasons": "x"}, False),
     ("review_extension", {"review_period": "30d", "extension_reasons": ""}, False),
+    ("review_extension", {"review_period": "not_needed", "extension_reasons": ""}, True),
     ("supervision_request", {"request_supervision": True, "samr_request_reasons": ""}, False),
     ("handover_list", HANDOVER, True),
     ("handover_list", {"handover_items": "涉案U盘，两个"}, False),
