@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session
 
 from engine.access import policy
 from engine.errors import InvalidInput
-from engine.mechanisms import consultation, penalty, recognition, sharing, transfer, withdrawal
+from engine.mechanisms import consultation, penalty, recognition, remedies, sharing, transfer, withdrawal
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook, Term
 from engine.runtime.definitions import task_form
 from engine.runtime.forms import validate_submission
@@ -33,9 +33,11 @@ from models import HumanTask, User
 
 # Every hook and choice source a diagram or form may name, by mechanism.
 HOOKS: Mapping[str, Hook] = MappingProxyType({**recognition.HOOKS, **sharing.HOOKS, **transfer.HOOKS,
-                                               **consultation.HOOKS, **withdrawal.HOOKS, **penalty.HOOKS})
+                                               **consultation.HOOKS, **withdrawal.HOOKS, **penalty.HOOKS,
+                                               **remedies.HOOKS})
 CHOICES: Mapping[str, ChoiceSource] = MappingProxyType({**recognition.CHOICES, **sharing.CHOICES,
-                                                        **consultation.CHOICES})
+                                                        **consultation.CHOICES, **remedies.CHOICES,
+                                                        **transfer.CHOICES})
 
 
 def known_hook(name: str) -> bool:
