@@ -9,6 +9,7 @@ from .database import close_session, make_engine, make_session_factory
 from .documents import Document, DocumentCounter
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
 from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
+from .parties import DELIVERY_METHODS, HOLDER_KINDS, NoticeDelivery, RightsHolder
 from .people import AGENCY_KINDS, ROLES, Agency, Membership, User
 from .recognition import VERDICTS, EvidencePackage, PackageItem
 from .results import (
@@ -43,6 +44,7 @@ __all__ = [
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
     "TaskComment",
+    "HOLDER_KINDS", "DELIVERY_METHODS", "RightsHolder", "NoticeDelivery",
     "CLUE_SOURCES", "CLUE_STATUSES", "Clue", "ClueAttachment", "AGENCY_KINDS",
     "VERDICTS", "EvidencePackage", "PackageItem",
     "RESULT_STAGES", "RESULT_AGENCIES", "RESULT_OUTCOMES", "MEASURE_KINDS", "CaseResult", "CompulsoryMeasure",
