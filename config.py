@@ -95,6 +95,9 @@ class Config:
         self.MAIL_USERNAME = os.environ.get("LIANDONG_MAIL_USERNAME", "")
         self.MAIL_PASSWORD = os.environ.get("LIANDONG_MAIL_PASSWORD", "")
         self.BASE_URL = os.environ.get("LIANDONG_BASE_URL", "")
+        # The agency whose handlers and heads triage clues (open a case or close the clue): an
+        # agency code, SAMR unless a district decides otherwise (engine/casework/clues.py).
+        self.CLUE_TRIAGE_AGENCY = os.environ.get("LIANDONG_CLUE_TRIAGE_AGENCY", "samr")
         self.TESTING = False
 
     def as_dict(self) -> dict:

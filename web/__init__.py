@@ -23,6 +23,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         calendar_admin,
         cases,
         cli,
+        clues,
         deadline_rules,
         documents,
         errors,
@@ -72,6 +73,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     documents.init_app(app)
     notifications.init_app(app)
     register.init_app(app)
+    clues.init_app(app)
     results.init_app(app)
     statistics.init_app(app)
     api.init_app(app)

@@ -16,6 +16,8 @@ from .auth import actor
 from .db import db
 
 bp = Blueprint("cases", __name__, url_prefix="/cases")
+# The mechanism the new-case form ticks, and starts for a client that does not choose.
+TRANSFER = "case_transfer"
 
 
 @bp.route("/")
@@ -27,19 +29,27 @@ def index():
 @bp.route("/new", methods=["GET", "POST"])
 @login_required
 def new():
-    """Only market-supervision handlers may open cases; the engine decides (403 otherwise)."""
+    """Only market-supervision handlers may open cases; the engine decides (403 otherwise).
+
+    The form offers the mechanisms to start, 立案协助 ticked; a post without the form's
+    `mechanisms_offered` marker (a client that predates the choice) starts 立案协助 alone."""
     values = {"title": "", "confidentiality": "confidential"}
+    chosen = [TRANSFER]
     errors: dict[str, list[str]] = {}
     if request.method == "POST":
         values = {key: request.form.get(key, "") for key in values}
+        if request.form.get("mechanisms_offered"):
+            chosen = request.form.getlist("mechanisms")
         try:
-            case = engine.create_case(db.session, actor(), values["title"], values["confidentiality"])
+            case = engine.create_case(db.session, actor(), values["title"], values["confidentiality"],
+                                      mechanisms=chosen)
         except engine.InvalidInput as exc:
             errors = {k: [forms.explain(m) for m in v] for k, v in exc.errors.items()}
         else:
             return redirect(url_for("cases.show", case_id=case.id), code=303)
-    return render_template("cases/new.html", values=values, errors=errors,
-                           levels=CONFIDENTIALITY_LEVELS), 422 if errors else 200
+    return render_template("cases/new.html", values=values, errors=errors, levels=CONFIDENTIALITY_LEVELS,
+                           mechanisms=engine.opening_mechanisms(db.session, actor()), chosen=chosen), \
+        422 if errors else 200
 
 
 @bp.route("/<int:case_id>")
@@ -58,6 +68,7 @@ def render_case(case, evidence_values=None, evidence_errors=None, status: int = 
         documents=case_documents(session, user, case.id),
         evidence_values=evidence_values or {"confidential": "true"}, evidence_errors=evidence_errors or {},
         mechanisms=engine.startable_mechanisms(session, user, case),
+        duplicate_starts=engine.duplicate_starts(session, user, case),
     ), status
 
 
@@ -65,9 +76,19 @@ def render_case(case, evidence_values=None, evidence_errors=None, status: int = 
 @login_required
 def start_mechanism(case_id: int):
     """Start another mechanism on the case. The diagram's `startable_by` lanes decide who may:
-    the engine answers Forbidden (403) for others and NotFound (404) for an unknown key."""
+    the engine answers Forbidden (403) for others and NotFound (404) for an unknown key; a
+    second running instance of the same mechanism needs `confirm_reason` (422 without it)."""
     key = request.form.get("key", "")
-    instance = engine.start_mechanism(db.session, actor(), case_id, key)
+    try:
+        instance = engine.start_mechanism(db.session, actor(), case_id, key,
+                                          confirm_reason=request.form.get("confirm_reason", ""))
+    except engine.InvalidInput as exc:
+        # A second running instance needs a reason: the case page again, saying so (422).
+        for messages in exc.errors.values():
+            for message in messages:
+                flash(_("This mechanism is already running on the case: give a reason to start it again.")
+                      if message.startswith("required:") else forms.explain(message), "error")
+        return render_case(engine.visible_case(db.session, actor(), case_id), status=422)
     flash(_("Started: %(name)s", name=workflow_text.translate(instance.process_model.name)), "info")
     return redirect(url_for("cases.show", case_id=case_id), code=303)
 

@@ -15,7 +15,7 @@ from flask_smorest.utils import prepare_response
 
 from web.security import csrf
 
-from . import cases, docs, documents, evidence, notifications, process_models, register, supervision, tasks
+from . import cases, clues, docs, documents, evidence, notifications, process_models, register, supervision, tasks
 from .auth import SessionInterface
 from .problems import CONTENT_TYPE, ProblemSchema
 from .results import bp as results_bp
@@ -23,7 +23,7 @@ from .statistics import bp as statistics_bp
 
 PREFIX = "/api/v1"
 RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp,
-             register.bp, results_bp, statistics_bp)
+             register.bp, results_bp, statistics_bp, clues.bp)
 
 
 class LiandongApi(Api):

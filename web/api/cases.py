@@ -3,6 +3,7 @@ and its audit timeline."""
 from __future__ import annotations
 
 from flask_smorest import Blueprint
+from marshmallow import fields, validate
 
 import engine
 from web.db import db
@@ -13,6 +14,22 @@ from .problems import documented
 
 bp = Blueprint("api_cases", __name__, url_prefix="/api/v1/cases", description="Cases")
 guard(bp)
+TRANSFER = "case_transfer"
+KEY = "[a-z][a-z0-9_]{0,99}"
+
+
+class CaseCreate(schemas.CaseCreate):
+    mechanisms = fields.List(schemas.Pattern(KEY), load_default=lambda: [TRANSFER], validate=validate.Length(0, 20),
+                             metadata={"description": "process model keys to start on the new case, among those you "
+                                                      "may start (422 on this field otherwise); default "
+                                                      f"[\"{TRANSFER}\"] (立案协助); [] opens it with none"})
+
+
+class MechanismStart(schemas.Strict):
+    key = schemas.Pattern(KEY, required=True, metadata={"description": "process model key"})
+    confirm_reason = schemas.Text(load_default="", validate=validate.Length(0, 1000), metadata={
+        "description": "required while an instance of the same mechanism still runs on the case (422 on this "
+                       "field without it); recorded as mechanism_duplicate_confirmed"})
 
 
 class CaseView:
@@ -39,12 +56,24 @@ def list_cases(args):
 
 
 @bp.route("", methods=["POST"])
-@bp.arguments(schemas.CaseCreate())
+@bp.arguments(CaseCreate())
 @bp.response(201, schemas.CaseDetail)
-@documented(bp, 403)
+@documented(bp, 403, 422)
 def create_case(args):
-    """Open a case and start its transfer mechanism (market supervision handlers only)."""
-    return CaseView(*engine.open_case(db.session, api_user(), args["title"], args["confidentiality"]))
+    """Open a case and start the mechanisms chosen, 立案协助 unless `mechanisms` says otherwise
+    (market supervision handlers only)."""
+    return CaseView(*engine.open_case(db.session, api_user(), args["title"], args["confidentiality"],
+                                      mechanisms=args["mechanisms"]))
+
+
+@bp.route(f"/<{schemas.ID}:case_id>/mechanisms", methods=["POST"])
+@bp.arguments(MechanismStart())
+@bp.response(201, schemas.Instance)
+@documented(bp, 403, 404, 422)
+def start_mechanism(args, case_id: int):
+    """Start a mechanism on the case (the diagram's `startable_by` lanes decide who may); a second
+    running instance of the same mechanism needs `confirm_reason`."""
+    return engine.start_mechanism(db.session, api_user(), case_id, args["key"], confirm_reason=args["confirm_reason"])
 
 
 @bp.route(f"/<{schemas.ID}:case_id>", methods=["GET"])
