@@ -21,6 +21,11 @@ NOTIFICATION_KINDS = (
     "deadline_soon",    # a task I hold is due within one working day
     "deadline_passed",  # a task is overdue (its holder, their agency's head, supervisors)
     "result_recorded",  # police, procuratorate or court recorded a result after filing (SAMR)
+    "case_copied",      # my agency was copied on a case's transfer letter and observes it (liaisons)
+    # What an observing agency is told (liaisons): a non-filing, a reconsideration upholding it,
+    # a refused or abandoned transfer, the police's filing deadline missed.
+    "non_filing_reported", "non_filing_upheld_reported", "transfer_refused_reported",
+    "transfer_abandoned_reported", "filing_overdue_reported",
 )
 
 

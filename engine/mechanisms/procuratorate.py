@@ -9,8 +9,9 @@ arts. 557-564).
 - Reported to it, each as an event on the case's timeline and a notice to its liaisons: every
   不予立案 as it is sent to SAMR (`send_filing_decision`), a reconsideration that upholds it
   (`send_reconsideration_decision`), the police's filing deadline passing without a decision
-  (`decide_filing_overdue`), and a transfer that the head refused (`transfer_refused`) or that was
-  given up after repeated returns (`handoff_abandoned`). A refused or abandoned transfer sent no
+  (`decide_filing_overdue`), and a transfer that the head refused (`transfer_refused`, or
+  `transfer_to_administrative_penalty` when the case stays for a penalty) or that was given up
+  after repeated returns (`handoff_abandoned`). A refused or abandoned transfer sent no
   letter, so its report copies the procuratorate on the case first: whether SAMR should have
   transferred it is the procuratorate's to examine (its 检察意见 requiring a transfer).
 
@@ -105,6 +106,8 @@ REACTIONS: Mapping[str, Mapping[str, Reaction]] = {
                                                  lambda d: d.get("reconsideration_outcome") == "upheld"),
         "decide_filing_overdue": _report("filing_overdue_reported", due_of=FILING_DECISION),
         "transfer_refused": _report("transfer_refused_reported"),
+        # Refused with the case kept for an administrative penalty: what 以罚代刑 oversight is about.
+        "transfer_to_administrative_penalty": _report("transfer_refused_reported"),
         "handoff_abandoned": _report("transfer_abandoned_reported"),
     },
 }

@@ -198,3 +198,21 @@ def test_the_observing_procuratorate_reads_the_letter_and_timeline_not_confident
     assert api.get(f"/documents/{letter_id}").status_code == 200
     assert api.get(f"/evidence/{evidence[0]}/file").status_code in (403, 404)
     assert api.get(f"/evidence/{evidence[0]}").status_code == 200  # its metadata
+
+
+def test_each_notice_to_the_observer_reads_in_chinese(app):
+    from engine.oversight.notifications import CASE_COPIED, OBSERVER_REPORTS
+    from models import Notification
+    from web.notifications import notification_text
+
+    expected = {"case_copied": "移送书已抄送本单位", "non_filing_reported": "不予立案",
+                "non_filing_upheld_reported": "复议决定维持", "transfer_refused_reported": "不予移送",
+                "transfer_abandoned_reported": "终止移送", "filing_overdue_reported": "作出是否立案的决定"}
+    assert set(expected) == {CASE_COPIED, *OBSERVER_REPORTS}
+    with app.test_request_context("/"):
+        for kind, words in expected.items():
+            row = Notification(kind=kind, params={"title": "", "case_number": "LD2026-00001", "actor": None,
+                                                  "due_at": "2026-03-05T15:59:59+00:00"})
+            shown = notification_text(row)
+            assert words in shown and "LD2026-00001" in shown, shown
+    assert "2026-03-05 23:59" in shown  # the missed deadline, in Beijing time
