@@ -216,3 +216,25 @@ def test_each_notice_to_the_observer_reads_in_chinese(app):
             shown = notification_text(row)
             assert words in shown and "LD2026-00001" in shown, shown
     assert "2026-03-05 23:59" in shown  # the missed deadline, in Beijing time
+
+
+def test_the_observing_prosecutor_starts_filing_supervision_by_the_api(app):
+    from engine import create_case as open_new_case
+    from models import User
+    from tests.helpers import transferred
+    from tests.web.api_helpers import ApiClient
+
+    with db.new_session(app) as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        case_id = transferred(session, users).id
+        untransferred = open_new_case(session, users["samr_handler"], "尚未移送").id
+    liaison, prosecutor = ApiClient(app, "procuratorate_liaison"), ApiClient(app, "procuratorate_handler")
+    assert liaison.post(f"/cases/{case_id}/mechanisms", {"key": "filing_supervision"}).status_code == 403
+    # What any party may start is not the observer's to start.
+    assert prosecutor.post(f"/cases/{case_id}/mechanisms", {"key": "consultation"}).status_code == 403
+    assert prosecutor.post(f"/cases/{untransferred}/mechanisms", {"key": "filing_supervision"}).status_code == 404
+    started = prosecutor.post(f"/cases/{case_id}/mechanisms", {"key": "filing_supervision"})
+    assert started.status_code == 201, started.get_data(as_text=True)
+    assert open_task(app, case_id, "examine_supervision").lane == "procuratorate.handler"
+    participants = prosecutor.get(f"/cases/{case_id}").get_json()["participants"]
+    assert "procuratorate" in [p["agency"] for p in participants]
