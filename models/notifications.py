@@ -20,6 +20,8 @@ NOTIFICATION_KINDS = (
     "handoff_pending",  # a handoff between agencies awaits my approval (liaisons)
     "deadline_soon",    # a task I hold is due within one working day
     "deadline_passed",  # a task is overdue (its holder, their agency's head, supervisors)
+    "evidence_damaged",  # an evidence file was found damaged (supervisors, the procuratorate's liaisons)
+    "verdict_overridden",  # my verdict on an item was made a rejection: its file failed the hash check
     "result_recorded",  # police, procuratorate or court recorded a result after filing (SAMR)
     "case_copied",      # my agency was copied on a case's transfer letter and observes it (liaisons)
     # What an observing agency is told (liaisons): a non-filing, a reconsideration upholding it,

@@ -37,6 +37,9 @@ TEXTS = {
     "transfer_refused_reported": _l("The market supervision bureau decided not to transfer case %(case)s"),
     "transfer_abandoned_reported": _l("The transfer of case %(case)s was given up after repeated returns"),
     "filing_overdue_reported": _l("The police did not decide on filing case %(case)s by %(due)s"),
+    "evidence_damaged": _l("Evidence %(title)s is damaged: its file no longer matches its SHA-256 (case %(case)s)"),
+    "verdict_overridden": _l("Your verdict on evidence %(title)s was changed to not recognised: its file "
+                             "failed the hash check (case %(case)s)"),
     "result_recorded": _l("%(actor)s recorded a result after filing (case %(case)s)"),
 }
 
@@ -58,9 +61,11 @@ def notification_link(row: Notification) -> str:
 
 
 def _target(row: Notification) -> str:
-    """The task the notification is about, else its case."""
+    """The task the notification is about, else the evidence item, else its case."""
     if row.task_id is not None:
         return url_for("tasks.show", task_id=row.task_id)
+    if (row.params or {}).get("evidence_id"):
+        return url_for("evidence.show", case_id=row.case_id, evidence_id=row.params["evidence_id"])
     return url_for("cases.show", case_id=row.case_id)
 
 

@@ -4,7 +4,7 @@ them need no new view code; and the evidence store bound to every session, which
 task hooks use to re-compute hashes when a package is handed over and reviewed."""
 from __future__ import annotations
 
-from flask import Flask
+from flask import Flask, g
 from flask_babel import lazy_gettext as _l
 
 import engine
@@ -33,10 +33,20 @@ def case_requests(case):
     return engine.case_requests(db.session, actor(), case)
 
 
+def damaged_evidence(case) -> set[int]:
+    """Ids of the case's items whose file was found damaged, read once per request: every line
+    naming an item (a review task's, a package's) marks it."""
+    cache = g.setdefault("damaged_evidence", {})
+    if case.id not in cache:
+        cache[case.id] = engine.damaged_evidence_ids(db.session, actor(), case.id)
+    return cache[case.id]
+
+
 def init_app(app: Flask) -> None:
     """After db and evidence: the session factory learns the store (engine: session.info)."""
     factory = db.state(app).factory
     factory.configure(info={**factory.kw.get("info", {}), "evidence_store": app.extensions[STORE]})
     app.jinja_env.globals.update(
         case_packages=case_packages, item_recognitions=item_recognitions, case_requests=case_requests,
+        damaged_evidence=damaged_evidence,
         VERDICT_LABELS=VERDICTS, PACKAGE_STATE_LABELS=PACKAGE_STATES, REQUEST_STATE_LABELS=REQUEST_STATES)

@@ -2,7 +2,8 @@
 
 Each service call is one transaction with its audit event (`evidence_added`,
 `evidence_viewed`, `evidence_downloaded`, `evidence_integrity_failed`); the file of an item
-that fails to be recorded is removed again.
+that fails to be recorded is removed again. An item whose file is first found damaged is marked
+so and the supervisors are notified.
 """
 from __future__ import annotations
 
@@ -102,6 +103,14 @@ def list_evidence(session: Session, actor: User, case_id: int) -> Sequence[Evide
                  selectinload(EvidenceItem.custody).selectinload(EvidenceCustody.received_by))
         .order_by(EvidenceItem.id)
     )]
+
+
+def damaged_evidence_ids(session: Session, actor: User, case_id: int) -> set[int]:
+    """The ids of the case's items whose file was found damaged (`corrupted_at`): metadata, for
+    whoever sees the case, so every page naming an item can mark it. NotFound like the case."""
+    case = _case_for(session, actor, case_id)
+    return set(session.scalars(select(EvidenceItem.id).where(
+        EvidenceItem.case_id == case.id, EvidenceItem.corrupted_at.is_not(None))))
 
 
 def validate(fields: dict[str, Any], at: datetime) -> dict[str, Any]:
@@ -248,11 +257,25 @@ def verified_open(session: Session, store: EvidenceStore, actor: User, item: Evi
 
 def integrity_failed(session: Session, item: EvidenceItem, actor: User | None, found: str | None) -> None:
     """Record that an item's file no longer matches (None: the file is gone): the item is marked
-    damaged from the first such read on (`corrupted_at`, `corrupted_sha256`), and each read that
-    finds it so is an `evidence_integrity_failed` event, in the caller's transaction."""
+    damaged from the first such read on (`corrupted_at`, `corrupted_sha256`), and the supervisors
+    are told then (notifications.evidence_damaged); each read that finds it so is an
+    `evidence_integrity_failed` event, in the caller's transaction."""
     if item.corrupted_at is None:
         item.corrupted_at, item.corrupted_sha256 = now(session), found
+        # Imported here: the task hooks import this module while the oversight package loads.
+        from engine.oversight import notifications
+        notifications.evidence_damaged(session, item.case, item.id, actor)
     _audit(session, item, "evidence_integrity_failed", actor, expected=item.sha256, found=found)
+
+
+def verdict_overridden(session: Session, item: EvidenceItem, reviewer: User, chosen: str, **detail) -> None:
+    """A reviewer chose `chosen` for an item whose file failed its hash check (damaged, or unlike
+    the declared value), and the verdict was made a rejection: the case's timeline says so and
+    why (`evidence_verdict_overridden`, with `detail`: the problem, what was expected and what
+    was found), and the reviewer is notified. Caller's transaction."""
+    _audit(session, item, "evidence_verdict_overridden", reviewer, chosen=chosen, verdict="rejected", **detail)
+    from engine.oversight import notifications  # see integrity_failed
+    notifications.verdict_overridden(session, item.case, item.id, reviewer, chosen)
 
 
 def integrity_confirmed(session: Session, item: EvidenceItem, actor: User | None) -> None:

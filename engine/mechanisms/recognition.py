@@ -11,7 +11,7 @@ its items and each verdict in domain tables, in the transaction of the task that
 - `evidence_review` (one per item): interview records cannot be recognised; a file whose SHA-256,
   re-computed now, differs from the declared (electronic data) or recorded value is rejected
   whatever the reviewer chose, with the reason recorded (`evidence_integrity_failed`,
-  `evidence_reviewed`).
+  `evidence_reviewed`); a reviewer who chose otherwise is told why (`evidence_verdict_overridden`).
 - `evidence_recognition_result` (receiving liaison): the last round's result cannot be returned.
 Files are read through the evidence store bound to the session (`session.info["evidence_store"]`).
 """
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 from engine.access import audit, policy
 from engine.casework import documents
 from engine.casework.evidence import _audit as evidence_audit
-from engine.casework.evidence import integrity_failed
+from engine.casework.evidence import integrity_failed, verdict_overridden
 from engine.casework.evidence_files import EvidenceStore
 from engine.errors import EngineError, InvalidInput
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook, Term
@@ -209,9 +209,14 @@ def _review(c: Completion) -> None:
     problem = integrity_problem(item, found)
     if problem:
         chosen = (c.data.get("reason") or "").strip()
+        chosen_verdict = c.data["verdict"]
         c.data.update(verdict="rejected", authentic=False,
                       reason=(_recorded_reason(problem) + (f"。审查意见：{chosen}" if chosen else ""))[:REASON_MAX])
-        integrity_failed(session, item, actor, found)
+        if item.has_file and found != item.sha256:  # damaged, not only unlike a declared value
+            integrity_failed(session, item, actor, found)
+        if chosen_verdict != Verdict.REJECTED:
+            verdict_overridden(session, item, actor, chosen_verdict, package_id=entry.package_id,
+                               problem=problem.code, expected=problem.args["expected"], found=found)
     entry.verdict, entry.reason, entry.forced = c.data["verdict"], c.data.get("reason", ""), bool(problem)
     entry.sha256_found, entry.review_round = found, c.workflow_data.get("review_round")
     entry.reviewed_by_id, entry.reviewed_at = actor.id, now(session)

@@ -45,6 +45,8 @@ SUBJECTS = {
     "transfer_refused_reported": "不予移送：案件 {case_number}",
     "transfer_abandoned_reported": "终止移送：案件 {case_number}",
     "filing_overdue_reported": "立案审查超期：案件 {case_number}",
+    "evidence_damaged": "案件 {case_number} 的证据 {title} 文件已损坏",
+    "verdict_overridden": "您对证据 {title} 的审查结论已改为不予认可",
     "result_recorded": "案件 {case_number} 有新的办理结果",
 }
 BODIES = {
@@ -60,6 +62,9 @@ BODIES = {
     "transfer_refused_reported": "市场监管部门负责人决定对案件 {case_number} 不予移送公安机关。",
     "transfer_abandoned_reported": "案件 {case_number} 的移送经联络员多次退回后终止。",
     "filing_overdue_reported": "公安机关未在期限（{due}）内对案件 {case_number} 作出是否立案的决定。",
+    "evidence_damaged": "案件 {case_number} 的证据 {title} 的存储文件与登记的 SHA-256 不一致（或已缺失），"
+                        "已标记为已损坏，在管理员从备份恢复前不提供下载、移交或认可。",
+    "verdict_overridden": "案件 {case_number} 的证据 {title} 文件完整性校验未通过，您的审查结论已被改为不予认可。",
     "result_recorded": "{actor}登记了案件 {case_number} 立案后的办理结果（侦查、起诉或审判）。",
 }
 

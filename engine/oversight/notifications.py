@@ -181,6 +181,51 @@ def agency_notice(session: Session, case: Case, agency_id: int, role: str, kind:
     return made
 
 
+# --- damaged evidence files ---------------------------------------------------------------
+
+EVIDENCE_DAMAGED, VERDICT_OVERRIDDEN = "evidence_damaged", "verdict_overridden"
+
+
+def _evidence_params(case: Case, evidence_id: int, actor: User | None) -> dict:
+    # The item by its number only, and a secret case without its title: supervisors read these.
+    return {"title": f"#{evidence_id}", "evidence_id": evidence_id, "case_number": case.number,
+            "case_title": case.title if case.confidentiality != "secret" else "", "due_at": None,
+            "actor": actor.display_name if actor else None}
+
+
+def evidence_damaged(session: Session, case: Case, evidence_id: int, actor: User | None) -> list[Notification]:
+    """An evidence file was first found not to match its SHA-256 (or gone): the supervisors
+    (every active user with the supervisor role) and, when the procuratorate takes part in or
+    observes the case, its liaisons (the procuratorate's supervision) hear of it. The notice
+    names the item by number and leads to its page. Caller's transaction."""
+    procuratorate = [p.agency_id for p in case.participants if p.agency.code == "procuratorate"]
+    recipients = session.scalars(
+        select(User).join(Membership, Membership.user_id == User.id)
+        .where(User.active.is_(True),
+               or_(Membership.role == "supervisor",
+                   and_(Membership.role == "liaison", Membership.agency_id.in_(procuratorate))))
+        .order_by(User.id)).unique()
+    at, params = now(session), _evidence_params(case, evidence_id, actor)
+    made = [Notification(recipient_id=user.id, kind=EVIDENCE_DAMAGED, case_id=case.id, task_id=None,
+                         params=params, created_at=at) for user in recipients]
+    session.add_all(made)
+    session.flush()
+    return made
+
+
+def verdict_overridden(session: Session, case: Case, evidence_id: int, reviewer: User,
+                       chosen: str) -> list[Notification]:
+    """A reviewer's verdict on an evidence item was replaced by a rejection because its file no
+    longer matches its SHA-256: the reviewer hears of it (the notice leads to the item's page,
+    which says why; the review task itself is done). Caller's transaction."""
+    params = {**_evidence_params(case, evidence_id, reviewer), "chosen": chosen}
+    made = [Notification(recipient_id=reviewer.id, kind=VERDICT_OVERRIDDEN, case_id=case.id, task_id=None,
+                         params=params, created_at=now(session))]
+    session.add_all(made)
+    session.flush()
+    return made
+
+
 # --- the deadline scan (worker) ------------------------------------------------------------
 
 def _holders(session: Session, task: HumanTask) -> list[User]:
