@@ -54,7 +54,6 @@ from engine.casework.documents import case_documents, open_document
 from engine.casework.evidence import (
     OpenedEvidence,
     add_evidence,
-    damaged_evidence_ids,
     list_evidence,
     open_evidence,
     view_evidence,
@@ -63,6 +62,19 @@ from engine.casework.evidence import (
 from engine.casework.evidence_files import EvidenceStore
 from engine.casework.handoff_batch import MAX_BATCH as MAX_BATCH_APPROVALS
 from engine.casework.handoff_batch import BatchOutcome, approve_handoffs, batch_approvable
+from engine.casework.parties import (
+    NOTICE_KINDS,
+    HolderNotice,
+    add_rights_holder,
+    generate_holder_notice,
+    holder_notices,
+    notice_deliveries,
+    record_delivery,
+    rights_holders,
+    update_rights_holder,
+    visible_notice,
+    visible_rights_holder,
+)
 from engine.casework.results import (
     CaseResults,
     CaseStillRunning,
@@ -183,9 +195,12 @@ __all__ = [
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",
     "find_user", "DOCUMENT_KINDS", "case_documents", "open_document",
+    # Rights holders as parties: their particulars, the notices they are owed, each delivery.
+    "NOTICE_KINDS", "HolderNotice", "rights_holders", "add_rights_holder", "update_rights_holder",
+    "visible_rights_holder", "visible_notice", "holder_notices", "generate_holder_notice", "record_delivery",
+    "notice_deliveries",
     # Evidence, its custody, recognition and information sharing.
     "OpenedEvidence", "EvidenceStore", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
-    "damaged_evidence_ids",
     "visible_evidence", "hand_over_evidence", "receive_evidence", "case_packages", "item_recognitions",
     "case_requests", "open_grant", "open_shared_document", "open_shared_evidence", "shared_with_me",
     # Access: the policy module, users, tokens, preferences, audit.

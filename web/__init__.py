@@ -33,6 +33,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         inbox,
         labels,
         notifications,
+        parties,
         permissions,
         profile,
         recognition,
@@ -73,9 +74,10 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     documents.init_app(app)
     notifications.init_app(app)
     register.init_app(app)
-    clues.init_app(app)
     results.init_app(app)
     statistics.init_app(app)
+    clues.init_app(app)
+    parties.init_app(app)
     api.init_app(app)
     cli.init_app(app)
     return app

@@ -17,13 +17,14 @@ from web.security import csrf
 
 from . import cases, clues, docs, documents, evidence, notifications, process_models, register, supervision, tasks
 from .auth import SessionInterface
+from .parties import bp as parties_bp
 from .problems import CONTENT_TYPE, ProblemSchema
 from .results import bp as results_bp
 from .statistics import bp as statistics_bp
 
 PREFIX = "/api/v1"
 RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp,
-             register.bp, results_bp, statistics_bp, clues.bp)
+             register.bp, results_bp, statistics_bp, clues.bp, parties_bp)
 
 
 class LiandongApi(Api):
