@@ -154,7 +154,8 @@ def case(case_id: int):
         # Both SVGs come from our renderers, which escape every name they draw.
         diagram = Markup(render_bpmn(instance.process_model.bpmn_source,
                                      metrics.element_states(session, instance),
-                                     {**lane_labels(), **marks_text},
+                                     {**_translated_names(instance.process_model.bpmn_source), **lane_labels(),
+                                      **marks_text},
                                      no_diagram=_("This process file has no diagram information")))
         gantt = Markup(render_timeline(timeline_rows(mine), now, current_app.config["DISPLAY_TIMEZONE"],
                                        agency_names=names, texts=timeline_texts()))
@@ -169,7 +170,14 @@ def case(case_id: int):
     )
 
 
-def element_names(bpmn_xml: str) -> dict[str, str]:
+def _translated_names(bpmn_xml: str) -> dict[str, str]:
+    """The diagram's element names that the page's language words differently (task and event
+    names in English), by id; lanes keep the labels lane_labels gives them."""
+    original = element_names(bpmn_xml, translated=False)
+    return {ident: name for ident, name in element_names(bpmn_xml).items() if name != original.get(ident)}
+
+
+def element_names(bpmn_xml: str, translated: bool = True) -> dict[str, str]:
     """The names of a diagram's elements by id (a deadline timer's is its boundary event's, e.g.
     答复期限届满), in the page's language; the ids are the modeller's, never shown."""
     parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
@@ -177,7 +185,7 @@ def element_names(bpmn_xml: str) -> dict[str, str]:
         doc = etree.fromstring(bpmn_xml.encode("utf-8"), parser)
     except etree.XMLSyntaxError:
         return {}
-    return {el.get("id"): workflow_text.translate(el.get("name"))
+    return {el.get("id"): workflow_text.translate(el.get("name")) if translated else el.get("name")
             for el in doc.iter() if el.get("id") and el.get("name")}
 
 
@@ -222,15 +230,16 @@ def metrics_page():
         total[4] += s.on_time
     groups = [(agency, mechanism, summarize(hours, with_due, on_time))
               for agency, mechanism, hours, with_due, on_time in totals.values()]
-    short = lambda a: a.short_name or a.name  # noqa: E731
+    short = labels.agency_short
     median_chart = Markup(render_bar_chart(
         _("Median hours per step"),
-        [(f"{short(s.agency)} · {s.title}", stats["median"]) for s, stats in steps], " " + _("hours"),
+        [(f"{short(s.agency)} · {workflow_text.translate(s.title)}", stats["median"]) for s, stats in steps],
+        " " + _("hours"),
         no_data=_("No data")))
     share_chart = Markup(render_bar_chart(
         _("Finished on time (%)"),
-        [(f"{short(a)} · {mechanism_names.get(m, m)}", stats["share"]) for a, m, stats in groups
-         if stats["share"] is not None], "%", no_data=_("No data")))
+        [(f"{short(a)} · {workflow_text.translate(mechanism_names.get(m, m))}", stats["share"])
+         for a, m, stats in groups if stats["share"] is not None], "%", no_data=_("No data")))
     return render_template(
         "supervision/metrics.html", first=first, last=last, steps=steps, groups=groups,
         mechanism_names=mechanism_names, fmt=format_value, median_chart=median_chart,

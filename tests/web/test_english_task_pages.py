@@ -37,3 +37,14 @@ def test_the_inbox_task_page_and_next_steps_in_english(app, client_for):
     page = text(head.get(f"/tasks/{decision.id}"))
     leftover = [w for w in _chinese_outside_data(page) if w not in FACTS.values()]
     assert leftover == [], leftover
+
+
+def test_the_metrics_page_in_english_names_agencies_and_steps_in_english(app, client_for):
+    handler = client_for("samr_handler")
+    case_id = create_case(handler, title="英文模式测试案")
+    assert claim_and_complete(handler, open_task(app, case_id, "register_facts").id, FACTS).status_code == 303
+    supervisor = client_for("office_supervisor")
+    supervisor.get("/?lang=en")
+    html = text(supervisor.get("/supervision/metrics"))
+    assert "Market Supervision" in html and "东市监" not in html and "登记案件事实" not in html
+    assert "Register the case facts" in html or "Register" in html
