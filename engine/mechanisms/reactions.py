@@ -14,12 +14,22 @@ from engine.runtime import reached
 
 
 def _joined(*tables: Mapping[str, Mapping[str, reached.Reaction]]) -> Mapping[str, Mapping[str, reached.Reaction]]:
-    """The mechanisms' tables joined per process model key (two may react to one diagram)."""
+    """The mechanisms' tables joined per process model key (two may react to one diagram, and
+    to one element: then both reactions run, in the order of the tables)."""
     joined: dict[str, dict[str, reached.Reaction]] = {}
     for table in tables:
         for key, reactions in table.items():
-            joined.setdefault(key, {}).update(reactions)
+            mine = joined.setdefault(key, {})
+            for bpmn_id, reaction in reactions.items():
+                mine[bpmn_id] = _both(mine[bpmn_id], reaction) if bpmn_id in mine else reaction
     return MappingProxyType({key: MappingProxyType(reactions) for key, reactions in joined.items()})
+
+
+def _both(first: reached.Reaction, second: reached.Reaction) -> reached.Reaction:
+    def both(element: reached.Reached) -> None:
+        first(element)
+        second(element)
+    return both
 
 
 REACTIONS: Mapping[str, Mapping[str, reached.Reaction]] = _joined(procuratorate.REACTIONS, transfer.REACTIONS)

@@ -142,9 +142,10 @@ def test_the_letter_copied_once_however_often_the_police_send_back(session, user
 def test_the_procuratorate_opens_filing_supervision_on_its_own_motion(session, users):
     case = transferred(session, users)
     prosecutor, liaison = users["procuratorate_handler"], users["procuratorate_liaison"]
-    keys = {m.key for m in startable_mechanisms(session, prosecutor, session.get(Case, case.id))}
+    models = startable_mechanisms(session, prosecutor, session.get(Case, case.id))
     # What names the procuratorate, not what any party may start (consultation, evidence, sharing).
-    assert keys == {"filing_supervision", "procuratorial_opinion"}
+    assert {"filing_supervision", "procuratorial_opinion"} <= {m.key for m in models}
+    assert all(any(lane.startswith("procuratorate.") for lane in m.startable_by) for m in models)
     assert startable_mechanisms(session, liaison, session.get(Case, case.id)) == []
     with pytest.raises(Forbidden):
         start_mechanism(session, liaison, case.id, "filing_supervision")
@@ -283,3 +284,14 @@ def test_each_notice_to_the_observer_is_a_known_kind_and_mails_in_chinese(kind):
     assert kind in NOTIFICATION_KINDS
     assert "LD2026-00001" in mail["Subject"] and "LD2026-00001" in mail.get_content()
     assert "某案" not in mail.get_content(), "mail carries the case number only"
+
+
+def test_two_mechanisms_reacting_to_one_element_both_run():
+    from engine.mechanisms.reactions import _joined
+
+    ran: list[str] = []
+    table = _joined({"case_transfer": {"send_transfer": lambda r: ran.append("first")}},
+                    {"case_transfer": {"send_transfer": lambda r: ran.append("second"),
+                                       "transfer_refused": lambda r: ran.append("third")}})
+    table["case_transfer"]["send_transfer"](None)  # type: ignore[arg-type]
+    assert ran == ["first", "second"] and set(table["case_transfer"]) == {"send_transfer", "transfer_refused"}
