@@ -67,6 +67,9 @@ KINDS: dict[str, Kind] = {
                               steps=("issue_filing_order", "record_escalation")),
     "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意",
                                   steps=("record_non_prosecution",)),
+    # Reverse linkage started by the police: a case they will not pursue goes to SAMR for a penalty.
+    "reverse_transfer_letter": Kind("移交行政处理函", "police", "samr", "移行",
+                                    steps=("propose_reverse_transfer", "approve_reverse_transfer")),
     "handover_list": Kind("涉案物品交接单", "samr", "police", "交",
                           steps=("prepare_handover", "confirm_handover")),
     # Not filed: the police return the case files (Decree 310 art. 8); SAMR counts and signs.

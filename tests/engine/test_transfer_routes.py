@@ -182,3 +182,33 @@ def test_the_police_head_says_no_extension_is_needed(session, users):
     assert not [t for t in open_tasks(session, case.id) if t.bpmn_id == "extend_review"]
     assert open_task(session, case.id, "decide_filing").due_at == due
     assert "deadline_extended" not in event_types(session, case.id)
+
+
+# --------------------------------------------------------------------------- 反向移送
+
+def test_the_police_hand_a_case_they_dropped_to_samr_for_a_penalty(session, users):
+    from tests.workflows.test_reverse_transfer_diagram import HANDLING, PROPOSAL
+
+    case = transferred(session, users, "某公司技术秘密案")
+    police_decide(session, users, case.id, NOT_FILE)
+    start_mechanism(session, users["police_handler"], case.id, "reverse_transfer")
+    act(session, users["police_handler"], case.id, "propose_reverse_transfer", PROPOSAL)
+    act(session, users["police_head"], case.id, "approve_reverse_transfer", {"reverse_transfer_approved": True})
+    [letter] = documents(session, case.id, "reverse_transfer_letter")
+    assert letter.content["title"] == "移交行政处理函" and letter.content["recipient"].endswith("市场监督管理局")
+    assert letter.content["steps"]["propose_reverse_transfer"]["reverse_materials"] == PROPOSAL["reverse_materials"]
+    act(session, users["police_liaison"], case.id, "send_reverse_transfer", RELEASE)
+    act(session, users["samr_liaison"], case.id, "accept_reverse_transfer", RECEIVED)
+    decide = open_task(session, case.id, "decide_reverse_handling")
+    assert (decide.lane, decide.deadline_rule_id, decide.deadline_rule) == (
+        "samr.handler", "reverse_transfer_filing", "15wd")
+    act(session, users["samr_handler"], case.id, "decide_reverse_handling", HANDLING)
+    assert verify_audit(session, case.id) == []
+
+
+def test_only_the_police_start_a_reverse_transfer(session, users):
+    from engine import Forbidden
+
+    case = transferred(session, users, "某公司技术秘密案")
+    with pytest.raises(Forbidden):
+        start_mechanism(session, users["samr_handler"], case.id, "reverse_transfer")
