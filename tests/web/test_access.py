@@ -152,7 +152,7 @@ def test_the_observing_procuratorate_reads_the_letter_and_timeline_not_confident
     """Copied on the transfer, the procuratorate's users see the case, its 移送书, its timeline and
     decisions, through the pages and the API; a confidential file stays closed, the police's task
     is not theirs to claim, and the case page offers the prosecutor 立案监督 on their own motion."""
-    from models import Document, User
+    from models import Document, HumanTask, User
     from tests.helpers import transferred
     from tests.web.api_helpers import ApiClient
     from tests.web.test_evidence import upload
@@ -176,6 +176,11 @@ def test_the_observing_procuratorate_reads_the_letter_and_timeline_not_confident
     assert f'action="/cases/{case_id}/evidence"' not in page  # no upload form for an observer
     decision = open_task(app, case_id, "accept_receipt")
     assert "登记案件事实" in page  # the steps and who did them
+    with db.new_session(app) as session:
+        facts_id = session.scalar(select(HumanTask.id).where(HumanTask.case_id == case_id,
+                                                             HumanTask.bpmn_id == "register_facts"))
+    facts = text(liaison.get(f"/tasks/{facts_id}"))
+    assert "500000" in facts and "comment-form" not in facts  # it reads what was decided, and only reads
     response = post(liaison, f"/tasks/{decision.id}/claim", token_from=f"/tasks/{decision.id}")
     assert response.status_code == 303 and task_row(app, decision.id).assignee_id is None
     assert 'class="start-mechanism"' not in page  # the liaison starts nothing
