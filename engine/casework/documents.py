@@ -65,6 +65,9 @@ KINDS: dict[str, Kind] = {
                               steps=("issue_filing_order", "record_escalation")),
     "escalation_report": Kind("关于公安机关通知立案后逾期不立案的报告", "procuratorate", None, "立监报",
                               steps=("issue_filing_order", "record_escalation")),
+    # Decree 310 art. 14: the procuratorate requires SAMR to transfer a case it should have.
+    "transfer_opinion": Kind("检察意见书（要求移送）", "procuratorate", "samr", "检移意",
+                             steps=("record_transfer_opinion",)),
     "procuratorial_opinion": Kind("检察意见书", "procuratorate", "samr", "检意",
                                   steps=("record_non_prosecution",)),
     # Reverse linkage started by the police: a case they will not pursue goes to SAMR for a penalty.
