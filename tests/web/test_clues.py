@@ -173,3 +173,17 @@ def test_a_second_running_instance_needs_a_reason_shown_on_the_case_page(app, cl
     assert problem.status_code == 422 and "confirm_reason" in problem.get_json()["errors"]
     started = api.post(f"/cases/{case_id}/mechanisms", {"key": "consultation", "confirm_reason": "第三次"})
     assert started.status_code == 201 and started.get_json()["process"] == "consultation"
+
+
+def test_station_staff_reach_no_case_by_any_door(app, client_for):
+    handler = client_for("samr_handler")
+    case_id = create_case(handler)
+    station, api = client_for("station_intake"), ApiClient(app, "station_intake")
+    assert api.get("/cases").get_json()["total"] == 0
+    assert api.get(f"/cases/{case_id}").status_code == 404
+    assert api.get("/tasks").get_json()["total"] == 0
+    assert api.get("/register").get_json()["total"] == 0
+    assert api.post("/cases", {"title": "x"}).status_code == 403
+    assert api.post(f"/cases/{case_id}/mechanisms", {"key": "consultation"}).status_code == 404
+    assert station.get(f"/cases/{case_id}/evidence", follow_redirects=False).status_code in (404, 405)
+    assert "LD2026" not in text(station.get("/register/")) and "LD2026" not in text(station.get("/"))
