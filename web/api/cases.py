@@ -20,16 +20,17 @@ KEY = "[a-z][a-z0-9_]{0,99}"
 
 class CaseCreate(schemas.CaseCreate):
     mechanisms = fields.List(schemas.Pattern(KEY), load_default=lambda: [TRANSFER], validate=validate.Length(0, 20),
-                             metadata={"description": "process model keys to start on the new case, among those you "
-                                                      "may start (422 on this field otherwise); default "
-                                                      f"[\"{TRANSFER}\"] (立案协助); [] opens it with none"})
+                             metadata=schemas.rule("each one a mechanism you may start on a new case",
+                                                   "process model keys to start on the new case; default "
+                                                   f"[\"{TRANSFER}\"] (立案协助); [] opens it with none"))
 
 
 class MechanismStart(schemas.Strict):
-    key = schemas.Pattern(KEY, required=True, metadata={"description": "process model key"})
-    confirm_reason = schemas.Text(load_default="", validate=validate.Length(0, 1000), metadata={
-        "description": "required while an instance of the same mechanism still runs on the case (422 on this "
-                       "field without it); recorded as mechanism_duplicate_confirmed"})
+    key = schemas.Pattern(KEY, required=True, metadata=schemas.rule("a mechanism you may start on this case",
+                                                                    "process model key"))
+    confirm_reason = schemas.Text(load_default="", validate=validate.Length(0, 1000), metadata=schemas.rule(
+        "required while an instance of the same mechanism still runs on the case",
+        "recorded as mechanism_duplicate_confirmed"))
 
 
 class CaseView:

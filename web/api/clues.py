@@ -19,12 +19,13 @@ from .auth import api_user, guard
 from .cases import CaseView
 from .evidence import EvidenceBlueprint
 from .problems import documented
-from .schemas import ID, CaseDetail, Dotted, PageArgs, Pattern, Strict, TaskPage, Text
+from .schemas import ID, CaseDetail, Dotted, PageArgs, Pattern, Strict, TaskPage, Text, rule
 
 bp = EvidenceBlueprint("api_clues", __name__, url_prefix="/api/v1/clues", description="Clues before a case")
 guard(bp)
 CLUE = f"/<{ID}:clue_id>"
 AMOUNT = {"description": "whole yuan; omit or null when not known (an unknown amount is not 0)"}
+UPLOADED_AMOUNT = {"description": "whole yuan; omit when not known (an unknown amount is not 0)"}
 CONTENT = "null unless you may read the clue's content (its agency, the triage agency)"
 
 
@@ -39,27 +40,28 @@ class ClueCreate(Strict):
     rights_holder = Text(load_default="", validate=validate.Length(0, 300), metadata={"description": "free text"})
     suspect = Text(load_default="", validate=validate.Length(0, 300))
     summary = Text(required=True, blank=False, validate=validate.Length(1, 4000))
-    loss_amount = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 10**13),
-                                 metadata=AMOUNT)
-    illegal_gain = fields.Integer(allow_none=True, load_default=None, validate=validate.Range(0, 10**13),
-                                  metadata=AMOUNT)
-    files = fields.List(Upload(), load_default=list, validate=validate.Length(0, 10),
-                        metadata={"description": "up to 10 files of any type; the server records each SHA-256"})
+    # A multipart form has no null: an amount not known is left out.
+    loss_amount = fields.Integer(validate=validate.Range(0, 10**13), metadata=UPLOADED_AMOUNT)
+    illegal_gain = fields.Integer(validate=validate.Range(0, 10**13), metadata=UPLOADED_AMOUNT)
+    files = fields.List(Upload(), load_default=list, validate=validate.Length(0, 10), metadata=rule(
+        "each file not empty", "up to 10 files of any type; the server records each SHA-256"))
 
 
 class AttachmentUpload(Strict):
-    file = Upload(required=True)
+    file = Upload(required=True, metadata=rule("not empty"))
 
 
 class Triage(Strict):
     decision = fields.String(required=True, validate=validate.OneOf(("open", "close")),
                              metadata={"description": "open: a case from the clue; close: no case"})
     reason = Text(load_default="", validate=validate.Length(0, 2000),
-                  metadata={"description": "required to close; a note when opening"})
-    title = Text(load_default="", validate=validate.Length(0, 300), metadata={"description": "the case's; to open"})
+                  metadata=rule("required (not blank) to close", "a note when opening"))
+    title = Text(load_default="", validate=validate.Length(0, 300),
+                 metadata=rule("required (not blank) to open", "the case's"))
     confidentiality = fields.String(load_default="confidential", validate=validate.OneOf(CONFIDENTIALITY_LEVELS))
     mechanisms = fields.List(Pattern("[a-z][a-z0-9_]{0,99}"), load_default=list, validate=validate.Length(0, 20),
-                             metadata={"description": "process model keys to start on the new case (none by default)"})
+                             metadata=rule("each one a mechanism you may start on a new case",
+                                           "process model keys to start on the new case (none by default)"))
 
 
 class Attachment(ma.Schema):
