@@ -54,6 +54,7 @@ from engine.casework.documents import case_documents, open_document
 from engine.casework.evidence import (
     OpenedEvidence,
     add_evidence,
+    damaged_evidence_ids,
     list_evidence,
     open_evidence,
     view_evidence,
@@ -201,6 +202,7 @@ __all__ = [
     "notice_deliveries",
     # Evidence, its custody, recognition and information sharing.
     "OpenedEvidence", "EvidenceStore", "add_evidence", "list_evidence", "open_evidence", "view_evidence",
+    "damaged_evidence_ids",
     "visible_evidence", "hand_over_evidence", "receive_evidence", "case_packages", "item_recognitions",
     "case_requests", "open_grant", "open_shared_document", "open_shared_evidence", "shared_with_me",
     # Access: the policy module, users, tokens, preferences, audit.
