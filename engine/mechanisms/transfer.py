@@ -47,9 +47,10 @@ from engine.casework import documents
 from engine.errors import InvalidInput
 from engine.mechanisms.completion import ChoiceSource, Completion, Hook, Term
 from engine.runtime.deadlines import extend_open_task, extended_due
+from engine.runtime.definitions import definition
 from engine.runtime.instances import load
 from engine.runtime.reached import Reached, Reaction
-from models import EvidenceItem, HumanTask, HumanTaskState, Membership, ProcessInstance, ProcessModel, User
+from models import EvidenceItem, HumanTask, HumanTaskState, Membership, ProcessInstance, User
 
 REPORT_TASK = "register_facts"
 REVIEW_TASK = "review_case"
@@ -137,8 +138,7 @@ def _table(source: str) -> dict[str, Any]:
 
 
 def _deployed_table(session: Session, model_id: int, decision_id: str) -> dict[str, Any] | None:
-    sources = session.scalar(select(ProcessModel.dmn_sources).where(ProcessModel.id == model_id)) or {}
-    for source in sources.values():
+    for source in definition(session, model_id).dmn_sources.values():
         if f'id="{decision_id}"' in source:
             return _table(source)
     return None
@@ -234,11 +234,11 @@ def threshold_lines(decision: Mapping[str, Any] | None) -> list[tuple]:
 
 def _officers(session: Session, actor: User, task: HumanTask) -> list[tuple[Any, str]]:
     """The officers who may sign the report: active users of the task's lane (SAMR handlers)."""
-    users = session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+    rows = session.execute(
+        select(User.username, User.display_name).join(Membership, Membership.user_id == User.id)
         .where(Membership.agency_id == task.agency_id, Membership.role == task.role, User.active.is_(True))
         .order_by(User.display_name, User.id)).all()
-    return [(u.username, u.display_name) for u in users]
+    return [(username, name) for username, name in rows]
 
 
 def _transfer_report(completion: Completion) -> None:

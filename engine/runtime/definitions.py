@@ -40,6 +40,8 @@ class Definition:
     # The legal periods this version was deployed with (engine/runtime/deploy_periods.py).
     period_rules: Mapping[str, PeriodRule] = field(default_factory=lambda: MappingProxyType({}))
     legal_events: Mapping[str, LegalEvent] = field(default_factory=lambda: MappingProxyType({}))
+    # {file name: XML} of the DMN tables the diagram calls (what a table says of its version and rows).
+    dmn_sources: Mapping[str, str] = field(default_factory=lambda: MappingProxyType({}))
 
     def specs(self) -> Specs:
         """The spec restored, for one workflow (it changes its specs as it runs): a copy of the one
@@ -59,7 +61,8 @@ class Definition:
 
 
 _COLUMNS = (ProcessModel.id, ProcessModel.key, ProcessModel.name, ProcessModel.version,
-            ProcessModel.spec_json, ProcessModel.forms, ProcessModel.timer_rules, ProcessModel.legal_rules)
+            ProcessModel.spec_json, ProcessModel.forms, ProcessModel.timer_rules, ProcessModel.legal_rules,
+            ProcessModel.dmn_sources)
 _KNOWN: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 _LOCK = threading.Lock()
 
@@ -82,6 +85,7 @@ def definition(session: Session, model_id: int) -> Definition:
                                            for rule_id, rule in (row.legal_rules or {}).get("rules", {}).items()}),
             legal_events=MappingProxyType({event_id: LegalEvent(event_id, **event)
                                            for event_id, event in (row.legal_rules or {}).get("events", {}).items()}),
+            dmn_sources=MappingProxyType(dict(row.dmn_sources or {})),
         )
     return found
 
