@@ -56,7 +56,8 @@ def test_hostile_file_and_user_names_are_neutralised_in_both_exports(app, client
         user = session.scalar(select(User).where(User.username == "mallory"))
         case = engine.create_case(session, user, "+1+1 某公司配方泄露案")
         case_id = case.id
-        act(session, user, case_id, "register_facts", FACTS_500K)  # the head's decision is due in 3 days
+        act(session, user, case_id, "register_facts",  # the head's decision is due in 3 days
+            {**FACTS_500K, "signing_officers": ["mallory", "samr_handler"]})
     # Colleagues whose display names look like formulas add evidence to the case.
     for i, display in enumerate(HOSTILE_NAMES):
         with db.new_session(app) as session:
