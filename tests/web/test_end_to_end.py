@@ -65,7 +65,9 @@ def test_case_goes_from_samr_to_police_filing(app, client_for, runner):
     assert events[0][0] == "case_created" and events[-1][0] == "instance_completed"
     assert "聊城市公安局东昌府分局" in page  # police joined the case
     assert re.search(r'<tr class="instance-completed">.*?已完成', page, re.S)
-    # The police see the case they took part in; an uninvolved agency still does not.
+    # The police see the case they took part in, the procuratorate copied on the transfer observes
+    # it; an uninvolved agency still does not see it.
     assert browser("police_head").get(f"/cases/{case_id}").status_code == 200
-    assert client_for("procuratorate_handler").get(f"/cases/{case_id}").status_code == 404
+    assert client_for("procuratorate_handler").get(f"/cases/{case_id}").status_code == 200
+    assert client_for("court_handler").get(f"/cases/{case_id}").status_code == 404
     assert runner.invoke(args=["audit", "verify", "--case", str(case_id)]).output == "OK\n"

@@ -10,7 +10,7 @@ import pytest
 from sqlalchemy import select
 
 import engine
-from models import User
+from models import EvidenceItem, User
 from web.db import db
 
 from .api_helpers import TRANSFER_STEPS
@@ -102,7 +102,10 @@ def test_the_engine_hands_out_views_by_the_content_rule(app, item):
     case_id, item_id = item
     with db.new_session(app) as session:
         users = {u.username: u for u in session.scalars(select(User))}
-        for username, details in [*PLAIN, ("procuratorate_handler", None)]:
+        # The procuratorate, copied on the transfer, observes the case: it reads the case's
+        # content, so the item's details, but opens no confidential file (policy.can_open_evidence).
+        # The court took no part and is not told the case exists.
+        for username, details in [*PLAIN, ("procuratorate_handler", True), ("court_handler", None)]:
             if details is None:
                 with pytest.raises(engine.NotFound):
                     engine.list_evidence(session, users[username], case_id)
@@ -110,6 +113,9 @@ def test_the_engine_hands_out_views_by_the_content_rule(app, item):
             [view] = engine.list_evidence(session, users[username], case_id)
             assert view.details is details and (view.source is not None) is details
             assert view.sha256 and view.kind == "documentary" and view.id == item_id
+        item = session.get(EvidenceItem, item_id)
+        assert engine.policy.can_open_evidence(session, users["procuratorate_handler"], item) \
+            is not engine.policy.is_confidential(item)
 
 
 def test_files_stay_openable_as_before(api, item):
