@@ -31,7 +31,8 @@ RECEIVED = {"received": True, "note": "已收到"}
 # (user, diagram task, form data): the lanes' users in the order the process asks for them.
 STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("samr_handler", "register_facts", FACTS),
-    ("samr_head", "decide_transfer", {"transfer_approved": True, "reasons": "达到追诉标准", "administrative_penalty": False}),
+    ("samr_head", "decide_transfer",
+     {"transfer_approved": True, "reasons": "达到追诉标准", "administrative_penalty": False}),
     ("samr_liaison", "approve_outgoing_handoff", {"handoff_approved": True, "comment": "材料齐全"}),
     (
         "police_liaison",

@@ -25,8 +25,8 @@ from engine import metrics
 
 from . import labels
 from .auth import actor
-from .deadline_rules import due_basis
 from .db import db
+from .deadline_rules import due_basis
 from .supervision import STATUSES, bp, watch_filters, watch_page
 
 EXPORT_BATCH = 500

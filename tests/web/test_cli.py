@@ -45,13 +45,13 @@ def test_init_demo_creates_everything_and_always_shows_the_logins(fresh_app):
     lines = logins.read_text(encoding="utf-8").splitlines()
     assert lines[0].split() == ["username", "password", "name"]
     username, password = lines[1].split()[:2]
-    assert count(fresh_app, User) == 14 and count(fresh_app, ProcessModel) == MODELS
+    assert count(fresh_app, User) == 15 and count(fresh_app, ProcessModel) == MODELS
 
     again = runner.invoke(args=["init", "--demo"])
     assert again.exit_code == 0, again.output
     assert "unchanged: case_transfer" in again.output
     assert f"{username:<24}{password}" in again.output  # the same logins, shown again
-    assert count(fresh_app, User) == 14 and count(fresh_app, ProcessModel) == MODELS
+    assert count(fresh_app, User) == 15 and count(fresh_app, ProcessModel) == MODELS
 
     client = fresh_app.test_client()
     assert login(client, username, password).status_code == 302

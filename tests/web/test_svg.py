@@ -69,7 +69,7 @@ def test_transfer_diagram_has_one_shape_per_flow_node(transfer_xml, model):
     ids = [g.get("data-element") for g in shapes]
     assert len(ids) == len(set(ids))
     assert set(ids) == flow_node_ids(model)
-    assert len(ids) == 91
+    assert len(ids) == 103
     kinds = {g.get("data-element"): g.get("data-kind") for g in shapes}
     assert kinds["register_facts"] == "task"
     assert kinds["transfer_decision_gateway"] == "gateway"
@@ -82,7 +82,7 @@ def test_transfer_diagram_has_an_edge_per_flow(transfer_xml, model):
     sequence = {el.get("id") for el in model.iterfind(".//bpmn:sequenceFlow", BPMN_NS)}
     message = {el.get("id") for el in model.iterfind(".//bpmn:messageFlow", BPMN_NS)}
     assert set(edges) == sequence | message
-    assert len(sequence) == 92 and {"mf_transfer_sent", "mf_filing_decided", "mf_decision_deadline_missed",
+    assert len(sequence) == 104 and {"mf_transfer_sent", "mf_filing_decided", "mf_decision_deadline_missed",
                                     "mf_handover_sent"} <= message
     for ident in sequence:
         assert edges[ident].get("marker-end") == "url(#ld-bpmn-arrow)"
@@ -102,8 +102,9 @@ def test_transfer_diagram_pools_lanes_and_labels(transfer_xml):
     pools = root.xpath("//s:g[@data-kind='pool']", namespaces=S)
     lanes = root.xpath("//s:g[@data-kind='lane']", namespaces=S)
     assert [p.get("data-element") for p in pools] == ["office_pool", "samr_pool", "police_pool",
-                                                      "police_reconsideration_pool", "police_handover_pool"]
-    assert len(lanes) == 11
+                                                      "police_reconsideration_pool", "police_handover_pool",
+                                                      "samr_return_pool"]
+    assert len(lanes) == 13
     assert "".join(pools[1].find("s:text", S).itertext()) == "区市场监督管理局"
     lane = root.find(".//s:g[@data-element='lane_police_handler']", S)
     assert "".join(lane.find("s:text", S).itertext()) == "承办民警"
@@ -121,7 +122,7 @@ def test_viewbox_fits_every_bound_and_waypoint(transfer_xml, model):
         assert x + 10 <= bx and bx + bw <= x + w - 10 and y + 10 <= by and by + bh <= y + h - 10
     for p in model.iterfind(".//di:waypoint", BPMN_NS):
         assert x < float(p.get("x")) < x + w and y < float(p.get("y")) < y + h
-    assert (x, y, w, h) == (140.0, 60.0, 4090.0, 3090.0)
+    assert (x, y, w, h) == (140.0, 60.0, 4090.0, 3470.0)
 
 
 def test_marks_become_classes_styles_and_tooltips(transfer_xml):
