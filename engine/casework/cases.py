@@ -8,7 +8,8 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
-from engine.errors import Forbidden, InvalidInput, NotFound
+from engine.casework import results
+from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
 from engine.runtime.instances import latest_model, start_instance
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
@@ -155,6 +156,9 @@ def start_mechanism(session: Session, actor: User, case_id: int, key: str,
         raise NotFound(f"case {case_id} does not exist")
     if not policy.can_start_mechanism(session, actor, case, latest_model(session, key)):
         raise Forbidden(f"you may not start '{key}' on this case")
+    closed = results.closure(session, case.id)
+    if closed is not None:
+        raise Conflict(f"case {case.number} was closed at {closed.closed_at.isoformat()}: no mechanism starts on it")
     running = running_instances(session, case.id, key)
     reason = " ".join((confirm_reason or "").split())
     if running and not reason:
@@ -194,5 +198,7 @@ def duplicate_starts(session: Session, actor: User, case: Case) -> list[AuditEve
 
 
 def startable_mechanisms(session: Session, actor: User, case: Case) -> list[ProcessModel]:
-    """The latest version of each mechanism the actor may start on this case."""
+    """The latest version of each mechanism the actor may start on this case; none once it is closed."""
+    if results.closure(session, case.id) is not None:
+        return []
     return [m for m in _latest_models(session) if policy.can_start_mechanism(session, actor, case, m)]

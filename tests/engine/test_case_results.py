@@ -21,6 +21,8 @@ from engine import (
     close_case,
     record_result,
     register_page,
+    start_mechanism,
+    startable_mechanisms,
     verify_audit,
 )
 from models import CaseResult, Notification
@@ -145,4 +147,8 @@ def test_closing_waits_for_every_mechanism(session, users, filed):
         close_case(session, users["samr_handler"], filed.id, "again")
     with pytest.raises(Conflict, match="closed"):
         record_result(session, users["police_handler"], filed.id, "investigation", INVESTIGATION)
+    # A closed case starts nothing more, not even with a confirmation.
+    with pytest.raises(Conflict, match="closed"):
+        start_mechanism(session, users["samr_handler"], filed.id, "consultation")
+    assert startable_mechanisms(session, users["samr_handler"], filed) == []
     assert case_results(session, users["samr_handler"], filed.id).closure.reason == "刑事判决已生效，案件办结"
