@@ -12,7 +12,17 @@ import engine
 from engine import policy
 from models import InformationGrant, InformationRequest
 from tests.conftest import SHANGHAI, START
-from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, act, event_types, instance_of, open_task
+from tests.helpers import (
+    APPROVE_HANDOFF,
+    APPROVE_TRANSFER,
+    FACTS_500K,
+    FILE,
+    act,
+    event_types,
+    instance_of,
+    open_task,
+    police_decide,
+)
 
 PDF = b"%PDF-1.7\n1 0 obj << >> endobj\n%%EOF\n"
 REQUEST = {"owner_agency": "samr", "purpose": "核实嫌疑人此前是否受过行政处罚", "legal_basis": "刑事诉讼法第五十四条",
@@ -167,6 +177,8 @@ def test_requests_and_decisions_are_checked(session, users, store, case, formula
 
 
 def test_a_shared_document_is_read_through_the_grant(session, users, store, case, formula):
+    # A penalty on a case the table calls criminal waits for the police's answer (以罚代刑).
+    police_decide(session, users, case.id, FILE)
     engine.start_mechanism(session, users["samr_handler"], case.id, "penalty_disclosure")
     act(session, users["samr_handler"], case.id, "record_penalty_decision", {
         "decision_number": "东市监罚〔2026〕3号", "decided_on": "2026-03-02", "party_name": "某公司",
