@@ -1,6 +1,8 @@
 """The task force's statistics page (统计): the figures of a period per agency and per mechanism,
 with a period picker (from/to days, or this month, quarter or year) and downloads as CSV and
-XLSX. What a reader sees is the engine's (the office's supervisors every agency, an agency head
+XLSX; the time per stage (median and 90th percentile hours per mechanism and step) and the share
+of legal periods met per rule, the latter also as a bar chart drawn here as SVG (no script, no
+CDN). What a reader sees is the engine's (the office's supervisors every agency, an agency head
 their own); the figures are computed by the engine in SQL, this module only lays them out.
 
 Downloads are audited (engine.record_statistics_export). Their cells are inert, as in every
@@ -14,9 +16,11 @@ from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
 from flask import Blueprint, Flask, Response, current_app, render_template, request
+from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
 from flask_login import login_required
+from markupsafe import Markup
 from openpyxl import Workbook
 
 import engine
@@ -24,8 +28,10 @@ import engine
 from . import workflow_text
 from .auth import actor
 from .db import db
+from .deadline_rules import catalog
 from .register import agency_names
 from .supervision_csv import _csv, inert
+from .svg.charts import format_value, render_bar_chart
 
 bp = Blueprint("statistics", __name__, url_prefix="/statistics")
 PRESETS = ("month", "quarter", "year")
@@ -92,6 +98,27 @@ def chosen_period() -> tuple[engine.StatisticsPeriod, str | None]:
     return engine.check_period(first, last), None
 
 
+def rule_labels(stats) -> dict[str, str]:
+    """Each rule's action as the catalog words it (Chinese, or English for English readers); a rule
+    no longer in the catalog keeps its id."""
+    rules = catalog().rules
+    en = get_locale().language == "en"
+    return {r.rule_id: (rules[r.rule_id].action_en if en else rules[r.rule_id].action)
+            if r.rule_id in rules else r.rule_id for r in stats.periods_met}
+
+
+def mechanism_names(stats) -> dict[str, str]:
+    names = {m.key: m.name for m in stats.mechanisms}
+    return {s.mechanism: workflow_text.translate(names.get(s.mechanism, s.mechanism)) for s in stats.stage_times}
+
+
+def periods_chart(stats, labels: dict[str, str]) -> Markup:
+    """The share met per rule, in percent, as horizontal bars (SVG markup built by web/svg)."""
+    return Markup(render_bar_chart(
+        _("Share of legal periods met (%)"),
+        [(labels[r.rule_id], round(r.share * 100, 1)) for r in stats.periods_met], "%", no_data=_("No data")))
+
+
 def _names(stats) -> dict[str, str]:
     names = agency_names()
     return {code: names.get(code, code) for code in stats.agencies}
@@ -115,8 +142,10 @@ def index():
                                **common), 422
     stats = engine.statistics(db.session, actor(), period)
     common["args"] = {"from": period.first.isoformat(), "to": period.last.isoformat()}
+    labels = rule_labels(stats)
     return render_template("statistics/index.html", stats=stats, period=period, preset=preset, errors={},
-                           names=_names(stats), **common)
+                           names=_names(stats), rule_labels=labels, mechanism_names=mechanism_names(stats),
+                           periods_chart=periods_chart(stats, labels), fmt=format_value, **common)
 
 
 def table(stats) -> list[list[object]]:
@@ -132,6 +161,29 @@ def table(stats) -> list[list[object]]:
     rows.append([])
     rows.append([_("Mechanism"), _("Started"), _("Ended"), _("Running at the end")])
     rows.extend([workflow_text.translate(m.name), m.started, m.ended, m.running] for m in stats.mechanisms)
+    rows.append([])
+    rows.extend(stage_table(stats))
+    rows.append([])
+    rows.extend(periods_table(stats))
+    return rows
+
+
+def stage_table(stats) -> list[list[object]]:
+    """Time per stage: a header, then one row per mechanism and step."""
+    names = mechanism_names(stats)
+    rows: list[list[object]] = [[_("Mechanism"), _("Step"), _("Tasks completed"), _("Median (hours)"),
+                                 _("90th percentile (hours)")]]
+    rows.extend([names[s.mechanism], workflow_text.translate(s.title), s.count, round(s.median_hours, 1),
+                 round(s.p90_hours, 1)] for s in stats.stage_times)
+    return rows
+
+
+def periods_table(stats) -> list[list[object]]:
+    """Legal periods met: a header, then one row per rule (share in percent)."""
+    labels = rule_labels(stats)
+    rows: list[list[object]] = [[_("Legal rule"), _("Rule id"), _("Tasks completed"), _("Met"),
+                                 _("Share met (%)")]]
+    rows.extend([labels[r.rule_id], r.rule_id, r.count, r.met, round(r.share * 100, 1)] for r in stats.periods_met)
     return rows
 
 
@@ -152,17 +204,22 @@ def export_csv():
 @login_required
 def export_xlsx():
     period, _preset = chosen_period()
-    rows = table(engine.statistics(db.session, actor(), period))
+    stats = engine.statistics(db.session, actor(), period)
+    rows = table(stats)
     book = Workbook()
     sheet = book.active
     assert sheet is not None
-    sheet.title = _("Statistics")[:31]
-    for row in rows:
-        sheet.append([inert(cell) for cell in row])
-    for cells in sheet.iter_rows():
-        for cell in cells:
-            if isinstance(cell.value, str):
-                cell.data_type = "s"  # never a formula, whatever the text
+    # The first sheet holds everything (as the CSV does); the two tables also get a sheet each.
+    sheets = [(sheet, _("Statistics"), rows), (book.create_sheet(), _("Time per stage"), stage_table(stats)),
+              (book.create_sheet(), _("Legal periods met"), periods_table(stats))]
+    for sheet, title, sheet_rows in sheets:
+        sheet.title = str(title)[:31]
+        for row in sheet_rows:
+            sheet.append([inert(cell) for cell in row])
+        for cells in sheet.iter_rows():
+            for cell in cells:
+                if isinstance(cell.value, str):
+                    cell.data_type = "s"  # never a formula, whatever the text
     out = io.BytesIO()
     book.save(out)
     engine.record_statistics_export(db.session, actor(), period, "xlsx", len(rows))

@@ -14,9 +14,16 @@ Periods are days of the district (Asia/Shanghai), both ends included. Times comp
 period's instants; the legal dates that are days (a result's date, a penalty decision's date)
 compare with its days. When a stage's result was recorded more than once, the newest counts, and
 a case's amounts are those of the newest facts registered for it.
+
+Time per stage and legal periods met are read from the completed human tasks of the period (the
+ones completed in it), attributed to the agency that held the task. Hours per step are
+summarised by the median and the 90th percentile by the nearest-rank method (see `nearest_rank`),
+computed in Python from the durations fetched per group, so SQLite and PostgreSQL agree.
 """
 from __future__ import annotations
 
+import math
+from collections import defaultdict
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from decimal import Decimal
@@ -93,12 +100,41 @@ class MechanismFigures:
 
 
 @dataclass(frozen=True)
+class StageTime:
+    """One step of one mechanism: its tasks completed in the period and the hours from opening to
+    completion (median and 90th percentile, nearest rank)."""
+
+    mechanism: str
+    bpmn_id: str
+    title: str
+    count: int
+    median_hours: float
+    p90_hours: float
+
+
+@dataclass(frozen=True)
+class PeriodsMet:
+    """One legal rule: its tasks completed in the period, how many by their due time, the share."""
+
+    rule_id: str
+    count: int
+    met: int
+
+    @property
+    def share(self) -> float:
+        """Met over count, 0 to 1 (count is never 0: a rule without tasks is left out)."""
+        return self.met / self.count
+
+
+@dataclass(frozen=True)
 class Statistics:
     period: Period
     agencies: list[str]  # the codes of the agencies in the reader's scope, in the district's order
     figures: list[Figure]
     mechanisms: list[MechanismFigures]
     clues_counted: bool  # False where this installation has no clues yet
+    stage_times: list[StageTime] = field(default_factory=list)
+    periods_met: list[PeriodsMet] = field(default_factory=list)
     by_key: dict[str, Figure] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -261,7 +297,63 @@ def statistics(session: Session, user: User, period: Period) -> Statistics:
           HumanTask.agency_id, penalties)
 
     return Statistics(period, [code for _id, code in agencies], f.figures,
-                      _mechanisms(session, scope, since, until), clue is not None)
+                      _mechanisms(session, scope, since, until), clue is not None,
+                      _stage_times(session, scope, since, until), _periods_met(session, scope, since, until))
+
+
+def nearest_rank(ordered: list[float], p: float) -> float:
+    """The `p`-th percentile (0 < p <= 100) of the ascending, non-empty `ordered` by the
+    nearest-rank method: the value at 1-based rank ceil(p / 100 * n), never an interpolation, so
+    every figure is an actual task's time. nearest_rank([1, 2, 3, 4], 50) == 2,
+    nearest_rank([1, 2, 3, 4, 5], 50) == 3, nearest_rank(list(range(1, 11)), 90) == 9."""
+    if not ordered or not 0 < p <= 100:
+        raise ValueError("nearest_rank needs values and 0 < p <= 100")
+    # Round before the ceiling so that 0.9 * 10 == 9.000000000000002 still ranks 9.
+    return ordered[max(1, math.ceil(round(p / 100 * len(ordered), 9))) - 1]
+
+
+def _hours(opened: datetime, completed: datetime) -> float:
+    return (completed - opened).total_seconds() / 3600
+
+
+def _completed_in(since: datetime, until: datetime, scope: set[int] | None):
+    query = (select().select_from(HumanTask)
+             .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+             .join(ProcessModel, ProcessModel.id == ProcessInstance.process_model_id)
+             .where(HumanTask.state == HumanTaskState.COMPLETED, HumanTask.completed_at.is_not(None),
+                    HumanTask.completed_at >= since, HumanTask.completed_at < until))
+    return query.where(HumanTask.agency_id.in_(scope)) if scope is not None else query
+
+
+def _stage_times(session: Session, scope: set[int] | None, since: datetime, until: datetime) -> list[StageTime]:
+    """Per mechanism and step, in one statement fetching each completed task's two times (ordered
+    by group); the durations are sorted and summarised here (SQLite has no percentile_cont)."""
+    query = (_completed_in(since, until, scope)
+             .add_columns(ProcessModel.key, HumanTask.bpmn_id, HumanTask.title,
+                          HumanTask.created_at, HumanTask.completed_at)
+             .order_by(ProcessModel.key, HumanTask.bpmn_id, HumanTask.id))
+    hours: dict[tuple[str, str], list[float]] = defaultdict(list)
+    titles: dict[tuple[str, str], str] = {}
+    for key, bpmn_id, title, opened, completed in session.execute(query):
+        hours[(key, bpmn_id)].append(_hours(opened, completed))
+        titles.setdefault((key, bpmn_id), title)
+    rows = []
+    for (key, bpmn_id), values in hours.items():
+        values.sort()
+        rows.append(StageTime(key, bpmn_id, titles[(key, bpmn_id)], len(values),
+                              nearest_rank(values, 50), nearest_rank(values, 90)))
+    return rows
+
+
+def _periods_met(session: Session, scope: set[int] | None, since: datetime, until: datetime) -> list[PeriodsMet]:
+    """Per legal rule, in one grouped statement: the tasks under a rule with a due time completed
+    in the period, and how many were completed by it."""
+    met = func.sum(case((HumanTask.completed_at <= HumanTask.due_at, 1), else_=0))
+    query = (_completed_in(since, until, scope)
+             .add_columns(HumanTask.deadline_rule_id, func.count(HumanTask.id), met)
+             .where(HumanTask.deadline_rule_id.is_not(None), HumanTask.due_at.is_not(None))
+             .group_by(HumanTask.deadline_rule_id).order_by(HumanTask.deadline_rule_id))
+    return [PeriodsMet(rule_id, int(count), int(on_time or 0)) for rule_id, count, on_time in session.execute(query)]
 
 
 def _mechanisms(session: Session, scope: set[int] | None, since: datetime, until: datetime) -> list[MechanismFigures]:

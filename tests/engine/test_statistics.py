@@ -124,3 +124,81 @@ def test_unknown_amounts_are_counted_not_summed(session, users, world):
     assert stats.by_key["loss_amount"].by_agency == {"samr": 500000}
     assert stats.by_key["amounts_unknown"].by_agency == {"samr": 1}
     assert stats.by_key["illegal_gain"].total == 120000
+
+
+def probe(session, world, users, bpmn_id: str, opened, completed, *, due=None, rule=None, state="completed"):
+    """A completed task of case A's transfer written as a row, with times chosen by the test."""
+    from uuid import uuid4
+
+    from sqlalchemy import select
+
+    from models import HumanTask, ProcessInstance
+
+    instance = session.scalars(select(ProcessInstance).where(ProcessInstance.case_id == world["a"].id)
+                               .order_by(ProcessInstance.id)).first()
+    session.add(HumanTask(instance_id=instance.id, case_id=world["a"].id, task_guid=str(uuid4()), bpmn_id=bpmn_id,
+                          title="核对步骤", agency_id=users["samr_handler"].agency.id, role="handler", state=state,
+                          created_at=opened, completed_at=completed, due_at=due, deadline_rule_id=rule))
+
+
+def test_time_per_stage_median_and_90th_percentile(session, users, world):
+    """Ten tasks of 1 to 10 hours (in no order), one completed in April and one open: nearest rank
+    gives the median at rank ceil(0.5 * 10) = 5 (5 h) and the 90th percentile at rank 9 (9 h)."""
+    from datetime import timedelta
+
+    from tests.statistics_world import at
+
+    for n, hours in enumerate((5, 1, 10, 3, 8, 2, 7, 4, 9, 6)):
+        opened = at(3, 10 + n, 8)
+        probe(session, world, users, "probe_step", opened, opened + timedelta(hours=hours))
+    probe(session, world, users, "probe_step", at(3, 30), at(4, 1, 9))  # completed in April, after 47 hours
+    probe(session, world, users, "probe_step", at(3, 30), None, state="open")
+    session.commit()
+    stats = statistics(session, users["office_supervisor"], MARCH_PERIOD)
+    steps = {(s.mechanism, s.bpmn_id): s for s in stats.stage_times}
+    step = steps[("case_transfer", "probe_step")]
+    assert (step.count, step.median_hours, step.p90_hours, step.title) == (10, 5, 9, "核对步骤")
+    # From the seeded district: A and B handed over on 2 and 4 March, signed for a day later each.
+    receipt = steps[("case_transfer", "accept_receipt")]
+    assert (receipt.count, receipt.median_hours, receipt.p90_hours) == (2, 24, 24)
+    assert steps[("case_transfer", "register_facts")].count == 2  # A and B; C has no facts yet
+    assert steps[("penalty_disclosure", "record_penalty_decision")].count == 1
+    april = {(s.mechanism, s.bpmn_id): s for s in statistics(session, users["admin"], APRIL_PERIOD).stage_times}
+    assert april[("case_transfer", "probe_step")].count == 1 and april[("case_transfer", "probe_step")].median_hours == 47  # 30 March 10:00 to 1 April 9:00
+    # An agency head reads the steps of their agency's tasks only.
+    police = statistics(session, users["police_head"], MARCH_PERIOD).stage_times
+    assert ("case_transfer", "accept_receipt") in {(s.mechanism, s.bpmn_id) for s in police}
+    assert not {s.bpmn_id for s in police} & {"probe_step", "register_facts"}
+
+
+def test_share_of_legal_periods_met(session, users, world):
+    """Four March tasks under one rule: early, exactly on the due time (met), late, early; one
+    completed in April and one without a due time do not count: 3 of 4 met."""
+    from datetime import timedelta
+
+    hour = timedelta(hours=1)
+    from tests.statistics_world import at
+
+    for completed, due in ((at(3, 12), at(3, 13)), (at(3, 14), at(3, 14)), (at(3, 16) + hour, at(3, 16)),
+                           (at(3, 20), at(3, 25))):
+        probe(session, world, users, "probe_step", at(3, 11), completed, due=due, rule="probe_rule")
+    probe(session, world, users, "probe_step", at(3, 11), at(4, 3), due=at(3, 31), rule="probe_rule")
+    probe(session, world, users, "probe_step", at(3, 11), at(3, 12), rule="probe_rule")
+    session.commit()
+    rules = {r.rule_id: r for r in statistics(session, users["office_supervisor"], MARCH_PERIOD).periods_met}
+    assert (rules["probe_rule"].count, rules["probe_rule"].met, rules["probe_rule"].share) == (4, 3, 0.75)
+    # The seeded district's two transfers were decided and sent the day they were reported: met.
+    assert (rules["transfer_decision"].count, rules["transfer_decision"].met) == (2, 2)
+    april = {r.rule_id: r for r in statistics(session, users["admin"], APRIL_PERIOD).periods_met}
+    assert (april["probe_rule"].count, april["probe_rule"].met, april["probe_rule"].share) == (1, 0, 0)
+    assert "probe_rule" not in {r.rule_id for r in statistics(session, users["police_head"], MARCH_PERIOD).periods_met}
+
+
+def test_nearest_rank():
+    from engine.oversight.statistics import nearest_rank
+
+    assert nearest_rank([1, 2, 3, 4], 50) == 2 and nearest_rank([1, 2, 3, 4, 5], 50) == 3
+    assert nearest_rank(list(range(1, 11)), 90) == 9 and nearest_rank([7.5], 90) == 7.5
+    assert nearest_rank(list(range(1, 21)), 90) == 18 and nearest_rank([1, 2], 100) == 2
+    with pytest.raises(ValueError):
+        nearest_rank([], 50)

@@ -129,3 +129,37 @@ def test_cells_are_inert(app, client_for):
     sheet = load_workbook(io.BytesIO(supervisor.get(f"/statistics/statistics.xlsx?{MARCH_ARGS}").data)).active
     cells = [cell for row in sheet.iter_rows() for cell in row if isinstance(cell.value, str) and "HYPERLINK" in cell.value]
     assert cells and all(cell.data_type == "s" and cell.value.startswith("'") for cell in cells)
+
+
+def test_time_per_stage_and_periods_met(app, client_for, clock):
+    """The page shows both tables and the bar chart of the share met per rule (SVG in the page, no
+    script); the XLSX gets a sheet for each table and the CSV a section for each."""
+    seeded(app, clock)
+    supervisor = client_for("office_supervisor")
+    html = text(supervisor.get(f"/statistics/?{MARCH_ARGS}"))
+    assert "各环节用时" in html and "法定期限遵守情况" in html
+    # A and B signed for by the police a day after their handover.
+    step = html.split('data-step="case_transfer.accept_receipt"')[1].split("</tr>")[0]
+    assert "联络员签收移送案件" in step and '<td class="number median">24</td>' in step
+    assert '<td class="number p90">24</td>' in step
+    rule = html.split('data-rule="transfer_decision"')[1].split("</tr>")[0]
+    assert "负责人作出批准移送或者不批准移送的决定" in rule and '<td class="number share">100%</td>' in rule
+    chart = html.split('<figure class="chart periods-met">')[1].split("</figure>")[0]
+    assert chart.lstrip().startswith("<svg") and "法定期限遵守率（%）" in chart and 'class="bar' in chart
+    assert "<script" not in chart and "http" not in chart.replace("http://www.w3.org", "")
+
+    sheets = load_workbook(io.BytesIO(supervisor.get(f"/statistics/statistics.xlsx?{MARCH_ARGS}").data))
+    assert sheets.sheetnames == ["统计", "各环节用时", "法定期限遵守情况"]
+    stages = [[cell.value for cell in row] for row in sheets["各环节用时"].iter_rows()]
+    assert stages[0] == ["机制", "环节", "已完成任务数", "中位数（小时）", "第90百分位数（小时）"]
+    assert next(r for r in stages if r[1] == "联络员签收移送案件")[2:] == [2, 24, 24]
+    periods = [[cell.value for cell in row] for row in sheets["法定期限遵守情况"].iter_rows()]
+    assert periods[0] == ["期限规则", "规则编号", "已完成任务数", "按期完成", "遵守率（%）"]
+    assert next(r for r in periods if r[1] == "transfer_decision")[2:] == [2, 2, 100]
+    rows = list(csv.reader(io.StringIO(
+        supervisor.get(f"/statistics/statistics.csv?{MARCH_ARGS}").data.decode("utf-8-sig"))))
+    assert ["期限规则", "规则编号", "已完成任务数", "按期完成", "遵守率（%）"] in rows
+    assert next(r for r in rows if r[1:2] == ["transfer_decision"])[2:] == ["2", "2", "100.0"]
+    english = text(supervisor.get(f"/statistics/?{MARCH_ARGS}&lang=en"))
+    assert "Time per stage" in english and "Share of legal periods met (%)" in english
+    assert "the head decides whether to approve the transfer" in english
