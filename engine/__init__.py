@@ -125,10 +125,8 @@ from engine.oversight.queries import (
     INBOX_SORTS,
     INBOX_VIEWS,
     InboxFilter,
-    NextWork,
     Page,
     agencies,
-    carried_values,
     case_instances,
     case_page,
     case_tasks,
@@ -137,8 +135,6 @@ from engine.oversight.queries import (
     inbox,
     lane_users,
     load_task_context,
-    next_work,
-    task_subjects,
     visible_case,
     visible_cases,
 )
@@ -150,6 +146,7 @@ from engine.oversight.statistics import Period as StatisticsPeriod
 from engine.oversight.statistics import Statistics, check_period, statistics
 from engine.oversight.statistics import record_export as record_statistics_export
 from engine.oversight.supervision import overdue_tasks
+from engine.oversight.task_guidance import NextWork, carried_values, next_work, task_subjects
 from engine.runtime.definitions import definition, task_form
 from engine.runtime.deploy import deploy_paths
 from engine.runtime.instances import retry_instance
