@@ -1,7 +1,7 @@
 """Supervision (督办): work past or near its deadline across agencies, where a case stands, how
 long steps take, and CSV exports.
 
-Supervisors follow every agency, agency heads their own (engine/access/policy.py decides; everyone
+Supervisors follow every agency, agency heads their own (engine/access/policy/ decides; everyone
 else gets 403). These pages show deadlines, holders and timelines, never task results, form
 data or case facts: a case appears by its number only.
 """

@@ -3,7 +3,7 @@ the diagram, which runs between SAMR and the police (DOMAIN §1, §1b; CPL art. 
 arts. 557-564).
 
 - Sending the transfer (`send_transfer`) copies the procuratorate on the case: its agency joins
-  the case as an observer (engine/access/policy.py `is_observer`: it reads the case's metadata,
+  the case as an observer (engine/access/policy/ `is_observer`: it reads the case's metadata,
   timeline, decisions and documents, the 移送书 first), `observer_joined` is recorded and its
   liaisons are notified (`case_copied`). From then on it may open 立案监督 on its own motion.
 - Reported to it, each as an event on the case's timeline and a notice to its liaisons: every

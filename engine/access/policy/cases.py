@@ -1,0 +1,119 @@
+"""Cases, their documents and mechanisms, and their tasks."""
+from __future__ import annotations
+
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from models import Case, HumanTask, HumanTaskState, User
+
+from .relations import is_assigned, is_observer, is_overseer, is_party
+
+# --- cases -------------------------------------------------------------------------------
+
+def can_view_case(session: Session, user: User, case: Case) -> bool:
+    """Metadata (title, tasks, deadlines, timeline): party and observing agencies, overseers."""
+    return is_overseer(user) or is_party(session, user, case) or is_observer(session, user, case)
+
+
+def can_view_case_content(session: Session, user: User, case: Case) -> bool:
+    """Task results (the decisions), case facts and documents: party and observing agencies; for
+    a secret case, assigned users only. Being an overseer adds nothing here."""
+    if case.confidentiality == "secret":
+        return is_assigned(session, user, case)
+    return is_party(session, user, case) or is_observer(session, user, case)
+
+
+def can_work_on_case(session: Session, user: User, case: Case) -> bool:
+    """What reading the content allows a party beyond reading (comments, drafting documents,
+    mechanisms any party may start); an observer reads only."""
+    return can_view_case_content(session, user, case) and not (
+        is_observer(session, user, case) and not is_party(session, user, case))
+
+
+def can_start_case(user: User) -> bool:
+    return any(m.role == "handler" and m.agency.code == "samr" for m in user.memberships)
+
+
+def can_generate_document(session: Session, user: User, case: Case) -> bool:
+    """Documents carry case content: handlers and heads who may read that content."""
+    return ((user.has_role("handler") or user.has_role("head"))
+            and can_work_on_case(session, user, case))
+
+
+def can_view_document(session: Session, user: User, document: Any) -> bool:
+    """A document is case content: whoever may read the content of its case."""
+    return can_view_case_content(session, user, session.get_one(Case, document.case_id))
+
+
+def can_start_mechanism(session: Session, user: User, case: Case, model: Any) -> bool:
+    """A mechanism's diagram names the lanes that may start it (`startable_by`); `*.role` means
+    that role in any agency that takes part in the case as a party. An observing agency starts
+    only what names it (the procuratorate's 立案监督 on its own motion, CPL art. 113)."""
+    if not can_view_case_content(session, user, case):
+        return False
+    party = can_work_on_case(session, user, case)
+    for lane in model.startable_by or []:
+        agency, _, role = lane.partition(".")
+        if agency == "*" and not party:
+            continue
+        if any(m.role == role and (agency == "*" or m.agency.code == agency) for m in user.memberships):
+            return True
+    return False
+
+
+def can_administer(user: User) -> bool:
+    return user.has_role("admin")
+
+
+# --- tasks -------------------------------------------------------------------------------
+
+def works_in_lane(user: User, task: HumanTask) -> bool:
+    return (task.agency.code, task.role) in user.lanes
+
+
+def can_view_task(session: Session, user: User, task: HumanTask) -> bool:
+    """The task's lane, its assignee, or anyone who may see its case."""
+    if task.assignee_id == user.id or works_in_lane(user, task):
+        return True
+    return can_view_case(session, user, task.case)
+
+
+def can_view_task_content(session: Session, user: User, task: HumanTask) -> bool:
+    """What tasks of the case were completed with."""
+    return can_view_case_content(session, user, task.case)
+
+
+def can_comment(session: Session, actor: User, task: HumanTask) -> bool:
+    """Comments on a task: whoever may read what the case's tasks were completed with, in an
+    agency of their own that works on the case (an observer reads only)."""
+    return actor.agency is not None and can_work_on_case(session, actor, task.case)
+
+
+def can_claim(user: User, task: HumanTask) -> bool:
+    """An open, unclaimed task of one of the user's lanes."""
+    return task.state == HumanTaskState.OPEN and task.assignee_id is None and works_in_lane(user, task)
+
+
+def can_complete(user: User, task: HumanTask) -> bool:
+    return task.state == HumanTaskState.OPEN and task.assignee_id == user.id
+
+
+def can_approve_handoff(user: User, task: HumanTask) -> bool:
+    """A handoff between agencies is approved by completing its liaison task."""
+    return bool(task.handoff) and can_complete(user, task)
+
+
+def can_manage_lane(user: User, task: HumanTask) -> bool:
+    """Liaisons unclaim, reassign and delegate work within their own agency."""
+    return any(m.role == "liaison" and m.agency_id == task.agency_id for m in user.memberships)
+
+
+def can_unclaim(user: User, task: HumanTask) -> bool:
+    return (task.state == HumanTaskState.OPEN and task.assignee_id is not None
+            and (task.assignee_id == user.id or can_manage_lane(user, task)))
+
+
+def can_reassign(user: User, task: HumanTask) -> bool:
+    """Hand an open task (claimed or not) to another user of its lane."""
+    return task.state == HumanTaskState.OPEN and can_manage_lane(user, task)
