@@ -163,18 +163,20 @@ def _check_handover(task: HumanTask, actor: User, assignee: User) -> None:
         raise Forbidden(f"{assignee.username} does not work in lane {task.lane}")
 
 
-def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any],
+                  standing: dict[str, Any] | None = None) -> HumanTask:
     """Complete a claimed task with its form data and run the instance to its next wait.
 
     Only the assignee may complete. The data is validated against the task's form first
     (InvalidInput with field errors, nothing changed). The instance state, the task rows it
     causes and the audit events are written in one transaction; if another writer advanced the
     instance meanwhile, the whole attempt is rolled back and retried from fresh state, and a
-    task that the other writer already finished gives Conflict.
+    task that the other writer already finished gives Conflict. `standing`: the standing approval
+    a hand-off is approved under (engine/casework/standing.py), recorded with the approval.
     """
     for attempt in range(COMPLETE_RETRIES):
         try:
-            return _complete_once(session, actor, task_id, data)
+            return _complete_once(session, actor, task_id, data, standing)
         except StaleState:
             if attempt == COMPLETE_RETRIES - 1:
                 raise
@@ -182,7 +184,8 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
 
 
 @transactional
-def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
+def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any],
+                   standing: dict[str, Any] | None = None) -> HumanTask:
     # Lock the task and its instance before reading anything that the transition depends on: a
     # second writer of the same instance waits here and then sees the first one's result, instead
     # of computing on stale state (the version check at write time stays as the last guard).
@@ -226,7 +229,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     if task.handoff:
         approved = variables.get("handoff_approved", True) is not False
         _audit(session, task, "handoff_approved" if approved else "handoff_rejected", actor,
-               direction=task.handoff)
+               direction=task.handoff, **({"standing": standing} if standing else {}))
     document_rules = props.get("documents")
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
