@@ -30,11 +30,11 @@ HANDOVER = {"handover_items": "涉案U盘｜2｜封存完好\n配方打印件｜
 NO_DISCREPANCY = {"discrepancies_found": False, "discrepancies": ""}
 
 
-def transferred(session, users, title: str = "某公司配方被盗案"):
+def transferred(session, users, title: str = "某公司配方被盗案", confidentiality: str = "confidential"):
     """A new case that SAMR registers, the head approves and the liaison sends to the police."""
     from engine import create_case
 
-    case = create_case(session, users["samr_handler"], title)
+    case = create_case(session, users["samr_handler"], title, confidentiality)
     act(session, users["samr_handler"], case.id, "register_facts", FACTS_500K)
     act(session, users["samr_head"], case.id, "decide_transfer", APPROVE_TRANSFER)
     act(session, users["samr_liaison"], case.id, "approve_outgoing_handoff", APPROVE_HANDOFF)

@@ -226,8 +226,11 @@ def open_document(session: Session, user: User, document_id: int) -> Document:
         document = session.get(Document, document_id)
         if document is None or not policy.can_view_document(session, user, document):
             raise NotFound(f"document {document_id} does not exist")
+        # A secret case's document that the law copies to the reader's agency: a reading of
+        # confidential material by someone who reads nothing else of the case.
+        copy = {"confidential": True, "read_as": "copy"} if policy.reads_as_copy(session, user, document) else {}
         audit.record(session, "document_viewed", actor=user, case_id=document.case_id,
-                     detail={"document_id": document.id, "number": document.number})
+                     detail={"document_id": document.id, "number": document.number, **copy})
         return document
 
 

@@ -6,7 +6,9 @@ allowed exactly for the users listed.
 The world is built once per module through the engine's own service functions: a transfer case
 taken to the police head's filing decision (the procuratorate observes it from the letter on),
 a secret case and a case waiting at the outgoing handoff (neither reached the procuratorate),
-and evidence items with signed and pending handoffs.
+a secret case sent to the police and not filed (the procuratorate is copied on it, and reads
+the documents the law copies to it, nothing else), and evidence items with signed and pending
+handoffs.
 """
 from __future__ import annotations
 
@@ -19,16 +21,19 @@ from sqlalchemy import select
 
 import engine
 from engine import policy
-from models import Agency, EvidenceCustody, HumanTask, User, make_engine, make_session_factory
+from models import Agency, Document, EvidenceCustody, HumanTask, User, make_engine, make_session_factory
 from tests.conftest import START, password_for
 from tests.helpers import (
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
+    NOT_FILE,
     RECEIPT,
     REVIEW_FILE,
     act,
     open_task,
+    police_decide,
+    transferred,
 )
 
 SAMR = {"samr_handler", "samr_handler2", "samr_head", "samr_head2", "samr_liaison", "samr_liaison2"}
@@ -42,6 +47,8 @@ EVERYONE = PARTY | OBSERVING | OVERSEERS
 NONE: set[str] = set()
 # Who is assigned to the main case: claimed or completed one of its tasks.
 ASSIGNED = {"samr_handler", "samr_head", "samr_liaison", "police_liaison", "police_handler", "police_head"}
+# The secret case sent to the police and not filed: the same users took its steps.
+SECRET_SENT_ASSIGNED = ASSIGNED
 
 # (action, resource) -> the users allowed; everyone else is denied.
 TABLE: dict[tuple[str, str], set[str]] = {
@@ -131,6 +138,22 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("manage_rights_holders", "secret_case"): {"samr_handler"},
     # A notice SAMR issued to a holder of the main case: SAMR records its delivery.
     ("record_delivery", "samr_notice"): SAMR,
+    # A secret case sent and not filed: its content is for the users assigned to it; the
+    # procuratorate, copied on it, sees it and reads, through its liaison, what the law copies to it.
+    ("view_case", "secret_sent"): PARTY | OBSERVING | OVERSEERS,
+    ("view_case_content", "secret_sent"): SECRET_SENT_ASSIGNED,
+    ("view_document", "secret_letter"): SECRET_SENT_ASSIGNED | {"procuratorate_liaison"},
+    ("view_document", "secret_non_filing_notice"): SECRET_SENT_ASSIGNED | {"procuratorate_liaison"},
+    ("view_document", "secret_returned_files"): SECRET_SENT_ASSIGNED | {"procuratorate_liaison"},
+    # The police's receipt is not copied to the procuratorate.
+    ("view_document", "secret_receipt"): SECRET_SENT_ASSIGNED,
+    # Read only as the copy (recorded as a reading of confidential material): its liaison alone.
+    ("read_document_as_copy", "secret_letter"): {"procuratorate_liaison"},
+    ("read_document_as_copy", "secret_receipt"): NONE,
+    ("view_task_content", "secret_decision"): SECRET_SENT_ASSIGNED,
+    ("view_results", "secret_sent"): SECRET_SENT_ASSIGNED,
+    ("view_rights_holders", "secret_sent"): SECRET_SENT_ASSIGNED,
+    ("open_evidence", "secret_sent_item"): {"samr_handler"},
 }
 EXTRA_USERS = [(f"{agency}_{role}2", agency, role) for agency in ("samr", "police")
                for role in ("head", "liaison")] + [("police_handler2", "police", "handler")]
@@ -183,6 +206,12 @@ def world(sqlite_template, tmp_path_factory):
     pending_item = _evidence(s, store, u["samr_handler"], case.id, True)
     pending = engine.hand_over_evidence(s, store, u["samr_liaison"], pending_item.id, "police")
 
+    secret_sent = transferred(s, u, "涉密移送案件", "secret")
+    police_decide(s, u, secret_sent.id, NOT_FILE)
+    secret_sent_item = _evidence(s, store, u["samr_handler"], secret_sent.id, False)
+    document_id = lambda c, kind: s.scalar(select(Document.id).where(  # noqa: E731
+        Document.case_id == c.id, Document.kind == kind))
+
     task_id = lambda c, bpmn: s.scalar(select(HumanTask.id).where(  # noqa: E731
         HumanTask.case_id == c.id, HumanTask.bpmn_id == bpmn))
     ids = {
@@ -200,7 +229,15 @@ def world(sqlite_template, tmp_path_factory):
         "case_judgment": ("result", (case.id, "judgment")),
         "secret_investigation": ("result", (secret.id, "investigation")),
         "samr_notice": ("notice", case.id),
+        "secret_sent": ("case", secret_sent.id),
+        "secret_letter": ("stored_document", document_id(secret_sent, "transfer_letter")),
+        "secret_non_filing_notice": ("stored_document", document_id(secret_sent, "non_filing_notice")),
+        "secret_returned_files": ("stored_document", document_id(secret_sent, "returned_materials_receipt")),
+        "secret_receipt": ("stored_document", document_id(secret_sent, "receipt")),
+        "secret_decision": ("task", task_id(secret_sent, "decide_filing")),
+        "secret_sent_item": ("evidence", secret_sent_item.id),
     }
+    assert all(key for _, key in ids.values()), "every resource of the table exists"
     s.close()
     yield factory, ids
     sql_engine.dispose()
@@ -217,7 +254,7 @@ def _resource(session, ids, name):
                                issuing_agency_id=session.scalar(select(Agency.id).where(Agency.code == "samr")))
     if kind == "result":  # a stage of a case's results
         return session.get(engine.oversight.queries.Case, key[0]), key[1]
-    model = {"case": engine.oversight.queries.Case, "task": HumanTask, "evidence": engine.casework.evidence.EvidenceItem,
+    model = {"stored_document": Document, "case": engine.oversight.queries.Case, "task": HumanTask, "evidence": engine.casework.evidence.EvidenceItem,
              "custody": EvidenceCustody}[kind]
     return session.get(model, key)
 

@@ -45,6 +45,7 @@ from .cases import (
     can_view_task,
     can_view_task_content,
     can_work_on_case,
+    reads_as_copy,
     works_in_lane,
 )
 from .evidence import (
@@ -137,6 +138,7 @@ __all__ = [
     "is_overseer",
     "is_party",
     "is_station_staff",
+    "reads_as_copy",
     "register_scope",
     "signed_handoff",
     "statistics_agency_ids",
@@ -155,6 +157,7 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "view_case_content": can_view_case_content,
     "generate_document": can_generate_document,
     "view_document": can_view_document,
+    "read_document_as_copy": reads_as_copy,
     "view_task": can_view_task,
     "view_task_content": can_view_task_content,
     "claim": lambda s, u, t: can_claim(u, t),

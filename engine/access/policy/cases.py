@@ -7,6 +7,7 @@ from sqlalchemy.orm import Session
 
 from models import Case, HumanTask, HumanTaskState, User
 
+from .documents import is_copied_to
 from .relations import is_assigned, is_observer, is_overseer, is_party
 
 # --- cases -------------------------------------------------------------------------------
@@ -42,8 +43,18 @@ def can_generate_document(session: Session, user: User, case: Case) -> bool:
 
 
 def can_view_document(session: Session, user: User, document: Any) -> bool:
-    """A document is case content: whoever may read the content of its case."""
-    return can_view_case_content(session, user, session.get_one(Case, document.case_id))
+    """A document is case content: whoever may read the content of its case; and, on a secret
+    case, a document the law copies to the user's agency (`reads_as_copy`)."""
+    case = session.get_one(Case, document.case_id)
+    return can_view_case_content(session, user, case) or reads_as_copy(session, user, document, case)
+
+
+def reads_as_copy(session: Session, user: User, document: Any, case: Case | None = None) -> bool:
+    """The user reads this document of a secret case only because the law copies it to their
+    agency (documents.py `COPIED_TO`, its liaison): a reading of confidential material."""
+    case = case or session.get_one(Case, document.case_id)
+    return (case.confidentiality == "secret" and is_copied_to(session, user, document)
+            and not can_view_case_content(session, user, case))
 
 
 def can_start_mechanism(session: Session, user: User, case: Case, model: Any) -> bool:
