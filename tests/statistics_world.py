@@ -28,6 +28,32 @@ MARCH = {
 }
 APRIL = {"cases_opened": {"samr": 1}, "transfers": {"samr": 1}, "loss_amount": {"samr": 500000}}
 
+# Time per stage in March (and so in the first quarter), (mechanism, step): (tasks completed,
+# median hours, 90th percentile hours). A and B each walk the same transfer: facts, the head's
+# approval and the liaison's handover at one moment; the police liaison signs for it the next day
+# (24 hours); the police review it, decide and hand their decision back, and the SAMR liaison takes
+# it, at once. B, not filed, also gets its materials back at once. C records its penalty at once.
+# D's steps are April's; C's facts and D's receipt are still open.
+TRANSFER_STEPS = ("register_facts", "decide_transfer", "approve_outgoing_handoff", "accept_receipt", "review_case",
+                  "decide_filing", "approve_filing_notice_handoff", "accept_filing_notice")
+RETURN_STEPS = ("return_materials", "approve_return_handoff", "accept_returned_materials", "check_returned_materials")
+MARCH_STAGES = {
+    **{("case_transfer", step): (2, 24, 24) if step == "accept_receipt" else (2, 0, 0) for step in TRANSFER_STEPS},
+    **{("case_transfer", step): (1, 0, 0) for step in RETURN_STEPS},
+    ("penalty_disclosure", "record_penalty_decision"): (1, 0, 0),
+}
+APRIL_STAGES = {("case_transfer", step): (1, 0, 0) for step in TRANSFER_STEPS[:3]}
+# Legal periods met in March, rule: (tasks completed under it, met). Every step above with a legal
+# period was done in time; the receipts were signed exactly at their 24-hour due time, which is in
+# time. The liaisons' handovers: per transfer the police liaison's receipt of the case and handover
+# of the decision, and the SAMR liaison's receipt of it (A and B: 2 x 3), plus B's returned materials
+# handed over and received (2): 8. Facts, review and the penalty record run under no legal period.
+MARCH_PERIODS_MET = {
+    "liaison_handoff": (8, 8), "transfer_decision": (2, 2), "transfer_send": (2, 2),
+    "police_filing_decision": (2, 2), "materials_return": (1, 1), "returned_materials_check": (1, 1),
+}
+APRIL_PERIODS_MET = {"transfer_decision": (1, 1), "transfer_send": (1, 1)}
+
 
 def at(month: int, day: int, hour: int = 10) -> datetime:
     return datetime(2026, month, day, hour, 0, tzinfo=SHANGHAI)

@@ -18,7 +18,15 @@ from engine import (
     statistics,
 )
 from models import AuditEvent
-from tests.statistics_world import APRIL, MARCH, seed
+from tests.statistics_world import (
+    APRIL,
+    APRIL_PERIODS_MET,
+    APRIL_STAGES,
+    MARCH,
+    MARCH_PERIODS_MET,
+    MARCH_STAGES,
+    seed,
+)
 
 MARCH_PERIOD = StatisticsPeriod(date(2026, 3, 1), date(2026, 3, 31))
 APRIL_PERIOD = StatisticsPeriod(date(2026, 4, 1), date(2026, 4, 30))
@@ -192,6 +200,25 @@ def test_share_of_legal_periods_met(session, users, world):
     april = {r.rule_id: r for r in statistics(session, users["admin"], APRIL_PERIOD).periods_met}
     assert (april["probe_rule"].count, april["probe_rule"].met, april["probe_rule"].share) == (1, 0, 0)
     assert "probe_rule" not in {r.rule_id for r in statistics(session, users["police_head"], MARCH_PERIOD).periods_met}
+
+
+def stage_table(stats) -> dict:
+    return {(s.mechanism, s.bpmn_id): (s.count, s.median_hours, s.p90_hours) for s in stats.stage_times}
+
+
+def periods_table(stats) -> dict:
+    return {r.rule_id: (r.count, r.met) for r in stats.periods_met}
+
+
+def test_stages_and_periods_met_of_the_seeded_district(session, users, world):
+    """Every step and every rule of the seeded district, as counted by hand, for March, for the first
+    quarter (nothing happened before March) and for April."""
+    march = statistics(session, users["office_supervisor"], MARCH_PERIOD)
+    assert stage_table(march) == MARCH_STAGES and periods_table(march) == MARCH_PERIODS_MET
+    quarter = statistics(session, users["office_supervisor"], StatisticsPeriod(date(2026, 1, 1), date(2026, 3, 31)))
+    assert stage_table(quarter) == MARCH_STAGES and periods_table(quarter) == MARCH_PERIODS_MET
+    april = statistics(session, users["admin"], APRIL_PERIOD)
+    assert stage_table(april) == APRIL_STAGES and periods_table(april) == APRIL_PERIODS_MET
 
 
 def test_nearest_rank():
