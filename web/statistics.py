@@ -1,9 +1,10 @@
 """The task force's statistics page (统计): the figures of a period per agency and per mechanism,
-with a period picker (from/to days, or this month, quarter or year) and downloads as CSV and
-XLSX; the time per stage (median and 90th percentile hours per mechanism and step) and the share
-of legal periods met per rule, the latter also as a bar chart drawn here as SVG (no script, no
-CDN). What a reader sees is the engine's (the office's supervisors every agency, an agency head
-their own); the figures are computed by the engine in SQL, this module only lays them out.
+with a period picker (from/to days, or this month, quarter or year), downloads as CSV and XLSX
+and a link to the printable quarterly summary (web/statistics_quarterly.py); the time per stage
+(median and 90th percentile hours per mechanism and step) and the share of legal periods met per
+rule, the latter also as a bar chart drawn here as SVG (no script, no CDN). What a reader sees is
+the engine's (the office's supervisors every agency, an agency head their own); the figures are
+computed by the engine in SQL, this module only lays them out.
 
 Downloads are audited (engine.record_statistics_export). Their cells are inert, as in every
 export (web/supervision_csv.py `inert`): text a spreadsheet would take for a formula is written
@@ -58,6 +59,8 @@ FIGURE_LABELS = {
 
 
 def init_app(app: Flask) -> None:
+    from . import statistics_quarterly  # noqa: F401  (the quarterly summary's route is on this blueprint)
+
     app.register_blueprint(bp)
 
 
@@ -143,8 +146,10 @@ def index():
     stats = engine.statistics(db.session, actor(), period)
     common["args"] = {"from": period.first.isoformat(), "to": period.last.isoformat()}
     labels = rule_labels(stats)
+    quarter = {"year": period.first.year, "quarter": (period.first.month - 1) // 3 + 1}
     return render_template("statistics/index.html", stats=stats, period=period, preset=preset, errors={},
-                           names=_names(stats), rule_labels=labels, mechanism_names=mechanism_names(stats),
+                           quarter=quarter, names=_names(stats), rule_labels=labels,
+                           mechanism_names=mechanism_names(stats),
                            periods_chart=periods_chart(stats, labels), fmt=format_value, **common)
 
 

@@ -1,17 +1,26 @@
 """The statistics page in a real browser: the office's supervisor reaches it from the header,
-moves between the presets and picks a period with the date fields; the figures follow."""
+moves between the presets and picks a period with the date fields; the figures follow; the XLSX
+downloaded opens with openpyxl and holds the figures counted by hand (tests/statistics_world.py).
+The printable quarterly summary, reached from the page, prints without the site's navigation."""
 from __future__ import annotations
 
+from openpyxl import load_workbook
 from sqlalchemy import select
 
 from models import User
-from tests.statistics_world import seed
+from tests.statistics_world import MARCH, MARCH_PERIODS_MET, seed
 from web.db import db
 
+AGENCIES = ["samr", "police", "procuratorate", "court"]
 
-def test_period_picker(app, person, clock):
+
+def seeded(app, clock) -> None:
     with db.new_session(app) as session:
         seed(session, {u.username: u for u in session.scalars(select(User))}, clock)
+
+
+def test_period_picker(app, person, clock, tmp_path):
+    seeded(app, clock)
     page = person("office_supervisor")
     page.goto("/")
     page.click("header nav a:text('统计')")
@@ -35,3 +44,43 @@ def test_period_picker(app, person, clock):
     with page.expect_download() as download:
         page.click("a:text('下载 XLSX')")
     assert download.value.suggested_filename == "statistics-2026-03-01-2026-03-31.xlsx"
+    saved = tmp_path / download.value.suggested_filename
+    download.value.save_as(saved)
+    book = load_workbook(saved)
+    assert book.sheetnames == ["统计", "各环节用时", "法定期限遵守情况"]
+    rows = [[cell.value for cell in row] for row in book["统计"].iter_rows()]
+    assert rows[0][:3] == ["统计期间", "2026-03-01", "2026-03-31"] and rows[1][:3] == ["类别", "指标", "合计"]
+    by_label = {row[1]: row[2:7] for row in rows[2:] if row[1]}
+    counted = {label: [sum(MARCH[key].values()), *(MARCH[key].get(code, 0) for code in AGENCIES)]
+               for label, key in (("立案", "filings"), ("不予立案", "non_filings"), ("起诉案件", "prosecutions"),
+                                  ("判决案件", "judgments"), ("犯罪嫌疑人人数", "suspects"),
+                                  ("权利人损失（元）", "loss_amount"), ("罚没款（元）", "fines"))}
+    assert {label: by_label[label] for label in counted} == counted
+    periods = {row[1]: tuple(row[2:4]) for row in book["法定期限遵守情况"].iter_rows(min_row=2, values_only=True)}
+    assert periods == MARCH_PERIODS_MET
+
+
+def test_quarterly_summary_prints_without_navigation(app, person, clock):
+    seeded(app, clock)
+    page = person("office_supervisor")
+    page.goto("/statistics/?from=2026-03-01&to=2026-03-31")
+    page.click("a.quarterly-link")
+    assert page.locator("h1").inner_text() == "2026年第一季度 商业秘密保护联动工作统计"
+    assert page.locator("tr[data-figure=cases_opened] td.total").inner_text() == "3"
+    assert page.locator("tr[data-figure=loss_amount] td.total").inner_text() == "800,000"
+    assert page.locator("article figure.chart svg").count() == 2
+    assert page.locator("header.site nav").is_visible() and page.locator("button[data-print]").is_visible()
+    page.emulate_media(media="print")
+    assert not page.locator("header.site").is_visible() and not page.locator("header.site nav").is_visible()
+    assert not page.locator("button[data-print]").is_visible() and not page.locator("form.quarter-picker").is_visible()
+    assert page.locator("article.quarterly-summary h1").is_visible()
+    assert page.locator("tr[data-figure=judgments] td.total").is_visible()
+    page.emulate_media(media="screen")
+    # Another quarter, picked on the page; English on request, the quarter kept.
+    page.fill("#q-year", "2026")
+    page.select_option("#q-quarter", "2")
+    page.click("form.quarter-picker button")
+    assert page.locator("h1").inner_text() == "2026年第二季度 商业秘密保护联动工作统计"
+    assert page.locator("tr[data-figure=cases_opened] td.total").inner_text() == "1"
+    page.click("a:text('English')")
+    assert page.locator("h1").inner_text() == "Trade secret protection liaison statistics, 2026 Q2"
