@@ -41,6 +41,7 @@ from engine.casework.clues import (
     add_clue_attachment,
     clue_of_case,
     clue_page,
+    evidence_of_clue,
     open_clue_attachment,
     register_clue,
     triage_clue,
@@ -183,7 +184,7 @@ __all__ = [
     "duplicate_starts",
     # Clues before a case: registering, attachments, triage into a case or closing.
     "CluePage", "ClueView", "OpenedAttachment", "TriageResult", "register_clue", "add_clue_attachment",
-    "open_clue_attachment", "clue_page", "visible_clue", "clue_of_case", "triage_clue",
+    "open_clue_attachment", "clue_page", "visible_clue", "clue_of_case", "triage_clue", "evidence_of_clue",
     # Human tasks: the inbox and its actions.
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",

@@ -7,7 +7,9 @@ closes it with reasons.
 passes it to every function here. Each state change is one transaction with its audit event
 (`clue_registered`, `clue_attachment_added`, `clue_triaged`, `clue_attachment_downloaded`),
 written to the system chain (a clue belongs to no case); a case opened from a clue names it in
-its `case_created` event. The file of an attachment that fails to be recorded is removed again.
+its `case_created` event, and its attachments become the case's evidence items
+(engine/casework/clue_evidence.py). The file of an attachment that fails to be recorded is
+removed again.
 """
 from __future__ import annotations
 
@@ -20,11 +22,12 @@ from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
 from engine.casework.cases import OpenedCase, checked_mechanisms, open_case_in
+from engine.casework.clue_evidence import carry_attachments, clue_evidence, store_for
 from engine.casework.evidence_files import EvidenceStore, FileTooLarge, StoredFile, UnsupportedFile
 from engine.errors import Conflict, EvidenceCorrupted, Forbidden, InvalidInput, NotFound, TooLarge
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
-from models import CLUE_SOURCES, CLUE_STATUSES, Clue, ClueAttachment, User
+from models import CLUE_SOURCES, CLUE_STATUSES, Clue, ClueAttachment, EvidenceItem, User
 
 TEXT_LIMITS = {"rights_holder": 300, "suspect": 300, "summary": 4000}
 MAX_REASON = 2000
@@ -64,10 +67,12 @@ class CluePage:
 
 @dataclass(frozen=True)
 class TriageResult:
-    """The triaged clue, and the case opened from it (None when it was closed)."""
+    """The triaged clue, the case opened from it (None when it was closed) and the evidence
+    items its attachments became."""
 
     clue: Clue
     opened: OpenedCase | None
+    evidence: Sequence[EvidenceItem] = ()
 
 
 @dataclass
@@ -133,6 +138,13 @@ def clue_of_case(session: Session, actor: User, case_id: int, triage_agency: str
     if clue is None or not policy.can_view_clue(actor, clue, triage_agency):
         return None
     return _as_seen(actor, clue, triage_agency)
+
+
+def evidence_of_clue(session: Session, actor: User, clue_id: int, triage_agency: str) -> dict[int, EvidenceItem]:
+    """The evidence items of the case opened from the clue that its attachments became, by
+    attachment id, for those who see both the clue and the case (else empty); NotFound like
+    the clue."""
+    return clue_evidence(session, actor, _visible(session, actor, clue_id, triage_agency))
 
 
 def _amount(value: Any) -> int | None:
@@ -305,7 +317,7 @@ def open_clue_attachment(
 def triage_clue(
     session: Session, actor: User, clue_id: int, triage_agency: str, decision: str, *,
     reason: str = "", title: str = "", confidentiality: str = "confidential",
-    mechanisms: Sequence[str] = (),
+    mechanisms: Sequence[str] = (), store: EvidenceStore | None = None,
 ) -> TriageResult:
     """Decide a clue waiting for triage: `open` a case from it (owned by the triager's agency,
     titled `title`, starting the `mechanisms` chosen among the triager's `opening_mechanisms`;
@@ -314,7 +326,8 @@ def triage_clue(
     The triage agency's handlers and heads decide (Forbidden for others who see the clue;
     Conflict if it was triaged already). InvalidInput names `decision`, `reason`, `title`,
     `confidentiality` or `mechanisms`; nothing is written then. The clue's new state, the case
-    with its instances and `clue_triaged` are one transaction.
+    with its instances, the evidence items its attachments become (their files re-hashed in
+    `store`, else the store bound to the session) and `clue_triaged` are one transaction.
     """
     with transaction(session):
         clue = _visible(session, actor, clue_id, triage_agency)
@@ -333,17 +346,19 @@ def triage_clue(
         if errors:
             raise InvalidInput("cannot triage the clue", errors)
         at = now(session)
-        opened, keys = None, []
+        opened, keys, items = None, [], []
         if decision == "open":
             keys = checked_mechanisms(session, actor, mechanisms)
             opened = open_case_in(session, actor, title, confidentiality, keys,
                                   detail={"clue": clue.number, "clue_id": clue.id})
             clue.case_id = opened.case.id
+            if clue.attachments:
+                items = carry_attachments(session, store_for(session, store), actor, clue, opened.case)
         clue.status = "opened" if decision == "open" else "closed"
         clue.triaged_by_id, clue.triaged_at, clue.triage_reason = actor.id, at, note or None
         audit.record(session, "clue_triaged", actor=actor, detail={
             "clue_id": clue.id, "number": clue.number, "decision": decision,
             "case_number": opened.case.number if opened else None,
-            "mechanisms": keys})
+            "mechanisms": keys, "evidence_ids": [item.id for item in items]})
         session.flush()
-        return TriageResult(clue, opened)
+        return TriageResult(clue, opened, items)

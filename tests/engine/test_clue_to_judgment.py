@@ -56,8 +56,10 @@ JUDGMENT = {"outcome": "convicted", "decided_on": "2026-03-02", "persons": 1, "c
 
 
 @pytest.fixture
-def store(tmp_path):
-    return EvidenceStore(tmp_path / "files", 1024 * 1024)
+def store(session, tmp_path):
+    store = EvidenceStore(tmp_path / "files", 1024 * 1024)
+    session.info["evidence_store"] = store  # what the web app binds: triage re-hashes the clue's files in it
+    return store
 
 
 def _roles(session, case) -> dict[str, str]:

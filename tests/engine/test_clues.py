@@ -23,7 +23,7 @@ from engine import (
     visible_clue,
 )
 from engine.errors import Conflict, EvidenceCorrupted
-from models import AuditEvent, Clue, ProcessInstance, ProcessModel
+from models import AuditEvent, Clue, EvidenceItem, Notification, ProcessInstance, ProcessModel
 from tests.helpers import event_types
 
 SAMR = "samr"
@@ -32,8 +32,10 @@ CLUE = {"source": "complaint", "rights_holder": "某精密机械有限公司", "
 
 
 @pytest.fixture
-def store(tmp_path):
-    return EvidenceStore(tmp_path / "files", 1024 * 1024)
+def store(session, tmp_path):
+    store = EvidenceStore(tmp_path / "files", 1024 * 1024)
+    session.info["evidence_store"] = store  # what the web app binds to every session
+    return store
 
 
 def _register(session, store, user, **changes):
@@ -202,3 +204,66 @@ def test_opening_a_case_chooses_its_mechanisms(session, users):
     assert "mechanisms" in refused.value.errors
     # Without a choice the case starts 立案协助, as before.
     assert _keys(session, open_case(session, handler, "默认").case.id) == ["case_transfer"]
+
+
+def _files(store) -> list[str]:
+    return sorted(path.name for path in store.root.iterdir())
+
+
+def test_the_attachments_become_the_cases_evidence(session, users, store):
+    station, handler = users["station_intake"], users["samr_handler"]
+    clue = _register(session, store, station)
+    engine.add_clue_attachment(session, store, station, clue.id, SAMR, io.BytesIO(b"ID3 recording"), "录音.mp3")
+    drawing, recording = clue.attachments
+    stored = _files(store)
+    result = triage_clue(session, handler, clue.id, SAMR, "open", title="某精密机械公司图纸案", confidentiality="internal",
+                         mechanisms=[], store=store)
+    case = result.opened.case
+    items = engine.list_evidence(session, handler, case.id)
+    assert [i.id for i in items] == [i.id for i in result.evidence]
+    assert [(i.storage_name, i.sha256, i.size, i.original_name) for i in items] == [
+        (a.storage_name, a.sha256, a.size, a.original_name) for a in (drawing, recording)]
+    assert _files(store) == stored  # the items refer to the attachments' files: no bytes copied
+    assert [i.kind for i in items] == ["electronic_data", "audio_visual"]
+    for item in items:
+        assert item.owner_agency.code == "samr" and item.uploaded_by_id == handler.id
+        assert clue.number in item.source and "服务站" in item.source and clue.number in item.description
+        assert item.confidential and item.collector_1 == station.display_name and item.corrupted_at is None
+    # The file opens as the case's evidence, re-hashed, for the triager.
+    opened = engine.open_evidence(session, store, handler, items[0].id)
+    assert opened.stream.read() == b"%PDF-1.4 drawing\n"
+    opened.stream.close()
+    added = session.scalars(select(AuditEvent).where(AuditEvent.case_id == case.id,
+                                                     AuditEvent.event_type == "evidence_added")).all()
+    assert [(e.detail["clue_id"], e.detail["attachment_id"]) for e in added] == [
+        (clue.id, drawing.id), (clue.id, recording.id)]
+    triaged = session.scalar(select(AuditEvent).where(AuditEvent.event_type == "clue_triaged"))
+    assert triaged.detail["evidence_ids"] == [i.id for i in items]
+    # The clue links to the items for those who see the case; the station sees neither.
+    assert {a: i.id for a, i in engine.evidence_of_clue(session, handler, clue.id, SAMR).items()} == {
+        drawing.id: items[0].id, recording.id: items[1].id}
+    assert engine.evidence_of_clue(session, station, clue.id, SAMR) == {}
+    assert engine.verify_audit(session) == []
+
+
+def test_a_damaged_attachment_is_carried_over_as_damaged(session, users, store):
+    clue = _register(session, store, users["station_intake"])
+    store.path(clue.attachments[0].storage_name).write_bytes(b"changed")
+    result = triage_clue(session, users["samr_handler"], clue.id, SAMR, "open", title="图纸案", mechanisms=[])
+    [item] = result.evidence
+    assert item.corrupted_at is not None and item.corrupted_sha256 == hashlib.sha256(b"changed").hexdigest()
+    assert "evidence_integrity_failed" in event_types(session, item.case_id)
+    told = session.scalars(select(Notification).where(Notification.kind == "evidence_damaged")).all()
+    assert [n.recipient.username for n in told] == ["office_supervisor"]
+    with pytest.raises(EvidenceCorrupted):
+        engine.open_evidence(session, store, users["samr_handler"], item.id)
+
+
+def test_without_an_evidence_store_nothing_is_triaged(session, users, store):
+    clue = _register(session, store, users["station_intake"])
+    del session.info["evidence_store"]
+    with pytest.raises(engine.EngineError):
+        triage_clue(session, users["samr_handler"], clue.id, SAMR, "open", title="图纸案", mechanisms=[])
+    session.refresh(clue)
+    assert clue.status == "pending" and clue.case_id is None
+    assert session.scalars(select(EvidenceItem)).all() == []
