@@ -46,6 +46,7 @@ INSTANCE_STATES = {
 EVENTS = {
     "case_created": _l("Case opened"),
     "mechanism_duplicate_confirmed": _l("Mechanism started again while running"),
+    "mechanism_duplicate_started": _l("Mechanism started again by the system while running"),
     "instance_started": _l("Process started"),
     "threshold_assessed": _l("Criminal filing standard assessed"),
     "instance_completed": _l("Process completed"),

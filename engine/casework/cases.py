@@ -28,6 +28,9 @@ from models import (
 
 TRANSFER = "case_transfer"
 DUPLICATE_CONFIRMED = "mechanism_duplicate_confirmed"
+# A second instance started without a user (by a message another instance threw): nobody could
+# confirm it, so the triggering event is its recorded reason.
+DUPLICATE_STARTED = "mechanism_duplicate_started"
 MAX_REASON = 1000
 
 
@@ -177,6 +180,18 @@ def start_mechanism(session: Session, actor: User, case_id: int, key: str,
     return instance
 
 
+def system_duplicate_started(
+    session: Session, case_id: int, instance_id: int, key: str, running: Sequence[int], reason: str,
+    **cause: Any,
+) -> None:
+    """A second instance of mechanism `key` that the system started while `running` still run
+    (the worker delivering a message): recorded as `mechanism_duplicate_started` with the
+    triggering event as its reason and `cause` (which message, from which instance), shown on the
+    case page beside the confirmed ones. Caller's transaction."""
+    audit.record(session, DUPLICATE_STARTED, actor=None, case_id=case_id, instance_id=instance_id,
+                 detail={"process": key, "reason": reason, "running_instances": list(running), **cause})
+
+
 def running_instances(session: Session, case_id: int, key: str) -> list[int]:
     """Ids of the case's instances of mechanism `key` that have not ended (running or stopped
     on an error)."""
@@ -188,12 +203,14 @@ def running_instances(session: Session, case_id: int, key: str) -> list[int]:
 
 
 def duplicate_starts(session: Session, actor: User, case: Case) -> list[AuditEvent]:
-    """The confirmed second instances of a mechanism on the case (`mechanism_duplicate_confirmed`,
-    with their reasons), oldest first: for those who may read the case's content, else none."""
+    """The second instances of a mechanism on the case, oldest first: confirmed by a user
+    (`mechanism_duplicate_confirmed`) or started by the system (`mechanism_duplicate_started`,
+    no actor), with their reasons; for those who may read the case's content, else none."""
     if not policy.can_view_case_content(session, actor, case):
         return []
     return list(session.scalars(
-        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id), AuditEvent.event_type == DUPLICATE_CONFIRMED)
+        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id),
+                                 AuditEvent.event_type.in_((DUPLICATE_CONFIRMED, DUPLICATE_STARTED)))
         .options(selectinload(AuditEvent.actor)).order_by(AuditEvent.seq)))
 
 

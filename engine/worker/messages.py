@@ -17,6 +17,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session, undefer
 
 from engine.access import audit
+from engine.casework.cases import running_instances, system_duplicate_started
 from engine.runtime.instances import advance, load, start_instance
 from engine.runtime.open_work import step_of, with_open_work
 from engine.runtime.step import Step
@@ -67,9 +68,12 @@ def deliver_next(session: Session) -> int | None:
             if model is None:
                 return _postpone(session, message, f"no instance of case {message.case_id} waits for '{message.name}'")
             case = session.get_one(Case, message.case_id)
+            running = running_instances(session, case.id, model.key)
             # The payload is the new instance's first data; a mechanism that opens by waiting
             # for the message (none start, then a catch) also receives it as an event.
             started = start_instance(session, case, model.key, None, {message.name: message.payload})
+            if running:
+                _duplicate_started(session, message, model.key, started.instance.id, running)
             step, workflow = started.step.again(), started.workflow
             if any(e.name == message.name for e in workflow.waiting_events()):
                 workflow.send_event(event)
@@ -79,6 +83,19 @@ def deliver_next(session: Session) -> int | None:
         audit.record(session, "message_delivered", case_id=message.case_id, instance_id=step.instance.id,
                      detail={"message": message.name, "message_id": message.id})
         return 1
+
+
+def _duplicate_started(session: Session, message: Message, key: str, instance_id: int, running: list[int]) -> None:
+    """A message started a second instance of a mechanism still running on the case: no user
+    confirms it, so the message and the instance that threw it are its recorded reason."""
+    source = session.get(ProcessInstance, message.source_instance_id) if message.source_instance_id else None
+    source_key = source.process_model.key if source is not None else None
+    sender = f"{source_key} #{source.id}" if source is not None else "another instance"
+    system_duplicate_started(
+        session, message.case_id, instance_id, key, running,
+        f"'{message.name}' from {sender} started {key} while instance {', '.join(map(str, running))} runs",
+        message=message.name, message_id=message.id, source_instance_id=message.source_instance_id,
+        source_process=source_key)
 
 
 def _postpone(session: Session, message: Message, reason: str) -> int:
