@@ -53,4 +53,3 @@ def is_copied_to(session: Session, user: User, document: Any) -> bool:
         CaseParticipant.case_id == document.case_id, CaseParticipant.agency_id.in_(liaison_of),
         CaseParticipant.agency_id.in_(select(Agency.id).where(Agency.code.in_(codes))),
     ))))
-
