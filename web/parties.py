@@ -34,6 +34,7 @@ NOTICE_KIND_LABELS = {
     "preservation_outcome_notice": _l("Outcome of the preservation application"),
     "holder_non_filing_notice": _l("Police decision not to file the holder's report"),
     "holder_reconsideration_decision": _l("Police decision on the holder's reconsideration"),
+    "holder_late_request_refusal": _l("Refusal of the holder's late request for reconsideration"),
     "holder_supervision_reply": _l("Procuratorate's answer to the request for filing supervision"),
 }
 NOTICE_STATE_LABELS = {"owed": _l("Not generated"), "generated": _l("Generated, not delivered"),

@@ -102,6 +102,9 @@ KINDS: dict[str, Kind] = {
                                      steps=("decide_holder_report",)),
     "holder_reconsideration_decision": Kind("复议决定书（控告人）", "police", None, "控复",
                                             steps=("decide_holder_reconsideration",)),
+    # A reconsideration request received after the holder's 7 days and refused as out of time.
+    "holder_late_request_refusal": Kind("逾期复议申请不予受理通知书", "police", None, "控逾",
+                                        steps=("record_late_request", "decide_late_request")),
     "holder_supervision_reply": Kind("立案监督申请审查结论告知书", "procuratorate", None, "监告",
                                      steps=("examine_holder_request", "reply_to_holder")),
 }

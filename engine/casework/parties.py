@@ -66,6 +66,9 @@ NOTICES: tuple[NoticeRule, ...] = (
                due_task="serve_non_filing_notice", when=("report_decision", "not_file"), automatic=True),
     NoticeRule("holder_reconsideration_decision", "rights_holder_remedies", "decide_holder_reconsideration",
                due_task="decide_holder_reconsideration", automatic=True),
+    # A request received after the 7 days, refused as out of time (engine/mechanisms/remedies.py).
+    NoticeRule("holder_late_request_refusal", "rights_holder_remedies", "decide_late_request",
+               when=("late_request_decision", "refuse"), automatic=True),
     NoticeRule("holder_supervision_reply", "rights_holder_remedies", "reply_to_holder",
                due_task="reply_to_holder", automatic=True),
 )

@@ -249,6 +249,8 @@ def test_the_holders_seven_days_close_the_request(session, users, clock):
     assert [t.bpmn_id for t in open_tasks(session, case.id)
             if t.bpmn_id in ("record_reconsideration_request", "decide_holder_reconsideration")] == []
     assert "timer_fired" in event_types(session, case.id)
+    # A request received from now on is a late one (tests/engine/test_late_reconsideration.py).
+    assert open_task(session, case.id, "record_late_request").lane == "police.handler"
 
 
 # --------------------------------------------------------------------------- the procuratorate

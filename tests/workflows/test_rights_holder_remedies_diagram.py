@@ -1,5 +1,6 @@
 """权利人刑事救济 (rights_holder_remedies.bpmn) driven by SpiffWorkflow alone: every path, serialized at
-every step; the legal events the periods run from recorded where they happen; the procuratorate's
+every step; the legal events the periods run from recorded where they happen; a request received
+after the holder's 7 days registered, then accepted or refused as out of time; the procuratorate's
 run starts 立案监督 with the rights holder as its source and carries no police data."""
 from __future__ import annotations
 
@@ -29,11 +30,14 @@ FILE = {"report_decision": "file", "reasons": "符合立案条件。"}
 SERVED = {"served_at": "2026-03-06T10:00:00+08:00", "method": "in_person", "served_by": "民警王某",
           "recipient": "某公司法务张某"}
 REQUESTED = {"reconsideration_requested": True, "requested_on": "2026-03-10", "request_reasons": "损失已有审计报告。"}
+LATE = {"late_request_received": True, "requested_on": "2026-03-20", "request_reasons": "损失已有审计报告。",
+        "delay_reasons": "法定代表人住院治疗。", "materials": "复议申请书1份；住院证明1份"}
+NO_LATE = {"late_request_received": False}
 SUPERVISION = {"holder_id": 3, "received_on": "2026-03-20", "non_filing_notice_number": "东公控不立〔2026〕1号",
                "police_non_filing_reasons": "损失未达标准", "request_reasons": "公安机关应当立案而不立案。"}
 POLICE_KEYS = {"holder_id", "received_on", "report_kind", "summary", "report_decision", "reasons", "served_at",
                "method", "served_by", "recipient", "reconsideration_requested", "requested_on", "request_reasons",
-               "reconsideration_result"}
+               "reconsideration_result", "late_request_received", "delay_reasons", "materials", "late_request_decision"}
 
 
 def side(task) -> str | None:
@@ -114,12 +118,45 @@ def test_holder_declines_reconsideration(collaboration):
     assert run.completed({"not_requested"}) == {"not_requested"}
 
 
-def test_the_request_window_closes_after_its_period(collaboration):
+def window_closed(collaboration) -> Run:
+    """The holder's 7 days end without a request: the registration is cancelled, and a request
+    received from now on is registered as a late one."""
     run = not_filed_and_served(collaboration)
     run.fire_timer("request_window_closed", "2026-03-13T15:59:59+00:00")
-    assert run.ready() == []
+    assert run.ready() == [("record_late_request", "police.handler")]
+    assert run.waiting() == []
+    return run
+
+
+def test_the_request_window_closes_after_its_period(collaboration):
+    run = window_closed(collaboration)
+    run.complete("record_late_request", NO_LATE)
     assert run.load().is_completed()
-    assert run.completed({"window_closed"}) == {"window_closed"}
+    assert run.completed({"window_closed", "decide_late_request"}) == {"window_closed"}
+
+
+def test_a_late_request_accepted_goes_to_the_reconsideration_decision(collaboration):
+    run = window_closed(collaboration)
+    run.complete("record_late_request", LATE)
+    assert run.ready() == [("decide_late_request", "police.head")]
+    run.complete("decide_late_request", {"late_request_decision": "accept", "reasons": "住院治疗，逾期有正当理由。"})
+    assert run.ready() == [("decide_holder_reconsideration", "police.head")]
+    # The 30 days for the decision run from the late request's receipt.
+    assert run.ready_data("decide_holder_reconsideration")[0]["legal_events"]["holder_reconsideration_requested"] \
+        == "2026-03-20"
+    run.complete("decide_holder_reconsideration", {"reconsideration_result": "maintain", "reasons": "维持。"})
+    assert run.load().is_completed()
+    assert run.completed({"reconsideration_decided", "late_request_refused"}) == {"reconsideration_decided"}
+
+
+def test_a_late_request_refused_as_out_of_time_is_served(collaboration):
+    run = window_closed(collaboration)
+    run.complete("record_late_request", LATE)
+    run.complete("decide_late_request", {"late_request_decision": "refuse", "reasons": "逾期无正当理由。"})
+    assert run.ready() == [("serve_late_refusal", "police.handler")]
+    run.complete("serve_late_refusal", SERVED)
+    assert run.load().is_completed()
+    assert run.completed({"late_request_refused", "decide_holder_reconsideration"}) == {"late_request_refused"}
 
 
 @pytest.mark.parametrize("decision", ["supervise", "not_supervise"])
@@ -159,6 +196,13 @@ def test_conventions_periods_and_documents(root):
     assert props("decide_holder_reconsideration")["deadline"] == "holder_reconsideration_decision"
     assert props("decide_holder_reconsideration")["documents"] == "holder_reconsideration_decision"
     assert props("reply_to_holder")["documents"] == "holder_supervision_reply"
+    assert props("record_late_request")["hook"] == "mark_late_request"
+    assert props("decide_late_request")["hook"] == "decide_late_request"
+    assert props("decide_late_request")["documents"] == \
+        'holder_late_request_refusal if late_request_decision == "refuse"'
+    assert props("serve_late_refusal")["hook"] == "serve_late_refusal"
+    # Neither is bound by a period in law: the late request is the holder's, the refusal has none.
+    assert "deadline" not in props("record_late_request") and "deadline" not in props("serve_late_refusal")
     [window] = root.iterfind(".//bpmn:boundaryEvent", NS)
     assert window.get("cancelActivity") == "true"
 
@@ -182,6 +226,15 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
         ("holder_supervision_request", SUPERVISION, True),
         ("holder_supervision_request", {**SUPERVISION, "request_reasons": ""}, False),
         ("holder_supervision_examination", {"holder_request_decision": "supervise", "opinion": ""}, False),
+        ("holder_late_request", LATE, True),
+        ("holder_late_request", NO_LATE, True),
+        ("holder_late_request", {**LATE, "delay_reasons": ""}, False),
+        ("holder_late_request", {"late_request_received": True, "requested_on": "2026-03-20"}, False),
+        ("holder_late_request_decision", {"late_request_decision": "refuse", "reasons": "逾期。"}, True),
+        ("holder_late_request_decision", {"late_request_decision": "ignore", "reasons": "逾期。"}, False),
+        ("holder_late_request_decision", {"late_request_decision": "accept", "reasons": ""}, False),
+        ("holder_late_refusal_service", SERVED, True),
+        ("holder_late_refusal_service", {**SERVED, "recipient": ""}, False),
     ],
 )
 def test_form_rules(form, data, valid):
