@@ -33,9 +33,9 @@ import hmac
 import json
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import CursorResult, bindparam, event, func, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -56,6 +56,15 @@ _WRITE_HEAD = (update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
 _INSERT_EVENTS = insert(_EVENTS)
 _NEW_HEAD = insert(_HEADS).values(name=bindparam("chain"), last_seq=bindparam("seq"), last_hash=bindparam("head"),
                                   keyed_from=bindparam("keyed_from"), key_mac=bindparam("key_mac"))
+# A head read earlier in the transaction without a lock (`expect_head`) moves forward only if it
+# is still what was read: the events are inserted from the UPDATE's result, so on PostgreSQL a
+# stale guess writes nothing (and the commit falls back to locking the head).
+_MOVE_HEAD = (update(_HEADS)
+              .where(_HEADS.c.name == bindparam("chain"), _HEADS.c.last_seq == bindparam("old_seq"),
+                     _HEADS.c.last_hash == bindparam("old_hash"),
+                     _HEADS.c.key_mac.is_not_distinct_from(bindparam("old_mac", type_=_HEADS.c.key_mac.type)))
+              .values(last_seq=bindparam("seq"), last_hash=bindparam("head"),
+                      keyed_from=bindparam("keyed_from"), key_mac=bindparam("key_mac")))
 _LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash, _HEADS.c.keyed_from, _HEADS.c.key_mac)
                .where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
                .order_by(_HEADS.c.name).with_for_update())
@@ -138,6 +147,8 @@ def write(session: Session) -> None:
     _check(state)
     session.flush()
     queued, state.queued = state.queued, []
+    if queued and _write_expected(session, state, queued):
+        queued = []
     if queued:
         _lock_heads(session, state, {entry["chain"] for entry in queued})
         key = audit_key(session)
@@ -171,6 +182,66 @@ def write(session: Session) -> None:
             session.expire(loaded)
     state.new -= state.unwritten
     state.unwritten.clear()
+
+
+def expect_head(session: Session, chain: str, head: tuple | None) -> None:
+    """What a statement the transaction ran anyway read of the chain's head, without a lock
+    (last_seq, last_hash, keyed_from, key_mac): at commit the events are placed after it and
+    written with the head's move in one statement that moves it only if it is still the same
+    (`_write_expected`); if another transaction appended meanwhile, the commit locks the head and
+    places them again. A head sealed with another key is ignored here and refused at commit."""
+    state = _state(session)
+    if head is None or chain in state.heads or check_seal(chain, head[2], head[3], audit_key(session)):
+        return
+    state.expected[chain] = (int(head[0]), head[1], head[2], head[3])
+
+
+def _write_expected(session: Session, state: _ChainState, queued: list[dict[str, Any]]) -> bool:
+    """Write a transaction's events on one chain after the head `expect_head` read, moving the
+    head in the same statement on condition that it is unchanged (two on SQLite, whose write
+    transaction is exclusive anyway). False, having written nothing, if there is no such head
+    or it has moved."""
+    chain = queued[0]["chain"]
+    expected = state.expected.pop(chain, None)
+    if (expected is None or chain in state.heads or state.unwritten or len(queued) > _EVENTS_IN_ONE_STATEMENT
+            or any(entry["chain"] != chain for entry in queued)):
+        return False
+    seq, last, keyed_from, mac = expected
+    seal = (keyed_from, mac) if mac else _new_seal(session, chain, seq + 1)
+    key = audit_key(session) if seal[1] else None
+    for entry in queued:
+        entry["seq"], entry["prev_hash"] = seq + 1, last
+        entry["hash"] = last = _hash(entry, key)
+        seq += 1
+    values = {"chain": chain, "seq": seq, "head": last, "keyed_from": seal[0], "key_mac": seal[1],
+              "old_seq": expected[0], "old_hash": expected[1], "old_mac": mac}
+    if session.get_bind().dialect.name == "postgresql":
+        events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
+        moved = session.execute(_moved_with_events(len(queued)), {**values, **events}).scalar()
+    else:
+        moved = cast("CursorResult[Any]", session.execute(_MOVE_HEAD, values)).rowcount
+        if moved:
+            session.execute(_INSERT_EVENTS, queued)
+    if not moved:
+        return False
+    state.heads[chain], state.seals[chain] = (seq, last), seal
+    loaded = session.identity_map.get(identity_key(AuditChain, chain))
+    if loaded is not None:
+        session.expire(loaded)
+    return True
+
+
+@functools.cache
+def _moved_with_events(count: int):
+    """`_MOVE_HEAD` as a CTE, the INSERT of `count` events each a CTE that selects its values
+    from the moved head (none if it did not move), and the number of heads moved (0 or 1)."""
+    moved = _MOVE_HEAD.returning(_HEADS.c.name).cte("moved_head")
+    return select(func.count()).select_from(moved).add_cte(*(
+        insert(_EVENTS).from_select(
+            list(_EVENT_COLUMNS),
+            select(*(bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS))
+            .select_from(moved)).cte(f"event_{i}")
+        for i in range(count)))
 
 
 # Up to this many events (what one task step records) ride in the head's write as CTEs; more
@@ -207,6 +278,8 @@ class _ChainState:
     unwritten: set[str] = field(default_factory=set)
     new: set[str] = field(default_factory=set)
     queued: list[dict[str, Any]] = field(default_factory=list)
+    # Heads read without a lock (`expect_head`): (last_seq, last_hash, keyed_from, key_mac).
+    expected: dict[str, tuple[int, str, int | None, str | None]] = field(default_factory=dict)
     broken: bool = False
 
 

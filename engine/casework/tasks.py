@@ -9,8 +9,9 @@ from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy import CursorResult, String, bindparam, literal, select, update
+from sqlalchemy import cast as sql_cast
+from sqlalchemy.orm import Session, aliased
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.access import audit, policy
@@ -27,7 +28,7 @@ from engine.time import legal_events
 from engine.time import task_due as clocks
 from engine.time.clock import now
 from engine.time.task_due import LEGAL_EVENTS
-from models import HumanTask, HumanTaskState, InstanceStatus, User
+from models import AuditChain, Case, HumanTask, HumanTaskState, InstanceStatus, ProcessInstance, User, case_chain
 
 COMPLETE_RETRIES = 3
 
@@ -46,30 +47,63 @@ def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **de
                  detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
 
 
-# One conditional UPDATE, which returns the row's id if it won (built once: every claim runs it).
+# One conditional UPDATE: of many simultaneous claims exactly one changes the row (built once:
+# every claim runs it).
 _TASKS = HumanTask.__table__
 _CLAIM = (
     update(_TASKS)
     .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == HumanTaskState.OPEN, _TASKS.c.assignee_id.is_(None))
     .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
-    .returning(_TASKS.c.id)
 )
+
+
+def _claimed_rows(claimed, task_id):
+    """The claimed task with its case and instance (the answer shows the case number and the
+    form) and its case's audit chain head, read without a lock (`audit.expect_head`)."""
+    task = aliased(HumanTask, claimed) if claimed is not None else HumanTask
+    chain = literal("case:") + sql_cast(task.case_id, String)
+    query = (select(task, Case, ProcessInstance, AuditChain.last_seq, AuditChain.last_hash,
+                    AuditChain.keyed_from, AuditChain.key_mac)
+             .join(Case, Case.id == task.case_id).join(ProcessInstance, ProcessInstance.id == task.instance_id)
+             .outerjoin(AuditChain, AuditChain.name == chain)
+             .execution_options(populate_existing=True))
+    return query if claimed is not None else query.where(HumanTask.id == task_id)
+
+
+# PostgreSQL: the UPDATE and the read of what it changed in one statement. SQLite has no UPDATE
+# in a CTE: the UPDATE returns the id, then the row is read (its write transaction is exclusive).
+_CLAIM_AND_READ = _claimed_rows(_CLAIM.returning(*_TASKS.c).cte("claimed"), None)
+_CLAIMED = _claimed_rows(None, bindparam("task_id"))
+_CLAIM_ID = _CLAIM.returning(_TASKS.c.id)
 
 
 @transactional
 def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
-    simultaneous claims exactly one wins; the others get Conflict."""
-    task = visible_task(session, actor, task_id)
-    if not policy.works_in_lane(actor, task):
-        raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
-    at = now(session)
-    if session.execute(_CLAIM, {"task_id": task_id, "user_id": actor.id, "at": at}).first() is None:
-        session.refresh(task)
+    simultaneous claims exactly one wins; the others get Conflict. The UPDATE comes first and the
+    checks on the row it returns after it (a refusal rolls it back), so a claim is one statement."""
+    values = {"task_id": task_id, "user_id": actor.id, "at": now(session)}
+    if session.get_bind().dialect.name == "postgresql":
+        row = session.execute(_CLAIM_AND_READ, values).first()
+    else:
+        won = session.execute(_CLAIM_ID, values).first()
+        row = session.execute(_CLAIMED, values).first() if won else None
+    if row is None:
+        task = visible_task(session, actor, task_id)
+        if not policy.works_in_lane(actor, task):
+            raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
         raise Conflict(_why_not_open(task, actor))
-    # The row as the UPDATE left it, without loading it again.
-    for name, value in (("assignee_id", actor.id), ("claimed_at", at), ("assignee", actor)):
+    task = row[0]
+    if not policy.works_in_lane(actor, task):
+        # Unassigned until this UPDATE (which the refusal rolls back): the task is visible to
+        # the actor only as a task of a case it may see.
+        if not policy.can_view_case(session, actor, task.case):
+            raise NotFound(f"task {task_id} does not exist")
+        raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
+    # Held by the task, so that the answer (case number, form) reads neither again.
+    for name, value in (("assignee", actor), ("case", row[1]), ("instance", row[2])):
         set_committed_value(task, name, value)
+    audit.expect_head(session, case_chain(task.case_id), None if row[3] is None else row[3:])
     _audit(session, task, "task_claimed", actor)
     return task
 

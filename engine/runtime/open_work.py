@@ -6,26 +6,30 @@ Every step compares its workflow with the first three (engine/runtime/projection
 and participants, engine/runtime/timer_rows.py: timer rows) and counts its deadlines with the
 calendar, so they are read as four more columns (small JSON arrays) of the locking statement,
 instead of a query each after it, and handed to the step in its `Step` (engine/runtime/step.py).
+A fifth column is the case's audit chain head, read without a lock, so that the commit can write
+the step's events with the head's move in one statement (engine/access/audit.py expect_head).
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, literal_column, select
+from sqlalchemy import Select, String, cast, literal, literal_column, select
 from sqlalchemy.orm import Session
 
+from engine.access import audit
 from engine.runtime.sql import json_rows
 from engine.runtime.step import OpenWork, Step
 from engine.time.calendar import BusinessCalendar
-from models import CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer
+from models import AuditChain, CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer, case_chain
 
 ENTERED_DAYS = select(json_rows(CalendarDay.day, CalendarDay.working))
 
 
 def with_open_work(query: Select) -> Select:
-    """`query`, which selects ProcessInstance, with the instance's open work and the entered
-    calendar days as four more columns; pass each result row's last four values to `step_of`."""
+    """`query`, which selects ProcessInstance, with the instance's open work, the entered
+    calendar days and its case's audit chain head as five more columns; pass each result row's
+    last five values to `step_of`."""
     # The states as literals, not parameters: the indexes that serve these reads are partial
     # (state = 'open', status = 'pending'), and a prepared statement's generic plan could not
     # prove that a parameter matches them.
@@ -37,14 +41,20 @@ def with_open_work(query: Select) -> Select:
     agencies = select(json_rows(CaseParticipant.agency_id)).where(
         CaseParticipant.case_id == ProcessInstance.case_id, CaseParticipant.role == "party")
     # Correlated to the instance only: `query` may select from human_task itself.
+    # The case's audit chain head, read without a lock: the commit appends the step's events
+    # after it in one statement if no one appended meanwhile (engine/access/audit.py expect_head).
+    head = (select(json_rows(AuditChain.last_seq, AuditChain.last_hash, AuditChain.keyed_from, AuditChain.key_mac))
+            .where(AuditChain.name == literal("case:") + cast(ProcessInstance.case_id, String)))
     return query.add_columns(*(column.correlate(ProcessInstance).scalar_subquery()
-                               for column in (open_tasks, pending, agencies)), ENTERED_DAYS.scalar_subquery())
+                               for column in (open_tasks, pending, agencies)), ENTERED_DAYS.scalar_subquery(),
+                             head.correlate(ProcessInstance).scalar_subquery())
 
 
 def step_of(session: Session, instance: ProcessInstance, open_tasks: Any, pending_timers: Any, case_agencies: Any,
-            entered_days: Any) -> Step:
+            entered_days: Any, chain_head: Any) -> Step:
     """The step context of a locked instance from what a `with_open_work` statement read (the
-    last four values of its row)."""
+    last five values of its row)."""
+    audit.expect_head(session, case_chain(instance.case_id), chain_head[0] if chain_head else None)
     open_work = OpenWork(dict(open_tasks), dict(pending_timers),
                          {agency_id for (agency_id,) in case_agencies})
     calendar = BusinessCalendar(overrides={date.fromisoformat(day): bool(working) for day, working in entered_days})
