@@ -4,10 +4,14 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from enum import Enum
+from functools import lru_cache
+from pathlib import Path
 
+from flask import current_app
 from flask_babel import get_locale
 from flask_babel import gettext as _
 from flask_babel import lazy_gettext as _l
+from lxml import etree
 
 from engine import Term
 from models import HumanTaskState, InstanceStatus
@@ -81,7 +85,6 @@ EVENTS = {
     "document_viewed": _l("Document viewed"),
     "rights_holder_added": _l("Rights holder recorded"),
     "rights_holder_updated": _l("Rights holder corrected"),
-    "late_reconsideration_request_registered": _l("Late request for reconsideration registered"),
     "notice_delivered": _l("Notice delivered to the rights holder"),
     "timer_fired": _l("Deadline timer fired"),
     "timeline_exported": _l("Timeline exported"),
@@ -100,6 +103,25 @@ EVENTS = {
     "transfer_refused_reported": _l("Refused transfer reported to the procuratorate"),
     "transfer_abandoned_reported": _l("Abandoned transfer reported to the procuratorate"),
     "filing_overdue_reported": _l("Missed filing deadline reported to the procuratorate"),
+    "case_closed": _l("Case closed"),
+    "document_number_entered": _l("Document number entered"),
+    "result_recorded": _l("Result recorded"),
+    "clue_registered": _l("Clue registered"),
+    "clue_triaged": _l("Clue decided on"),
+    "clue_attachment_added": _l("File added to a clue"),
+    "clue_attachment_downloaded": _l("File of a clue downloaded"),
+    "clue_attachment_integrity_failed": _l("File of a clue failed its hash check"),
+    "statistics_exported": _l("Statistics exported"),
+    "process_model_deployed": _l("Process model deployed"),
+    "login_throttled": _l("Sign-in paused after failed attempts"),
+    "password_changed": _l("Password changed"),
+    "password_reset": _l("Password reset"),
+    "sessions_ended": _l("Sessions ended"),
+    "token_created": _l("API token created"),
+    "token_revoked": _l("API token revoked"),
+    "user_activated": _l("User account activated"),
+    "user_created": _l("User account created"),
+    "user_unlocked": _l("User account unlocked"),
 }
 
 # Codes that task hooks put in a task's context lines as Enum members (so no free text is taken
@@ -117,13 +139,6 @@ EVIDENCE_KINDS = {
 # What task context lines and engine-offered choices say (engine/mechanisms/completion.py Term):
 # a table per enum class or Term vocabulary; %(name)s placeholders are filled from a Term's args.
 CONTEXT_CODES: dict[str, Mapping[str, object]] = {
-    # A rights holder's request for reconsideration received after the period (engine/mechanisms/remedies.py).
-    "LateRequestLine": {
-        "requested_on": _l("Request received on"),
-        "period_ended_on": _l("Period for the request ended on"),
-        "days_late": _l("Days after the period"),
-        "delay_reasons": _l("Reasons given for the delay"),
-    },
     # An information request's state and its task's lines (engine/mechanisms/sharing.py).
     "RequestState": {
         "submitted": _l("Awaiting the liaison's review"),
@@ -276,6 +291,22 @@ AGENCIES_EN = {
 }
 
 
+# Kinds of agency as a rule names them (an extension approved by `police.head`), not one agency.
+AGENCY_KINDS = {
+    "samr": _l("Market supervision"), "police": _l("Police"), "procuratorate": _l("Procuratorate"),
+    "court": _l("Court"), "office": _l("Task force office"),
+}
+
+
+def approver_label(approver: str) -> str:
+    """Who approves an extension, as people say it: a lane code (`police.head`) as its agency kind
+    and role, words of the deadline catalogue (召集单位) in the page's language."""
+    kind, _dot, role = approver.partition(".")
+    if kind in AGENCY_KINDS and role in ROLES:
+        return f"{AGENCY_KINDS[kind]} · {ROLES[role]}"
+    return workflow_text.translate(approver)
+
+
 def agency_short(agency) -> str:
     """An agency's short name in the page's language: the English name of a known agency on an
     English page, else its own short name (or its name)."""
@@ -292,10 +323,42 @@ def lane(task) -> str:
     return f"{agency_short(task.agency)} · {label(ROLES, task.role)}"
 
 
+BPMN_NS = "{http://www.omg.org/spec/BPMN/20100524/MODEL}"
+MESSAGE_EVENTS = ("message_sent", "message_delivered", "message_failed")
+
+
+@lru_cache(maxsize=4)
+def _message_names(workflows_dir: str) -> dict[str, str]:
+    """{message code (transfer_sent): what the diagrams call it (移送案件)}: the name of a message
+    flow carrying it, else of an event throwing it."""
+    parser = etree.XMLParser(resolve_entities=False, no_network=True, load_dtd=False)
+    names: dict[str, str] = {}
+    for path in sorted(Path(workflows_dir).glob("*.bpmn")):
+        root = etree.parse(str(path), parser).getroot()
+        codes = {m.get("id"): m.get("name") for m in root.iter(f"{BPMN_NS}message")}
+        flows = [(f.get("messageRef"), f.get("name")) for f in root.iter(f"{BPMN_NS}messageFlow")]
+        throws = [(d.get("messageRef"), d.getparent().get("name"))
+                  for d in root.iter(f"{BPMN_NS}messageEventDefinition")
+                  if etree.QName(d.getparent()).localname in ("intermediateThrowEvent", "endEvent")]
+        for ref, name in flows + throws:
+            if codes.get(ref) and name:
+                names.setdefault(codes[ref], name)
+    return names
+
+
+def message_label(code: str) -> str:
+    """A message between processes as the diagrams name it, in the page's language; "" for one
+    no diagram names (its code is the modeller's, never shown)."""
+    return workflow_text.translate(_message_names(str(current_app.config["WORKFLOWS_DIR"])).get(code, ""))
+
+
 def event_detail(event, content: bool = True) -> str:
     """One short line about an audit event; never the form data it may carry. Error messages
     may quote case data, so they are shown only to those who may read the case's content."""
     detail = event.detail or {}
+    if event.event_type in MESSAGE_EVENTS:
+        # Its "message" is the message's code, not an error: worded as the diagram's flow.
+        return message_label(str(detail.get("message", "")))
     keys = ("title", "message", "number", "process") if content else ("title", "number", "process")
     for key in keys:
         if detail.get(key):
@@ -309,6 +372,6 @@ def register(app) -> None:
     app.jinja_env.globals.update(
         ROLE_LABELS=ROLES, CONFIDENTIALITY_LABELS=CONFIDENTIALITY, TASK_STATE_LABELS=TASK_STATES,
         INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
-        agency_short=agency_short,
+        agency_short=agency_short, approver_label=approver_label,
         event_detail=event_detail, EVIDENCE_KIND_LABELS=EVIDENCE_KINDS,
     )

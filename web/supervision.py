@@ -122,8 +122,9 @@ def lane_labels() -> dict[str, str]:
 
 
 def timeline_rows(tasks) -> list[TimelineRow]:
-    """One bar per human task: from creation to completion (or cancellation), against its due."""
-    return [TimelineRow(t.title, t.agency.code, t.created_at,
+    """One bar per human task, named in the page's language: from creation to completion (or
+    cancellation), against its due."""
+    return [TimelineRow(workflow_text.translate(t.title), t.agency.code, t.created_at,
                         t.completed_at if t.state != HumanTaskState.OPEN else None, t.due_at) for t in tasks]
 
 
@@ -135,7 +136,7 @@ def timeline_texts() -> dict[str, str]:
         "open_until_now": _("In progress (until now)"), "now": _("Now"), "in_progress": _("in progress"),
         "due_at": _("Due {due}"), "late_by": _(", {late} overdue"), "hours": _("{hours:.1f} hours"),
         "days_hours": _("{days} days {hours} hours"), "month": _("{year}-{month:02d}"),
-        "day": _("{month}/{day}"),
+        "day": _("{month}/{day}"), "row_tip": _("{label} ({agency})"),
     }
 
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
-from . import NO_DATA, add, message_svg, svg_root, text_width, to_string, truncate
+from . import NO_DATA, add, message_svg, num, svg_root, text_width, to_string, truncate
 
 # A few fixed colors, none of them red: red means overdue.
 PALETTE = {"samr": "#2f6db5", "police": "#2e8b57", "procuratorate": "#7b52ab", "court": "#b07d1a",
@@ -35,7 +35,7 @@ TEXTS = {
     "no_data": NO_DATA, "overdue_part": "超期部分", "due": "期限", "open_until_now": "进行中（至现在）",
     "now": "现在", "in_progress": "进行中", "due_at": "期限 {due}", "late_by": "，超期 {late}",
     "hours": "{hours:.1f} 小时", "days_hours": "{days} 天 {hours} 小时",
-    "month": "{year}年{month}月", "day": "{month}月{day}日",
+    "month": "{year}年{month}月", "day": "{month}月{day}日", "row_tip": "{label}（{agency}）",
 }
 
 
@@ -93,14 +93,16 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
         add(axis, "text", text, class_="tick", x=x(tick), y=TOP - 12, text_anchor="middle", **TICK)
     add(axis, "line", class_="axis", x1=left, y1=TOP - 6, x2=right, y2=TOP - 6, **AXIS)
 
-    y = TOP
+    y, focus = TOP, []
     for code, members in groups.items():
         add(root, "text", names.get(code, code), class_="group", x=8, y=y + 14, fill=_color(code),
             font_weight="bold")
         add(root, "line", class_="axis", x1=0, y1=y + 1, x2=WIDTH, y2=y + 1, **AXIS)
         y += GROUP
         for row in members:
-            _bar(root, row, y, x, now, zone, names, t, label_room=label_w - 24)
+            box = _bar(root, row, y, x, now, zone, names, t, label_room=label_w - 24)
+            if row.end is None:
+                focus.append(box)
             y += ROW
     if t0 <= now <= t1:
         add(root, "line", class_="now", x1=x(now), y1=TOP - 6, x2=x(now), y2=bottom, stroke=RED,
@@ -113,7 +115,20 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
     for i, line in enumerate(legend_lines):
         for item_x, (text, kind, color) in line:
             _legend_item(legend, item_x + 8, bottom + 32 + 20 * i, text, kind, color)
+    _fit(root, focus)
     return to_string(root)
+
+
+def _fit(root, focus: list[tuple[float, float, float, float]]) -> None:
+    """Drawn to the width of its box (the page scrolls the box, not itself); `data-focus` is the
+    box around the steps in progress, which the page opens on and its buttons return to
+    (web/static/diagram.js)."""
+    root.set("width", "100%")
+    del root.attrib["height"]
+    if focus:
+        x0, y0 = min(b[0] for b in focus), min(b[1] for b in focus)
+        x1, y1 = max(b[0] + b[2] for b in focus), max(b[1] + b[3] for b in focus)
+        root.set("data-focus", " ".join(num(v) for v in (x0, y0, x1 - x0, y1 - y0)))
 
 
 def _utc(t: datetime) -> datetime:
@@ -129,12 +144,13 @@ def _local_text(t: datetime, zone: ZoneInfo) -> str:
 
 
 def _bar(root, row: TimelineRow, y: float, x, now: datetime, zone: ZoneInfo, names: dict[str, str],
-         t: Mapping[str, str], label_room: float) -> None:
-    """One row: label, bar (2px at least, so a zero-length step still shows), red overdue part, due tick."""
+         t: Mapping[str, str], label_room: float) -> tuple[float, float, float, float]:
+    """One row: label, bar (2px at least, so a zero-length step still shows), red overdue part, due
+    tick; returns the bar's box."""
     start, end = _utc(row.start), _utc(row.end) if row.end is not None else now
     end = max(end, start)
     g = add(root, "g", class_="row", data_agency=row.agency)
-    tip = [f"{row.label}（{names.get(row.agency, row.agency)}）",
+    tip = [t["row_tip"].format(label=row.label, agency=names.get(row.agency, row.agency)),
            f"{_local_text(start, zone)} — {_local_text(end, zone) if row.end else t['in_progress']}"]
     if row.due is not None:
         hours = (end - _utc(row.due)) / HOUR
@@ -155,6 +171,7 @@ def _bar(root, row: TimelineRow, y: float, x, now: datetime, zone: ZoneInfo, nam
             add(g, "rect", class_="overdue", x=red_x, y=top, width=max(x1 - red_x, 2.0), height=BAR, rx=2,
                 fill=RED)
         add(g, "line", class_="due", x1=x(due), y1=top - 3, x2=x(due), y2=top + BAR + 3, **DUE)
+    return x0, top, x1 - x0, BAR
 
 
 def _ticks(t0: datetime, t1: datetime, zone: ZoneInfo, most: float,
