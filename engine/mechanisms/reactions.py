@@ -3,6 +3,13 @@ in one table and installed in the runtime when this module is imported (engine/_
 imports it), like engine/mechanisms/hooks.py joins the task hooks.
 
 Each mechanism module that has any lists them in `REACTIONS`, by process model key and element id.
+
+Why at import and not from a start-up call: importing any engine module runs engine/__init__.py
+first, so no process can step an instance without the table, whichever door it came in by (the
+app, the worker, the `liandong` commands, the benchmarks, a worker started in a subprocess by a
+test). A start-up call would have to be made by each of them, and one that forgot it would run
+steps without the procuratorate's copy. `reached.install` replaces the table, so installing again
+(a test that installs its own) is harmless.
 """
 from __future__ import annotations
 
