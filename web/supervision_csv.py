@@ -1,5 +1,7 @@
 """CSV downloads of the supervision pages: the overdue (or due-soon) list and a case's audit
-timeline. Both are audited: the list on the system chain, a timeline on its case's chain.
+timeline. Both are audited: the list on the system chain, a timeline on its case's chain. Both
+are worded as the pages are, in the user's language: step and mechanism names from the workflow
+catalogue, events by their labels (web/labels.py), never an engine code or raw JSON.
 
 The files are UTF-8 with a byte-order mark, because Excel, which the offices open them with,
 reads a CSV without one in the system code page and garbles Chinese. Times are ISO 8601 in the
@@ -13,7 +15,6 @@ from __future__ import annotations
 
 import csv
 import io
-import json
 import re
 from datetime import datetime
 from zoneinfo import ZoneInfo
@@ -23,7 +24,7 @@ from flask_babel import gettext as _
 
 from engine import metrics
 
-from . import labels
+from . import labels, workflow_text
 from .auth import actor
 from .db import db
 from .deadline_rules import due_basis
@@ -80,7 +81,8 @@ def overdue_csv():
         for task in page.items:
             since = task.claimed_at if task.assignee_id else task.created_at
             rows.append([
-                task.case.number, task.instance.process_model.name, task.title, task.agency.name,
+                task.case.number, workflow_text.translate(task.instance.process_model.name),
+                workflow_text.translate(task.title), task.agency.name,
                 labels.lane(task), task.assignee.display_name if task.assignee else _("Unclaimed"),
                 _iso(since), _iso(task.due_at), _("yes") if task.due_provisional else "",
                 f"{(now - task.due_at).total_seconds() / 3600:.1f}", due_basis(task),
@@ -95,17 +97,17 @@ def overdue_csv():
 
 @bp.route("/cases/<int:case_id>/timeline.csv")
 def timeline_csv(case_id: int):
-    """The case's whole audit chain; details lose workflow variables (they may carry reasons)."""
+    """The case's whole audit chain, worded as the page's timeline words it (events and task
+    names in the page's language, the same short detail without case content): no event codes,
+    modeller's ids or raw event data reach the file."""
     export = metrics.export_case_timeline(db.session, actor(), case_id)
-    rows: list[list[object]] = [[
-        _("Time (Beijing)"), _("Who"), _("Agency"), _("Event type"), _("Task"), _("Detail (JSON)"),
-    ]]
+    rows: list[list[object]] = [[_("Time (Beijing)"), _("Who"), _("Agency"), _("Event"), _("Task"), _("Detail")]]
     for event in export.events:
-        detail = metrics.export_detail(event)
+        task = workflow_text.translate(export.task_titles.get(event.task_id)) if event.task_id else ""
+        detail = labels.event_detail(event, content=False)
         rows.append([
             _iso(event.occurred_at), event.actor.display_name if event.actor else _("System"),
-            event.actor_agency.name if event.actor_agency else "", event.event_type,
-            export.task_titles.get(event.task_id, "") if event.task_id else detail.get("title", ""),
-            json.dumps(detail, ensure_ascii=False, sort_keys=True, default=str),
+            event.actor_agency.name if event.actor_agency else "", labels.label(labels.EVENTS, event.event_type),
+            task, "" if detail == task else detail,
         ])
     return _csv(rows, f"{export.case.number}-timeline.csv")

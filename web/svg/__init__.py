@@ -50,6 +50,13 @@ def text_width(text: str, size: float) -> float:
     return (wide + 0.58 * (len(text) - wide)) * size
 
 
+def labelled(name: str, value: str) -> str:
+    """"name：value" with the colon of the text's language: full width beside Chinese, ": " between
+    Latin words (an English page's tooltip)."""
+    wide = any(unicodedata.east_asian_width(ch) in "WF" for ch in name + value)
+    return f"{name}{'：' if wide else ': '}{value}"
+
+
 def truncate(text: str, width: float, size: float) -> str:
     """`text` cut with an ellipsis so that it fits `width`."""
     if text_width(text, size) <= width:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 
-from . import NO_DATA, add, svg_root, text_width, to_string, truncate
+from . import NO_DATA, add, labelled, svg_root, text_width, to_string, truncate
 
 WIDTH, ROW, BAR, TOP = 640.0, 26.0, 16.0, 40.0
 VALUE_ROOM = 70.0  # room right of the longest bar for its value label
@@ -76,7 +76,7 @@ def render_bar_chart(title: str, series: list[tuple[str, float]], unit: str = ""
         y = TOP + i * ROW
         over = highlight_over is not None and math.isfinite(value) and value > highlight_over
         g = add(root, "g", class_="row over" if over else "row")
-        add(g, "title", f"{label}：{format_value(value)}{unit}")
+        add(g, "title", labelled(label, f"{format_value(value)}{unit}"))
         add(g, "text", truncate(label, label_w - 16, 12), x=label_w - 8, y=y + ROW / 2 + 4, text_anchor="end")
         end = x(0.0)
         if math.isfinite(value):

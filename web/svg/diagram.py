@@ -12,7 +12,19 @@ import math
 
 from lxml import etree
 
-from . import add, css_rules, message_svg, points, svg_root, text_lines, text_width, to_string, truncate, wrap
+from . import (
+    add,
+    css_rules,
+    labelled,
+    message_svg,
+    points,
+    svg_root,
+    text_lines,
+    text_width,
+    to_string,
+    truncate,
+    wrap,
+)
 
 BPMN = "http://www.omg.org/spec/BPMN/20100524/MODEL"
 NS = {"bpmn": BPMN, "bpmndi": "http://www.omg.org/spec/BPMN/20100524/DI",
@@ -163,7 +175,10 @@ class _Canvas:
         """The element of one BPMN element: its id, its mark as a class and a tooltip."""
         el = add(self.layers[layer], tag, class_=" ".join(c for c in (*classes, mark) if c),
                  data_element=ident, data_kind=kind)
-        add(el, "title", f"{name or ident}：{self.labels.get(mark, MARKS[mark])}" if mark else name or ident)
+        # An unnamed element (a joining gateway) says only its mark: its id is the modeller's.
+        state = self.labels.get(mark, MARKS[mark]) if mark else ""
+        if name or state:
+            add(el, "title", labelled(name, state) if name and state else name or state)
         return el
 
     def shape(self, el: etree._Element, di: etree._Element, box: tuple[float, ...]) -> None:
