@@ -121,18 +121,33 @@ def actor() -> User:
     return current_user.model
 
 
-def _safe_next(target: str | None) -> str:
+def landing(user: User) -> str:
+    """Where the user's work is: the inbox, unless no task can ever reach them
+    (`policy.has_inbox`): then the clues for those who register them (a service station's
+    intake staff), the accounts for administrators, the supervision pages for other overseers."""
+    if engine.policy.has_inbox(user):
+        return url_for("inbox.index")
+    if engine.policy.can_register_clue(user):
+        return url_for("clues.index")
+    if engine.policy.can_administer(user):
+        return url_for("users_admin.index")
+    if engine.policy.can_supervise(user):
+        return url_for("supervision.index")
+    return url_for("inbox.index")
+
+
+def _safe_next(target: str | None, user: User) -> str:
     # Only same-site paths: an absolute or scheme-relative URL would make login an open redirect.
     if target and target.startswith("/") and not target.startswith("//") and not urlsplit(target).netloc:
         return target
-    return url_for("inbox.index")
+    return landing(user)
 
 
 @bp.route("/login", methods=["GET", "POST"])
 @limiter.limit(lambda: current_app.config["LOGIN_RATE_LIMIT"], methods=["POST"])
 def login():
     if current_user.is_authenticated:
-        return redirect(url_for("inbox.index"))
+        return redirect(landing(actor()))
     status = 200
     if request.method == "POST":
         username = request.form.get("username", "").strip()
@@ -149,7 +164,7 @@ def login():
             if lang:
                 session["lang"] = lang
             start_session(user)
-            return redirect(_safe_next(request.args.get("next")))
+            return redirect(_safe_next(request.args.get("next"), user))
         flash(_("Invalid username or password."), "error")
         status = 401
     return render_template("auth/login.html"), status

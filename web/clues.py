@@ -19,7 +19,7 @@ import engine
 from models import CLUE_SOURCES, CLUE_STATUSES, CONFIDENTIALITY_LEVELS
 
 from . import forms, workflow_text
-from .auth import actor
+from .auth import actor, landing
 from .db import db
 from .evidence import attachment, store
 
@@ -52,6 +52,11 @@ def station_staff() -> bool:
     return current_user.is_authenticated and engine.policy.is_station_staff(current_user.model)
 
 
+def home() -> str:
+    """The header's home link: the user's landing page (web/auth.py `landing`)."""
+    return landing(current_user.model) if current_user.is_authenticated else url_for("inbox.index")
+
+
 def case_clue(case):
     """The clue a case was opened from, for the case page (None if none or not visible)."""
     return engine.clue_of_case(db.session, actor(), case.id, triage_agency())
@@ -63,7 +68,7 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(workflow_text.process_name, "process_name")
     app.jinja_env.globals.update(
         CLUE_SOURCE_LABELS=SOURCE_LABELS, CLUE_STATUS_LABELS=STATUS_LABELS, clue_menu=clue_menu,
-        station_staff=station_staff, case_clue=case_clue)
+        station_staff=station_staff, case_clue=case_clue, home=home)
 
 
 def explain(message: str) -> str:
@@ -135,6 +140,7 @@ def render_clue(clue_id: int, triage_values=None, triage_errors=None, status: in
                                "reason": "", "mechanisms": []}
     return render_template(
         "clues/show.html", clue=clue, may_triage=may_triage,
+        evidence=engine.evidence_of_clue(session, user, clue_id, agency) if clue.case_id is not None else {},
         may_attach=engine.policy.can_add_clue_attachment(user, clue.clue, agency),
         case_visible=clue.case_id is not None and engine.policy.can_view_case(session, user, clue.case),
         mechanisms=engine.opening_mechanisms(session, user) if may_triage else [],
@@ -192,12 +198,15 @@ def triage(clue_id: int):
         result = engine.triage_clue(
             db.session, actor(), clue_id, triage_agency(), values["decision"], reason=values["reason"],
             title=values["title"], confidentiality=values["confidentiality"] or "confidential",
-            mechanisms=values["mechanisms"])
+            mechanisms=values["mechanisms"], store=store())
     except engine.InvalidInput as exc:
         return render_clue(clue_id, values, _errors(exc), 422)
     if result.opened is not None:
         flash(_("Case %(number)s was opened from clue %(clue)s.", number=result.opened.case.number,
                 clue=result.clue.number), "info")
+        if result.evidence:
+            flash(_("The clue's attachments became evidence of the case (%(count)s items).",
+                    count=len(result.evidence)), "info")
         return redirect(url_for("cases.show", case_id=result.opened.case.id), code=303)
     flash(_("Clue %(number)s was closed.", number=result.clue.number), "info")
     return redirect(url_for("clues.show", clue_id=clue_id), code=303)

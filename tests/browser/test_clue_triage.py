@@ -1,8 +1,10 @@
-"""In chromium: a service station's staff register a clue with a file and see its status; SAMR's
-handler triages it into a case, ticking the mechanism to start; the station then sees the clue
-as opened, and the case page names the clue it came from."""
+"""In chromium: a service station's staff land on their clues when they log in (they have no
+inbox), register a clue with a file and see its status; SAMR's handler triages it into a case,
+ticking the mechanism to start; the case page names the clue it came from and lists its file as
+evidence, which the clue's page links to; the station then sees the clue as opened."""
 from __future__ import annotations
 
+import hashlib
 import re
 
 from playwright.sync_api import expect
@@ -13,7 +15,8 @@ def test_a_station_clue_is_triaged_into_a_case(person, tmp_path):
     drawing.write_bytes(b"%PDF-1.4 drawing\n")
 
     station = person("station_intake")
-    station.get_by_role("link", name="线索").click()
+    expect(station).to_have_url(re.compile(r".*/clues/$"))  # their work, not an empty inbox
+    expect(station.get_by_role("link", name="待办", exact=True)).to_have_count(0)
     expect(station.get_by_role("link", name="案件", exact=True)).to_have_count(0)
     station.get_by_role("link", name="登记线索").click()
     station.select_option("#f-source", "complaint")
@@ -39,6 +42,18 @@ def test_a_station_clue_is_triaged_into_a_case(person, tmp_path):
     handler.wait_for_url(re.compile(r".*/cases/\d+$"))
     expect(handler.locator("body")).to_contain_text(number)
     expect(handler.locator("table").first).to_contain_text("立案协助")
+    # The clue's file is the case's evidence: same file, same SHA-256, owned by SAMR.
+    evidence = handler.locator("table.evidence tbody tr")
+    expect(evidence).to_have_count(1)
+    expect(evidence).to_contain_text("图纸.pdf")
+    expect(evidence).to_contain_text("东市监")
+    item_link = evidence.locator("td").first.get_by_role("link")
+    item_id = item_link.inner_text().strip()
+    handler.goto("/" + clue_path)
+    handler.locator("td.clue-evidence a").click()
+    handler.wait_for_url(re.compile(rf".*/evidence/{item_id}$"))
+    expect(handler.locator("body")).to_contain_text(hashlib.sha256(b"%PDF-1.4 drawing\n").hexdigest())
+    expect(handler.locator("body")).to_contain_text(number)
 
     station.goto("/" + clue_path)
     expect(station.locator("h1 .clue-status")).to_have_text("已立案（转为案件）")

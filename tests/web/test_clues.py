@@ -11,10 +11,11 @@ import re
 from sqlalchemy import select
 
 from models import Clue, ProcessInstance, ProcessModel
+from tests.conftest import password_for
 from web.db import db
 
 from .api_helpers import ApiClient
-from .helpers import create_case, field_html, post, text
+from .helpers import create_case, field_html, login, post, text
 
 PDF = b"%PDF-1.4 drawing\n"
 CLUE = {"source": "complaint", "rights_holder": "某精密机械有限公司", "suspect": "前技术员甲",
@@ -133,6 +134,9 @@ def test_the_api_registers_lists_and_triages(app):
     body = outcome.get_json()
     assert body["clue"]["status"] == "opened" and body["case"]["instances"][0]["process"] == "case_transfer"
     assert [t["bpmn_id"] for t in body["case"]["tasks"]] == ["register_facts"]
+    # The attachment is the case's evidence, whichever door triaged (the store the app binds).
+    [item] = samr.get(f"/cases/{body['case']['id']}/evidence").get_json()
+    assert item["sha256"] == hashlib.sha256(PDF).hexdigest() and item["confidential"] is True
     assert samr.post(f"/clues/{clue['id']}/triage", {"decision": "close", "reason": "x"}).status_code == 409
     assert station.get(f"/clues/{clue['id']}").get_json()["status"] == "opened"
     assert station.get(f"/cases/{body['case']['id']}").status_code == 404
@@ -187,3 +191,82 @@ def test_station_staff_reach_no_case_by_any_door(app, client_for):
     assert api.post(f"/cases/{case_id}/mechanisms", {"key": "consultation"}).status_code == 404
     assert station.get(f"/cases/{case_id}/evidence", follow_redirects=False).status_code in (404, 405)
     assert "LD2026" not in text(station.get("/register/")) and "LD2026" not in text(station.get("/"))
+
+
+def _landing(app, username: str) -> str:
+    client = app.test_client()
+    return login(client, username).headers["Location"]
+
+
+def test_each_user_lands_on_their_work_and_sees_only_what_they_use(app, client_for):
+    assert _landing(app, "station_intake") == "/clues/"
+    assert _landing(app, "admin") == "/admin/users/"
+    assert _landing(app, "samr_handler") == "/" and _landing(app, "office_supervisor") == "/"
+    station = client_for("station_intake")
+    assert station.get("/login").headers["Location"] == "/clues/"  # logged in already
+    header = re.search(r"<header.*?</header>", text(station.get("/clues/")), re.S).group(0)
+    assert 'href="/clues/"' in header and 'class="brand" href="/clues/"' in header
+    for hidden in ('href="/"', 'href="/notifications', 'href="/cases/"', 'href="/register/"'):
+        assert hidden not in header, hidden
+    admin = re.search(r"<header.*?</header>", text(client_for("admin").get("/admin/users/")), re.S).group(0)
+    assert 'href="/"' not in admin and 'href="/admin/users/"' in admin
+    handler = re.search(r"<header.*?</header>", text(client_for("samr_handler").get("/")), re.S).group(0)
+    assert 'href="/"' in handler and 'href="/notifications' in handler
+    # A path asked for before the login still wins.
+    client = app.test_client()
+    assert login_next(client, "station_intake", "/clues/new") == "/clues/new"
+
+
+def login_next(client, username: str, target: str) -> str:
+    response = post(client, f"/login?next={target}", {"username": username, "password": password_for(username)},
+                    token_from="/login")
+    return response.headers["Location"]
+
+
+def test_the_case_page_lists_the_clues_files_as_evidence_and_the_clue_links_to_them(app, client_for):
+    station, handler = client_for("station_intake"), client_for("samr_handler")
+    clue_id = _clue_id(_register(station))
+    opened = post(handler, f"/clues/{clue_id}/triage", {
+        "decision": "open", "title": "某精密机械公司图纸案", "confidentiality": "confidential", "mechanisms": []},
+        token_from=f"/clues/{clue_id}")
+    case_id = int(opened.headers["Location"].rsplit("/", 1)[1])
+    case_page = text(handler.get(f"/cases/{case_id}"))
+    evidence = re.search(r'<table class="evidence">.*?</table>', case_page, re.S).group(0)
+    item_id = int(re.search(r'data-evidence="(\d+)"', evidence).group(1))
+    assert "图纸.pdf" in evidence and f"/cases/{case_id}/evidence/{item_id}/download" in evidence
+    download = handler.get(f"/cases/{case_id}/evidence/{item_id}/download")
+    assert download.status_code == 200 and download.data == PDF
+    clue_page = text(handler.get(f"/clues/{clue_id}"))
+    assert f'href="/cases/{case_id}"' in clue_page
+    assert f'href="/cases/{case_id}/evidence/{item_id}"' in clue_page
+    # The station keeps its clue's files, and learns nothing of the case's items.
+    station_page = text(station.get(f"/clues/{clue_id}"))
+    assert "/evidence/" not in station_page and f'href="/cases/{case_id}"' not in station_page
+
+
+def test_a_mechanism_the_system_started_again_is_shown_with_its_cause(app, client_for, clock):
+    """The police miss their filing deadline while the procuratorate already supervises on its
+    own motion: the worker's second 立案监督 is listed beside the confirmed second starts."""
+    from datetime import datetime
+
+    import engine
+    from engine.worker.timers import fire_due_timers
+    from models import User
+    from tests.conftest import SHANGHAI
+    from tests.helpers import APPROVE_HANDOFF, APPROVE_TRANSFER, FACTS_500K, RECEIPT, act
+
+    with db.new_session(app) as session:
+        users = {u.username: u for u in session.scalars(select(User))}
+        case_id = engine.create_case(session, users["samr_handler"], "某公司技术秘密案").id
+        act(session, users["samr_handler"], case_id, "register_facts", FACTS_500K)
+        act(session, users["samr_head"], case_id, "decide_transfer", APPROVE_TRANSFER)
+        act(session, users["samr_liaison"], case_id, "approve_outgoing_handoff", APPROVE_HANDOFF)
+        act(session, users["police_liaison"], case_id, "accept_receipt", RECEIPT)
+        engine.start_mechanism(session, users["procuratorate_handler"], case_id, "filing_supervision")
+        clock.set(datetime(2026, 3, 6, 8, 30, tzinfo=SHANGHAI))
+        assert fire_due_timers(session) == 1 and engine.deliver_pending(session) == 1
+    page = text(client_for("samr_handler").get(f"/cases/{case_id}"))
+    started = re.search(r'<li class="system-start">(.*?)</li>', page, re.S).group(1)
+    assert "立案监督" in started and "立案协助" in started and "filing_supervision_requested" in started
+    assert 'data-event="mechanism_duplicate_started"' in page
+    assert 'class="system-start"' not in text(client_for("office_supervisor").get(f"/cases/{case_id}"))

@@ -68,6 +68,7 @@ from .intake import (
     can_view_clue,
     can_view_clue_content,
     clue_agency_scope,
+    has_inbox,
     is_station_staff,
 )
 from .outcomes import (
@@ -130,6 +131,7 @@ __all__ = [
     "can_view_task_content",
     "can_work_on_case",
     "clue_agency_scope",
+    "has_inbox",
     "has_role_in",
     "holding_agency_ids",
     "is_assigned",
@@ -152,6 +154,7 @@ __all__ = [
 
 ACTIONS: dict[str, Callable[..., bool]] = {
     "start_case": lambda s, u, _r: can_start_case(u),
+    "use_inbox": lambda s, u, _r: has_inbox(u),
     "administer": lambda s, u, _r: can_administer(u),
     "view_case": can_view_case,
     "view_case_content": can_view_case_content,

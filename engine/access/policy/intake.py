@@ -3,6 +3,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from engine.runtime.lanes import AGENCY_CODES, LANE_ROLES
 from models import User
 
 from .relations import agency_ids, is_overseer
@@ -18,6 +19,14 @@ def is_station_staff(user: User) -> bool:
     """Intake staff of a service station (服务站点): they register clues and see their own,
     nothing else (their agency never takes part in a case)."""
     return any(m.role == "intake" and m.agency.kind == "service_station" for m in user.memberships)
+
+
+def has_inbox(user: User) -> bool:
+    """Whether a task can ever reach the user: they hold a lane's role (LANE_ROLES) in one of the
+    agencies diagrams route to (AGENCY_CODES), the only lanes a deployed diagram may name. A
+    service station's intake staff and administrators hold none: their inbox is always empty,
+    so they land on their own work and see no inbox link."""
+    return any(m.role in LANE_ROLES and m.agency.code in AGENCY_CODES for m in user.memberships)
 
 
 def can_register_clue(user: User) -> bool:
