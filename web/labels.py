@@ -85,6 +85,7 @@ EVENTS = {
     "document_viewed": _l("Document viewed"),
     "rights_holder_added": _l("Rights holder recorded"),
     "rights_holder_updated": _l("Rights holder corrected"),
+    "late_reconsideration_request_registered": _l("Late request for reconsideration registered"),
     "notice_delivered": _l("Notice delivered to the rights holder"),
     "timer_fired": _l("Deadline timer fired"),
     "timeline_exported": _l("Timeline exported"),
@@ -139,6 +140,13 @@ EVIDENCE_KINDS = {
 # What task context lines and engine-offered choices say (engine/mechanisms/completion.py Term):
 # a table per enum class or Term vocabulary; %(name)s placeholders are filled from a Term's args.
 CONTEXT_CODES: dict[str, Mapping[str, object]] = {
+    # A rights holder's request for reconsideration received after the period (engine/mechanisms/remedies.py).
+    "LateRequestLine": {
+        "requested_on": _l("Request received on"),
+        "period_ended_on": _l("Period for the request ended on"),
+        "days_late": _l("Days after the period"),
+        "delay_reasons": _l("Reasons given for the delay"),
+    },
     # An information request's state and its task's lines (engine/mechanisms/sharing.py).
     "RequestState": {
         "submitted": _l("Awaiting the liaison's review"),
