@@ -107,6 +107,7 @@ from engine.errors import (
     WorkflowError,
 )
 from engine.mechanisms.completion import Term
+from engine.mechanisms.consultation_actions import case_items as consultation_action_items
 from engine.mechanisms.hooks import form_choices, task_context
 from engine.mechanisms.reactions import REACTIONS as _REACTIONS  # noqa: F401  (installs them in the runtime)
 from engine.mechanisms.recognition import case_packages, item_recognitions
@@ -182,6 +183,8 @@ __all__ = [
     # Cases and mechanisms.
     "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms", "opening_mechanisms",
     "duplicate_starts",
+    # A consultation's action items and where each stands.
+    "consultation_action_items",
     # Clues before a case: registering, attachments, triage into a case or closing.
     "CluePage", "ClueView", "OpenedAttachment", "TriageResult", "register_clue", "add_clue_attachment",
     "open_clue_attachment", "clue_page", "visible_clue", "clue_of_case", "triage_clue", "evidence_of_clue",

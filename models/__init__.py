@@ -5,6 +5,7 @@ from .calendar import CalendarDay
 from .cases import CONFIDENTIALITY_LEVELS, PARTICIPANT_ROLES, Case, CaseParticipant
 from .clues import CLUE_SOURCES, CLUE_STATUSES, Clue, ClueAttachment
 from .comments import TaskComment
+from .consultation import ACTION_KINDS, ACTION_STATES, ConsultationActionItem
 from .database import close_session, make_engine, make_session_factory
 from .documents import Document, DocumentCounter
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
@@ -43,7 +44,7 @@ __all__ = [
     "HumanTaskState", "InstanceStatus", "MessageStatus", "TimerStatus",
     "ProcessModel", "Timer", "ApiToken", "EVIDENCE_KINDS", "EvidenceCustody", "EvidenceItem",
     "NOTIFICATION_KINDS", "DeadlineNotice", "Notification",
-    "TaskComment",
+    "TaskComment", "ACTION_KINDS", "ACTION_STATES", "ConsultationActionItem",
     "HOLDER_KINDS", "DELIVERY_METHODS", "RightsHolder", "NoticeDelivery",
     "CLUE_SOURCES", "CLUE_STATUSES", "Clue", "ClueAttachment", "AGENCY_KINDS",
     "VERDICTS", "EvidencePackage", "PackageItem",

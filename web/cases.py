@@ -69,6 +69,7 @@ def render_case(case, evidence_values=None, evidence_errors=None, status: int = 
         evidence_values=evidence_values or {"confidential": "true"}, evidence_errors=evidence_errors or {},
         mechanisms=engine.startable_mechanisms(session, user, case),
         duplicate_starts=engine.duplicate_starts(session, user, case),
+        action_items=engine.consultation_action_items(session, user, case),
     ), status
 
 

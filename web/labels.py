@@ -258,6 +258,14 @@ CONTEXT_CODES: dict[str, Mapping[str, object]] = {
         "not_answered": _l("Not answered yet"),
         "no_legal_basis": _l("None given"),
     },
+    # The action items' lines (engine/mechanisms/consultation_actions.py).
+    "ActionLine": {
+        "startable": _l("Mechanisms the items may start"),
+        "agencies": _l("Agencies that may be given a task"),
+        "item": _l("Action item"),
+        "consultation": _l("Called by"),
+        "due": _l("Due"),
+    },
     "Consultation": {
         "answer_of": _l("Written opinion of %(agency)s"),
         "legal_basis_of": _l("Legal basis given by %(agency)s"),

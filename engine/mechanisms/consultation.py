@@ -7,7 +7,8 @@ decision needs it:
 - `consultation_answer` (an invited agency's written opinion): the topic, the questions and the
   materials of the consultation letter, as the letter sent them;
 - `consultation_minutes` (the convener's minutes): the topic and every invited agency's answer,
-  or that it has not answered.
+  or that it has not answered, and what its action items may name; completing it opens the
+  items (engine/mechanisms/consultation_actions.py).
 
 `other_agencies` offers the agencies other than the user's own, for forms that name another
 agency (whom to invite, whom to hand evidence to): one's own agency is never a choice there.
@@ -21,6 +22,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from engine.mechanisms import consultation_actions
 from engine.mechanisms.completion import ChoiceSource, Hook, Term
 from engine.runtime.definitions import task_form
 from models import Agency, HumanTask, HumanTaskState, User
@@ -89,7 +91,7 @@ def _minutes_context(session: Session, actor: User, task: HumanTask, data: Mappi
                       result.get("legal_basis") or AnswerState.NO_LEGAL_BASIS))
         if result.get("attendees"):
             lines.append((Term("Consultation", "attendees_of", {"agency": agency}), result["attendees"]))
-    return lines
+    return lines + consultation_actions.minutes_context(session, actor, task)
 
 
 def other_agencies(session: Session, actor: User, task: HumanTask) -> list[tuple[Any, str]]:
@@ -107,7 +109,8 @@ def other_agencies(session: Session, actor: User, task: HumanTask) -> list[tuple
 
 HOOKS = {
     "consultation_answer": Hook(context=_answer_context),
-    "consultation_minutes": Hook(context=_minutes_context),
+    "consultation_minutes": Hook(check=consultation_actions.minutes_check, context=_minutes_context),
+    **consultation_actions.HOOKS,
 }
 
 CHOICES: dict[str, ChoiceSource] = {"other_agencies": other_agencies}

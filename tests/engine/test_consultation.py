@@ -42,7 +42,8 @@ PROPOSAL = {
 APPROVE = {"handoff_approved": True}
 RETURN = {"handoff_approved": False, "comment": "请补充问题。"}
 MINUTES = {"held_on": "2026-03-10", "participants": "市场监管、公安、检察", "minutes": "会议讨论了定性问题。",
-           "conclusion": "涉嫌犯罪，应当移送。", "action_items": "市场监管部门启动移送。", "request_transfer": True}
+           "conclusion": "涉嫌犯罪，应当移送。", "action_plan": "启动｜立案协助｜会商认为应就新查明的事实另行移送",
+           "request_transfer": False}
 # Start of the test clock: Monday 2 March 2026, 09:00 in Shanghai.
 FIVE_WD = datetime(2026, 3, 9, 23, 59, 59, tzinfo=SHANGHAI)
 THREE_WD = datetime(2026, 3, 5, 23, 59, 59, tzinfo=SHANGHAI)
@@ -123,6 +124,8 @@ def test_consultation_with_answers_in_any_order_starts_a_transfer(session, users
     assert (request.case_id, request.payload, request.status) == (
         case.id, {"case_id": case.id, "requested_by": "consultation"}, "pending")
     events = event_types(session, case.id)
+    # 立案协助 already runs on this case: the item gave the reason for a second one.
+    assert events.count("action_item_opened") == events.count("action_item_done") == 1
     assert events.count("handoff_approved") == 3  # the invitation and both answers
     assert events.count("document_generated") == 4
     assert verify_audit(session, case.id) == []
@@ -147,7 +150,7 @@ def test_default_deadline_and_a_late_answer_is_chased(session, users, case, cloc
     assert list(answers(session, case.id)) == ["procuratorate"], "the late answer stays open"
     act(session, users["samr_liaison"], case.id, "chase_answers", {"note": "已电话催告检察院。"})
     act(session, users["procuratorate_liaison"], case.id, "answer_consultation", {"opinion": "迟到的意见"})
-    act(session, users["samr_handler"], case.id, "record_minutes", {**MINUTES, "request_transfer": False})
+    act(session, users["samr_handler"], case.id, "record_minutes", {**MINUTES, "action_plan": ""})
     session.refresh(instance)
     assert instance.status == "completed"
     assert session.scalars(select(Message).where(Message.name == "transfer_requested")).all() == []

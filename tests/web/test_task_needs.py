@@ -106,7 +106,9 @@ def test_a_transfer_started_by_the_minutes_starts_with_the_consultation_s_facts(
                                   {"opinion": "同意移送。"}).status_code == 303
     handler = client_for("samr_handler")
     minutes = {"held_on": "2026-03-06", "participants": "市场监管、公安、检察", "minutes": "会议记录。",
-               "conclusion": "涉嫌犯罪，移送公安机关。", "action_items": "", "request_transfer": "true"}
+               "conclusion": "涉嫌犯罪，移送公安机关。", "request_transfer": "true",
+               # 立案协助 already runs on the case (opened with it): a second one needs its reason.
+               "action_plan": "启动｜立案协助｜会商查明的事实需另行移送"}
     assert claim_and_complete(handler, open_task(app, case_id, "record_minutes").id, minutes).status_code == 303
     with db.new_session(app) as session:
         assert engine.deliver_pending(session) >= 1

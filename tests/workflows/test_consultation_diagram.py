@@ -31,7 +31,7 @@ DUE_AT = "2026-03-05T15:59:59+00:00"
 
 # What only the convening agency writes, and only the invited agencies: never on the other side.
 CONVENER_KEYS = {"topic", "questions", "materials", "handoff_approved", "comment", "proposal_rounds",
-                 "held_on", "participants", "minutes", "conclusion", "action_items", "request_transfer",
+                 "held_on", "participants", "minutes", "conclusion", "action_plan", "request_transfer",
                  "note", "answers"}
 INVITED_KEYS = {"opinion", "legal_basis", "attendees", "consultation", "invited_agency"}
 INVITATION_KEYS = {"case_id", "invited_agencies", "reply_deadline"}
@@ -48,7 +48,7 @@ APPROVE = {"handoff_approved": True}
 RETURN = {"handoff_approved": False, "comment": "问题表述不清，请修改。"}
 ANSWER = {"opinion": "经研究，涉案信息符合秘密性要求。", "legal_basis": "反不正当竞争法第九条"}
 MINUTES = {"held_on": "2026-03-10", "participants": "市场监管、公安、检察", "minutes": "会议讨论了定性问题。",
-           "conclusion": "涉嫌犯罪，应当移送。", "action_items": "市场监管部门3日内启动移送。",
+           "conclusion": "涉嫌犯罪，应当移送。", "action_plan": "交办｜公安｜3｜调取银行流水",
            "request_transfer": True}
 
 
