@@ -63,7 +63,7 @@ from engine.casework.evidence import (
 )
 from engine.casework.evidence_files import EvidenceStore
 from engine.casework.handoff_batch import MAX_BATCH as MAX_BATCH_APPROVALS
-from engine.casework.handoff_batch import BatchOutcome, approve_handoffs, batch_approvable
+from engine.casework.handoff_batch import BatchOutcome, batch_approvable
 from engine.casework.parties import (
     NOTICE_KINDS,
     HolderNotice,
@@ -85,10 +85,20 @@ from engine.casework.results import (
     record_result,
     running_mechanisms,
 )
+from engine.casework.standing import (
+    HandoffStep,
+    grant_standing_approval,
+    handoff_steps,
+    revoke_standing_approval,
+    standing_approvals,
+)
+
+# A completion or a batch of approvals, then the standing approvals of the hand-offs it opened.
+from engine.casework.standing import approve_and_follow as approve_handoffs
+from engine.casework.standing import complete_and_follow as complete_task
 from engine.casework.tasks import (
     assign_task,
     claim_task,
-    complete_task,
     delegate_task,
     reassign_task,
     unclaim_task,
@@ -193,6 +203,7 @@ __all__ = [
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
     "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
     "task_subjects", "NextWork", "next_work", "BatchOutcome", "approve_handoffs", "batch_approvable",
+    "HandoffStep", "handoff_steps", "standing_approvals", "grant_standing_approval", "revoke_standing_approval",
     "MAX_BATCH_APPROVALS", "carried_values",
     # Case pages: reads filtered by the access policy.
     "visible_case", "visible_cases", "case_page", "case_instances", "case_tasks", "case_timeline", "agencies",

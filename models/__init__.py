@@ -9,6 +9,7 @@ from .consultation import ACTION_KINDS, ACTION_STATES, ConsultationActionItem
 from .database import close_session, make_engine, make_session_factory
 from .documents import Document, DocumentCounter
 from .evidence import EVIDENCE_KINDS, EvidenceCustody, EvidenceItem
+from .handoffs import StandingApproval
 from .notifications import NOTIFICATION_KINDS, DeadlineNotice, Notification
 from .parties import DELIVERY_METHODS, HOLDER_KINDS, NoticeDelivery, RightsHolder
 from .people import AGENCY_KINDS, ROLES, Agency, Membership, User
@@ -49,5 +50,5 @@ __all__ = [
     "CLUE_SOURCES", "CLUE_STATUSES", "Clue", "ClueAttachment", "AGENCY_KINDS",
     "VERDICTS", "EvidencePackage", "PackageItem",
     "RESULT_STAGES", "RESULT_AGENCIES", "RESULT_OUTCOMES", "MEASURE_KINDS", "CaseResult", "CompulsoryMeasure",
-    "CaseClosure", "GrantViewer", "InformationGrant", "InformationRequest",
+    "CaseClosure", "GrantViewer", "InformationGrant", "InformationRequest", "StandingApproval",
 ]

@@ -41,6 +41,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
         results,
         security,
         sharing,
+        standing,
         statistics,
         supervision,
         tasks,
@@ -69,6 +70,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     app.register_blueprint(supervision.bp)
     app.register_blueprint(calendar_admin.bp)
     app.register_blueprint(users_admin.bp)
+    app.register_blueprint(standing.bp)
     app.register_blueprint(sharing.bp)
     deadline_rules.init_app(app)
     documents.init_app(app)

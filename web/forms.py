@@ -305,6 +305,9 @@ _EXPLAINED = (
     (r"^not a field of this form$", lambda: _("This is not a field of this form.")),
     (r"should be non-empty|is too short", lambda: _("This field must not be empty.")),
     (r"is too long|must be at most \d+ characters", lambda: _("This text is too long.")),
+    (r"^must say why$", lambda: _("Give the reason.")),
+    (r"must be a hand-off step of the agency's liaisons", lambda: _(
+        "Only your agency's hand-off steps that ask nothing but a confirmation can be approved standing.")),
     (r"less than the minimum", lambda: _("The number is too small.")),
     (r"greater than the maximum", lambda: _("The number is too large.")),
     (r"not valid under any of the given schemas|is not one of|^must be one of",

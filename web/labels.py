@@ -63,6 +63,8 @@ EVENTS = {
     "task_completed": _l("Task completed"),
     "task_cancelled": _l("Task cancelled"),
     "handoff_approved": _l("Handoff approved"),
+    "standing_approval_granted": _l("Standing approval of a hand-off granted"),
+    "standing_approval_revoked": _l("Standing approval of a hand-off revoked"),
     "handoff_rejected": _l("Handoff returned"),
     "message_sent": _l("Message sent"),
     "message_delivered": _l("Message delivered"),
@@ -380,7 +382,11 @@ def event_detail(event, content: bool = True) -> str:
         if detail.get(key):
             # Task and process names come from the diagrams: shown in the page's language.
             value = str(detail[key])
-            return workflow_text.process_name(value) if key == "process" else workflow_text.translate(value)
+            if key == "process":
+                return workflow_text.process_name(value)
+            if detail.get("standing"):  # a hand-off approved under its agency's standing approval
+                return f"{workflow_text.translate(value)} · {_('under a standing approval')}"
+            return workflow_text.translate(value)
     return ""
 
 

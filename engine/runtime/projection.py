@@ -21,6 +21,9 @@ from engine.time import task_due as clocks
 from engine.time.clock import now
 from models import Agency, Case, CaseParticipant, HumanTask, HumanTaskState, User
 
+# session.info key: the hand-off tasks the session's transactions opened, until read.
+OPENED_HANDOFFS = "opened_handoffs"
+
 
 def task_properties(task_spec) -> dict[str, str]:
     return (getattr(task_spec, "extensions", None) or {}).get("properties", {})
@@ -123,6 +126,9 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
             notices = None
         make_transient_to_detached(row)
         session.add(row)
+        if row.handoff:
+            # For standing approvals, applied once this transaction commits (engine/casework/standing.py).
+            session.info.setdefault(OPENED_HANDOFFS, []).append(row.id)
         if agencies is None or agency.id not in agencies:
             _join_case(session, instance.case_id, agency.id, at)
             if agencies is not None:

@@ -13,6 +13,7 @@ from dataclasses import dataclass, fields
 
 from sqlalchemy.orm import Session, sessionmaker
 
+from engine.casework.standing import apply_pending
 from engine.oversight.notification_mail import MailSettings, send_pending
 from engine.oversight.notifications import scan_deadlines
 from engine.worker.messages import deliver_pending
@@ -27,6 +28,7 @@ class Pass:
     messages: int = 0
     notices: int = 0
     emails: int = 0
+    approvals: int = 0
 
     def add(self, other: Pass) -> None:
         """Count another pass into this total."""
@@ -36,11 +38,13 @@ class Pass:
 
 def run_once(session: Session, batch: int = 100, mail: MailSettings | None = None) -> Pass:
     """One pass: fire what is due, deliver what is pending (timers can send messages), notify
-    deadlines, then mail what those and the other transactions notified (with `mail` on)."""
+    deadlines, approve the hand-offs standing approvals cover (engine/casework/standing.py), then
+    mail what those and the other transactions notified (with `mail` on)."""
     done = Pass()
     done.timers = fire_due_timers(session, batch)
     done.messages = deliver_pending(session, batch)
     done.notices = scan_deadlines(session, batch)
+    done.approvals = apply_pending(session, batch)
     if mail is not None:
         done.emails = send_pending(session, mail, batch)
     return done
@@ -52,7 +56,7 @@ def drain(session: Session, batch: int = 100, mail: MailSettings | None = None) 
     while True:
         done = run_once(session, batch, mail)
         total.add(done)
-        if max(done.timers, done.messages, done.notices, done.emails) < batch:
+        if max(done.timers, done.messages, done.notices, done.emails, done.approvals) < batch:
             return total
 
 

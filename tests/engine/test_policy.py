@@ -86,6 +86,10 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("reassign", "completed_task"): NONE,
     # approve_outgoing_handoff of the third case, claimed by samr_liaison.
     ("approve_handoff", "handoff_task"): {"samr_liaison"},
+    # Everyone holding a lane's role in an agency the diagrams route to (not the administrator).
+    ("use_inbox", "none"): EVERYONE - {"admin"},
+    # Each agency's liaisons grant and revoke its standing approvals of hand-offs.
+    ("manage_standing_approvals", "none"): {u for u in EVERYONE if u.endswith(("liaison", "liaison2"))},
     ("complete", "handoff_task"): {"samr_liaison"},
     # extend_review of the main case: the police head's, open and unclaimed; not the observer's.
     ("claim", "police_task"): {"police_head", "police_head2"},

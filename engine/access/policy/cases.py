@@ -128,3 +128,8 @@ def can_unclaim(user: User, task: HumanTask) -> bool:
 def can_reassign(user: User, task: HumanTask) -> bool:
     """Hand an open task (claimed or not) to another user of its lane."""
     return task.state == HumanTaskState.OPEN and can_manage_lane(user, task)
+
+
+def can_manage_standing_approvals(user: User, agency_id: int) -> bool:
+    """An agency's liaisons approve its hand-offs, and so grant and revoke its standing approvals."""
+    return any(m.role == "liaison" and m.agency_id == agency_id for m in user.memberships)
