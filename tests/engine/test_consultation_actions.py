@@ -2,6 +2,8 @@
 or a task in an agency's inbox with its deadline, and tracked to done or cancelled, audited."""
 from __future__ import annotations
 
+import json
+import shutil
 from datetime import datetime
 
 import pytest
@@ -13,19 +15,22 @@ from engine import (
     complete_task,
     create_case,
     deliver_pending,
+    deploy_paths,
     inbox,
     overdue_tasks,
     start_mechanism,
     verify_audit,
 )
+from engine.casework.documents import case_documents
 from engine.mechanisms.consultation_actions import case_items, parse_plan
 from engine.oversight.notifications import scan_deadlines
 from models import AuditEvent, ConsultationActionItem, Message, Notification, ProcessInstance
-from tests.conftest import SHANGHAI
+from tests.conftest import ROOT, SHANGHAI
 from tests.engine.test_consultation import MINUTES, PROPOSAL, answer, invite
 from tests.helpers import act, event_types, open_task, open_tasks
 
 PLAN = "启动｜证据互认\n交办｜公安｜5｜调取涉案账户的银行流水\n交办｜检察院｜3｜就损失认定提出书面意见"
+WORKFLOWS = ROOT / "workflows"
 # Five working days from Monday 2 March 2026 (the minutes are recorded that day).
 FIVE_WD = datetime(2026, 3, 9, 23, 59, 59, tzinfo=SHANGHAI)
 
@@ -190,3 +195,28 @@ def test_what_the_plan_may_name(session, users, case):
     assert errors == []
     assert [(p.kind, p.mechanism, p.agency.code if p.agency else None, p.days) for p in planned] == [
         ("mechanism", "evidence_recognition", None, 0), ("task", None, "police", 7), ("task", None, "police", 1)]
+
+
+def test_minutes_of_the_form_before_typed_items_keep_their_free_text(session, users, case, tmp_path):
+    """An instance on a version whose minutes had the free-text `action_items` (deployed here as
+    it was) records no items; its text stays in the minutes' result and document."""
+    folder = tmp_path / "workflows"
+    shutil.copytree(WORKFLOWS, folder)
+    form_path = folder / "forms" / "consultation_minutes.json"
+    form = json.loads(form_path.read_text(encoding="utf-8"))
+    del form["properties"]["action_plan"]
+    form["properties"]["action_items"] = {"title": "落实事项", "type": "string", "maxLength": 5000}
+    form_path.write_text(json.dumps(form, ensure_ascii=False), encoding="utf-8")
+    [deployed] = deploy_paths(session, [folder / "consultation.bpmn"])
+    assert deployed.created
+
+    to_minutes(session, users, case)
+    act(session, users["samr_handler"], case.id, "record_minutes",
+        {**{k: v for k, v in MINUTES.items() if k != "action_plan"},
+         "action_items": "市场监管部门三日内启动移送。", "request_transfer": True})
+    assert items(session, case.id) == []
+    [minutes] = [d for d in case_documents(session, users["samr_handler"], case.id) if d.kind == "consultation_minutes"]
+    assert minutes.content["steps"]["record_minutes"]["action_items"] == "市场监管部门三日内启动移送。"
+    assert minutes.content["action_items"] == []
+    assert deliver_pending(session) == 1  # the transfer the old minutes asked for, as before
+    assert "case_transfer" in keys_running(session, case.id)
