@@ -243,8 +243,10 @@ def _action_context(session: Session, actor: User, task: HumanTask, data: Mappin
     if item is None:
         return []
     convener = session.get_one(User, item.created_by_id)
-    return [(ActionLine.CONSULTATION, f"{convener.agency.name if convener.agency else ''}（{convener.display_name}）"),
-            (ActionLine.ITEM, item.text), (ActionLine.DUE, item.due_at)]
+    # The item first: its inbox row's subject (engine/oversight/task_guidance.py) is that line.
+    return [(ActionLine.ITEM, item.text),
+            (ActionLine.CONSULTATION, f"{convener.agency.name if convener.agency else ''}（{convener.display_name}）"),
+            (ActionLine.DUE, item.due_at)]
 
 
 def minutes_context(session: Session, actor: User, task: HumanTask) -> list[tuple]:

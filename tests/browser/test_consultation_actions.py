@@ -58,6 +58,7 @@ def test_minutes_items_start_a_mechanism_and_reach_the_police_inbox(app, person)
     row = police.locator("table.tasks tbody tr").filter(has_text=number)
     expect(row).to_contain_text("落实会商交办事项")
     expect(row).to_contain_text("2026-03-09 23:59")  # five working days from Monday 2 March
+    expect(row).to_contain_text("调取涉案账户的银行流水")  # the item is the row's subject
     row.locator("td a").first.click()
     expect(police.locator("section.task-context")).to_contain_text("调取涉案账户的银行流水")
     police.locator("form[action$='/claim'] button").click()
