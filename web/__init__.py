@@ -7,12 +7,14 @@ from flask import Flask
 
 from config import Config
 
+from .hooks import App, pages_only
+
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     """Build the app from `config.Config` (the environment), overridden by `test_config`."""
     settings = Config().as_dict()
     settings.update(test_config or {})
-    app = Flask(__name__, instance_path=settings["INSTANCE_PATH"])
+    app = App(__name__, instance_path=settings["INSTANCE_PATH"])
     app.config.from_mapping(settings)
     app.config.setdefault("BABEL_DEFAULT_LOCALE", "zh_CN")
     app.config.setdefault("BABEL_DEFAULT_TIMEZONE", app.config["DISPLAY_TIMEZONE"])
@@ -51,8 +53,9 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     from .db import db
 
     db.init_app(app)
-    auth.login_manager.init_app(app)
-    auth.limiter.init_app(app)
+    # Their request hooks serve the pages: API requests have no session cookie and no rate limit.
+    pages_only(app, auth.login_manager.init_app)
+    pages_only(app, auth.limiter.init_app)
     security.csrf.init_app(app)
     security.init_app(app)
     hardening.init_app(app)

@@ -29,8 +29,11 @@ def select_locale() -> str:
 
 
 def remember_language() -> None:
+    # A request without a session to keep it in (the API's) does not parse its query for it.
+    if current_app.session_interface.is_null_session(session):
+        return
     lang = request.args.get("lang")
-    if lang in LANGUAGES and not current_app.session_interface.is_null_session(session):
+    if lang in LANGUAGES:
         session["lang"] = lang
 
 

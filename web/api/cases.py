@@ -8,7 +8,7 @@ from marshmallow import fields, validate
 import engine
 from web.db import db
 
-from . import schemas
+from . import dumps, schemas
 from .auth import api_user, guard
 from .problems import documented
 
@@ -34,17 +34,17 @@ class MechanismStart(schemas.Strict):
 
 
 class CaseView:
-    """A case with what its page shows beside it, for the CaseDetail schema: read from the
-    database, or as just opened."""
+    """A case with what its page shows beside it, for the CaseDetail schema (web/api/dumps.py
+    reads `case` itself): read from the database, or as just opened."""
 
     def __init__(self, case, instances=None, tasks=None) -> None:
         session = db.session
-        self._case = case
+        self.case = case
         self.instances = engine.case_instances(session, case, models=False) if instances is None else instances
         self.tasks = engine.case_tasks(session, case) if tasks is None else tasks
 
     def __getattr__(self, name: str):
-        return getattr(self._case, name)
+        return getattr(self.case, name)
 
 
 @bp.route("", methods=["GET"])
@@ -58,7 +58,7 @@ def list_cases(args):
 
 @bp.route("", methods=["POST"])
 @bp.arguments(CaseCreate())
-@bp.response(201, schemas.CaseDetail)
+@bp.response(201, dumps.CASE_DETAIL)
 @documented(bp, 403, 422)
 def create_case(args):
     """Open a case and start the mechanisms chosen, 立案协助 unless `mechanisms` says otherwise
@@ -78,7 +78,7 @@ def start_mechanism(args, case_id: int):
 
 
 @bp.route(f"/<{schemas.ID}:case_id>", methods=["GET"])
-@bp.response(200, schemas.CaseDetail)
+@bp.response(200, dumps.CASE_DETAIL)
 @documented(bp, 404)
 def show_case(case_id: int):
     """A case with its process instances, participating agencies and tasks (no form data)."""

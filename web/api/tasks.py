@@ -1,7 +1,6 @@
 """The task inbox and its actions: claim, unclaim, complete, and reassign (liaisons)."""
 from __future__ import annotations
 
-from flask import g
 from flask_smorest import Blueprint
 
 import engine
@@ -9,7 +8,7 @@ from engine import load_task_context
 from web import labels
 from web.db import db
 
-from . import schemas
+from . import dumps, schemas
 from .auth import api_user, guard
 from .problems import documented
 
@@ -18,29 +17,23 @@ guard(bp)
 TASK = f"/<{schemas.ID}:task_id>"
 
 
-def _preload(task_id: int) -> None:
-    """Load the task's case and instance with it, held until the answer is written (after the
-    view returns): engine/oversight/queries.py load_task_context."""
-    g.api_task_context = load_task_context(db.session, task_id)
-
-
 class _Row:
     """A task of an inbox page with what the page read beside it (who handed it over, what it
-    is about), for the InboxTask schema."""
+    is about), for the InboxTask schema (web/api/dumps.py reads `task` itself)."""
 
     def __init__(self, task, handover, subject) -> None:
-        self._task = task
+        self.task = task
         self.handed_over_by = handover.by if handover else None
         self.handed_over_at = handover.at if handover else None
         self.subject = subject
 
     def __getattr__(self, name):
-        return getattr(self._task, name)
+        return getattr(self.task, name)
 
 
 @bp.route("", methods=["GET"])
 @bp.arguments(schemas.InboxArgs(), location="query")
-@bp.response(200, schemas.InboxPage)
+@bp.response(200, dumps.INBOX_PAGE)
 @documented(bp)
 def inbox(args):
     """My inbox: open tasks of my lanes nobody has claimed, and tasks claimed by me, soonest
@@ -66,7 +59,7 @@ def _line(line) -> dict | None:
 
 
 @bp.route(TASK, methods=["GET"])
-@bp.response(200, schemas.TaskDetail)
+@bp.response(200, dumps.TASK_DETAIL)
 @documented(bp, 404)
 def show_task(task_id: int):
     """A task with the JSON Schema of the data that completes it."""
@@ -74,17 +67,21 @@ def show_task(task_id: int):
 
 
 @bp.route(f"{TASK}/claim", methods=["POST"])
-@bp.response(200, schemas.TaskDetail)
+@bp.response(200, dumps.TASK_DETAIL)
 @documented(bp, 403, 404, 409)
 def claim(task_id: int):
     """Claim an open task of one of my lanes; 409 if someone else was first."""
-    # The answer shows the case number and the form: one query for them with the task.
-    _preload(task_id)
-    return engine.claim_task(db.session, api_user(), task_id)
+    # The answer shows the case number and the form: the task's case and instance are read with
+    # it in one query (engine/oversight/queries.py load_task_context), and held until the answer
+    # is written, so that writing it reads neither again.
+    held = load_task_context(db.session, task_id)
+    answer = dumps.task_detail(engine.claim_task(db.session, api_user(), task_id))
+    del held
+    return answer
 
 
 @bp.route(f"{TASK}/unclaim", methods=["POST"])
-@bp.response(200, schemas.TaskDetail)
+@bp.response(200, dumps.TASK_DETAIL)
 @documented(bp, 403, 404, 409)
 def unclaim(task_id: int):
     """Give a claimed task back to its lane (its assignee, or a liaison of its agency)."""
@@ -93,7 +90,7 @@ def unclaim(task_id: int):
 
 @bp.route(f"{TASK}/complete", methods=["POST"])
 @bp.arguments(schemas.TaskCompletion())
-@bp.response(200, schemas.TaskDetail)
+@bp.response(200, dumps.TASK_DETAIL)
 @documented(bp, 403, 404, 409)
 def complete(args, task_id: int):
     """Complete a task I claimed with its form data; 422 names each invalid field. What happens
@@ -112,7 +109,7 @@ def next_work(task_id: int):
 
 @bp.route(f"{TASK}/reassign", methods=["POST"])
 @bp.arguments(schemas.Reassignment())
-@bp.response(200, schemas.TaskDetail)
+@bp.response(200, dumps.TASK_DETAIL)
 @documented(bp, 403, 404, 409)
 def reassign(args, task_id: int):
     """A liaison hands an open task to another user of its lane: delegated while nobody holds

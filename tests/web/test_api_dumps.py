@@ -1,0 +1,65 @@
+"""The busiest responses are written as plain dicts (web/api/dumps.py) while the marshmallow
+schemas stay the documented contract: on real requests along the transfer path, every answer the
+builders write is the one the documented schema's own dump gives, character for character."""
+from __future__ import annotations
+
+import json
+
+import marshmallow as ma
+
+from web.api import dumps, schemas
+
+from .api_helpers import TRANSFER_STEPS, ApiClient
+
+
+def _same(schema: ma.Schema, build, written: list[str]):
+    """A dump that writes with `build`, after checking it against `schema`'s own dump."""
+
+    def dump(obj, *, many=None):
+        if isinstance(obj, dict):  # written by the view with the checked builder (claim)
+            return obj
+        built = build(obj)
+        expected = ma.Schema.dump(schema, obj)
+        assert json.dumps(built, sort_keys=True, ensure_ascii=False) == json.dumps(
+            expected, sort_keys=True, ensure_ascii=False)
+        written.append(type(schema).__name__)
+        return built
+
+    return dump
+
+
+def test_the_plain_answers_are_what_the_schemas_dump(app, monkeypatch):
+    written: list[str] = []
+    checked_task = _same(schemas.TaskDetail(), dumps.task_detail, written)
+    monkeypatch.setattr(dumps, "task_detail", checked_task)  # claim writes its answer itself
+    monkeypatch.setattr(dumps.TASK_DETAIL, "dump", checked_task)
+    monkeypatch.setattr(dumps.INBOX_PAGE, "dump", _same(schemas.InboxPage(), dumps.inbox_page, written))
+    monkeypatch.setattr(dumps.CASE_DETAIL, "dump", _same(schemas.CaseDetail(), dumps.case_detail, written))
+
+    handler = ApiClient(app, "samr_handler")
+    created = handler.post("/cases", {"title": "序列化对照案"})
+    assert created.status_code == 201, created.get_data(as_text=True)
+    case_id = created.get_json()["id"]
+    # Claimed and given back: a task with no assignee again.
+    first = handler.task_of(case_id, "register_facts")
+    assert handler.post(f"/tasks/{first['id']}/claim").get_json()["assignee"] == "samr_handler"
+    assert handler.post(f"/tasks/{first['id']}/unclaim").get_json()["assignee"] is None
+    # Through the police's receipt: tasks completed by others, due rules, hand-overs, a second agency.
+    for username, bpmn_id, data in TRANSFER_STEPS[:4]:
+        user = ApiClient(app, username)
+        task = user.task_of(case_id, bpmn_id)
+        assert user.post(f"/tasks/{task['id']}/claim").status_code == 200
+        done = user.post(f"/tasks/{task['id']}/complete", {"data": data})
+        assert done.status_code == 200, done.get_data(as_text=True)
+        assert done.get_json()["completed_by"] == username
+    police = ApiClient(app, "police_handler")
+    page = police.get(f"/tasks?case_id={case_id}&subjects=true").get_json()
+    assert page["items"] and page["items"][0]["handed_over_by"]
+    shown = police.get(f"/cases/{case_id}").get_json()
+    assert {"samr", "police"} <= {p["agency"] for p in shown["participants"]}
+    assert {t["state"] for t in shown["tasks"]} == {"completed", "open"}
+    assert any(t["due_rule"] for t in shown["tasks"]) and any(t["completed_by"] for t in shown["tasks"])
+    assert police.get(f"/tasks/{shown['tasks'][-1]['id']}").status_code == 200
+
+    assert {"TaskDetail", "InboxPage", "CaseDetail"} <= set(written)
+    assert written.count("TaskDetail") >= 10 and written.count("CaseDetail") == 2

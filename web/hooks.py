@@ -1,0 +1,54 @@
+"""What Flask runs around every request, kept to what the request needs (issue #22).
+
+- `App.ensure_sync`: Flask asks it of every hook and view of every request (and flask-smorest
+  and webargs of each decorator layer) whether the function is a coroutine, through `inspect`
+  (about ten calls each time, forty to sixty a request). No view or hook here is `async def`;
+  a plain function or method is told apart by its code's flags in one attribute read, and
+  anything else goes the way Flask goes.
+- `pages_only`: the request hooks an extension adds for the pages alone. The rate limiter
+  (flask-limiter) only throttles the login form, and API requests bring a bearer token, never a
+  session cookie (web/api/auth.py), so the limiter's bookkeeping (resolve and evaluate an empty
+  set of limits, inject no headers, reset its context: ~180 calls) and Flask-Login's
+  remember-cookie refresh do nothing on them; they are skipped for paths under /api/.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from functools import wraps
+from inspect import CO_COROUTINE
+from typing import Any
+
+from flask import Flask, request
+
+API_PREFIX = "/api/"
+
+
+class App(Flask):
+    """Flask with a cheaper `ensure_sync` (see the module's text)."""
+
+    def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        try:
+            flags = func.__code__.co_flags  # a function, or a method (which reads its function's)
+        except AttributeError:
+            return super().ensure_sync(func)  # a partial, a callable object
+        return super().ensure_sync(func) if flags & CO_COROUTINE else func
+
+
+def _skip_api(hook: Callable, passes_through: bool) -> Callable:
+    @wraps(hook)
+    def for_pages(*args):
+        if request.path.startswith(API_PREFIX):
+            return args[0] if passes_through else None
+        return hook(*args)
+
+    return for_pages
+
+
+def pages_only(app: Flask, init: Callable[[Flask], Any]) -> None:
+    """Run an extension's `init(app)`; the app-wide request hooks it adds skip API requests (an
+    after_request hook hands the response on unchanged)."""
+    lists = ((app.before_request_funcs, False), (app.after_request_funcs, True), (app.teardown_request_funcs, False))
+    known = [list(funcs.get(None, ())) for funcs, _ in lists]
+    init(app)
+    for (funcs, passes_through), before in zip(lists, known, strict=True):
+        funcs[None] = [hook if hook in before else _skip_api(hook, passes_through) for hook in funcs.get(None, ())]
