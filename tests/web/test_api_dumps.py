@@ -16,8 +16,6 @@ def _same(schema: ma.Schema, build, written: list[str]):
     """A dump that writes with `build`, after checking it against `schema`'s own dump."""
 
     def dump(obj, *, many=None):
-        if isinstance(obj, dict):  # written by the view with the checked builder (claim)
-            return obj
         built = build(obj)
         expected = ma.Schema.dump(schema, obj)
         assert json.dumps(built, sort_keys=True, ensure_ascii=False) == json.dumps(
@@ -30,9 +28,7 @@ def _same(schema: ma.Schema, build, written: list[str]):
 
 def test_the_plain_answers_are_what_the_schemas_dump(app, monkeypatch):
     written: list[str] = []
-    checked_task = _same(schemas.TaskDetail(), dumps.task_detail, written)
-    monkeypatch.setattr(dumps, "task_detail", checked_task)  # claim writes its answer itself
-    monkeypatch.setattr(dumps.TASK_DETAIL, "dump", checked_task)
+    monkeypatch.setattr(dumps.TASK_DETAIL, "dump", _same(schemas.TaskDetail(), dumps.task_detail, written))
     monkeypatch.setattr(dumps.INBOX_PAGE, "dump", _same(schemas.InboxPage(), dumps.inbox_page, written))
     monkeypatch.setattr(dumps.CASE_DETAIL, "dump", _same(schemas.CaseDetail(), dumps.case_detail, written))
 

@@ -29,8 +29,8 @@ from .api_helpers import ApiClient
 # The completion measured is the transfer report's: it reads the lane's officers once, to check the
 # two who sign it (Decree 310 art. 5; a form with engine-offered choices, not every task).
 CEILINGS = {
-    "postgres": {"create": 8, "inbox": 1, "claim": 3, "complete": 7, "case": 3},
-    "sqlite": {"create": 10, "inbox": 1, "claim": 5, "complete": 9, "case": 3},
+    "postgres": {"create": 8, "inbox": 1, "claim": 2, "complete": 7, "case": 3},
+    "sqlite": {"create": 10, "inbox": 1, "claim": 4, "complete": 9, "case": 3},
 }
 
 

@@ -23,11 +23,9 @@ from . import schemas
 
 
 def dumped_by(schema: type[ma.Schema], build: Callable[[Any], dict]) -> ma.Schema:
-    """The documented `schema` (as flask-smorest documents it), its responses written by `build`;
-    a view that wrote its answer with `build` itself (claim: it holds rows until then) returns
-    the dict, which is sent as it is."""
+    """The documented `schema` (as flask-smorest documents it), its responses written by `build`."""
     instance = schema()
-    instance.dump = lambda obj, *, many=None: obj if isinstance(obj, dict) else build(obj)  # type: ignore[method-assign]
+    instance.dump = lambda obj, *, many=None: build(obj)  # type: ignore[method-assign]
     return instance
 
 

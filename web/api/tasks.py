@@ -4,7 +4,6 @@ from __future__ import annotations
 from flask_smorest import Blueprint
 
 import engine
-from engine import load_task_context
 from web import labels
 from web.db import db
 
@@ -71,13 +70,9 @@ def show_task(task_id: int):
 @documented(bp, 403, 404, 409)
 def claim(task_id: int):
     """Claim an open task of one of my lanes; 409 if someone else was first."""
-    # The answer shows the case number and the form: the task's case and instance are read with
-    # it in one query (engine/oversight/queries.py load_task_context), and held until the answer
-    # is written, so that writing it reads neither again.
-    held = load_task_context(db.session, task_id)
-    answer = dumps.task_detail(engine.claim_task(db.session, api_user(), task_id))
-    del held
-    return answer
+    # The claim's one statement returns the task with its case and instance, which the task
+    # holds, so the answer (case number, form) reads neither again (engine/casework/tasks.py).
+    return engine.claim_task(db.session, api_user(), task_id)
 
 
 @bp.route(f"{TASK}/unclaim", methods=["POST"])
