@@ -2,10 +2,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 from typing import Any, NamedTuple
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import bindparam, select, text
+from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.access import audit, policy
 from engine.casework import results
@@ -15,6 +17,7 @@ from engine.runtime.transactions import transactional
 from engine.time.clock import now
 from models import (
     CONFIDENTIALITY_LEVELS,
+    Agency,
     AuditEvent,
     Case,
     CaseParticipant,
@@ -104,15 +107,7 @@ def open_case_in(
     at = now(session)
     agency = actor.agency
     assert agency is not None  # callers check a role in an agency
-    case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
-                confidentiality=confidentiality, owner_agency_id=agency.id,
-                created_by_id=actor.id, created_at=at,
-                participants=[CaseParticipant(agency_id=agency.id, joined_at=at)])
-    session.add(case)
-    session.flush()
-    # Numbers follow the database id so concurrent openings never collide (written with the
-    # instance the mechanism starts).
-    case.number = f"LD{at.year}-{case.id:05d}"
+    case = _insert_case(session, actor, agency, title, confidentiality, at)
     audit.open_chain(session, case.id)
     audit.record(session, "case_created", actor=actor, case_id=case.id,
                  detail={"number": case.number, "confidentiality": confidentiality,
@@ -128,6 +123,50 @@ def open_case_in(
         instances.append(started.instance)
         tasks.extend(started.opened)
     return OpenedCase(case, instances, tasks)
+
+
+# PostgreSQL: the case, its number (from the id the sequence gives it, so concurrent openings
+# never collide) and its owner as participant in one statement. Built once: every opening runs it.
+_OPEN_CASE = text("""
+WITH new_case AS (
+    INSERT INTO case_file (id, number, title, confidentiality, owner_agency_id, created_by_id, created_at)
+    SELECT n.id, 'LD' || :year || '-' || lpad(n.id::text, greatest(5, length(n.id::text)), '0'),
+           :title, :confidentiality, :agency_id, :actor_id, :at
+    FROM (SELECT nextval(pg_get_serial_sequence('case_file', 'id')) AS id) AS n
+    RETURNING id, number),
+owner AS (
+    INSERT INTO case_participant (case_id, agency_id, joined_at, role)
+    SELECT id, :agency_id, :at, 'party' FROM new_case RETURNING id)
+SELECT new_case.id, new_case.number, owner.id FROM new_case, owner
+""").bindparams(bindparam("at", type_=Case.__table__.c.created_at.type))
+
+
+def _insert_case(session: Session, actor: User, agency: Agency, title: str, confidentiality: str,
+                 at: datetime) -> Case:
+    """Insert a new case numbered after its id, with the owning agency as participant."""
+    if session.get_bind().dialect.name != "postgresql":
+        case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
+                    confidentiality=confidentiality, owner_agency_id=agency.id,
+                    created_by_id=actor.id, created_at=at,
+                    participants=[CaseParticipant(agency_id=agency.id, joined_at=at)])
+        session.add(case)
+        session.flush()
+        # The number follows the id (written with the instance the mechanism starts).
+        case.number = f"LD{at.year}-{case.id:05d}"
+        return case
+    case_id, number, participant_id = session.execute(_OPEN_CASE, {
+        "year": str(at.year), "title": title, "confidentiality": confidentiality, "agency_id": agency.id,
+        "actor_id": actor.id, "at": at}).one()
+    # The rows as inserted, in the session without reading them back.
+    case = Case(id=case_id, number=number, title=title, confidentiality=confidentiality,
+                owner_agency_id=agency.id, created_by_id=actor.id, created_at=at)
+    owner = CaseParticipant(id=participant_id, case_id=case_id, agency_id=agency.id, joined_at=at, role="party")
+    for row in (case, owner):
+        make_transient_to_detached(row)
+        session.add(row)
+    set_committed_value(case, "participants", [owner])
+    set_committed_value(owner, "agency", agency)
+    return case
 
 
 def opening_mechanisms(session: Session, actor: User) -> list[ProcessModel]:

@@ -14,14 +14,14 @@ from uuid import UUID
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import bindparam, select
-from sqlalchemy.orm import Session, contains_eager, undefer
+from sqlalchemy import Integer, String, Text, bindparam, insert, literal, select
+from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached, undefer
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import outbox, projection, reached, timer_rows
-from engine.runtime.definitions import Definition, definition
-from engine.runtime.open_work import step_of, with_open_work
+from engine.runtime.definitions import definition
+from engine.runtime.open_work import ENTERED_DAYS, calendar_of, step_of, with_open_work
 from engine.runtime.spiff import dump_state, load_state, new_workflow
 from engine.runtime.step import OpenWork, Step
 from engine.runtime.transactions import transactional
@@ -38,14 +38,21 @@ def latest_model(session: Session, key: str) -> ProcessModel:
     return model
 
 
-def latest_definition(session: Session, key: str) -> Definition:
-    """The newest version of mechanism `key`: the one new instances start on."""
-    model_id = session.scalar(
-        select(ProcessModel.id).where(ProcessModel.key == key).order_by(ProcessModel.id.desc()).limit(1)
-    )
-    if model_id is None:
-        raise NotFound(f"no process model '{key}' is deployed")
-    return definition(session, model_id)
+# A new instance of the latest version of a mechanism, inserted in one statement that picks the
+# version, returns the business calendar's entered days for its first step's due times (as a
+# lock's statement does, engine/runtime/open_work.py) and inserts nothing if no version is
+# deployed. Built once: every case opened runs it.
+_INSTANCES = ProcessInstance.__table__
+_START = (
+    insert(_INSTANCES)
+    .from_select(["case_id", "process_model_id", "status", "state_json", "version", "started_at", "started_by_id"],
+                 select(bindparam("case_id", type_=Integer), ProcessModel.id,
+                        literal(InstanceStatus.RUNNING, String), literal("{}", Text), literal(1, Integer),
+                        bindparam("at", type_=_INSTANCES.c.started_at.type),
+                        bindparam("by", type_=Integer))
+                 .where(ProcessModel.key == bindparam("key")).order_by(ProcessModel.id.desc()).limit(1))
+    .returning(_INSTANCES.c.id, _INSTANCES.c.process_model_id, ENTERED_DAYS.scalar_subquery())
+)
 
 
 class Started(NamedTuple):
@@ -65,19 +72,24 @@ def start_instance(
     steps cause. `case_agencies`: the agencies taking part in the case, when the caller knows
     them (it has just opened the case).
     """
-    model = latest_definition(session, key)
+    at, by = now(session), actor.id if actor else None
+    row = session.execute(_START, {"case_id": case.id, "key": key, "at": at, "by": by}).first()
+    if row is None:
+        raise NotFound(f"no process model '{key}' is deployed")
+    instance_id, model_id, entered_days = row
+    model = definition(session, model_id)
+    # The row as inserted, in the session without reading it back.
+    instance = ProcessInstance(id=instance_id, case_id=case.id, process_model_id=model_id,
+                               status=InstanceStatus.RUNNING, state_json="{}", version=1, error=None,
+                               started_at=at, started_by_id=by, completed_at=None)
+    make_transient_to_detached(instance)
+    session.add(instance)
     workflow = new_workflow(model.spec_json, model.specs())
     initial = {"case_id": case.id, **(data or {})}
     for task in workflow.get_tasks(state=TaskState.READY):
         task.data.update(initial)
-    instance = ProcessInstance(
-        case_id=case.id, process_model_id=model.id, status=InstanceStatus.RUNNING, state_json="{}",
-        started_at=now(session), started_by_id=actor.id if actor else None,
-    )
-    session.add(instance)
-    session.flush()
     # A new instance has nothing open yet: its first step need not ask.
-    step = Step(session, instance, OpenWork({}, {}, case_agencies))
+    step = Step(session, instance, OpenWork({}, {}, case_agencies), calendar_of(entered_days))
     audit.record(
         session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
         detail={"process": model.key, "version": model.version[:12]},

@@ -57,5 +57,9 @@ def step_of(session: Session, instance: ProcessInstance, open_tasks: Any, pendin
     audit.expect_head(session, case_chain(instance.case_id), chain_head[0] if chain_head else None)
     open_work = OpenWork(dict(open_tasks), dict(pending_timers),
                          {agency_id for (agency_id,) in case_agencies})
-    calendar = BusinessCalendar(overrides={date.fromisoformat(day): bool(working) for day, working in entered_days})
-    return Step(session, instance, open_work, calendar)
+    return Step(session, instance, open_work, calendar_of(entered_days))
+
+
+def calendar_of(entered_days: Any) -> BusinessCalendar:
+    """The business calendar with the entered days a statement read (`ENTERED_DAYS`)."""
+    return BusinessCalendar(overrides={date.fromisoformat(day): bool(working) for day, working in entered_days})
