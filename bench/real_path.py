@@ -51,12 +51,6 @@ STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("samr_liaison", "accept_filing_notice", RECEIVED),
     (
         "samr_handler",
-        "acknowledge_decision",
-        {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
-         "request_supervision": False, "samr_request_reasons": "", "note": "已知悉"},
-    ),
-    (
-        "samr_handler",
         "prepare_handover",
         {"handover_items": "涉案U盘｜2｜封存完好\n配方打印件｜15｜完好", "note": "随案移交"},
     ),
@@ -67,8 +61,9 @@ STEPS: tuple[tuple[str, str, dict[str, Any]], ...] = (
     ("samr_liaison", "accept_handover_confirmation", RECEIVED),
 )
 USERS = tuple(sorted({user for user, _, _ in STEPS}))
-# 移送书 (transfer approved and sent), 回执 (police accept), 立案通知书 (filed), 交接单 (items counted).
-DOCUMENTS = {"transfer_letter", "receipt", "filing_notice", "handover_list"}
+# 移送书 (transfer approved and sent), 回执 (police accept), 立案决定书 and 立案通知书 (filed), 交接单
+# (items counted).
+DOCUMENTS = {"transfer_letter", "receipt", "filing_decision_record", "filing_notice", "handover_list"}
 # The review's optional extension by the police head is opened beside the review and ends with it.
 CANCELLED = {"extend_review"}
 KINDS = ("create", "inbox", "claim", "complete", "case", "documents")

@@ -1,6 +1,12 @@
 """Legal documents: generated when a task that names them is completed, numbered per issuing
 agency, series and year (东市监移〔2026〕3号), fixed at generation, and read under the policy.
 
+A decision our agencies used to number by hand (the police's 立案决定书) is a document kind too:
+its number is taken from the same counters when the deciding task completes, in that task's
+transaction (a refused or failed completion rolls the counter back with everything else), and is
+written into the task's result under the kind's `number_field`, where the form may instead carry
+a number the decision got outside the system (checked, and audited as `document_number_entered`).
+
 A user task names its documents with the `documents` property:
 `transfer_letter` or, when the choice depends on the decision,
 `filing_notice if filing_decision == "file"; non_filing_notice if filing_decision == "not_file"`.
@@ -16,7 +22,7 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from engine.access import audit, policy
-from engine.errors import NotFound
+from engine.errors import InvalidInput, NotFound
 from engine.runtime.sql import insert_if_absent
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
@@ -36,6 +42,9 @@ class Kind:
     # The steps (BPMN ids) whose results the document carries; None for every step. A document
     # sent to another agency names what it may carry, not all the issuer wrote.
     steps: tuple[str, ...] | None = None
+    # The form field that records the number on the deciding task's result; when the user filled
+    # it in (a decision numbered outside the system), that number is used instead of the counter.
+    number_field: str | None = None
 
 
 # DOMAIN.md "Documents" and §1/§1b. The series character follows local numbering practice.
@@ -47,6 +56,11 @@ KINDS: dict[str, Kind] = {
     # Only the police decision goes to SAMR, never the review notes or, when filed on the
     # procuratorate's notice, the supervision's internal steps.
     "filing_notice": Kind("立案通知书", "police", "samr", "立", steps=("decide_filing", "file_on_notice", "decide")),
+    # The police's own decision to file (立案决定书), numbered by the system; the
+    # 立案通知书 issued with it quotes its number. No recipient: it stays with the police.
+    "filing_decision_record": Kind("立案决定书", "police", None, "立字",
+                                   steps=("decide_filing", "file_on_notice", "decide_reconsideration"),
+                                   number_field="filing_number"),
     "non_filing_notice": Kind("不予立案通知书", "police", "samr", "不立", steps=("decide_filing", "decide")),
     "reconsideration_decision": Kind("复议决定书", "police", "samr", "复",
                                      steps=("decide_reconsideration",)),
@@ -164,8 +178,7 @@ def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Do
     extra = dict(CONTENT_BUILDERS[kind_name](session, task)) if kind_name in CONTENT_BUILDERS else {}
     recipient = extra.pop("recipient", kind.recipient)
     at = now(session)
-    year = at.astimezone(NUMBER_ZONE).year
-    number = f"{issuer.short_name}{kind.series}〔{year}〕{_next_number(session, issuer.id, kind.series, year)}号"
+    number = _number_for(session, actor, task, kind_name, issuer, at.astimezone(NUMBER_ZONE).year)
     prior = session.scalars(
         select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.state == HumanTaskState.COMPLETED)
         .order_by(HumanTask.completed_at, HumanTask.id)
@@ -194,6 +207,39 @@ def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Do
                  instance_id=task.instance_id, task_id=task.id,
                  detail={"document_id": document.id, "kind": kind_name, "number": number})
     return document
+
+
+def _number_for(session: Session, actor: User, task: HumanTask, kind_name: str, issuer: Agency, year: int) -> str:
+    """The document's number: the one entered on the form for a decision numbered outside the
+    system (refused if another document has it), else the issuer's next in the series. A kind
+    with a `number_field` records it on the task's result, where the documents issued after it
+    in the same completion read it."""
+    kind = KINDS[kind_name]
+    field = kind.number_field
+    if field is None:
+        return _take_number(session, issuer, kind.series, year)
+    entered = (task.result or {}).get(field)
+    if entered:
+        if session.scalar(select(Document.id).where(Document.number == entered)) is not None:
+            raise InvalidInput("form data is not valid",
+                               {field: [f"{entered} is already the number of another document"]})
+        audit.record(session, "document_number_entered", actor=actor, case_id=task.case_id,
+                     instance_id=task.instance_id, task_id=task.id,
+                     detail={"kind": kind_name, "number": entered, "field": field})
+        number = entered
+    else:
+        number = _take_number(session, issuer, kind.series, year)
+    task.result = {**(task.result or {}), field: number}
+    return number
+
+
+def _take_number(session: Session, issuer: Agency, series: str, year: int) -> str:
+    """The next number of the issuer's series that no document has yet (one entered by hand for
+    a decision made outside the system may have taken it)."""
+    while True:
+        number = f"{issuer.short_name}{series}〔{year}〕{_next_number(session, issuer.id, series, year)}号"
+        if session.scalar(select(Document.id).where(Document.number == number)) is None:
+            return number
 
 
 def _steps(kind: Kind, task: HumanTask, prior: Sequence[HumanTask]) -> dict[str, Any]:

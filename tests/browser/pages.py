@@ -11,8 +11,8 @@ ANSWERS = {
     **FACTS,
     "transfer_approved": "true", "administrative_penalty": "false", "handoff_approved": "true", "received": "true",
     "recommendation": "file", "filing_decision": "file", "acknowledged": "true",
-    # A filed case is neither taken to reconsideration nor to the procuratorate.
-    "request_reconsideration": "false", "request_supervision": "false",
+    # Filed: SAMR hands the seized items over, one line per item (item｜quantity｜condition).
+    "handover_items": "涉案U盘｜2｜封存完好", "discrepancies_found": "false",
 }
 FILLER_TEXT = "浏览器测试填写。"
 FILLER_DATE = "2026-03-02"

@@ -9,7 +9,6 @@ from sqlalchemy import select
 from engine import create_case
 from models import User
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -30,8 +29,8 @@ STEPS = [
     ("samr_liaison", "approve_outgoing_handoff", APPROVE_HANDOFF), ("police_liaison", "accept_receipt", RECEIPT),
     ("police_handler", "review_case", {"recommendation": "file", "opinion": "经审查，建议立案"}),
     ("police_head", "decide_filing", FILE), ("police_liaison", "approve_filing_notice_handoff", RELEASE),
-    ("samr_liaison", "accept_filing_notice", RECEIVED), ("samr_handler", "acknowledge_decision", ACK),
-    ("samr_handler", "prepare_handover", HANDOVER), ("samr_liaison", "approve_handover_handoff", RELEASE),
+    ("samr_liaison", "accept_filing_notice", RECEIVED), ("samr_handler", "prepare_handover", HANDOVER),
+    ("samr_liaison", "approve_handover_handoff", RELEASE),
     ("police_liaison", "accept_handover", RECEIVED),
 ]
 

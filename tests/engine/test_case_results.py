@@ -26,7 +26,7 @@ from engine import (
     verify_audit,
 )
 from models import CaseResult, Notification
-from tests.helpers import ACK, FILE, NOT_FILE, act, event_types, hand_over, police_decide, transferred
+from tests.helpers import FILE, NOT_FILE, event_types, hand_over, police_decide, transferred
 
 INVESTIGATION = {
     "outcome": "prosecution_recommended", "decided_on": "2026-03-02", "persons": 2,
@@ -136,7 +136,6 @@ def test_closing_waits_for_every_mechanism(session, users, filed):
     assert "case_transfer" in str(refused.value)
     with pytest.raises(Forbidden):
         close_case(session, users["police_handler"], filed.id, "办结")
-    act(session, users["samr_handler"], filed.id, "acknowledge_decision", ACK)
     hand_over(session, users, filed.id)
     with pytest.raises(InvalidInput):
         close_case(session, users["samr_handler"], filed.id, "  ")

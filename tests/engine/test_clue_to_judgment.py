@@ -31,7 +31,6 @@ from engine import (
 )
 from models import Notification
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -125,10 +124,9 @@ def test_a_station_clue_goes_all_the_way_to_a_judgment(session, users, store):
     assert [r.stage for r in read.results] == ["investigation", "prosecution", "judgment"]
     assert read.latest_stage == "judgment" and read.closure is None
 
-    # Not closable while 立案协助 still runs; the acknowledgement and the handover end it.
+    # Not closable while 立案协助 still runs; the handover ends it.
     with pytest.raises(CaseStillRunning):
         close_case(session, users["samr_handler"], case.id, "刑事判决已生效，案件办结")
-    act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
     hand_over(session, users, case.id)
     closed = close_case(session, users["samr_handler"], case.id, "刑事判决已生效，案件办结")
     assert closed.closed_by_id == users["samr_handler"].id

@@ -18,7 +18,6 @@ from engine.worker.timers import fire_due_timers
 from models import CaseParticipant, Message, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -76,7 +75,7 @@ def test_a_late_transfer_decision_is_escalated_to_the_office(session, users, clo
     assert fire_due_timers(session) == 0, "once"
 
     supervise = open_task(session, case.id, "supervise_transfer_decision")
-    assert (supervise.lane, supervise.title) == ("office.supervisor", "督办：移送审批超期")
+    assert (supervise.lane, supervise.title) == ("office.supervisor", "移送审批已超期，请督办")
     assert supervise.created_at == datetime(2026, 3, 6, 0, 0, tzinfo=SHANGHAI)
     # 3 working days from Friday 6 March (not counted): Mon 9, Tue 10, Wed 11.
     assert supervise.due_at == datetime(2026, 3, 11, 23, 59, 59, tzinfo=SHANGHAI)
@@ -154,7 +153,6 @@ def test_a_late_police_decision_asks_the_procuratorate_for_filing_supervision(se
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
     act(session, users["police_head"], case.id, "decide_filing", FILE)
     notify_filing(session, users, case.id)
-    act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
     hand_over(session, users, case.id)
     assert instance_of(session, case.id).status == "completed"
     assert verify_audit(session, case.id) == []

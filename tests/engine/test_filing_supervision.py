@@ -154,12 +154,19 @@ def test_samr_request_filing_order_and_police_file(session, users, case, clock):
     assert order.content["steps"]["issue_filing_order"]["order_reasons"] == ORDER["order_reasons"]
     assert {d.kind for d in case_documents(session, users["police_head"], case.id)} >= {"explain_request", "filing_order"}
 
-    act(session, users["police_head"], case.id, "file_on_notice", FILED)
-    # The police's 立案通知书 to SAMR, the organ that transferred the case.
+    filed = act(session, users["police_head"], case.id, "file_on_notice", FILED)
+    # The 立案决定书 is numbered by the system from the police's own series, recorded on the decision...
+    [decision] = [d for d in case_documents(session, users["police_head"], case.id)
+                  if d.kind == "filing_decision_record"]
+    assert (decision.number, decision.issuing_agency.code, decision.recipient_agency) == (
+        "东公立字〔2026〕1号", "police", None)
+    assert filed.result == {**FILED, "filing_number": "东公立字〔2026〕1号"}
+    # ...and quoted by the police's 立案通知书 to SAMR, the organ that transferred the case.
     [notice] = [d for d in case_documents(session, users["samr_handler"], case.id) if d.kind == "filing_notice"]
     assert (notice.number, notice.issuing_agency.code, notice.recipient_agency.code) == (
         "东公立〔2026〕1号", "police", "samr")
     assert list(notice.content["steps"]) == ["file_on_notice"], "SAMR reads the filing, not the supervision"
+    assert notice.content["steps"]["file_on_notice"]["filing_number"] == "东公立字〔2026〕1号"
     liaison_step(session, case.id, "send_filing_report", "police.liaison", "outgoing", clock)
     act(session, users["police_liaison"], case.id, "send_filing_report", RELEASE)
     liaison_step(session, case.id, "receive_filing_report", "procuratorate.liaison", "incoming", clock)
@@ -189,7 +196,8 @@ def test_samr_request_filing_order_and_police_file(session, users, case, clock):
     assert {p.agency.code for p in case.participants} == {"samr", "police", "procuratorate"}
     events = event_types(session, case.id)
     assert events.count("handoff_approved") == 10  # five crossings, each passed by two liaisons
-    assert events.count("document_generated") == 3
+    assert events.count("document_generated") == 4
+    assert "document_number_entered" not in events
     assert "message_delivered" in events and events[-2:] == ["message_sent", "instance_completed"]
     assert verify_audit(session, case.id) == []
 

@@ -17,7 +17,6 @@ from engine.worker.timers import fire_due_timers
 from models import Message, Timer
 from tests.conftest import SHANGHAI
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -114,17 +113,13 @@ def test_the_handover_and_the_reconsideration_run_from_receipt_of_the_decision(s
     act(session, users["police_liaison"], case.id, "approve_filing_notice_handoff", RELEASE)
     clock.set(bj(2, 12, 15))  # Thursday 12 February, 15:00: SAMR's liaison signs for the notice
     act(session, users["samr_liaison"], case.id, "accept_filing_notice", RECEIVED)
-    acknowledge = open_task(session, case.id, "acknowledge_decision")
-    # Three days to ask for reconsideration: Sun 15 February, then the holiday: Tuesday 24.
-    assert rule_of(acknowledge) == ("reconsideration_request", "3d", end(2, 24), bj(2, 12, 15))
-
-    clock.set(bj(2, 25, 10))  # the handler comes back to it on Wednesday 25 February
-    act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
+    # Filed: no reconsideration to ask for, the handler goes straight to the handover.
     handover = open_task(session, case.id, "prepare_handover")
     # Decree 310 art. 12: 3 days from receipt of the 立案通知书 (Thu 12 February): Tuesday 24
     # February, already past. (Counted from this task, Saturday 28 February, a worked day.)
     assert rule_of(handover) == ("handover_items", "3d", end(2, 24), bj(2, 12, 15))
-    assert handover.due_at < clock.now(), "overdue the moment it opens"
+    clock.set(bj(2, 25, 10))  # the handler comes back to it on Wednesday 25 February
+    assert handover.due_at < clock.now(), "overdue by then"
 
 
 def test_a_returned_approval_is_still_due_three_days_from_the_report(session, users, clock):

@@ -68,7 +68,7 @@ def test_a_filing_notice_travels_without_a_click_under_both_agencies_standing_ap
 
     # The head's decision opened the police release, approved in the police liaison's name, which
     # opened SAMR's receipt, approved in the SAMR liaison's: the SAMR handler has the next step.
-    assert waiting(session, case.id) == ["acknowledge_decision"]
+    assert waiting(session, case.id) == ["prepare_handover"]
     assert approvals(session, case.id)[-2:] == [
         ("approve_filing_notice_handoff", users["police_liaison"].id, police_grant.id),
         ("accept_filing_notice", users["samr_liaison"].id, samr_grant.id),
@@ -117,7 +117,7 @@ def test_the_worker_approves_a_handoff_opened_another_way(session, users):
     session.info.clear()
     assert "accept_filing_notice" in waiting(session, case.id)
     assert drain_worker(session).approvals == 1
-    assert waiting(session, case.id) == ["acknowledge_decision"]
+    assert waiting(session, case.id) == ["prepare_handover"]
     assert approvals(session, case.id)[-1] == ("accept_filing_notice", users["samr_liaison"].id, standing.id)
 
 

@@ -67,8 +67,8 @@ def test_transfer_to_filing(session, users, clock):
     act(session, users["police_handler"], case.id, "review_case", REVIEW_FILE)
     act(session, users["police_head"], case.id, "decide_filing", FILE)
     notify_filing(session, users, case.id)
-    assert lanes(session, case.id) == [("acknowledge_decision", "samr.handler")]
-    act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
+    # Filed: nothing to object to, the handler prepares the handover.
+    assert lanes(session, case.id) == [("prepare_handover", "samr.handler")]
     hand_over(session, users, case.id)
 
     instance = instance_of(session, case.id)
@@ -76,8 +76,8 @@ def test_transfer_to_filing(session, users, clock):
     assert open_tasks(session, case.id) == []
     events = event_types(session, case.id)
     assert events[:3] == ["case_created", "instance_started", "task_created"]
-    assert events.count("task_completed") == 15
-    assert events.count("task_claimed") == 15
+    assert events.count("task_completed") == 14
+    assert events.count("task_claimed") == 14
     # Every crossing: the sending liaison releases, the receiving liaison takes in.
     assert events.count("handoff_approved") == 8
     assert events.count("task_cancelled") == 1, "the head's optional extension ends with the review"

@@ -100,6 +100,11 @@ def test_reconsideration_needs_grounds(session, users):
 
 def test_reconsideration_files_the_case_and_items_are_handed_over(session, users, clock):
     case = reconsidered(session, users, clock, FILED)
+    # Filing on reconsideration is a 立案决定书 too, numbered by the system; the 复议决定书 quotes it.
+    record, decision = (session.scalars(select(Document).where(Document.case_id == case.id, Document.kind == kind)).one()
+                        for kind in ("filing_decision_record", "reconsideration_decision"))
+    assert record.number == "东公立字〔2026〕1号"
+    assert decision.content["steps"]["decide_reconsideration"] == {**FILED, "filing_number": record.number}
     handover = open_task(session, case.id, "prepare_handover")
     assert (handover.lane, handover.deadline_rule) == ("samr.handler", "3d")
     hand_over(session, users, case.id, {"discrepancies_found": True, "discrepancies": "配方打印件实收14页"})
@@ -178,7 +183,6 @@ def test_police_still_do_not_file_after_the_notice(session, users, clock):
 def test_filed_directly_then_handover(session, users):
     case = transferred(session, users, "立案移交")
     police_decide(session, users, case.id, FILE)
-    act(session, users["samr_handler"], case.id, "acknowledge_decision", ACK)
     act(session, users["samr_handler"], case.id, "prepare_handover", HANDOVER)
     act(session, users["samr_liaison"], case.id, "approve_handover_handoff", RELEASE)
     accept = open_task(session, case.id, "accept_handover")
@@ -188,5 +192,6 @@ def test_filed_directly_then_handover(session, users):
     act(session, users["police_handler"], case.id, "confirm_handover", {"discrepancies_found": False, "discrepancies": ""})
     act(session, users["police_liaison"], case.id, "approve_handover_confirmation_handoff", RELEASE)
     act(session, users["samr_liaison"], case.id, "accept_handover_confirmation", RECEIVED)
-    assert kinds(session, case.id) == ["transfer_letter", "receipt", "filing_notice", "handover_list"]
+    assert kinds(session, case.id) == ["transfer_letter", "receipt", "filing_decision_record", "filing_notice",
+                                       "handover_list"]
     assert instance_of(session, case.id).status == "completed"

@@ -197,9 +197,10 @@ def test_supervision_gets_the_refused_transfer_filed_and_handed_over(session, us
         ("reconsideration_request", "东市监复议〔2026〕1号"),
         ("reconsideration_decision", "东公复〔2026〕1号"), ("filing_supervision_proposal", "东市监监建〔2026〕1号"),
         ("explain_request", "东检要说〔2026〕1号"), ("filing_order", "东检通立〔2026〕1号"),
-        ("filing_notice", "东公立〔2026〕1号"), ("handover_list", "东市监交〔2026〕1号")]
+        ("filing_decision_record", "东公立字〔2026〕1号"), ("filing_notice", "东公立〔2026〕1号"),
+        ("handover_list", "东市监交〔2026〕1号")]
     events = event_types(session, play.case_id)
-    assert events.count("document_generated") == 11
+    assert events.count("document_generated") == 12
     # Every liaison step is a handoff: eleven crossings' halves in the transfer before the request
     # (the returned files among them), five crossings of the supervision (the 立案通知书 to SAMR
     # among them), two of the handover.
@@ -277,10 +278,9 @@ def test_a_missed_decision_deadline_opens_a_supervision_while_the_review_goes_on
     play("police_head", "decide_filing", FILE, due=end_of(5))
     play("police_liaison", "approve_filing_notice_handoff", RELEASE, due=at(7, 9))
     play("samr_liaison", "accept_filing_notice", RECEIVED, due=at(7, 9), when=at(6, 11))
-    play("samr_handler", "acknowledge_decision", {**RECONSIDER, "request_reconsideration": False,
-                                                  "reconsideration_grounds": ""}, due=end_of(9), when=at(9))
-    # Three days from SAMR's receipt of the filing notice (Friday 6), not from this task (Monday 9).
-    play("samr_handler", "prepare_handover", HANDOVER, due=end_of(9))
+    # Filed: the handler hands over (asked nothing about objections), three days from SAMR's
+    # receipt of the filing notice (Friday 6), done on Monday 9.
+    play("samr_handler", "prepare_handover", HANDOVER, due=end_of(9), when=at(9))
     play("samr_liaison", "approve_handover_handoff", RELEASE, due=at(10))
     play("police_liaison", "accept_handover", RECEIVED, due=at(10), when=at(9, 15))
     play("police_handler", "confirm_handover", NO_DISCREPANCY, due=at(10, 15), when=at(10))

@@ -6,7 +6,6 @@ from sqlalchemy import select
 import engine
 from models import User
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -30,7 +29,6 @@ TRANSFER_STEPS = [
     ("police_head", "decide_filing", FILE),
     ("police_liaison", "approve_filing_notice_handoff", RELEASE),
     ("samr_liaison", "accept_filing_notice", RECEIVED),
-    ("samr_handler", "acknowledge_decision", ACK),
     ("samr_handler", "prepare_handover", HANDOVER),
     ("samr_liaison", "approve_handover_handoff", RELEASE),
     ("police_liaison", "accept_handover", RECEIVED),

@@ -116,12 +116,11 @@ def test_api_records_every_stage_in_order(app):
 
 
 def test_closing_once_every_mechanism_ended(app, client_for):
-    from tests.helpers import ACK, act, hand_over
+    from tests.helpers import hand_over
 
     case_id = filed_case(app)
     with db.new_session(app) as session:
         users = {u.username: u for u in session.scalars(select(User))}
-        act(session, users["samr_handler"], case_id, "acknowledge_decision", ACK)
         hand_over(session, users, case_id)
     samr = client_for("samr_head")
     done = post(samr, f"/cases/{case_id}/close", {"reason": "刑事部分已判决，案件办结"}, token_from=f"/cases/{case_id}")

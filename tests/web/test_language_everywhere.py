@@ -26,7 +26,6 @@ from models import Agency, Clue, Document, User
 from tests.browser.test_supervision_drawings import walk
 from tests.conftest import SHANGHAI, WORKFLOWS
 from tests.helpers import (
-    ACK,
     APPROVE_HANDOFF,
     APPROVE_TRANSFER,
     FACTS_500K,
@@ -52,8 +51,8 @@ TRANSFER = [
 FILED = [
     *TRANSFER, ("police_handler", "review_case", {"recommendation": "file", "opinion": "经审查，建议立案"}),
     ("police_head", "decide_filing", FILE), ("police_liaison", "approve_filing_notice_handoff", RELEASE),
-    ("samr_liaison", "accept_filing_notice", RECEIVED), ("samr_handler", "acknowledge_decision", ACK),
-    ("samr_handler", "prepare_handover", HANDOVER), ("samr_liaison", "approve_handover_handoff", RELEASE),
+    ("samr_liaison", "accept_filing_notice", RECEIVED), ("samr_handler", "prepare_handover", HANDOVER),
+    ("samr_liaison", "approve_handover_handoff", RELEASE),
 ]
 # English a Chinese page may show besides ENGLISH_ALLOWED: case and clue number prefixes, a file's
 # extension.

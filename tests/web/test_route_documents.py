@@ -25,6 +25,11 @@ STEPS = {
     "reverse_transfer_letter": {"propose_reverse_transfer": {"reverse_ground": "case_withdrawn", "reasons": "应予处罚",
                                                              "reverse_materials": "询问笔录｜3｜原件"}},
     "transfer_opinion": {"record_transfer_opinion": {"facts": "损失50万元未移送", "opinion": "应当移送"}},
+    # The number the system gave the 立案决定书 is recorded on the decision; the notice quotes it.
+    "filing_decision_record": {"decide_filing": {"filing_decision": "file", "filing_reasons": "损失已达标准",
+                                                 "filing_number": "东公立字〔2026〕3号"}},
+    "filing_notice": {"decide_filing": {"filing_decision": "file", "filing_reasons": "损失已达标准",
+                                        "filing_number": "东公立字〔2026〕3号"}},
 }
 EXPECTED = {
     "reconsideration_request": ["提请复议", "鉴定意见证明损失已达50万元"],
@@ -34,6 +39,8 @@ EXPECTED = {
     "escalation_report": ["上一级人民检察院", "已纠正"],
     "reverse_transfer_letter": ["立案侦查后已撤销案件", "询问笔录"],
     "transfer_opinion": ["应当移送", "损失50万元未移送"],
+    "filing_decision_record": ["决定对某公司技术秘密案一案立案侦查", "损失已达标准"],
+    "filing_notice": ["立案决定书文号：东公立字〔2026〕3号", "3日内"],
 }
 
 

@@ -99,9 +99,6 @@ def test_supplement_request_and_handover_list_print(app, client_for):
         act(s, users["samr_handler"], case.id, "supply_supplement", {"supplied_materials": "资质证书复印件"})
         act(s, users["samr_liaison"], case.id, "approve_supplement_handoff", {"released": True})
         police_decide(s, users, case.id, FILE)
-        act(s, users["samr_handler"], case.id, "acknowledge_decision",
-            {"acknowledged": True, "request_reconsideration": False, "reconsideration_grounds": "",
-             "request_supervision": False, "samr_request_reasons": ""})
         hand_over(s, users, case.id, {**NO_DISCREPANCY, "discrepancies_found": True, "discrepancies": "U盘实收1个"})
         documents = {d.kind: d.id for d in s.scalars(select(Document).where(Document.case_id == case.id))}
     samr = client_for("samr_handler")

@@ -152,14 +152,18 @@ def decision_inputs(decision_id: str) -> list[str]:
 
 def _required_on_a_branch(schema) -> set[str]:
     """Fields an if/then/else (at the top or in allOf) requires on a branch of a condition on a
-    field the form always requires."""
+    field the form always requires, or itself requires on a branch (a question asked only after
+    another answer, whose own answer asks for a reason)."""
     found: set[str] = set()
-    for rule in [schema, *schema.get("allOf", [])]:
-        condition = set(rule.get("if", {}).get("properties", {}))
-        if condition and condition <= set(schema.get("required", [])):
-            for branch in ("then", "else"):
-                found |= set(rule.get(branch, {}).get("required", []))
-    return found
+    while True:
+        known = set(schema.get("required", [])) | found
+        for rule in [schema, *schema.get("allOf", [])]:
+            condition = set(rule.get("if", {}).get("properties", {}))
+            if condition and condition <= known:
+                for branch in ("then", "else"):
+                    found |= set(rule.get(branch, {}).get("required", []))
+        if set(schema.get("required", [])) | found == known:
+            return found
 
 
 def assert_forms_mark_exactly_what_is_read(root, supplied: set[str]) -> None:

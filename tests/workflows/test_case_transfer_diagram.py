@@ -156,7 +156,11 @@ def decided(run: Run, decision: str, reasons: str = "") -> None:
     end = "filing_notified" if decision == "file" else "materials_returned_end"
     assert run.completed({"filing_notified", "materials_returned_end"}) == {end}
     do(run, "accept_filing_notice", RECEIVED)
-    assert data_of(run, "acknowledge_decision")["filing"] == {"decision": decision, "reasons": reasons}
+    # Filed: the handler goes straight to the handover, asked nothing about objections; not filed:
+    # the handler takes note and says whether SAMR objects.
+    after = "prepare_handover" if decision == "file" else "acknowledge_decision"
+    assert run.ready() == [(after, "samr.handler")]
+    assert data_of(run, after)["filing"] == {"decision": decision, "reasons": reasons}
 
 
 RETURNED = {"returned_items": "移送案卷｜1｜完好\n涉案U盘｜2｜封存完好", "return_note": "随不予立案通知书退回"}
@@ -217,7 +221,6 @@ def test_filed_then_handover(collaboration):
     run = new_case(collaboration)
     transferred(run)
     decided(run, "file")
-    do(run, "acknowledge_decision", ACK)
     # The decision received was to file: the handover runs from its receipt.
     events = data_of(run, "prepare_handover")["legal_events"]
     assert events["filing_notice_received"] == events["filing_decision_received"]
@@ -494,6 +497,12 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
     ("acknowledge_decision", {**ACK, "request_supervision": True}, False),
     ("acknowledge_decision", {**ACK, "request_supervision": True, "samr_request_reasons": "理由"}, True),
     ("acknowledge_decision", {**RECONSIDER, "request_supervision": True, "samr_request_reasons": "理由"}, False),
+    # Asked only after a 不予立案: whether to object is required; the direct supervision question
+    # only once reconsideration is declined.
+    ("acknowledge_decision", {"acknowledged": True}, False),
+    ("acknowledge_decision", {"acknowledged": True, "request_reconsideration": False}, False),
+    ("acknowledge_decision", {"acknowledged": True, "request_reconsideration": False, "request_supervision": False}, True),
+    ("acknowledge_decision", {"acknowledged": True, "request_reconsideration": True, "reconsideration_grounds": "理由"}, True),
     ("review_extension", {"review_period": "20d", "extension_reasons": "x"}, False),
     ("review_extension", {"review_period": "30d", "extension_reasons": ""}, False),
     ("review_extension", {"review_period": "not_needed", "extension_reasons": ""}, True),

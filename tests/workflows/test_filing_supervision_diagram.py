@@ -54,7 +54,9 @@ HOLD = {"reasons_hold": True, "assessment": "理由成立。"}
 FAIL = {"reasons_hold": False, "assessment": "鉴定意见已证明损失50万元，理由不成立。"}
 ORDER = {"order_reasons": "损失数额已达追诉标准。"}
 NOTICE = {"supervision_summary": "公安机关不立案理由成立。"}
-FILED = {"filing_number": "东公立〔2026〕8号", "filed_on": "2026-03-20"}
+# The 立案决定书 is numbered by the system on completion; a number is entered only for a decision
+# made outside it.
+FILED = {"filed_on": "2026-03-20"}
 OUTCOME = {"supervision_summary": "公安机关已于3月20日立案。"}
 ESCALATE = {"correction_opinion": "收到通知立案书后超过15日仍未立案，违反刑事诉讼法第一百一十三条，应当立即立案。",
             "correction_notice_number": "", "reported_to_superior": True,
@@ -192,7 +194,7 @@ def test_reasons_hold_on_an_overdue_review_tell_samr_and_the_police_only(collabo
     assert run.events() == [], "only a SAMR request is answered to the transfer"
 
 
-FILED_SUMMARY = "公安机关接到通知立案书后已立案，立案决定书文号：" + FILED["filing_number"]
+FILED_SUMMARY = "公安机关接到通知立案书后已立案，立案决定书文号见立案通知书。"
 
 
 def test_police_file_on_notice_and_the_transfer_hears_it_from_samr(collaboration):
@@ -319,7 +321,9 @@ def test_conventions_deadlines_and_handoffs(root):
         "accept_police_filing_notice": "filing_notice_received"}
     assert tasks["examine_supervision"]["documents"] == 'explain_request if supervision_decision == "request_explanation"'
     assert tasks["issue_filing_order"]["documents"] == "filing_order"
-    assert tasks["file_on_notice"]["documents"] == 'filing_notice if filing_order["supervision_trigger"] == "samr_request"'
+    # The 立案决定书, numbered by the system, always; the 立案通知书 when SAMR asked for the supervision.
+    assert tasks["file_on_notice"]["documents"] == (
+        'filing_decision_record; filing_notice if filing_order["supervision_trigger"] == "samr_request"')
     boundaries = {b.get("id"): (b.get("attachedToRef"), properties(b), b.get("cancelActivity"))
                   for b in root.iterfind(".//bpmn:boundaryEvent", NS)}
     assert boundaries == {
@@ -374,6 +378,9 @@ def test_forms_mark_exactly_the_variables_the_diagram_reads(root):
         ("explanation_assessment", {"reasons_hold": True}, False),
         ("filing_on_notice", FILED, True),
         ("filing_on_notice", {**FILED, "filed_on": "三月二十日"}, False),
+        ("filing_on_notice", {**FILED, "filing_number": "东公（经）立字〔2026〕7号"}, True),
+        ("filing_on_notice", {**FILED, "filing_number": "立案决定书7号"}, False),
+        ("filing_on_notice", {**FILED, "filing_number": ""}, False),
         ("filing_escalation", {**ESCALATE, "reported_to_superior": False}, False),
         ("supervision_notice", {"supervision_summary": ""}, False),
         ("non_filing_explanation", {**EXPLAIN, "extra": 1}, False),
