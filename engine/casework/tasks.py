@@ -23,6 +23,7 @@ from engine.runtime.definitions import definition
 from engine.runtime.forms import process_variables, validate_submission
 from engine.runtime.instances import advance, load, lock_task
 from engine.runtime.projection import task_properties
+from engine.runtime.step_write import write_completion
 from engine.runtime.transactions import transactional
 from engine.time import legal_events
 from engine.time import task_due as clocks
@@ -267,8 +268,9 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     document_rules = props.get("documents")
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
-    # Written by the commit, which checks the instance's version.
     advance(step, workflow, actor, flush=False)
+    # The task and the instance in one statement that checks the instance's version.
+    write_completion(session, task, instance)
     return task
 
 

@@ -58,8 +58,11 @@ def sync_timers(step: Step, workflow: BpmnWorkflow, open_work: OpenWork | None, 
                      "due_provisional": due.provisional, "status": TimerStatus.PENDING, "created_at": at})
     if rows:
         # (instance, task) is unique: an event waiting again after its timer fired or was
-        # cancelled (a retried step) keeps the row it had.
-        insert_new_rows(session, Timer, rows)
+        # cancelled (a retried step) keeps the row it had. Without autoflush: new rows depend on
+        # nothing the step changed, and the step's own rows are written together at its end
+        # (a completion's in one statement, engine/runtime/step_write.py).
+        with session.no_autoflush:
+            insert_new_rows(session, Timer, rows)
     if flush:
         session.flush()
 
