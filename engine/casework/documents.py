@@ -76,7 +76,8 @@ KINDS: dict[str, Kind] = {
     # Police still not filing 15 days after the 通知立案书 (SPP Rules art. 564): a correction notice
     # to them, and a report to the next-level procuratorate (not an agency of the district: no recipient).
     "correction_notice": Kind("纠正违法通知书", "procuratorate", "police", "纠违",
-                              steps=("issue_filing_order", "record_escalation")),
+                              steps=("issue_filing_order", "record_escalation"),
+                              number_field="correction_notice_number"),
     "escalation_report": Kind("关于公安机关通知立案后逾期不立案的报告", "procuratorate", None, "立监报",
                               steps=("issue_filing_order", "record_escalation")),
     # Decree 310 art. 14: the procuratorate requires SAMR to transfer a case it should have.

@@ -4,14 +4,17 @@ outside the system may be entered instead, checked and audited; a refused comple
 number."""
 from __future__ import annotations
 
+from datetime import timedelta
+
 import pytest
 from sqlalchemy import select
 
 from engine import InvalidInput, claim_task, complete_task, create_case, verify_audit
+from engine.worker.timers import fire_due_timers
 from models import AuditEvent, Document, DocumentCounter
-from tests.engine.test_filing_supervision import order_filing, request_supervision
+from tests.engine.test_filing_supervision import FIFTEEN_DAYS_FROM_THURSDAY, order_filing, request_supervision
 from tests.helpers import FILE, NOT_FILE, act, open_task, police_decide, transferred
-from tests.workflows.test_filing_supervision_diagram import FILED, SAMR_REQUEST
+from tests.workflows.test_filing_supervision_diagram import ESCALATE, FILED, SAMR_REQUEST
 
 
 def documents(session, case_id: int) -> dict[str, Document]:
@@ -82,3 +85,20 @@ def test_a_number_given_outside_the_system_is_used_and_audited(session, users, o
         users["police_head"].id, filed.id,
         {"kind": "filing_decision_record", "number": entered, "field": "filing_number"})
     assert verify_audit(session, ordered.id) == []
+
+
+def test_a_correction_notice_drawn_up_on_paper_keeps_its_number(session, users, ordered, clock):
+    """The 纠正违法通知书 is numbered by the system like the 立案决定书; a notice drawn up outside it
+    keeps the number it was given, audited, while the report upwards takes the next of its series."""
+    clock.set(FIFTEEN_DAYS_FROM_THURSDAY + timedelta(seconds=1))
+    fire_due_timers(session)
+    entered = "东检（侦监）纠违〔2026〕12号"
+    escalated = act(session, users["procuratorate_handler"], ordered.id, "record_escalation",
+                    {**ESCALATE, "correction_notice_number": entered})
+    docs = documents(session, ordered.id)
+    assert docs["correction_notice"].number == entered
+    assert docs["escalation_report"].number == "东检立监报〔2026〕1号"
+    assert escalated.result["correction_notice_number"] == entered
+    assert counter(session, "纠违") is None
+    assert session.scalar(select(AuditEvent.detail).where(AuditEvent.event_type == "document_number_entered")) == {
+        "kind": "correction_notice", "number": entered, "field": "correction_notice_number"}

@@ -59,7 +59,7 @@ NOTICE = {"supervision_summary": "公安机关不立案理由成立。"}
 FILED = {"filed_on": "2026-03-20"}
 OUTCOME = {"supervision_summary": "公安机关已于3月20日立案。"}
 ESCALATE = {"correction_opinion": "收到通知立案书后超过15日仍未立案，违反刑事诉讼法第一百一十三条，应当立即立案。",
-            "correction_notice_number": "", "reported_to_superior": True,
+            "reported_to_superior": True,
             "supervision_summary": "逾期未立案，已发纠正违法通知书并报告上级检察院。"}
 
 
