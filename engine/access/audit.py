@@ -16,6 +16,13 @@ the change they describe is, and a chain's head is locked only for the commit, a
 lock of the change itself (the same order in every transaction, so appends to one chain queue up
 instead of deadlocking). `write` does it earlier for a transaction that reads its own events back.
 
+A transaction that read its chain's head without a lock in a statement it ran anyway (a step's
+lock, a claim: `expect_head`) skips the lock: its events are placed after that head and inserted
+from an UPDATE of the head that moves it only if it is still what was read, one statement on
+PostgreSQL (`_write_expected`). If another transaction appended meanwhile, that UPDATE waits for
+its lock, matches nothing and writes nothing, and the commit locks the head and places the events
+again, so chains never fork and the head is still locked only at commit.
+
 Keyed chains: with an audit key in the session's info (`AUDIT_KEY`, from configuration, never in
 the database) an event's hash is an HMAC-SHA256 under that key, so whoever can write to the
 database still cannot recompute the hashes after editing an event. A chain is sealed with the
