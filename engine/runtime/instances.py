@@ -195,10 +195,12 @@ def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50, ran=None) -> 
     for _ in range(max_rounds):
         workflow.refresh_timers()
         workflow.do_engine_steps(did_complete_task=ran)
+        # Every task of each process, as `get_tasks(state=READY)` would walk them, without its
+        # iterator's and filter's calls per task (this runs after every engine step).
         if not any(
-            not task.task_spec.manual
+            task.state == TaskState.READY and not task.task_spec.manual
             for process in (workflow, *workflow.subprocesses.values())
-            for task in process.get_tasks(state=TaskState.READY)
+            for task in process.tasks.values()
         ):
             return
     raise WorkflowException(f"engine steps did not settle after {max_rounds} rounds")
