@@ -31,7 +31,10 @@ class App(Flask):
             flags = func.__code__.co_flags  # a function, or a method (which reads its function's)
         except AttributeError:
             return super().ensure_sync(func)  # a partial, a callable object
-        return super().ensure_sync(func) if flags & CO_COROUTINE else func
+        # Python 3.12's inspect.markcoroutinefunction marks a plain function as a coroutine one.
+        if flags & CO_COROUTINE or hasattr(func, "_is_coroutine_marker"):
+            return super().ensure_sync(func)
+        return func
 
 
 def _skip_api(hook: Callable, passes_through: bool) -> Callable:
