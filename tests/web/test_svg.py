@@ -69,7 +69,7 @@ def test_transfer_diagram_has_one_shape_per_flow_node(transfer_xml, model):
     ids = [g.get("data-element") for g in shapes]
     assert len(ids) == len(set(ids))
     assert set(ids) == flow_node_ids(model)
-    assert len(ids) == 103
+    assert len(ids) == 104
     kinds = {g.get("data-element"): g.get("data-kind") for g in shapes}
     assert kinds["register_facts"] == "task"
     assert kinds["transfer_decision_gateway"] == "gateway"
@@ -82,7 +82,7 @@ def test_transfer_diagram_has_an_edge_per_flow(transfer_xml, model):
     sequence = {el.get("id") for el in model.iterfind(".//bpmn:sequenceFlow", BPMN_NS)}
     message = {el.get("id") for el in model.iterfind(".//bpmn:messageFlow", BPMN_NS)}
     assert set(edges) == sequence | message
-    assert len(sequence) == 104 and {"mf_transfer_sent", "mf_filing_decided", "mf_decision_deadline_missed",
+    assert len(sequence) == 105 and {"mf_transfer_sent", "mf_filing_decided", "mf_decision_deadline_missed",
                                     "mf_handover_sent"} <= message
     for ident in sequence:
         assert edges[ident].get("marker-end") == "url(#ld-bpmn-arrow)"
