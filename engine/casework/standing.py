@@ -165,23 +165,21 @@ def _approve(session: Session, task_id: int, standing_id: int) -> bool:
     data = approval_data(task_form(session, task))
     if not grantor.active or not policy.works_in_lane(grantor, task) or data is None:
         log.info("standing approval %s cannot approve task %s; it waits for a liaison", standing_id, task_id)
-        session.rollback()
+        session.commit()  # end the read (nothing was written); a rollback would expire the caller's objects
         return False
     basis = {"id": standing.id, "granted_by": grantor.id, "granted_at": standing.granted_at.isoformat()}
     try:
         claim_task(session, grantor, task_id)
-    except EngineError:
-        session.rollback()
+    except EngineError:  # rolled back by the claim's transaction
         return False
     try:
         complete_task(session, grantor, task_id, data, standing=basis)
-    except EngineError as exc:
-        session.rollback()
+    except EngineError as exc:  # rolled back by the completion's transaction
         log.warning("standing approval %s could not complete task %s: %s", standing_id, task_id, exc)
         try:
             unclaim_task(session, grantor, task_id)
         except EngineError:
-            session.rollback()
+            log.warning("standing approval %s could not release task %s", standing_id, task_id)
         return False
     return True
 
@@ -193,7 +191,9 @@ def follow(session: Session, task_ids: Iterable[int]) -> int:
     approved = 0
     while pending:
         rows = session.execute(_waiting(pending, len(pending))).all()
-        session.rollback()  # end the read; each approval is a transaction of its own
+        # End the read (nothing was written; a rollback would expire the caller's objects): each
+        # approval is a transaction of its own.
+        session.commit()
         pending = []
         for task_id, standing_id in rows:
             if _approve(session, task_id, standing_id):
@@ -206,7 +206,7 @@ def apply_pending(session: Session, batch: int = 100) -> int:
     """The worker's pass: approve every waiting task a standing approval covers (a hand-off a
     message or a timer opened); how many were approved."""
     rows = session.execute(_waiting(None, batch)).all()
-    session.rollback()
+    session.commit()
     approved = 0
     for task_id, standing_id in rows:
         if _approve(session, task_id, standing_id):
