@@ -30,7 +30,7 @@ from . import workflow_text
 from .auth import actor
 from .db import db
 from .deadline_rules import catalog
-from .register import agency_names
+from .labels import agency_short
 from .supervision_csv import _csv, inert
 from .svg.charts import format_value, render_bar_chart
 
@@ -44,7 +44,7 @@ GROUP_LABELS = {
 }
 FIGURE_LABELS = {
     "clues_registered": _l("Clues registered"), "cases_opened": _l("Cases opened"),
-    "transfers": _l("Cases transferred"), "filings": _l("Filed (立案)"), "non_filings": _l("Not filed (不予立案)"),
+    "transfers": _l("Cases transferred"), "filings": _l("Cases filed"), "non_filings": _l("Cases not filed"),
     "supervisions": _l("Filing supervisions started"), "sent_for_prosecution": _l("Sent for prosecution"),
     "investigations_withdrawn": _l("Cases withdrawn"), "suspects": _l("Suspects"),
     "compulsory_measures": _l("Persons under compulsory measures"), "prosecutions": _l("Prosecutions"),
@@ -123,8 +123,10 @@ def periods_chart(stats, labels: dict[str, str]) -> Markup:
 
 
 def _names(stats) -> dict[str, str]:
-    names = agency_names()
-    return {code: names.get(code, code) for code in stats.agencies}
+    """The reader's agencies by code, each named as the page's language names it (Market
+    Supervision on an English page, the agency's own short name 东市监 on a Chinese one)."""
+    agencies = {a.code: a for a in engine.agencies(db.session)}
+    return {code: agency_short(agencies[code]) if code in agencies else code for code in stats.agencies}
 
 
 @bp.route("/")
@@ -184,11 +186,11 @@ def stage_table(stats) -> list[list[object]]:
 
 
 def periods_table(stats) -> list[list[object]]:
-    """Legal periods met: a header, then one row per rule (share in percent)."""
+    """Legal periods met: a header, then one row per rule, named as the catalog words it (share in
+    percent). The rule's id is for programs: the API gives it, a spreadsheet a person opens does not."""
     labels = rule_labels(stats)
-    rows: list[list[object]] = [[_("Legal rule"), _("Rule id"), _("Tasks completed"), _("Met"),
-                                 _("Share met (%)")]]
-    rows.extend([labels[r.rule_id], r.rule_id, r.count, r.met, round(r.share * 100, 1)] for r in stats.periods_met)
+    rows: list[list[object]] = [[_("Legal rule"), _("Tasks completed"), _("Met"), _("Share met (%)")]]
+    rows.extend([labels[r.rule_id], r.count, r.met, round(r.share * 100, 1)] for r in stats.periods_met)
     return rows
 
 

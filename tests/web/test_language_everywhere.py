@@ -198,8 +198,6 @@ def test_no_page_or_export_shows_an_engine_name(app, client_for, world, language
     assert {page: found for page, text in pages.items() if (found := _leaks(_without(text, data), names))} == {}
 
 
-@pytest.mark.xfail(strict=True, reason="web/statistics*: codes (transfer_send) in the CSV, Chinese in "
-                                        "English labels ('Filed (立案)'), agency short names in English")
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_statistics_page_and_export_speak_one_language_without_engine_names(
         app, client_for, world, language):

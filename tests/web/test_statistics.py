@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 
 from openpyxl import load_workbook
 from sqlalchemy import select
@@ -20,6 +21,8 @@ from .helpers import text
 
 MARCH_ARGS = "from=2026-03-01&to=2026-03-31"
 AGENCIES = ["samr", "police", "procuratorate", "court"]
+# The catalog's words for the rule `transfer_decision` (workflows/deadlines.toml).
+DECISION_RULE = "负责人作出批准移送或者不批准移送的决定"
 
 
 def seeded(app, clock) -> None:
@@ -154,12 +157,35 @@ def test_time_per_stage_and_periods_met(app, client_for, clock):
     assert stages[0] == ["机制", "环节", "已完成任务数", "中位数（小时）", "第90百分位数（小时）"]
     assert next(r for r in stages if r[1] == "联络员签收移送案件")[2:] == [2, 24, 24]
     periods = [[cell.value for cell in row] for row in sheets["法定期限遵守情况"].iter_rows()]
-    assert periods[0] == ["期限规则", "规则编号", "已完成任务数", "按期完成", "遵守率（%）"]
-    assert next(r for r in periods if r[1] == "transfer_decision")[2:] == [2, 2, 100]
+    # A rule is named as the catalog words it, never by its id (the API keeps the ids).
+    assert periods[0] == ["期限规则", "已完成任务数", "按期完成", "遵守率（%）"]
+    assert next(r for r in periods if r[0] == DECISION_RULE)[1:] == [2, 2, 100]
     rows = list(csv.reader(io.StringIO(
         supervisor.get(f"/statistics/statistics.csv?{MARCH_ARGS}").data.decode("utf-8-sig"))))
-    assert ["期限规则", "规则编号", "已完成任务数", "按期完成", "遵守率（%）"] in rows
-    assert next(r for r in rows if r[1:2] == ["transfer_decision"])[2:] == ["2", "2", "100.0"]
+    assert ["期限规则", "已完成任务数", "按期完成", "遵守率（%）"] in rows
+    assert next(r for r in rows if r[:1] == [DECISION_RULE])[1:] == ["2", "2", "100.0"]
+    assert not any("transfer_decision" in cell for row in rows for cell in row)
     english = text(supervisor.get(f"/statistics/?{MARCH_ARGS}&lang=en"))
     assert "Time per stage" in english and "Share of legal periods met (%)" in english
     assert "the head decides whether to approve the transfer" in english
+
+
+def test_english_downloads_name_agencies_and_rules_in_english(app, client_for, clock):
+    """An English reader's CSV and XLSX head the agency columns with the agencies' English names
+    and word every figure and rule in English: no Chinese, no codes."""
+    seeded(app, clock)
+    supervisor = client_for("office_supervisor")
+    supervisor.get("/?lang=en")
+    rows = list(csv.reader(io.StringIO(
+        supervisor.get(f"/statistics/statistics.csv?{MARCH_ARGS}").data.decode("utf-8-sig"))))
+    assert rows[1][:7] == ["Group", "Figure", "Total", "Market Supervision", "Police", "Procuratorate", "Court"]
+    by_label = {row[1]: row[2:7] for row in rows[2:] if len(row) > 2}
+    assert by_label["Cases filed"] == [str(n) for n in expected_rows()["filings"]]
+    assert ["Legal rule", "Tasks completed", "Met", "Share met (%)"] in rows
+    assert next(r for r in rows if r[:1] == ["the head decides whether to approve the transfer"])[1:3] == ["2", "2"]
+    assert not [cell for row in rows for cell in row if re.search(r"[\u4e00-\u9fff]|_", cell)]
+    sheets = load_workbook(io.BytesIO(supervisor.get(f"/statistics/statistics.xlsx?{MARCH_ARGS}").data))
+    assert sheets.sheetnames == ["Statistics", "Time per stage", "Legal periods met"]
+    assert [c.value for c in sheets["Statistics"][2]][3:7] == ["Market Supervision", "Police", "Procuratorate", "Court"]
+    html = text(supervisor.get(f"/statistics/?{MARCH_ARGS}"))
+    assert '<th data-agency="samr">Market Supervision</th>' in html and "Cases not filed" in html

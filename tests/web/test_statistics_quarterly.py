@@ -10,6 +10,7 @@ import lxml.html
 import schemathesis
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
+from engine.bootstrap import DEMO_USERS
 from tests.statistics_world import (
     APRIL,
     APRIL_PERIODS_MET,
@@ -23,6 +24,7 @@ from web.statistics_quarterly import HEADLINE
 from .api_helpers import ApiClient, bearer, token_for
 from .helpers import text
 from .test_statistics import AGENCIES, MARCH_ARGS, seeded
+from .test_workflow_text import CJK
 
 Q1 = "/statistics/quarterly?year=2026&quarter=1"
 
@@ -91,6 +93,11 @@ def test_quarter_picker_default_language_and_link(app, client_for, clock):
     english = text(supervisor.get(Q1 + "&lang=en"))
     assert "<h1>Trade secret protection liaison statistics, 2026 Q1</h1>" in english
     assert "Time per stage" in english and "Main figures" in english
+    # The report says everything in English but the reader's own name (data): agencies, figures, rules.
+    reader = next(display for username, display, *_rest in DEMO_USERS if username == "office_supervisor")
+    report = lxml.html.fromstring(english).xpath("//article[@class='quarterly-summary']")[0]
+    assert not CJK.search(report.text_content().replace(reader, ""))
+    assert "(Task Force Office)" in english and '<th data-agency="samr">Market Supervision</th>' in english
     # The statistics page links to the summary of the quarter its period starts in.
     page = text(supervisor.get(f"/statistics/?{MARCH_ARGS}"))
     assert 'href="/statistics/quarterly?year=2026&amp;quarter=1"' in page
