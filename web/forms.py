@@ -306,6 +306,7 @@ _EXPLAINED = (
     (r"should be non-empty|is too short", lambda: _("This field must not be empty.")),
     (r"is too long|must be at most \d+ characters", lambda: _("This text is too long.")),
     (r"^must say why$", lambda: _("Give the reason.")),
+    (r"is already the number of another document$", lambda: _("Another document already has this number.")),
     (r"must be a hand-off step of the agency's liaisons", lambda: _(
         "Only your agency's hand-off steps that ask nothing but a confirmation can be approved standing.")),
     (r"less than the minimum", lambda: _("The number is too small.")),
