@@ -17,6 +17,7 @@ from engine import Term
 from models import HumanTaskState, InstanceStatus
 
 from . import workflow_text
+from .document_labels import document_kind
 from .i18n import localtime
 
 ROLES = {
@@ -396,4 +397,5 @@ def register(app) -> None:
         INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
         agency_short=agency_short, approver_label=approver_label,
         event_detail=event_detail, EVIDENCE_KIND_LABELS=EVIDENCE_KINDS,
+        document_kind=document_kind, message_label=message_label,
     )

@@ -267,6 +267,7 @@ def test_a_mechanism_the_system_started_again_is_shown_with_its_cause(app, clien
         assert fire_due_timers(session) == 1 and engine.deliver_pending(session) == 1
     page = text(client_for("samr_handler").get(f"/cases/{case_id}"))
     started = re.search(r'<li class="system-start">(.*?)</li>', page, re.S).group(1)
-    assert "立案监督" in started and "立案协助" in started and "filing_supervision_requested" in started
+    assert "立案监督" in started and "立案协助" in started and "filing_supervision_requested" not in started
+    assert "“建议检察院立案监督”" in started  # the message as the diagram's flow names it, not its code
     assert 'data-event="mechanism_duplicate_started"' in page
     assert 'class="system-start"' not in text(client_for("office_supervisor").get(f"/cases/{case_id}"))

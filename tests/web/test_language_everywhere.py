@@ -228,3 +228,32 @@ def test_every_name_a_diagram_draws_has_an_english_title():
                 if not LANE.fullmatch(name) and not catalogue.get(name):
                     missing.add(f"{path.name}: {name}")
     assert sorted(missing) == [], "add English to workflows/translations/en.json"
+
+
+def test_the_case_page_and_a_task_page_in_english_name_documents_and_messages_in_english(
+        app, client_for, world):
+    """A handler's case page and task page of the transferred, filed case: Chinese only in data; the
+    documents listed by their kind in English (their own text stays as issued); no engine names."""
+    from engine import DOCUMENT_KINDS
+    from models import HumanTask
+    from web.document_labels import DOCUMENT_KINDS as KIND_LABELS
+
+    assert set(KIND_LABELS) == set(DOCUMENT_KINDS)  # every kind the engine issues has its English
+    filed = world["cases"][0]
+    with db.new_session(app) as session:
+        task = session.scalar(select(HumanTask.id).where(HumanTask.case_id == filed,
+                                                         HumanTask.bpmn_id == "prepare_handover"))
+    pages = [("samr_handler", f"/cases/{filed}"), ("samr_handler", f"/tasks/{task}"),
+             ("police_liaison", f"/cases/{filed}")]
+    typed = [line for form in (FILE, HANDOVER, APPROVE_TRANSFER, RECEIPT) for value in form.values()
+             if isinstance(value, str) for line in value.splitlines()]
+    data = sorted(_data(app) + typed, key=len, reverse=True)
+    shown = _read(app, client_for, pages, "en")
+    leftovers = {page: sorted({line.strip() for line in _without(text, data).splitlines() if CJK.search(line)})
+                 for page, text in shown.items()}
+    assert {page: lines for page, lines in leftovers.items() if lines} == {}
+    for text in shown.values():
+        assert "Letter transferring a suspected criminal case" in text and "Notice of case filing" in text
+        assert _leaks(_without(text, data), _engine_names()) == []
+    chinese = _read(app, client_for, pages[:1], "zh")
+    assert "涉嫌犯罪案件移送书" in chinese[f"samr_handler /cases/{filed}"]
