@@ -387,6 +387,10 @@ def event_detail(event, content: bool = True) -> str:
                 return workflow_text.process_name(value)
             if detail.get("standing"):  # a hand-off approved under its agency's standing approval
                 return f"{workflow_text.translate(value)} · {_('under a standing approval')}"
+            if event.event_type == "threshold_assessed" and detail.get("version"):
+                # Which version of the filing-standard table decided (DOMAIN, Thresholds).
+                version = _("standard version %(version)s", version=detail["version"])
+                return f"{workflow_text.translate(value)} · {version}"
             return workflow_text.translate(value)
     return ""
 

@@ -52,7 +52,9 @@ def test_the_head_reads_the_answer_the_rule_and_the_table_version(app, client_fo
     supervisor = client_for("office_supervisor")
     assert "判断刑事立案追诉标准" in _plain(text(supervisor.get(f"/supervision/cases/{case_id}")))
     csv = supervisor.get(f"/supervision/cases/{case_id}/timeline.csv").get_data(as_text=True)
-    assert "threshold_assessed" in csv and "给权利人造成损失数额三十万元以上" in csv and "2021.1" in csv
+    # Worded like the page (no event code), with the version of the table that decided.
+    assert "threshold_assessed" not in csv
+    assert "判断刑事立案追诉标准" in csv and "给权利人造成损失数额三十万元以上：达到立案追诉标准 · 标准版本 2021.1" in csv
     # The handler sees it on the registered report too.
     report = report_of(app, case_id)
     mine = _plain(text(client_for("samr_handler").get(f"/tasks/{report.id}")))
