@@ -146,7 +146,6 @@ from engine.oversight.queries import (
     find_user,
     inbox,
     lane_users,
-    load_task_context,
     visible_case,
     visible_cases,
 )
@@ -201,7 +200,7 @@ __all__ = [
     # Human tasks: the inbox and its actions.
     "INBOX_VIEWS", "INBOX_SORTS", "DUE_WINDOWS", "InboxFilter", "Page", "inbox", "visible_task",
     "claim_task", "unclaim_task", "assign_task", "reassign_task", "delegate_task", "complete_task", "lane_users",
-    "form_choices", "task_context", "Term", "load_task_context", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
+    "form_choices", "task_context", "Term", "add_comment", "task_comments", "MAX_COMMENT_LENGTH",
     "task_subjects", "NextWork", "next_work", "BatchOutcome", "approve_handoffs", "batch_approvable",
     "HandoffStep", "handoff_steps", "standing_approvals", "grant_standing_approval", "revoke_standing_approval",
     "MAX_BATCH_APPROVALS", "carried_values",

@@ -246,22 +246,6 @@ def visible_case(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def load_task_context(session: Session, task_id: int) -> tuple:
-    """Load a task with its case and its process instance into the session in one query, without
-    any permission check: the service function that follows (claim) checks as always, but finds
-    these rows in the session instead of querying for each. The caller holds the returned rows for
-    the rest of the request, because a session keeps only weak references to unchanged rows. Empty
-    if there is no such task."""
-    return tuple(session.execute(_TASK_CONTEXT, {"task_id": task_id}).first() or ())
-
-
-# Built once: a claim runs it, and building it took longer than running it.
-_TASK_CONTEXT = (select(HumanTask, Case, ProcessInstance)
-                 .join(Case, Case.id == HumanTask.case_id)
-                 .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-                 .where(HumanTask.id == bindparam("task_id")))
-
-
 def case_instances(session: Session, case: Case, models: bool = True) -> Sequence[ProcessInstance]:
     """The case's instances, oldest first; `models`: with their process model rows (pages show
     the model's name; the API reads key, name and version from the definitions in memory)."""
