@@ -18,6 +18,7 @@ import sys
 import time
 from collections import defaultdict
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy import create_engine, event, func, select, text
 from sqlalchemy.pool import NullPool
@@ -41,6 +42,7 @@ def _raw_path():
     from SpiffWorkflow.util.task import TaskState
 
     from engine.runtime.forms import process_variables
+    from engine.time import legal_events
 
     parser = SpiffBpmnParser()
     parser.add_bpmn_file(str(WORKFLOWS / "case_transfer.bpmn"))
@@ -68,7 +70,13 @@ def _raw_path():
     def cycle(stored: str, bpmn_id: str, data: dict) -> str:
         workflow = serializer.deserialize_json(stored)
         task = next(t for t in workflow.get_tasks(state=TaskState.READY, manual=True) if t.task_spec.bpmn_id == bpmn_id)
-        form = forms[task.task_spec.extensions["properties"]["form"]]
+        props = task.task_spec.extensions["properties"]
+        form = forms[props["form"]]
+        # The legal events the step records (`legal_events`, which the diagram's scripts read), as
+        # the engine hands them to the step (engine/time/legal_events.py).
+        recorded = legal_events.on_completion(form, data, props, task.data, {}, datetime.now(timezone.utc))
+        if recorded:
+            task.data[legal_events.LEGAL_EVENTS] = legal_events.with_recorded(task.data, recorded)
         task.data.update(process_variables(form, data))
         task.run()
         settle(workflow)
