@@ -1,5 +1,6 @@
 """Standing approvals: an agency's liaison approves one kind of hand-off once for all, so that
-each such hand-off is approved in their name as soon as it reaches the agency (issue 20)."""
+each such hand-off is approved in their name as soon as it reaches the agency, sparing the
+liaisons the click-throughs that only confirm."""
 from __future__ import annotations
 
 from datetime import datetime

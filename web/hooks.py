@@ -1,4 +1,5 @@
-"""What Flask runs around every request, kept to what the request needs (issue #22).
+"""What Flask runs around every request, kept to what the request needs: these run on every
+API call, so each call they save is saved on every request.
 
 - `App.ensure_sync`: Flask asks it of every hook and view of every request (and flask-smorest
   and webargs of each decorator layer) whether the function is a coroutine, through `inspect`

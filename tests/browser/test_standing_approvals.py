@@ -1,4 +1,4 @@
-"""Fewer clicks where the law allows (issue 20 point 3): the same transfer walked twice by the six
+"""Fewer clicks where the law allows: the same transfer walked twice by the six
 people in their own browsers, counting every click they make — once as today, once after each
 agency's liaison approved its confirmation-only hand-off steps standing on the standing-approvals
 page. The second walk reaches the same end with the liaisons touching only the receipt of the

@@ -1,6 +1,6 @@
 """The supervisor's Gantt chart in a real browser: drawn to the width of its box, which scrolls
 instead of the page, opening on the step in progress, with zoom buttons that enlarge it inside the
-box (issue 20, point 8). The case went through a transfer, a filing and most of the hand-over of
+box. The case went through a transfer, a filing and most of the hand-over of
 the seized items, so the chart has more rows than its box shows and the open step is the last one."""
 from __future__ import annotations
 

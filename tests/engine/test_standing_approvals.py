@@ -1,4 +1,4 @@
-"""Standing approvals of hand-offs (issue 20 point 3): an agency's liaison approves one kind of
+"""Standing approvals of hand-offs: an agency's liaison approves one kind of
 hand-off once for all; each such task is then approved in their name as it opens, audited as
 their approval and naming the standing approval, until revoked. Real transfer diagram, both
 databases."""

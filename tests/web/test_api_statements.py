@@ -11,7 +11,7 @@ number and owner in one statement and its instance with its process model versio
 in another (PostgreSQL; engine/casework/cases.py, engine/runtime/instances.py), a case is read with its participants
 (engine/oversight/queries.py), a new case is answered with what opening it made, not read back. A change that adds a
 statement to one of these calls fails here, and has to say why the statement is worth its cost
-on every task of every case (issue #8, bench/RESULTS.md).
+on every task of every case (bench/RESULTS.md).
 """
 from __future__ import annotations
 

@@ -1,5 +1,5 @@
 """One language per page, and no engine names, on the supervisor's pages and exports, the
-statistics and the clue pages (issue 20, point 7).
+statistics and the clue pages.
 
 The world: a case that went through a transfer, the police filing and the hand-over, now late; a
 second case whose police review ran out, so deadline timers fired and messages went to the office
@@ -100,7 +100,7 @@ def _pages(world) -> list[tuple[str, str]]:
     ])
 
 
-# Pages of other modules whose leftovers are known (issue 20); strict, so that a fix shows up here.
+# The statistics page and its export, read in both languages like the supervisor's pages.
 STATISTICS = [("office_supervisor", "/statistics/"), ("office_supervisor", "/statistics/statistics.csv")]
 
 

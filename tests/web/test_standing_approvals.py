@@ -1,4 +1,4 @@
-"""The standing-approvals page (issue 20 point 3): a liaison approves a kind of hand-off once for
+"""The standing-approvals page: a liaison approves a kind of hand-off once for
 all, with a reason, and the next such hand-off goes on without them; refusals say why and change
 nothing; only liaisons reach the page."""
 from __future__ import annotations

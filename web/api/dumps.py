@@ -7,7 +7,7 @@ the builders below. Each builder gives exactly what the schema's own dump gives 
 fields, None where the schema gives null, times in ISO 8601, text as str);
 tests/web/test_api_dumps.py holds the two side by side on real rows. What it saves: marshmallow
 looks every field up through its accessor chain, ~15 calls a field, ~300 for an inbox row and
-~900 for a case with its tasks (issue #22).
+~900 for a case with its tasks, on every API request that answers one.
 """
 from __future__ import annotations
 
