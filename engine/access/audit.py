@@ -30,15 +30,13 @@ key when it is first appended to under it (`keyed_from`, `key_mac` on its head):
 from its first event, an older one from its next (its earlier, plain SHA-256 events are vouched
 for by the first keyed event's link; `seal` does it for every chain at once). A transaction
 without the key, or with another one, is refused before it appends to a sealed chain, so a
-misconfigured process cannot leave events no one can verify. Verifying: audit_verify.py.
+misconfigured process cannot leave events no one can verify. Hashing and sealing: audit_hash.py;
+verifying: audit_verify.py.
 """
 from __future__ import annotations
 
 import functools
-import hashlib
-import hmac
-import json
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any, cast
 
@@ -46,11 +44,11 @@ from sqlalchemy import CursorResult, bindparam, event, func, insert, select, upd
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
+from engine.access.audit_hash import GENESIS, HASHED, check_seal, hash_values, seal_mac
 from engine.runtime.sql import dialect_insert
 from engine.time.clock import now
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
 
-GENESIS = "0" * 64
 # Where a session factory keeps the audit key (bytes): `sessionmaker(info={AUDIT_KEY: ...})`.
 AUDIT_KEY = "audit_key"
 _STATE_KEY = "_audit_chains"
@@ -80,22 +78,6 @@ _LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash, _HEA
 def audit_key(session: Session) -> bytes | None:
     """The audit key of the session's factory, if one is configured."""
     return session.info.get(AUDIT_KEY)
-
-
-def seal_mac(key: bytes, chain: str, keyed_from: int) -> str:
-    """What proves a chain was sealed with `key` from event `keyed_from` on."""
-    return hmac.new(key, f"liandong-audit-seal:{chain}:{keyed_from}".encode(), hashlib.sha256).hexdigest()
-
-
-def check_seal(chain: str, keyed_from: int | None, mac: str | None, key: bytes | None) -> str | None:
-    """Why appending to (or verifying) this chain under `key` is wrong, or None."""
-    if mac is None:
-        return None
-    if key is None:
-        return "the chain is keyed, but no audit key is configured (AUDIT_KEY)"
-    if keyed_from is None or not hmac.compare_digest(mac, seal_mac(key, chain, keyed_from)):
-        return "the chain's seal does not match the configured audit key"
-    return None
 
 
 class AuditKeyError(RuntimeError):
@@ -162,7 +144,7 @@ def write(session: Session) -> None:
         for entry in queued:
             seq, prev = state.heads[entry["chain"]]
             entry["seq"], entry["prev_hash"] = seq + 1, prev
-            entry["hash"] = _hash(entry, key if state.seals[entry["chain"]][1] else None)
+            entry["hash"] = hash_values(entry, key if state.seals[entry["chain"]][1] else None)
             state.heads[entry["chain"]] = (entry["seq"], entry["hash"])
             state.unwritten.add(entry["chain"])
     if not state.unwritten:
@@ -218,7 +200,7 @@ def _write_expected(session: Session, state: _ChainState, queued: list[dict[str,
     key = audit_key(session) if seal[1] else None
     for entry in queued:
         entry["seq"], entry["prev_hash"] = seq + 1, last
-        entry["hash"] = last = _hash(entry, key)
+        entry["hash"] = last = hash_values(entry, key)
         seq += 1
     values = {"chain": chain, "seq": seq, "head": last, "keyed_from": seal[0], "key_mac": seal[1],
               "old_seq": expected[0], "old_hash": expected[1], "old_mac": mac}
@@ -372,26 +354,7 @@ def _forget_ended_transaction(session: Session, transaction) -> None:
         session.info.pop(_STATE_KEY, None)
 
 
-_HASHED = ("chain", "seq", "case_id", "instance_id", "task_id", "actor_id", "actor_agency_id",
-           "occurred_at", "event_type", "detail", "prev_hash")
-_EVENT_COLUMNS = (*_HASHED, "hash")
-
-
-def event_hash(event: AuditEvent, key: bytes | None = None) -> str:
-    """SHA-256 over a canonical JSON form of everything the event says; with `key`, the
-    HMAC-SHA256 of that form under the key (a keyed chain's events)."""
-    return _hash({name: getattr(event, name) for name in _HASHED}, key)
-
-
-def _hash(values: Mapping[str, Any], key: bytes | None = None) -> str:
-    canonical = json.dumps(
-        {**{name: values[name] for name in _HASHED},
-         "occurred_at": values["occurred_at"].isoformat(timespec="microseconds")},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
-    ).encode("utf-8")
-    if key is not None:
-        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
-    return hashlib.sha256(canonical).hexdigest()
+_EVENT_COLUMNS = (*HASHED, "hash")
 
 
 @dataclass(frozen=True)

@@ -19,15 +19,8 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from engine.access.audit import (
-    GENESIS,
-    ChainProblem,
-    audit_key,
-    check_seal,
-    event_hash,
-    seal_mac,
-    write,
-)
+from engine.access.audit import ChainProblem, audit_key, write
+from engine.access.audit_hash import GENESIS, check_seal, event_hash, seal_mac
 from engine.runtime.transactions import transaction
 from models import AuditChain, AuditEvent, Case, case_chain
 

@@ -14,7 +14,8 @@ from sqlalchemy.orm import Session
 
 import engine
 from engine.access import audit as engine_audit
-from engine.access.audit import GENESIS, ChainProblem, event_hash
+from engine.access.audit import ChainProblem
+from engine.access.audit_hash import GENESIS, event_hash
 from models import (
     SYSTEM_CHAIN,
     AuditChain,

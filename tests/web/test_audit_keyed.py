@@ -14,7 +14,7 @@ from sqlalchemy import select, text
 
 import engine
 from bench.servers import free_port
-from engine.access.audit import GENESIS, event_hash
+from engine.access.audit_hash import GENESIS, event_hash
 from models import SYSTEM_CHAIN, AuditChain, AuditEvent, HumanTask, User, case_chain
 from tests.helpers import APPROVE_TRANSFER, FACTS_500K, act
 from web import create_app
