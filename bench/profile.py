@@ -68,7 +68,7 @@ def main(argv=None) -> None:
     client = app.test_client(use_cookies=False)
     token = tokens(url, ["samr_handler"])["samr_handler"]
     api_instances(client, token, 3)
-    rows = count_work(client, token, db.state(app).engine, args.count)
+    rows = count_work(client, token, db.state(app).engine, args.count, app)
     profiler = Profiler(interval=0.0005)
     with profiler:
         api_instances(client, token, args.instances)
@@ -91,13 +91,17 @@ def main(argv=None) -> None:
            ["call trees: bench/profiles/api.txt, bench/profiles/timers.txt"])
 
 
-def count_work(client, token: str, sql, count: int) -> list[tuple]:
+def count_work(client, token: str, sql, count: int, app) -> list[tuple]:
     """Per request kind and per full instance (11 requests): SQL statements and Python function
     calls, which do not depend on the machine or its load, so they show a change's effect exactly;
     and the app's CPU time (the least of five batches' means, the batch least disturbed by other
-    work), beside the raw SpiffWorkflow cycle's calls and CPU measured now."""
+    work), beside the raw SpiffWorkflow cycle's calls and CPU measured now. The calls are counted
+    twice: all of them, the Flask test client's building of the request and reading of the answer
+    included (the figure the targets are judged on), and those inside the app's WSGI call alone
+    (what a server process does for the request once it has parsed it)."""
     statements, calls, cpu = defaultdict(int), defaultdict(int), defaultdict(lambda: float("inf"))
-    current = [None]
+    in_app = defaultdict(int)
+    current, serving = [None], [False]
 
     def counted(*_args) -> None:
         if current[0]:
@@ -106,6 +110,17 @@ def count_work(client, token: str, sql, count: int) -> list[tuple]:
     def profiled(frame, event, arg) -> None:
         if event in ("call", "c_call"):
             calls[current[0]] += 1
+            if serving[0]:
+                in_app[current[0]] += 1
+
+    wsgi_app = app.wsgi_app
+
+    def served(environ, start_response):
+        serving[0] = True
+        try:
+            return wsgi_app(environ, start_response)
+        finally:
+            serving[0] = False
 
     def counting(kind, call):
         current[0] = kind
@@ -117,8 +132,12 @@ def count_work(client, token: str, sql, count: int) -> list[tuple]:
             current[0] = None
 
     event.listen(sql, "before_cursor_execute", counted)
-    api_instances(client, token, count, counting)
-    event.remove(sql, "before_cursor_execute", counted)
+    app.wsgi_app = served
+    try:
+        api_instances(client, token, count, counting)
+    finally:
+        app.wsgi_app = wsgi_app
+        event.remove(sql, "before_cursor_execute", counted)
     for _ in range(5):
         spent = defaultdict(float)
 
@@ -136,14 +155,23 @@ def count_work(client, token: str, sql, count: int) -> list[tuple]:
     rows = []
     for kind in KINDS:
         each = PER_INSTANCE[kind] * count
-        rows.append((f"{kind} (×{PER_INSTANCE[kind]} per instance): SQL statements, Python calls, CPU",
-                     f"{statements[kind] / each:.1f}, {calls[kind] / each / 1000:.1f}k, {cpu[kind]:.2f} ms", "", None))
+        rows.append((f"{kind} (×{PER_INSTANCE[kind]} per instance): SQL statements, Python calls (in the app), CPU",
+                     (f"{statements[kind] / each:.1f}, {calls[kind] / each / 1000:.1f}k "
+                      f"({in_app[kind] / each / 1000:.1f}k), {cpu[kind]:.2f} ms"), "", None))
+    total_statements = sum(statements.values()) / count
     total_calls = sum(calls[kind] for kind in KINDS) / count
+    app_calls = sum(in_app[kind] for kind in KINDS) / count
     total_cpu = sum(cpu[kind] * PER_INSTANCE[kind] for kind in KINDS)
-    rows.append(("per full instance (11 requests): SQL statements, Python calls, app CPU",
-                 f"{sum(statements.values()) / count:.0f}, {total_calls / 1000:.1f}k, {total_cpu:.0f} ms", "", None))
+    completion = calls["complete"] / count / PER_INSTANCE["complete"]
+    rows.append(("per full instance (11 requests): SQL statements", f"{total_statements:.0f}", "≤ 30",
+                 total_statements <= 30))
+    rows.append(("per full instance: Python calls (in the app)",
+                 f"{total_calls / 1000:.1f}k ({app_calls / 1000:.1f}k)", "≤ 33k", total_calls <= 33_000))
+    rows.append(("per full instance: app CPU", f"{total_cpu:.0f} ms", "", None))
     rows.append(("raw SpiffWorkflow cycle (reference): Python calls, CPU",
                  f"{cycle_calls / 1000:.1f}k, {cycle_ms:.2f} ms", "", None))
+    rows.append(("a completion, in raw cycles: Python calls", f"{completion / cycle_calls:.1f} ×", "≤ 2 ×",
+                 completion <= 2 * cycle_calls))
     rows.append(("per full instance, in raw cycles: Python calls, app CPU",
                  f"{total_calls / cycle_calls:.0f} ×, {total_cpu / cycle_ms:.0f} ×", "", None))
     return rows
