@@ -84,6 +84,11 @@ def test_the_gantt_chart_fits_its_box_opens_on_the_open_step_and_zooms_inside_th
     assert _inside(active.bounding_box(), box.bounding_box())
     viewport = {"x": 0, "y": 0, "width": 1280, "height": 720}
     assert _inside(active.bounding_box(), viewport)
+    # The time axis stays at the top of the box, over the rows scrolled under it.
+    axis = svg.locator("g.axis-ticks")
+    header, top = axis.bounding_box(), box.bounding_box()["y"]
+    assert top - 1 <= header["y"] <= top + 8 and _inside(header, box.bounding_box())
+    assert axis.locator("text.tick").first.is_visible()
     # Zoom in: the chart grows inside the box, the page keeps its height; zoom out returns.
     tools = supervisor.locator('.diagram-tools[data-for^="gantt-"]').first
     height = supervisor.evaluate("document.body.scrollHeight")

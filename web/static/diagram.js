@@ -5,6 +5,7 @@
 // A diagram carries two views, `data-whole` and `data-focus` (viewBoxes: web/svg/diagram.py). A
 // Gantt chart keeps its one view, so that its labels and time axis stay with the bars; its
 // `data-focus` is the box of the bars in progress (web/svg/gantt.py), which the box scrolls to.
+// Its time axis (`g.axis-ticks`) stays at the top of the box as the box scrolls down the rows.
 (function () {
   function numbers(text) { return text ? text.split(/[\s,]+/).map(parseFloat) : null; }
 
@@ -58,6 +59,13 @@
         zoom(parseFloat(button.getAttribute("data-zoom")));
       }
     });
+    var axis = !views && svg.querySelector("g.axis-ticks");
+    if (axis) {
+      box.addEventListener("scroll", function () {
+        var k = svg.getBoundingClientRect().width / numbers(svg.getAttribute("viewBox"))[2];
+        axis.setAttribute("transform", "translate(0 " + (box.scrollTop / k) + ")");
+      });
+    }
     if (!views) { show("focus"); }
   }
 

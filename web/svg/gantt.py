@@ -87,11 +87,10 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
     height = bottom + 22 + 20 * len(legend_lines)
     root = svg_root("ld-gantt", 0, 0, WIDTH, height)
 
-    axis = add(root, "g", class_="axis-ticks")
-    for tick, text in _ticks(t0, t1, zone, (right - left) / 90, t):
-        add(axis, "line", class_="grid", x1=x(tick), y1=TOP - 6, x2=x(tick), y2=bottom, **GRID)
-        add(axis, "text", text, class_="tick", x=x(tick), y=TOP - 12, text_anchor="middle", **TICK)
-    add(axis, "line", class_="axis", x1=left, y1=TOP - 6, x2=right, y2=TOP - 6, **AXIS)
+    ticks = _ticks(t0, t1, zone, (right - left) / 90, t)
+    grid = add(root, "g", class_="grid-lines")
+    for tick, _text in ticks:
+        add(grid, "line", class_="grid", x1=x(tick), y1=TOP - 6, x2=x(tick), y2=bottom, **GRID)
 
     y, focus = TOP, []
     for code, members in groups.items():
@@ -110,6 +109,14 @@ def render_timeline(rows: list[TimelineRow], now: datetime, tz: str = "Asia/Shan
         near_end = x(now) > right - 40
         add(root, "text", t["now"], class_="tick", x=x(now) + (-3 if near_end else 3), y=bottom + 12,
             text_anchor="end" if near_end else "start", **{**TICK, "fill": RED})
+
+    # The time axis is drawn over the bars, on a background of its own, so that the page can keep
+    # it at the top of the box while the box scrolls down the rows (web/static/diagram.js).
+    axis = add(root, "g", class_="axis-ticks")
+    add(axis, "rect", class_="axis-background", x=0, y=0, width=WIDTH, height=TOP - 5, fill="#fff")
+    for tick, text in ticks:
+        add(axis, "text", text, class_="tick", x=x(tick), y=TOP - 12, text_anchor="middle", **TICK)
+    add(axis, "line", class_="axis", x1=left, y1=TOP - 6, x2=right, y2=TOP - 6, **AXIS)
 
     legend = add(root, "g", class_="legend")
     for i, line in enumerate(legend_lines):
