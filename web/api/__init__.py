@@ -10,17 +10,34 @@ from __future__ import annotations
 from http import HTTPStatus
 
 from flask import Flask
-from flask_smorest import Api
+from flask_smorest import Api, Blueprint
 from flask_smorest.utils import prepare_response
 
-from web.security import csrf
+from .params import Parser
 
-from . import cases, clues, docs, documents, evidence, notifications, process_models, register, supervision, tasks
-from .auth import SessionInterface
-from .parties import bp as parties_bp
-from .problems import CONTENT_TYPE, ProblemSchema
-from .results import bp as results_bp
-from .statistics import bp as statistics_bp
+# Every resource's `bp.arguments` binds the parser it finds here when its module is imported
+# (below): the shorter query and body path of params.py, with webargs' messages.
+Blueprint.ARGUMENTS_PARSER = Parser()
+
+from web.security import csrf  # noqa: E402
+
+from . import (  # noqa: E402
+    cases,
+    clues,
+    docs,
+    documents,
+    evidence,
+    notifications,
+    process_models,
+    register,
+    supervision,
+    tasks,
+)
+from .auth import SessionInterface  # noqa: E402
+from .parties import bp as parties_bp  # noqa: E402
+from .problems import CONTENT_TYPE, ProblemSchema  # noqa: E402
+from .results import bp as results_bp  # noqa: E402
+from .statistics import bp as statistics_bp  # noqa: E402
 
 PREFIX = "/api/v1"
 RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp,
