@@ -12,21 +12,24 @@ process is forgotten at once.
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import secrets
 import threading
 from collections import OrderedDict
 from collections.abc import Sequence
 from datetime import datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session, joinedload
+from sqlalchemy import Select, bindparam, inspect, select, update
+from sqlalchemy.orm import Mapper, Session, joinedload
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from engine.access import audit
 from engine.errors import Conflict, InvalidInput, NotFound
 from engine.runtime.transactions import transaction, transactional
 from engine.time.clock import now
-from models import ApiToken, User
+from models import Agency, ApiToken, Membership, User
 
 PREFIX = "ld_"
 # A token used again within this long does not write its last-used time again: one write per
@@ -38,6 +41,8 @@ MAX_NAME = 80
 DEFAULT_DAYS = 365
 # Where a session factory keeps its TokenCache (`sessionmaker(info={TOKEN_CACHE: ...})`).
 TOKEN_CACHE = "token_cache"
+
+_Copied = TypeVar("_Copied", User, Membership, Agency)
 
 
 class TokenCache:
@@ -192,12 +197,9 @@ def user_for_token(session: Session, token: str) -> User | None:
         cached = cache.get(digest, at)
         if cached is not None:
             # A copy of the cached user and memberships for this session, without SQL.
-            return session.merge(cached, load=False)
+            return _attached_copy(session, cached)
         generation = cache.generation
-    row = session.scalars(
-        select(ApiToken).where(ApiToken.token_hash == digest)
-        .options(joinedload(ApiToken.user).joinedload(User.memberships))
-    ).unique().one_or_none()
+    row = session.scalars(_token_with_user(), {"digest": digest}).unique().one_or_none()
     if row is None or not row.usable_at(at) or not row.user.active:
         return None
     if row.last_used_at is None or at - row.last_used_at >= LAST_USED_RESOLUTION:
@@ -215,11 +217,81 @@ def user_for_token(session: Session, token: str) -> User | None:
     return row.user
 
 
+@functools.cache
+def _token_with_user() -> Select[ApiToken]:
+    """The token by its hash, with its user and their memberships: built once, as each cache
+    miss would build the same statement again."""
+    return (select(ApiToken).where(ApiToken.token_hash == bindparam("digest"))
+            .options(joinedload(ApiToken.user).joinedload(User.memberships)))
+
+
 def _detached_copy(user: User) -> User:
     """A copy of the user with their memberships and agencies, in no session: what the cache
-    shares between requests, each of which merges its own copy."""
-    scratch = Session()
-    try:
-        return scratch.merge(user, load=False)
-    finally:
-        scratch.close()
+    shares between requests, each of which gets its own copy (`_attached_copy`). Nothing ever
+    changes it or attaches it."""
+    return _copy_graph(user, None)
+
+
+def _attached_copy(session: Session, cached: User) -> User:
+    """A copy of the cached user with their memberships and agencies, persistent in `session`
+    and unchanged there (nothing to flush), made without SQL.
+
+    What `session.merge(cached, load=False)` makes, at half its Python calls: merge walks
+    every attribute of every mapped class in the graph, generically, on every API request. A
+    session that already holds one of these objects (not a request's new session) gets merge's
+    own treatment of what it holds."""
+    identity_map = session.identity_map
+    if len(identity_map) and any(key in identity_map for key in _identity_keys(cached)):
+        return session.merge(cached, load=False)
+    return _copy_graph(cached, session)
+
+
+def _identity_keys(user: User) -> list[Any]:
+    keys: list[Any] = [instance_state(user).key]
+    for membership in user.memberships:
+        keys += (instance_state(membership).key, instance_state(membership.agency).key)
+    return keys
+
+
+def _copy_graph(user: User, session: Session | None) -> User:
+    """New objects with the identity and the loaded column values of the user, of each
+    membership and of its agency (one copy per agency), joined as the originals are; attached
+    to `session` as persistent objects loaded from the database are, or to none.
+
+    The column values are shared, not copied: those of these three tables are immutable
+    (strings, numbers, datetimes). Nothing but column values and these relationships is copied;
+    anything else is loaded by `session` when it is first read, as for a merged copy."""
+    copy_user = _copy(user, session)
+    agencies: dict[int, Agency] = {}
+    memberships = []
+    for membership in user.memberships:
+        agency = membership.agency
+        copy_agency = agencies.get(agency.id)
+        if copy_agency is None:
+            copy_agency = agencies[agency.id] = _copy(agency, session)
+        copy_membership = _copy(membership, session)
+        # Straight into the object's dict: loaded values, not changes to flush (no events).
+        copy_membership.__dict__.update(user=copy_user, agency=copy_agency)
+        memberships.append(copy_membership)
+    set_committed_value(copy_user, "memberships", memberships)
+    return copy_user
+
+
+def _copy(original: _Copied, session: Session | None) -> _Copied:
+    """One object of `_copy_graph`, without its relationships."""
+    state = instance_state(original)
+    copy = state.manager.new_instance()
+    copy_state = instance_state(copy)
+    copy_state.key = state.key
+    loaded = original.__dict__
+    copy.__dict__.update({name: loaded[name] for name in _column_names(type(original)) if name in loaded})
+    if session is not None:
+        # What merge does to attach each object it makes: into the identity map, persistent.
+        session._update_impl(copy_state)
+    return copy
+
+
+@functools.cache
+def _column_names(cls: type) -> tuple[str, ...]:
+    mapper: Mapper = inspect(cls)
+    return tuple(column.key for column in mapper.column_attrs)
