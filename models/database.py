@@ -65,19 +65,23 @@ def close_session(session: Session, failed: bool = False) -> None:
     read (sent nothing but SELECTs; anything else counts as a write) and did not fail ends with
     COMMIT instead of ROLLBACK: the same to the database, but psycopg forgets its prepared
     statements at every ROLLBACK (and sends DEALLOCATE ALL), so rolling back every read request
-    would have the busiest statements parsed and planned again and again. The COMMIT goes to the
-    driver's connection, not through the session: nothing pending in the session is flushed or
-    written, exactly as if it had been rolled back."""
+    would have the busiest statements parsed and planned again and again. The COMMIT is the
+    session's connection's, not the session's: nothing pending in the session is flushed or
+    written, exactly as if it had been rolled back; and the connection then has no transaction
+    left for closing the session to roll back."""
     if not failed and session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         connection = session.connection()
         if not connection.info.get(_WROTE) and not connection.invalidated:
-            from psycopg.pq import TransactionStatus  # only PostgreSQL needs psycopg
-
             driver = connection.connection.driver_connection
             assert driver is not None  # a connection not invalidated holds its driver connection
-            if driver.info.transaction_status == TransactionStatus.INTRANS:  # not a failed one
-                driver.commit()
+            if driver.pgconn.transaction_status == _IN_TRANSACTION:  # not a failed one
+                connection.commit()
     session.close()
+
+
+# libpq's PQTRANS_INTRANS: a transaction open and not failed (psycopg.pq.TransactionStatus.INTRANS,
+# without importing psycopg where only SQLite is used).
+_IN_TRANSACTION = 2
 
 
 def _configure_sqlite(engine: Engine) -> None:
