@@ -65,9 +65,13 @@ class Database:
     @property
     def session(self) -> Session:
         """The session of the current request, opened on first use."""
-        if "db_session" not in g:
-            g.db_session = self.state().factory()
-        return g.db_session
+        # Read many times a request: the context's globals are looked up once here, not once
+        # per `g.` access.
+        app_globals = g._get_current_object()
+        session = getattr(app_globals, "db_session", None)
+        if session is None:
+            session = app_globals.db_session = self.state().factory()
+        return session
 
     def new_session(self, app: Flask | None = None) -> Session:
         """A session of its own, for a background thread that outlives any request."""
