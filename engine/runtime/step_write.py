@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any, cast
 
 from sqlalchemy import JSON, CursorResult, bindparam, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.errors import StaleState
@@ -60,8 +60,11 @@ def write_completion(session: Session, task: HumanTask, instance: ProcessInstanc
         written = cast("CursorResult[Any]", session.execute(_WRITE, values)).rowcount
     if written != 1:
         raise StaleState("the case was changed by someone else at the same time; reload and try again")
-    # The rows as written: nothing left for the flush.
-    for prefix, row, names in (("instance", instance, _INSTANCE_COLUMNS), ("task", task, _TASK_COLUMNS)):
-        for name in names:
-            set_committed_value(row, name, values[f"{prefix}_{name}"])
     set_committed_value(instance, "version", version + 1)
+    # The rows as written: the session holds both as loaded and unchanged, so the commit's flush
+    # has nothing of theirs to compare and write (the per-attribute set_committed_value would
+    # still leave them listed as modified, and the flush would walk its whole unit of work).
+    for row in (task, instance):
+        make_transient(row)
+        make_transient_to_detached(row)
+        session.add(row)
