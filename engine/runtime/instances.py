@@ -8,6 +8,7 @@ version_id_col), so of two concurrent writers exactly one wins; the other gets C
 from __future__ import annotations
 
 from collections.abc import Mapping
+from operator import itemgetter
 from typing import Any, NamedTuple
 from uuid import UUID
 
@@ -15,7 +16,7 @@ from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import Integer, String, Text, bindparam, insert, literal, select
-from sqlalchemy.orm import Session, contains_eager, make_transient_to_detached, undefer
+from sqlalchemy.orm import Session, contains_eager, lazyload, make_transient_to_detached, undefer
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, NotFound
@@ -108,10 +109,19 @@ _LOCK_INSTANCE = with_open_work(
     select(ProcessInstance).where(ProcessInstance.id == bindparam("instance_id"))
     .options(undefer(ProcessInstance.state_json))
     .with_for_update(of=ProcessInstance).execution_options(populate_existing=True))
+# The task's agency is not joined (its mapping's default): the acting user's memberships hold it in
+# the session, and only the answer's lane reads it; the instance's start is not read by a step.
 _LOCK_TASK = with_open_work(
     select(HumanTask).join(HumanTask.instance).join(HumanTask.case).where(HumanTask.id == bindparam("task_id"))
-    .options(contains_eager(HumanTask.instance).undefer(ProcessInstance.state_json), contains_eager(HumanTask.case))
-    .with_for_update(of=[HumanTask, ProcessInstance]).execution_options(populate_existing=True))
+    .options(lazyload(HumanTask.agency),
+             contains_eager(HumanTask.instance).undefer(ProcessInstance.state_json)
+             .defer(ProcessInstance.started_at).defer(ProcessInstance.started_by_id),
+             contains_eager(HumanTask.case))
+    .with_for_update(of=[HumanTask, ProcessInstance]))
+# Rows the session holds already are overwritten with what the lock read only when it holds some:
+# populating existing objects costs the load more than a new object does.
+_LOCK_TASK_AGAIN = _LOCK_TASK.execution_options(populate_existing=True)
+_LOCKED_KINDS = frozenset((HumanTask, ProcessInstance, Case))
 
 
 def lock_instance(session: Session, instance_id: int) -> Step:
@@ -121,8 +131,8 @@ def lock_instance(session: Session, instance_id: int) -> Step:
     found = session.execute(_LOCK_INSTANCE, {"instance_id": instance_id}).first()
     if found is None:
         raise NotFound(f"process instance {instance_id} does not exist")
-    instance, *open_work = found
-    return step_of(session, instance, *open_work)
+    instance, open_work = found
+    return step_of(session, instance, open_work)
 
 
 def lock_task(session: Session, task_id: int) -> tuple[HumanTask, Step] | None:
@@ -130,11 +140,14 @@ def lock_task(session: Session, task_id: int) -> tuple[HumanTask, Step] | None:
     case and the instance's open work, in one statement: the task and its instance's step
     context; None if there is no such task. The task row is locked too, so what it says (open,
     its assignee) holds until the transaction ends."""
-    found = session.execute(_LOCK_TASK, {"task_id": task_id}).first()
+    # The session does not expire what it loaded at a commit: a task, instance or case an earlier
+    # transaction of it read may be out of date, and the lock's read replaces what it holds.
+    held = not _LOCKED_KINDS.isdisjoint(map(itemgetter(0), session.identity_map.keys()))
+    found = session.execute(_LOCK_TASK_AGAIN if held else _LOCK_TASK, {"task_id": task_id}).first()
     if found is None:
         return None
-    task, *open_work = found
-    return task, step_of(session, task.instance, *open_work)
+    task, open_work = found
+    return task, step_of(session, task.instance, open_work)
 
 
 def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool = True) -> list[HumanTask]:

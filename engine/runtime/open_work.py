@@ -4,18 +4,22 @@ the business calendar.
 
 Every step compares its workflow with the first three (engine/runtime/projection.py: task rows
 and participants, engine/runtime/timer_rows.py: timer rows) and counts its deadlines with the
-calendar, so they are read as four more columns (small JSON arrays) of the locking statement,
-instead of a query each after it, and handed to the step in its `Step` (engine/runtime/step.py).
-A fifth column is the case's audit chain head, read without a lock, so that the commit can write
-the step's events with the head's move in one statement (engine/access/audit.py expect_head).
+calendar, so they are read with the locking statement instead of a query each after it, and
+handed to the step in its `Step` (engine/runtime/step.py). A fifth value is the case's audit
+chain head, read without a lock, so that the commit can write the step's events with the head's
+move in one statement (engine/access/audit.py expect_head). The five (small JSON arrays) come as
+one more column, a JSON array of them: the driver and the ORM set up each result column of each
+execution, and one column costs a fifth of five.
 """
 from __future__ import annotations
 
 from datetime import date
 from typing import Any
 
-from sqlalchemy import Select, String, cast, literal, literal_column, select
+from sqlalchemy import JSON, Select, String, cast, literal, literal_column, select
+from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.functions import FunctionElement
 
 from engine.access import audit
 from engine.runtime.sql import json_rows
@@ -26,10 +30,28 @@ from models import AuditChain, CalendarDay, CaseParticipant, HumanTask, ProcessI
 ENTERED_DAYS = select(json_rows(CalendarDay.day, CalendarDay.working))
 
 
+class _json_array(FunctionElement):
+    """A JSON array of its arguments, each a JSON value (`json_rows` of a scalar subquery)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(_json_array, "postgresql")
+def _json_array_postgresql(element, compiler, **kw):
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(_json_array, "sqlite")
+def _json_array_sqlite(element, compiler, **kw):
+    # A subquery's JSON reaches SQLite's json_array as text, which json() makes JSON again.
+    return "json_array({})".format(", ".join(f"json({compiler.process(clause, **kw)})" for clause in element.clauses))
+
+
 def with_open_work(query: Select) -> Select:
     """`query`, which selects ProcessInstance, with the instance's open work, the entered
-    calendar days and its case's audit chain head as five more columns; pass each result row's
-    last five values to `step_of`."""
+    calendar days and its case's audit chain head as one more column; pass each result row's
+    last value to `step_of`."""
     # The states as literals, not parameters: the indexes that serve these reads are partial
     # (state = 'open', status = 'pending'), and a prepared statement's generic plan could not
     # prove that a parameter matches them.
@@ -45,19 +67,20 @@ def with_open_work(query: Select) -> Select:
     # after it in one statement if no one appended meanwhile (engine/access/audit.py expect_head).
     head = (select(json_rows(AuditChain.last_seq, AuditChain.last_hash, AuditChain.keyed_from, AuditChain.key_mac))
             .where(AuditChain.name == literal("case:") + cast(ProcessInstance.case_id, String)))
-    return query.add_columns(*(column.correlate(ProcessInstance).scalar_subquery()
-                               for column in (open_tasks, pending, agencies)), ENTERED_DAYS.scalar_subquery(),
-                             head.correlate(ProcessInstance).scalar_subquery())
+    return query.add_columns(_json_array(*(column.correlate(ProcessInstance).scalar_subquery()
+                                           for column in (open_tasks, pending, agencies)),
+                                         ENTERED_DAYS.scalar_subquery(),
+                                         head.correlate(ProcessInstance).scalar_subquery()))
 
 
-def step_of(session: Session, instance: ProcessInstance, open_tasks: Any, pending_timers: Any, case_agencies: Any,
-            entered_days: Any, chain_head: Any) -> Step:
+def step_of(session: Session, instance: ProcessInstance, open_work: Any) -> Step:
     """The step context of a locked instance from what a `with_open_work` statement read (the
-    last five values of its row)."""
+    last value of its row)."""
+    open_tasks, pending_timers, case_agencies, entered_days, chain_head = open_work
     audit.expect_head(session, case_chain(instance.case_id), chain_head[0] if chain_head else None)
-    open_work = OpenWork(dict(open_tasks), dict(pending_timers),
-                         {agency_id for (agency_id,) in case_agencies})
-    return Step(session, instance, open_work, calendar_of(entered_days))
+    return Step(session, instance,
+                OpenWork(dict(open_tasks), dict(pending_timers), {agency_id for (agency_id,) in case_agencies}),
+                calendar_of(entered_days))
 
 
 def calendar_of(entered_days: Any) -> BusinessCalendar:
