@@ -11,7 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, String, bindparam, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.orm import Session, aliased
+from sqlalchemy.orm import Session, aliased, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.access import audit, policy
@@ -60,14 +60,21 @@ _CLAIM = (
 
 def _claimed_rows(claimed, task_id):
     """The claimed task with its case and instance (the answer shows the case number and the
-    form) and its case's audit chain head, read without a lock (`audit.expect_head`)."""
+    form) and its case's audit chain head, read without a lock (`audit.expect_head`).
+
+    Of the case and the instance only what the claim and its answer read: each column costs the
+    driver and the ORM's row processing on every claim, and the rest stays deferred (loaded if
+    something reads it later). Not `populate_existing`: it would reset every relationship of the
+    three entities, and drop the deferred columns of a case or instance already loaded in the
+    session (neither changes here, and their number and process model never change);
+    `claim_task` expires an already-loaded task instead."""
     task = aliased(HumanTask, claimed) if claimed is not None else HumanTask
     chain = literal("case:") + sql_cast(task.case_id, String)
     query = (select(task, Case, ProcessInstance, AuditChain.last_seq, AuditChain.last_hash,
                     AuditChain.keyed_from, AuditChain.key_mac)
              .join(Case, Case.id == task.case_id).join(ProcessInstance, ProcessInstance.id == task.instance_id)
              .outerjoin(AuditChain, AuditChain.name == chain)
-             .execution_options(populate_existing=True))
+             .options(load_only(Case.number), load_only(ProcessInstance.process_model_id)))
     return query if claimed is not None else query.where(HumanTask.id == task_id)
 
 
@@ -84,6 +91,12 @@ def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
     simultaneous claims exactly one wins; the others get Conflict. The UPDATE comes first and the
     checks on the row it returns after it (a refusal rolls it back), so a claim is one statement."""
     values = {"task_id": task_id, "user_id": actor.id, "at": now(session)}
+    loaded = session.identity_map.get(HumanTask.__mapper__.identity_key_from_primary_key((task_id,)))
+    if loaded is not None:
+        # Read anew from the claim's row (what populate_existing did), after what this session
+        # changed of it is written.
+        session.flush()
+        session.expire(loaded)
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(_CLAIM_AND_READ, values).first()
     else:
