@@ -7,11 +7,16 @@ from __future__ import annotations
 
 import builtins
 import json
-from functools import lru_cache
+from functools import lru_cache, partial
 from typing import Any
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
-from SpiffWorkflow.bpmn.serializer.default.workflow import BpmnWorkflowConverter, WorkflowConverter
+from SpiffWorkflow.bpmn.serializer.default.workflow import (
+    BpmnSubWorkflowConverter,
+    BpmnWorkflowConverter,
+    TaskConverter,
+    WorkflowConverter,
+)
 from SpiffWorkflow.bpmn.serializer.migration.version_migration import MIGRATIONS
 from SpiffWorkflow.bpmn.serializer.workflow import BpmnWorkflowSerializer
 from SpiffWorkflow.bpmn.specs.bpmn_process_spec import BpmnProcessSpec
@@ -20,8 +25,10 @@ from SpiffWorkflow.bpmn.specs.event_definitions.timer import (
     TimeDateEventDefinition,
 )
 from SpiffWorkflow.bpmn.specs.mixins.events.event_types import CatchingEvent
+from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
+from SpiffWorkflow.task import Task
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import history
@@ -43,13 +50,101 @@ def script_engine() -> PythonScriptEngine:
 class _StateConverter(BpmnWorkflowConverter):
     """A workflow's state without its spec, which is stored once on the process model and added
     back on load: converting the spec on every save, only to drop it, cost a step more than
-    anything else it wrote."""
+    anything else it wrote.
+
+    Saving (the registry in encoder mode, as `dump_state` runs it) writes the dictionaries
+    SpiffWorkflow's own converters write for its workflows and tasks, key for key, without
+    passing each task through the registry: those lookups and wrappers cost more calls than the
+    task's own fields. Classes other than SpiffWorkflow's own, or converters replaced in the
+    registry, go through the registry as before."""
 
     def to_dict(self, workflow: BpmnWorkflow) -> dict[str, Any]:
-        dct = WorkflowConverter.to_dict(self, workflow)
-        dct["subprocesses"] = self.mapping_to_dict(workflow.subprocesses)
-        dct["bpmn_events"] = self.registry.convert(workflow.bpmn_events)
+        registry = self.registry
+        fast = registry._encoder_mode and _stock_converters(registry)
+        if fast:
+            dct = self._process_to_dict(workflow)
+        else:
+            dct = WorkflowConverter.to_dict(self, workflow)
+        subprocesses = workflow.subprocesses
+        if fast:
+            dct["subprocesses"] = {str(key): self._subprocess_to_dict(sub) if type(sub) is BpmnSubWorkflow
+                                   else registry.convert(sub) for key, sub in subprocesses.items()}
+        else:
+            dct["subprocesses"] = self.mapping_to_dict(subprocesses)
+        dct["bpmn_events"] = registry.convert(workflow.bpmn_events)
         return dct
+
+    def _process_to_dict(self, process) -> dict[str, Any]:
+        """What WorkflowConverter.to_dict gives, with each task as TaskConverter.to_dict gives it."""
+        registry = self.registry
+        convert = registry.convert
+        tasks: dict[str, Any] = {}
+        for task in process.tasks.values():
+            if type(task) is not Task:
+                tasks[str(task.id)] = convert(task)
+                continue
+            text = str(task.id)
+            parent_id = task._parent
+            parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
+            delta: dict[str, Any]
+            if parent is None:
+                data, delta = task.data, {}
+            else:
+                data, mine, theirs = {}, task.data, parent.data
+                if mine == theirs:  # most tasks: the data as the parent left it
+                    delta = {"updates": {}, "deletions": []}
+                else:
+                    delta = {"updates": {k: v for k, v in mine.items() if k not in theirs or v != theirs[k]},
+                             "deletions": [k for k in theirs if k not in mine]}
+            internal = task.internal_data
+            tasks[text] = {
+                "id": text,
+                "parent": str(parent_id) if parent is not None else None,
+                "children": list(map(str, task._children)),
+                "last_state_change": task.last_state_change,
+                "state": task._state,
+                "task_spec": task.task_spec.name,
+                "triggered": task.triggered,
+                "internal_data": convert(internal) if internal else {},
+                "data": data,
+                "delta": delta,
+                "typename": _TASK_TYPENAME,
+            }
+        last = process.last_task
+        return {
+            "data": convert(registry.clean(process.data)),
+            "correlations": process.correlations,
+            "last_task": str(last.id) if last is not None else None,
+            "success": process.success,
+            "completed": process.completed,
+            "tasks": tasks,
+            "root": str(process.task_tree.id),
+        }
+
+    def _subprocess_to_dict(self, sub) -> dict[str, Any]:
+        """What BpmnSubWorkflowConverter.to_dict gives, with the registry's typename."""
+        dct = self._process_to_dict(sub)
+        dct["parent_task_id"] = str(sub.parent_task_id)
+        dct["spec"] = sub.spec.name
+        dct["typename"] = _SUBWORKFLOW_TYPENAME
+        return dct
+
+
+_TASK_TYPENAME, _SUBWORKFLOW_TYPENAME = "Task", "BpmnSubWorkflow"
+
+
+@lru_cache(maxsize=4)
+def _stock_converters(registry) -> bool:
+    """Whether the registry converts tasks and subprocesses with SpiffWorkflow's own converters
+    under their usual names, as `_StateConverter` writes them itself."""
+    def converter(cls, typename, expected) -> bool:
+        if registry.typenames.get(cls) != typename:
+            return False
+        wrapper = registry.convert_to_dict.get(typename)
+        func = wrapper.args[1] if isinstance(wrapper, partial) and len(wrapper.args) == 2 else None
+        return getattr(func, "__func__", None) is expected.to_dict
+    return (converter(Task, _TASK_TYPENAME, TaskConverter)
+            and converter(BpmnSubWorkflow, _SUBWORKFLOW_TYPENAME, BpmnSubWorkflowConverter))
 
 
 @lru_cache(maxsize=1)
@@ -84,7 +179,10 @@ def read_specs(spec_json: str) -> Specs:
     dct = json.loads(spec_json)
     spec = ser.from_dict(dct["spec"])
     subprocess_specs = {name: ser.from_dict(sub) for name, sub in dct["subprocess_specs"].items()}
-    _hold_timers([spec, *subprocess_specs.values()])
+    processes = [spec, *subprocess_specs.values()]
+    _hold_timers(processes)
+    for process in processes:
+        history.split_steps(process)  # answered once here, then carried by each copy
     return spec, subprocess_specs
 
 
