@@ -38,11 +38,10 @@ from __future__ import annotations
 import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, bindparam, event, func, insert, select, update
+from sqlalchemy import bindparam, event, insert, select, update
 from sqlalchemy.orm import Session
-from sqlalchemy.orm.util import identity_key
 
 from engine.access.audit_hash import GENESIS, HASHED, check_seal, hash_values, seal_mac
 from engine.runtime.sql import dialect_insert
@@ -70,9 +69,12 @@ _MOVE_HEAD = (update(_HEADS)
                      _HEADS.c.key_mac.is_not_distinct_from(bindparam("old_mac", type_=_HEADS.c.key_mac.type)))
               .values(last_seq=bindparam("seq"), last_hash=bindparam("head"),
                       keyed_from=bindparam("keyed_from"), key_mac=bindparam("key_mac")))
-_LOCK_HEADS = (select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash, _HEADS.c.keyed_from, _HEADS.c.key_mac)
-               .where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
+_READ_HEADS = select(_HEADS.c.name, _HEADS.c.last_seq, _HEADS.c.last_hash, _HEADS.c.keyed_from, _HEADS.c.key_mac)
+_LOCK_HEADS = (_READ_HEADS.where(_HEADS.c.name.in_(bindparam("chains", expanding=True)))
                .order_by(_HEADS.c.name).with_for_update())
+# The usual case, one chain: a plain parameter, where an expanding one has the compiled statement
+# rendered again for every execution.
+_LOCK_HEAD = _READ_HEADS.where(_HEADS.c.name == bindparam("chain")).with_for_update()
 
 
 def audit_key(session: Session) -> bytes | None:
@@ -154,21 +156,21 @@ def write(session: Session) -> None:
              for chain in sorted(state.unwritten)]
     created = [head for head in heads if head["chain"] in state.new]
     updated = [head for head in heads if head["chain"] not in state.new]
+    # The transaction's connection, flushed above: these Core statements have nothing to autoflush.
+    connection = session.connection()
     if (0 < len(queued) <= _EVENTS_IN_ONE_STATEMENT and len(heads) == 1
-            and session.get_bind().dialect.name == "postgresql"):
+            and connection.dialect.name == "postgresql"):
         events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
-        session.execute(_with_events(_NEW_HEAD if created else _WRITE_HEAD, len(queued)), {**heads[0], **events})
+        connection.execute(_with_events(_NEW_HEAD if created else _WRITE_HEAD, len(queued)), {**heads[0], **events})
     else:
         if queued:
-            session.execute(_INSERT_EVENTS, queued)
+            connection.execute(_INSERT_EVENTS, queued)
         if created:
-            session.execute(_NEW_HEAD, created)
+            connection.execute(_NEW_HEAD, created)
         if updated:
-            session.execute(_WRITE_HEAD, updated)
+            connection.execute(_WRITE_HEAD, updated)
     for chain in state.unwritten:
-        loaded = session.identity_map.get(identity_key(AuditChain, chain))
-        if loaded is not None:
-            session.expire(loaded)
+        _expire_head(session, chain)
     state.new -= state.unwritten
     state.unwritten.clear()
 
@@ -204,33 +206,45 @@ def _write_expected(session: Session, state: _ChainState, queued: list[dict[str,
         seq += 1
     values = {"chain": chain, "seq": seq, "head": last, "keyed_from": seal[0], "key_mac": seal[1],
               "old_seq": expected[0], "old_hash": expected[1], "old_mac": mac}
-    if session.get_bind().dialect.name == "postgresql":
+    connection = session.connection()  # flushed by `write`: nothing to autoflush
+    if connection.dialect.name == "postgresql":
         events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
-        moved = session.execute(_moved_with_events(len(queued)), {**values, **events}).scalar()
+        # The last event's INSERT, which inserts a row only if the head moved.
+        moved = connection.execute(_moved_with_events(len(queued)), {**values, **events}).rowcount
     else:
-        moved = cast("CursorResult[Any]", session.execute(_MOVE_HEAD, values)).rowcount
+        moved = connection.execute(_MOVE_HEAD, values).rowcount
         if moved:
-            session.execute(_INSERT_EVENTS, queued)
+            connection.execute(_INSERT_EVENTS, queued)
     if not moved:
         return False
     state.heads[chain], state.seals[chain] = (seq, last), seal
-    loaded = session.identity_map.get(identity_key(AuditChain, chain))
+    _expire_head(session, chain)
+    return True
+
+
+def _expire_head(session: Session, chain: str) -> None:
+    """A head row the session has loaded no longer says what this transaction wrote to it. (Its
+    identity key built directly: `identity_key` resolves the mapper on every call.)"""
+    loaded = session.identity_map.get((AuditChain, (chain,), None))
     if loaded is not None:
         session.expire(loaded)
-    return True
 
 
 @functools.cache
 def _moved_with_events(count: int):
-    """`_MOVE_HEAD` as a CTE, the INSERT of `count` events each a CTE that selects its values
-    from the moved head (none if it did not move), and the number of heads moved (0 or 1)."""
+    """`_MOVE_HEAD` as a CTE and the INSERT of `count` events, each selecting its values from the
+    moved head (no row if it did not move): the first ones as CTEs, the last one the statement
+    itself, whose row count (1 or 0) says whether the head moved, with no result rows to read."""
     moved = _MOVE_HEAD.returning(_HEADS.c.name).cte("moved_head")
-    return select(func.count()).select_from(moved).add_cte(*(
+    inserts = [
         insert(_EVENTS).from_select(
             list(_EVENT_COLUMNS),
             select(*(bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS))
-            .select_from(moved)).cte(f"event_{i}")
-        for i in range(count)))
+            .select_from(moved))
+        for i in range(count)]
+    # An INSERT's row count is read before its cursor is closed only when asked for.
+    return (inserts[-1].add_cte(*(earlier.cte(f"event_{i}") for i, earlier in enumerate(inserts[:-1])))
+            .execution_options(preserve_rowcount=True))
 
 
 # Up to this many events (what one task step records) ride in the head's write as CTEs; more
@@ -325,7 +339,10 @@ def _read_locked(session: Session, state: _ChainState, chains: list[str]) -> Non
     one when this session has none); an unsealed chain is sealed from its next event when this
     session has a key."""
     key = audit_key(session)
-    for name, seq, head, keyed_from, mac in session.execute(_LOCK_HEADS, {"chains": chains}):
+    connection = session.connection()  # a Core statement: no autoflush either way
+    rows = (connection.execute(_LOCK_HEAD, {"chain": chains[0]}) if len(chains) == 1
+            else connection.execute(_LOCK_HEADS, {"chains": chains}))
+    for name, seq, head, keyed_from, mac in rows:
         problem = check_seal(name, keyed_from, mac, key)
         if problem:
             raise AuditKeyError(f"{name}: {problem}")

@@ -24,21 +24,26 @@ def event_hash(event: AuditEvent, key: bytes | None = None) -> str:
     return hash_values({name: getattr(event, name) for name in HASHED}, key)
 
 
+# The canonical form's encoder, built once: it holds no state between calls, and `json.dumps`
+# with these options would build a new one for every event.
+_CANONICAL = json.JSONEncoder(sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str).encode
+
+
 def hash_values(values: Mapping[str, Any], key: bytes | None = None) -> str:
     """The hash of an event given as its column values (before its row exists)."""
-    canonical = json.dumps(
+    canonical = _CANONICAL(
         {**{name: values[name] for name in HASHED},
          "occurred_at": values["occurred_at"].isoformat(timespec="microseconds")},
-        sort_keys=True, ensure_ascii=False, separators=(",", ":"), default=str,
     ).encode("utf-8")
     if key is not None:
-        return hmac.new(key, canonical, hashlib.sha256).hexdigest()
+        # The one-shot HMAC: the same digest as an `hmac.new` object's, without building one.
+        return hmac.digest(key, canonical, "sha256").hex()
     return hashlib.sha256(canonical).hexdigest()
 
 
 def seal_mac(key: bytes, chain: str, keyed_from: int) -> str:
     """What proves a chain was sealed with `key` from event `keyed_from` on."""
-    return hmac.new(key, f"liandong-audit-seal:{chain}:{keyed_from}".encode(), hashlib.sha256).hexdigest()
+    return hmac.digest(key, f"liandong-audit-seal:{chain}:{keyed_from}".encode(), "sha256").hex()
 
 
 def check_seal(chain: str, keyed_from: int | None, mac: str | None, key: bytes | None) -> str | None:
