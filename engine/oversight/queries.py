@@ -5,10 +5,10 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from functools import lru_cache
-from typing import Any, Generic, TypeVar
+from typing import Any, Generic, Literal, TypeVar, overload
 
-from sqlalchemy import Integer, String, and_, bindparam, case, func, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session, aliased, joinedload, selectinload
+from sqlalchemy import Integer, Row, String, and_, bindparam, case, func, literal_column, or_, select, union_all
+from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
@@ -27,6 +27,10 @@ from models import (
 
 T = TypeVar("T")
 INBOX_VIEWS = ("all", "mine", "claimable")
+# The inbox's statements are written on the tables, not the mapped classes: a statement of columns
+# then runs without the ORM's layer (the API's lines), and the entities' statement joins them alike.
+_TASK = HumanTask.__table__
+_T = _TASK.c
 
 
 @dataclass(frozen=True)
@@ -72,21 +76,22 @@ def _narrowed(query, narrow: InboxFilter):
     """The filters of `narrow` as bound parameters (values in `_inbox_values`), so one
     statement serves every user and value of the same shape (`_inbox_shape`)."""
     if narrow.mechanism:
-        query = query.where(HumanTask.instance_id.in_(
-            select(ProcessInstance.id).join(ProcessModel, ProcessModel.id == ProcessInstance.process_model_id)
-            .where(ProcessModel.key == _param("mechanism", String))))
+        instance, model = ProcessInstance.__table__.c, ProcessModel.__table__.c
+        query = query.where(_T.instance_id.in_(
+            select(instance.id).join(ProcessModel.__table__, model.id == instance.process_model_id)
+            .where(model.key == _param("mechanism", String))))
     if narrow.case:
-        pattern = _param("case_pattern", String)
-        query = query.where(HumanTask.case_id.in_(
-            select(Case.id).where(or_(Case.number.ilike(pattern), Case.title.ilike(pattern)))))
+        pattern, cases = _param("case_pattern", String), Case.__table__.c
+        query = query.where(_T.case_id.in_(
+            select(cases.id).where(or_(cases.number.ilike(pattern), cases.title.ilike(pattern)))))
     if narrow.due == "none":
-        query = query.where(HumanTask.due_at.is_(None))
+        query = query.where(_T.due_at.is_(None))
     elif narrow.due in ("overdue", "week"):
         if narrow.now is None:
             raise ValueError("a deadline window needs `now`")
-        due_at, start = HumanTask.due_at, _param("due_from", HumanTask.due_at.type)
+        due_at, start = _T.due_at, _param("due_from", _T.due_at.type)
         query = query.where(due_at < start) if narrow.due == "overdue" else \
-            query.where(due_at >= start, due_at < _param("due_until", HumanTask.due_at.type))
+            query.where(due_at >= start, due_at < _param("due_until", _T.due_at.type))
     return query
 
 
@@ -110,11 +115,11 @@ def _inbox_lanes(user: User, view: str) -> list[tuple[int, str]]:
 def _inbox_parts(lane_count: int, view: str) -> list:
     """The conditions whose union is the view, each served by one inbox index: unclaimed work of
     each of the user's lanes, and work claimed by the user. They never overlap."""
-    parts = [and_(HumanTask.assignee_id.is_(None), HumanTask.agency_id == _param(f"agency_{n}", Integer),
-                  HumanTask.role == _param(f"role_{n}", String))
+    parts = [and_(_T.assignee_id.is_(None), _T.agency_id == _param(f"agency_{n}", Integer),
+                  _T.role == _param(f"role_{n}", String))
              for n in range(lane_count)]
     if view in ("all", "mine"):
-        parts.append(HumanTask.assignee_id == _param("user_id", Integer))
+        parts.append(_T.assignee_id == _param("user_id", Integer))
     return parts
 
 
@@ -143,11 +148,12 @@ def _inbox_values(user: User, lanes, narrow: InboxFilter, case_id: int | None, p
 
 
 @lru_cache(maxsize=256)
-def _inbox_statements(shape: tuple) -> tuple:
+def _inbox_statements(shape: tuple, lines: bool = False) -> tuple:
     """The statements of one inbox shape, built once per process (building and hashing them
     took longer than running them, bench/RESULTS.md; a few dozen shapes exist in practice: view x
-    number of lanes x filters used): the page's rows each with the total (an uncorrelated
-    subquery, evaluated once), and the total alone for a page past the end."""
+    number of lanes x filters used): the total alone for a page past the end, and the page's
+    rows each with the total (an uncorrelated subquery, evaluated once), as entities or as
+    `lines` (`_line_columns`)."""
     view, lane_count, by_case, mechanism, case, due, sort = shape
     # Placeholders that give the statement its shape; every value is bound when it runs.
     window_start = datetime.min.replace(tzinfo=timezone.utc) if due in ("overdue", "week") else None
@@ -158,27 +164,42 @@ def _inbox_statements(shape: tuple) -> tuple:
     def matching(condition, *columns):
         # The state as a literal, not a parameter: the inbox indexes are partial (state = 'open'),
         # and a prepared statement's generic plan could not prove a parameter matches them.
-        query = _narrowed(select(*columns).where(HumanTask.state == literal_column("'open'"), condition), narrow)
-        return query.where(HumanTask.case_id == _param("case_id", Integer)) if by_case else query
+        query = _narrowed(select(*columns).where(_T.state == literal_column("'open'"), condition), narrow)
+        return query.where(_T.case_id == _param("case_id", Integer)) if by_case else query
 
-    count = select(func.count()).select_from(_union([matching(part, HumanTask.id) for part in parts]).subquery())
-    ordered = [select(matching(part, HumanTask.id, HumanTask.due_at, HumanTask.created_at)
-                      .order_by(*_inbox_order(narrow, HumanTask)).limit(_param("window", Integer)).subquery())
+    count = select(func.count()).select_from(_union([matching(part, _T.id) for part in parts]).subquery())
+    ordered = [select(matching(part, _T.id, _T.due_at, _T.created_at)
+                      .order_by(*_inbox_order(narrow, _T)).limit(_param("window", Integer)).subquery())
                for part in parts]
     merged = _union(ordered).subquery()
     top = (select(merged).order_by(*_inbox_order(narrow, merged.c))
            .offset(_param("offset", Integer)).limit(_param("limit", Integer)).subquery())
-    rows = (
-        select(HumanTask, count.scalar_subquery(), *_handover_columns()).join(top, top.c.id == HumanTask.id)
+    total, handover = count.scalar_subquery().label("total"), _handover_columns()
+    if lines:
+        cases = Case.__table__
+        return count, (
+            select(*_line_columns(), cases.c.number.label("case_number"), cases.c.title.label("case_title"),
+                   total, *handover)
+            .select_from(_line_from(_TASK.join(top, top.c.id == _T.id)).join(cases, cases.c.id == _T.case_id))
+            .order_by(*_inbox_order(narrow, top.c)))
+    return count, (
+        select(HumanTask, total, *handover).join(top, top.c.id == HumanTask.id)
         # One round trip for the page: its cases and assignees joined (not their memberships).
         .options(joinedload(HumanTask.case), joinedload(HumanTask.assignee).lazyload(User.memberships))
         .order_by(*_inbox_order(narrow, top.c))
     )
-    return count, rows
 
 
+@overload
+def inbox(session: Session, user: User, view: str = ..., page: int = ..., per_page: int = ...,
+          case_id: int | None = ..., narrow: InboxFilter | None = ..., *,
+          lines: Literal[False] = ...) -> Page[HumanTask]: ...
+@overload
+def inbox(session: Session, user: User, view: str = ..., page: int = ..., per_page: int = ...,
+          case_id: int | None = ..., narrow: InboxFilter | None = ..., *,
+          lines: Literal[True]) -> Page[Row]: ...
 def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_page: int = 20,
-          case_id: int | None = None, narrow: InboxFilter | None = None) -> Page[HumanTask]:
+          case_id: int | None = None, narrow: InboxFilter | None = None, *, lines: bool = False) -> Page:
     """Open tasks the user may claim (their lanes, unclaimed) and tasks assigned to them,
     soonest deadline first (latest first with sort "-due"); tasks without a deadline last,
     then oldest first. `case_id` narrows it to one case, `narrow` by mechanism, case and due window.
@@ -187,7 +208,11 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
     merged, so a page costs the same however many tasks match; `total` is exact, counted over
     the same indexes (no table rows read when no mechanism or case filter is set) in the same
     statement as the page. The statements are built once per shape and run with this
-    request's values."""
+    request's values.
+
+    `lines`: the items are rows of what an answer shows (`task_lines`, with the case's number
+    and title and the hand-over as `handed_over_by`, `handed_over_at`) instead of entities
+    with `handovers`: no entities built, a third of the columns."""
     if view not in INBOX_VIEWS:
         raise ValueError(f"view must be one of {INBOX_VIEWS}")
     narrow = narrow or InboxFilter()
@@ -197,39 +222,63 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
     lanes = _inbox_lanes(user, view)
     if not lanes and view == "claimable":
         return Page([], 0, page, per_page)
-    count, rows = _inbox_statements(_inbox_shape(view, len(lanes), narrow, case_id))
+    count, rows = _inbox_statements(_inbox_shape(view, len(lanes), narrow, case_id), lines)
     values = _inbox_values(user, lanes, narrow, case_id, page, per_page)
     found = session.execute(rows, values).all()
     if found:
-        total = found[0][1]
+        total = found[0].total
     else:  # nothing on this page: nothing at all on the first, else count without rows
         total = 0 if page == 1 else session.scalar(count, values)
+    if lines:
+        return Page(found, total, page, per_page)
     return Page([row[0] for row in found], total, page, per_page,
                 {row[0].id: Handover(row[2], row[3]) for row in found})
+
+
+def _line_columns() -> tuple:
+    """A task's columns that an answer shows (web/api/dumps.py), its lane as one text and its
+    users as their usernames (`assignee_name`, `completed_by_name`), on the tables of `_line_from`."""
+    agency, assignee, completer = Agency.__table__, _ASSIGNEE, _COMPLETER
+    return (_T.id, _T.case_id, _T.instance_id, _T.bpmn_id, _T.title,
+            (agency.c.code + literal_column("'.'", String) + _T.role).label("lane"), _T.state,
+            assignee.c.username.label("assignee_name"), _T.claimed_at, _T.created_at, _T.due_at,
+            _T.due_provisional, _T.deadline_rule, _T.deadline_rule_id, _T.deadline_trigger_at, _T.deadline_basis,
+            _T.handoff, _T.form_name, _T.completed_at, completer.c.username.label("completed_by_name"))
+
+
+def _line_from(tasks):
+    agency = Agency.__table__
+    return (tasks.join(agency, agency.c.id == _T.agency_id)
+            .outerjoin(_ASSIGNEE, _ASSIGNEE.c.id == _T.assignee_id)
+            .outerjoin(_COMPLETER, _COMPLETER.c.id == _T.completed_by_id))
+
+
+_ASSIGNEE, _COMPLETER = User.__table__.alias("assignee"), User.__table__.alias("completer")
 
 
 def _handover_columns() -> tuple:
     """Who handed a task over and when, as correlated subqueries of the page's statement (one
     round trip still): the instance's task completed last at or before the task opened (the
     step before it), else the instance's starter and start."""
-    before = aliased(HumanTask)
-    previous = (select(before.id).where(before.instance_id == HumanTask.instance_id,
-                                        before.state == literal_column("'completed'"),
-                                        before.completed_at <= HumanTask.created_at)
-                .order_by(before.completed_at.desc(), before.id.desc()).limit(1)
+    before = _TASK.alias("before")
+    previous = (select(before.c.id).where(before.c.instance_id == _T.instance_id,
+                                          before.c.state == literal_column("'completed'"),
+                                          before.c.completed_at <= _T.created_at)
+                .order_by(before.c.completed_at.desc(), before.c.id.desc()).limit(1)
                 # Explicitly: nested in the subqueries below, it would otherwise not correlate to
                 # the page's task and read every task of every instance.
-                .correlate(HumanTask).scalar_subquery())
-    done, completer, starter = aliased(HumanTask), aliased(User), aliased(User)
-    by_completer = (select(completer.display_name).join(done, done.completed_by_id == completer.id)
-                    .where(done.id == previous).scalar_subquery())
-    at_completion = select(done.completed_at).where(done.id == previous).scalar_subquery()
-    started = (select(starter.display_name).join(ProcessInstance, ProcessInstance.started_by_id == starter.id)
-               .where(ProcessInstance.id == HumanTask.instance_id).scalar_subquery())
-    started_at = select(ProcessInstance.started_at).where(ProcessInstance.id == HumanTask.instance_id)
+                .correlate(_TASK).scalar_subquery())
+    done, completer, starter = _TASK.alias("done"), User.__table__.alias("completer_"), User.__table__.alias("starter")
+    instances = ProcessInstance.__table__
+    by_completer = (select(completer.c.display_name).join(done, done.c.completed_by_id == completer.c.id)
+                    .where(done.c.id == previous).scalar_subquery())
+    at_completion = select(done.c.completed_at).where(done.c.id == previous).scalar_subquery()
+    started = (select(starter.c.display_name).join(instances, instances.c.started_by_id == starter.c.id)
+               .where(instances.c.id == _T.instance_id).scalar_subquery())
+    started_at = select(instances.c.started_at).where(instances.c.id == _T.instance_id)
     # Not coalesced: a step completed by the system names nobody rather than the starter.
-    return (case((previous.is_not(None), by_completer), else_=started).label("handed_by"),
-            func.coalesce(at_completion, started_at.scalar_subquery()).label("handed_at"))
+    return (case((previous.is_not(None), by_completer), else_=started).label("handed_over_by"),
+            func.coalesce(at_completion, started_at.scalar_subquery()).label("handed_over_at"))
 
 
 # Built once: every case page and case API call starts with it. The participants come with the
@@ -246,20 +295,40 @@ def visible_case(session: Session, user: User, case_id: int) -> Case:
     return case
 
 
-def case_instances(session: Session, case: Case, models: bool = True) -> Sequence[ProcessInstance]:
+@overload
+def case_instances(session: Session, case: Case, models: bool = ..., *,
+                   lines: Literal[False] = ...) -> Sequence[ProcessInstance]: ...
+@overload
+def case_instances(session: Session, case: Case, models: bool = ..., *, lines: Literal[True]) -> Sequence[Row]: ...
+def case_instances(session: Session, case: Case, models: bool = True, *, lines: bool = False) -> Sequence:
     """The case's instances, oldest first; `models`: with their process model rows (pages show
-    the model's name; the API reads key, name and version from the definitions in memory)."""
+    the model's name; the API reads key, name and version from the definitions in memory).
+    `lines`: rows of the columns the API shows (id, process_model_id, status, started_at,
+    completed_at) instead of entities."""
+    if lines:
+        return session.execute(_CASE_INSTANCE_LINES, {"case_id": case.id}).all()
     return session.scalars(_CASE_INSTANCES if models else _CASE_INSTANCES_ONLY, {"case_id": case.id}).all()
 
 
-def case_tasks(session: Session, case: Case) -> Sequence[HumanTask]:
-    return session.scalars(_CASE_TASKS, {"case_id": case.id}).all()
+@overload
+def case_tasks(session: Session, case: Case, *, lines: Literal[False] = ...) -> Sequence[HumanTask]: ...
+@overload
+def case_tasks(session: Session, case: Case, *, lines: Literal[True]) -> Sequence[Row]: ...
+def case_tasks(session: Session, case: Case, *, lines: bool = False) -> Sequence:
+    """The case's tasks, oldest first; `lines`: rows of what an answer shows (`_line_columns`)
+    instead of entities, for the API's case (a third of the columns, no entities built)."""
+    return session.execute(_CASE_TASK_LINES, {"case_id": case.id}).all() if lines else \
+        session.scalars(_CASE_TASKS, {"case_id": case.id}).all()
 
 
 # Built once, like the inbox's: a case page runs both.
 _CASE_INSTANCES_ONLY = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
                         .order_by(ProcessInstance.id))
 _CASE_INSTANCES = _CASE_INSTANCES_ONLY.options(joinedload(ProcessInstance.process_model))
+_INSTANCE = ProcessInstance.__table__.c
+_CASE_INSTANCE_LINES = (select(_INSTANCE.id, _INSTANCE.process_model_id, _INSTANCE.status, _INSTANCE.started_at,
+                               _INSTANCE.completed_at)
+                        .where(_INSTANCE.case_id == bindparam("case_id")).order_by(_INSTANCE.id))
 _CASE_TASKS = (
     select(HumanTask).where(HumanTask.case_id == bindparam("case_id"))
     # One query: the users as names only (their memberships are not needed here).
@@ -267,6 +336,8 @@ _CASE_TASKS = (
              joinedload(HumanTask.completed_by).lazyload(User.memberships))
     .order_by(HumanTask.created_at, HumanTask.id)
 )
+_CASE_TASK_LINES = (select(*_line_columns()).select_from(_line_from(_TASK)).where(_T.case_id == bindparam("case_id"))
+                    .order_by(_T.created_at, _T.id))
 
 
 def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:

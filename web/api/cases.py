@@ -34,14 +34,32 @@ class MechanismStart(schemas.Strict):
 
 
 class CaseView:
-    """A case with what its page shows beside it, for the CaseDetail schema (web/api/dumps.py
-    reads `case` itself): read from the database, or as just opened."""
+    """A case with what its page shows beside it, for the CaseDetail schema: read from the
+    database as lines of the columns the answer shows (`instance_lines`, `task_lines`), or as
+    just opened (entities). The answer's builder (web/api/dumps.py) reads `case` and the lines
+    if any; `instances` and `tasks` are the entities the documented schema reads, read for it
+    only when it asks (tests/web/test_api_dumps.py holds the two answers side by side)."""
 
     def __init__(self, case, instances=None, tasks=None) -> None:
-        session = db.session
         self.case = case
-        self.instances = engine.case_instances(session, case, models=False) if instances is None else instances
-        self.tasks = engine.case_tasks(session, case) if tasks is None else tasks
+        self._instances, self._tasks = instances, tasks
+        self.instance_lines = self.task_lines = None
+        if tasks is None:
+            session = db.session
+            self.instance_lines = engine.case_instances(session, case, models=False, lines=True)
+            self.task_lines = engine.case_tasks(session, case, lines=True)
+
+    @property
+    def instances(self):
+        if self._instances is None:
+            self._instances = engine.case_instances(db.session, self.case, models=False)
+        return self._instances
+
+    @property
+    def tasks(self):
+        if self._tasks is None:
+            self._tasks = engine.case_tasks(db.session, self.case)
+        return self._tasks
 
     def __getattr__(self, name: str):
         return getattr(self.case, name)

@@ -49,6 +49,52 @@ def task(t) -> dict[str, Any]:
     }
 
 
+def task_line(t, case_number: str) -> dict[str, Any]:
+    """schemas.Task of a task's line (engine/oversight/queries.py `inbox` and `case_tasks` with
+    `lines`: its columns, its lane as text, its users' usernames)."""
+    return {
+        "id": t.id, "case_id": t.case_id, "case_number": case_number, "instance_id": t.instance_id,
+        "bpmn_id": t.bpmn_id, "title": t.title, "lane": t.lane, "state": str(t.state),
+        "assignee": t.assignee_name, "claimed_at": _time(t.claimed_at), "created_at": _time(t.created_at),
+        "due_at": _time(t.due_at), "due_provisional": bool(t.due_provisional), "due_rule": schemas.due_rule(t),
+        "handoff": t.handoff, "form_name": t.form_name, "completed_at": _time(t.completed_at),
+        "completed_by": t.completed_by_name,
+    }
+
+
+class Line:
+    """A task's line as the documented schemas read a task (`case.number`, `assignee.username`,
+    ...), for their dump beside the builders' (tests/web/test_api_dumps.py); the builders read
+    `line` itself; an inbox line holds its case's number and title."""
+
+    def __init__(self, line, subject=None) -> None:
+        self.line, self.subject = line, subject
+
+    def __getattr__(self, name: str):
+        return getattr(self.line, name)
+
+    @property
+    def case(self):
+        return _Named(number=self.line.case_number, title=self.line.case_title)
+
+    @property
+    def assignee(self):
+        return _user(self.line.assignee_name)
+
+    @property
+    def completed_by(self):
+        return _user(self.line.completed_by_name)
+
+
+class _Named:
+    def __init__(self, **values) -> None:
+        self.__dict__.update(values)
+
+
+def _user(username: str | None):
+    return None if username is None else _Named(username=username)
+
+
 def task_detail(t) -> dict[str, Any]:
     """schemas.TaskDetail: the task with the JSON Schema of its form."""
     out = task(t)
@@ -57,15 +103,16 @@ def task_detail(t) -> dict[str, Any]:
 
 
 def inbox_page(page) -> dict[str, Any]:
-    """schemas.InboxPage, of web/api/tasks.py's rows (a task with its case title, subject and
-    hand-over)."""
+    """schemas.InboxPage, of `Line`s of the inbox's lines (a task with its case's number and
+    title and its hand-over) and their subjects."""
     items = []
     for row in page.items:
-        out = task(row.task)
-        out["case_title"] = row.task.case.title
+        line = row.line
+        out = task_line(line, line.case_number)
+        out["case_title"] = line.case_title
         out["subject"] = row.subject
-        out["handed_over_by"] = row.handed_over_by
-        out["handed_over_at"] = _time(row.handed_over_at)
+        out["handed_over_by"] = line.handed_over_by
+        out["handed_over_at"] = _time(line.handed_over_at)
         items.append(out)
     return {"items": items, "total": page.total, "page": page.page, "per_page": page.per_page, "pages": page.pages}
 
@@ -77,17 +124,31 @@ def instance(i) -> dict[str, Any]:
             "status": str(i.status), "started_at": _time(i.started_at), "completed_at": _time(i.completed_at)}
 
 
+def instance_line(i, session) -> dict[str, Any]:
+    """schemas.Instance of an instance's line (engine/oversight/queries.py `case_instances` with
+    `lines`)."""
+    model = engine.definition(session, i.process_model_id)
+    return {"id": i.id, "process": model.key, "process_name": model.name, "version": model.version[:12],
+            "status": str(i.status), "started_at": _time(i.started_at), "completed_at": _time(i.completed_at)}
+
+
 def case_detail(view) -> dict[str, Any]:
-    """schemas.CaseDetail, of web/api/cases.py's CaseView (a case with its instances and tasks)."""
+    """schemas.CaseDetail, of web/api/cases.py's CaseView (a case with its instances and tasks,
+    as lines when it was read, as entities when just opened)."""
     case = view.case
+    if view.task_lines is None:
+        instances, tasks = [instance(i) for i in view.instances], [task(t) for t in view.tasks]
+    else:
+        session = object_session(case)
+        instances = [instance_line(i, session) for i in view.instance_lines]
+        tasks = [task_line(t, case.number) for t in view.task_lines]
     return {
         "id": case.id, "number": case.number, "title": case.title, "confidentiality": str(case.confidentiality),
         "owner_agency": case.owner_agency.code, "created_by": case.created_by.username,
         "created_at": _time(case.created_at),
         "participants": [{"agency": p.agency.code, "agency_name": p.agency.name, "joined_at": _time(p.joined_at)}
                          for p in case.participants],
-        "instances": [instance(i) for i in view.instances],
-        "tasks": [task(t) for t in view.tasks],
+        "instances": instances, "tasks": tasks,
     }
 
 

@@ -16,18 +16,33 @@ guard(bp)
 TASK = f"/<{schemas.ID}:task_id>"
 
 
-class _Row:
-    """A task of an inbox page with what the page read beside it (who handed it over, what it
-    is about), for the InboxTask schema (web/api/dumps.py reads `task` itself)."""
+class _TaskLine:
+    """An inbox task entity under a line's names (engine/oversight/queries.py `inbox` with
+    `lines`), for a page read as entities: what each task is about reads them."""
 
-    def __init__(self, task, handover, subject) -> None:
+    def __init__(self, task, handover) -> None:
         self.task = task
         self.handed_over_by = handover.by if handover else None
         self.handed_over_at = handover.at if handover else None
-        self.subject = subject
 
     def __getattr__(self, name):
         return getattr(self.task, name)
+
+    @property
+    def case_number(self):
+        return self.task.case.number
+
+    @property
+    def case_title(self):
+        return self.task.case.title
+
+    @property
+    def assignee_name(self):
+        return self.task.assignee.username if self.task.assignee else None
+
+    @property
+    def completed_by_name(self):
+        return self.task.completed_by.username if self.task.completed_by else None
 
 
 @bp.route("", methods=["GET"])
@@ -42,12 +57,18 @@ def inbox(args):
     session, user = db.session, api_user()
     narrow = engine.InboxFilter(mechanism=args.get("mechanism"), case=args.get("case"), due=args.get("due"),
                                 now=db.clock.now(), sort=args["sort"])
-    page = engine.inbox(session, user, args["view"], args["page"], args["per_page"],
-                        case_id=args.get("case_id"), narrow=narrow)
-    # What each task is about reads its instance: asked for, not given by default.
-    subjects = engine.task_subjects(session, user, page.items) if args["subjects"] else {}
-    rows = [_Row(task, page.handovers.get(task.id), _line(subjects.get(task.id))) for task in page.items]
-    return engine.Page(rows, page.total, page.page, page.per_page)
+    query = (session, user, args["view"], args["page"], args["per_page"], args.get("case_id"), narrow)
+    if not args["subjects"]:
+        # The page as lines: the columns the answer shows, no entities.
+        page = engine.inbox(*query, lines=True)
+        return engine.Page([dumps.Line(line) for line in page.items], page.total, page.page, page.per_page)
+    # What each task is about reads its instance: asked for, not given by default, and read from
+    # the entities.
+    tasks = engine.inbox(*query)
+    subjects = engine.task_subjects(session, user, tasks.items)
+    rows = [dumps.Line(_TaskLine(task, tasks.handovers.get(task.id)), subject=_line(subjects.get(task.id)))
+            for task in tasks.items]
+    return engine.Page(rows, tasks.total, tasks.page, tasks.per_page)
 
 
 def _line(line) -> dict | None:
