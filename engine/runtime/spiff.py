@@ -9,6 +9,7 @@ import builtins
 import json
 from functools import lru_cache, partial
 from typing import Any
+from uuid import UUID
 
 from SpiffWorkflow.bpmn.script_engine import PythonScriptEngine, TaskDataEnvironment
 from SpiffWorkflow.bpmn.serializer.default.workflow import (
@@ -29,6 +30,7 @@ from SpiffWorkflow.bpmn.util.subworkflow import BpmnSubWorkflow
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.spiff.serializer.config import SPIFF_CONFIG
 from SpiffWorkflow.task import Task
+from SpiffWorkflow.util.deep_merge import DeepMerge
 from SpiffWorkflow.util.task import TaskState
 
 from engine.runtime import history
@@ -121,6 +123,19 @@ class _StateConverter(BpmnWorkflowConverter):
             "root": str(process.task_tree.id),
         }
 
+    def from_dict(self, dct: dict[str, Any]) -> BpmnWorkflow:
+        """BpmnWorkflowConverter.from_dict, with the tasks restored as `_restore_process` does."""
+        registry = self.registry
+        if not _stock_restore(registry):
+            return super().from_dict(dct)
+        spec = registry.restore(dct.pop("spec"))
+        subprocess_specs = self.mapping_from_dict(dct.pop("subprocess_specs", {}))
+        workflow = self.target_class(spec, subprocess_specs, deserializing=True)
+        _restore_process(registry, workflow, dct)
+        self.subprocesses_from_dict(dct["subprocesses"], workflow)
+        workflow.bpmn_events = registry.restore(dct.pop("bpmn_events", []))
+        return workflow
+
     def _subprocess_to_dict(self, sub) -> dict[str, Any]:
         """What BpmnSubWorkflowConverter.to_dict gives, with the registry's typename."""
         dct = self._process_to_dict(sub)
@@ -130,7 +145,84 @@ class _StateConverter(BpmnWorkflowConverter):
         return dct
 
 
+class _SubprocessConverter(BpmnSubWorkflowConverter):
+    """BpmnSubWorkflowConverter, restoring the tasks as `_restore_process` does."""
+
+    def from_dict(self, dct, task, top_workflow):
+        if not _stock_restore(self.registry):
+            return super().from_dict(dct, task, top_workflow)
+        spec = top_workflow.subprocess_specs.get(task.task_spec.spec)
+        subprocess = self.target_class(spec, task.id, top_workflow, deserializing=True)
+        _restore_process(self.registry, subprocess, dct)
+        return subprocess
+
+
+def _restore_process(registry, process, dct: dict[str, Any]) -> None:
+    """The tasks and attributes of a (sub)process as TaskConverter.from_dict and
+    WorkflowConverter.set_default_attributes restore them, with each task's UUID made once, not
+    once for every place its text appears (a UUID from text costs a dozen calls). As there, a
+    task's parent is the one restored before it, and the task's constructor enters it in the
+    process's tasks."""
+    uuids: dict[str, UUID] = {}
+
+    def uuid(text: str) -> UUID:
+        made = uuids[text] = UUID(text)
+        return made
+
+    tasks, specs, restore = process.tasks, process.spec.task_specs, registry.restore
+    for key, item in dct["tasks"].items():
+        if ("typename" in item and item["typename"]) != _TASK_TYPENAME:
+            tasks[uuids[key] if key in uuids else uuid(key)] = restore(item, workflow=process)
+            continue
+        task_spec = specs.get(item["task_spec"])
+        text = item["id"]
+        task = Task(process, task_spec, state=item["state"], id=uuids[text] if text in uuids else uuid(text))
+        text = item["parent"]
+        task._parent = None if text is None else uuids[text] if text in uuids else uuid(text)
+        task._children = [uuids[child] if child in uuids else uuid(child) for child in item["children"]]
+        task.last_state_change = item["last_state_change"]
+        task.triggered = item["triggered"]
+        internal = item["internal_data"]
+        task.internal_data = {} if type(internal) is dict and not internal else restore(internal)
+        if isinstance(task_spec, CatchingEvent) and task._state & TaskState.WAITING:
+            task.workflow.top_workflow.event_manager.add_task(task)
+        delta = item.get("delta")
+        parent = tasks.get(task._parent) if delta else None
+        if parent is not None:
+            data = DeepMerge.merge({}, parent.data)
+            updates = delta.get("updates", {})
+            if updates:
+                data.update(restore(updates))
+            for name in delta.get("deletions", ()):
+                if name in data:
+                    del data[name]
+        else:
+            data = restore(item["data"])
+        task.data = data
+    text = dct["root"]
+    process.task_tree = tasks.get(uuids[text] if text in uuids else uuid(text))
+    process.success = dct["success"]
+    process.completed = dct.get("completed", False)
+    process.correlations = dct.pop("correlations", {})
+    text = dct["last_task"]
+    if isinstance(text, str):
+        process.last_task = tasks.get(uuids[text] if text in uuids else uuid(text))
+    process.data = restore(dct.pop("data", {}))
+
+
 _TASK_TYPENAME, _SUBWORKFLOW_TYPENAME = "Task", "BpmnSubWorkflow"
+
+
+@lru_cache(maxsize=4)
+def _stock_restore(registry) -> bool:
+    """Whether the registry restores tasks with SpiffWorkflow's own converter, as
+    `_restore_process` restores them itself."""
+    wrapper = registry.convert_from_dict.get(_TASK_TYPENAME)
+    func = wrapper.args[0] if isinstance(wrapper, partial) and len(wrapper.args) == 1 else None
+    converter = getattr(func, "__self__", None)
+    return (registry.typenames.get(Task) == _TASK_TYPENAME
+            and getattr(func, "__func__", None) is TaskConverter.from_dict
+            and getattr(converter, "target_class", None) is Task)
 
 
 @lru_cache(maxsize=4)
@@ -149,7 +241,8 @@ def _stock_converters(registry) -> bool:
 
 @lru_cache(maxsize=1)
 def serializer() -> BpmnWorkflowSerializer:
-    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure({**SPIFF_CONFIG, BpmnWorkflow: _StateConverter}))
+    config = {**SPIFF_CONFIG, BpmnWorkflow: _StateConverter, BpmnSubWorkflow: _SubprocessConverter}
+    return BpmnWorkflowSerializer(BpmnWorkflowSerializer.configure(config))
 
 
 def serialize_spec(spec, subprocess_specs) -> str:

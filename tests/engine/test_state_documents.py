@@ -1,6 +1,7 @@
-"""The stored instance state is written by engine/runtime/spiff.py itself, not task by task through
-SpiffWorkflow's registry: the document must stay what SpiffWorkflow's own converters write, key for
-key, so that stored instances load as before and old ones load now."""
+"""The stored instance state is written and read by engine/runtime/spiff.py itself, not task by task
+through SpiffWorkflow's registry: the document must stay what SpiffWorkflow's own converters write,
+key for key, and read back into the workflow they would restore, so that stored instances load as
+before and old ones load now."""
 from __future__ import annotations
 
 import json
@@ -53,12 +54,31 @@ def run(spec_json: str, choices: dict[str, dict], **data):
         run_engine_steps(workflow)
 
 
-@pytest.mark.parametrize(("diagram", "choices", "data"), [
+def restored(workflow) -> dict:
+    """What a restored workflow holds, process by process and task by task."""
+    def task_facts(task):
+        return (str(task.id), str(task._parent), [str(c) for c in task._children], task._state, task.triggered,
+                task.last_state_change, task.task_spec.name, task.internal_data, task.data, task.thread_id)
+    processes = {"top": workflow, **{str(key): sub for key, sub in workflow.subprocesses.items()}}
+    return {
+        "processes": {key: (process.success, process.completed, process.correlations, process.data,
+                            str(process.last_task.id) if process.last_task else None, str(process.task_tree.id),
+                            [task_facts(task) for task in process.tasks.values()])
+                      for key, process in processes.items()},
+        "waiting": sorted(str(task.id) for task in workflow.event_manager.tasks.values()),
+        "events": workflow.bpmn_events,
+    }
+
+
+DIAGRAMS = [
     ("long_history", {"review_item": {"choice": "file"}, "a": {"note": "甲"}, "b": {"note": "乙"}},
      {"case_id": 1, "max_rounds": 2, "review_items": ITEMS}),
     ("parallel_review", {}, {"case_id": 1}),
     ("ask_agencies", {"invite": {"invited": ["police", "court"]}}, {"case_id": 1}),
-])
+]
+
+
+@pytest.mark.parametrize(("diagram", "choices", "data"), DIAGRAMS)
 def test_the_state_is_what_spiffworkflow_writes(diagram, choices, data):
     spec_json = read_bundle(FIXTURES / f"{diagram}.bpmn").spec_json
     steps = 0
@@ -69,3 +89,12 @@ def test_the_state_is_what_spiffworkflow_writes(diagram, choices, data):
         assert documents(spiff.load_state(state, spec_json))[0] == ours
         steps += 1
     assert steps > 1
+
+
+@pytest.mark.parametrize(("diagram", "choices", "data"), DIAGRAMS)
+def test_the_state_reads_back_as_spiffworkflow_reads_it(diagram, choices, data, monkeypatch):
+    spec_json = read_bundle(FIXTURES / f"{diagram}.bpmn").spec_json
+    states = [state for _, state in run(spec_json, choices, **data)]
+    ours = [restored(spiff.load_state(state, spec_json)) for state in states]
+    monkeypatch.setattr(spiff, "_stock_restore", lambda registry: False)
+    assert [restored(spiff.load_state(state, spec_json)) for state in states] == ours
