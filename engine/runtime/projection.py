@@ -9,7 +9,7 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from engine.access import audit
@@ -55,7 +55,7 @@ def sync_tasks(step: Step, workflow: BpmnWorkflow, actor: User | None,
     are cancelled. The case gains each agency it reaches as a participant.
     """
     session, instance = step.session, step.instance
-    ready = {str(t.id): t for t in workflow.get_tasks(state=TaskState.READY, manual=True)}
+    ready = {str(t.id): t for t in ready_user_tasks(workflow)}
     open_ids = open_work.tasks if open_work is not None else _open_rows(session, instance.id)
     at = now(session)
     gone = [row_id for guid, row_id in open_ids.items() if guid not in ready]
@@ -69,6 +69,60 @@ def sync_tasks(step: Step, workflow: BpmnWorkflow, actor: User | None,
     agencies = open_work.agencies if open_work is not None else None
     return [_create_row(step, task, at, actor, agencies)
             for guid, task in ready.items() if guid not in open_ids]
+
+
+def ready_user_tasks(workflow: BpmnWorkflow) -> list:
+    """The ready user tasks, as `workflow.get_tasks(state=READY, manual=True)` gives them.
+
+    SpiffWorkflow's walk of the tree passes every task through its iterator and filter, a few
+    hundred calls on every step, to find mostly one task. They are picked from the processes'
+    task maps instead; the walk decides only where its answer could differ: the order of several,
+    or whether it reaches the one found (it stops 1,000 levels down and does not go below a task
+    not yet definite)."""
+    found: list = []
+    total = 0
+    for process in (workflow, *workflow.subprocesses.values()):
+        tasks = process.tasks
+        total += len(tasks)
+        # The filter's own test: `manual` compared with ==, as TaskFilter.matches does.
+        found += [task for task in tasks.values()
+                  if task._state == _READY and task.task_spec.manual == True  # noqa: E712
+                  and task.last_state_change >= 0]
+    if not found:
+        return found
+    if len(found) == 1 and total < _WALK_DEPTH and _walk_reaches(workflow, found[0]):
+        return found
+    return workflow.get_tasks(state=TaskState.READY, manual=True)
+
+
+_READY = TaskState.READY
+# How deep SpiffWorkflow's walk goes: with fewer tasks than that in all, no path is deeper.
+_WALK_DEPTH = 1000
+
+
+def _walk_reaches(workflow: BpmnWorkflow, task) -> bool:
+    """Whether the walk from the root reaches `task`: it goes below every task of its path, if each
+    is definite or finished, and into a subprocess from the task that runs it. False where in doubt."""
+    node = task
+    while True:
+        process = node.workflow
+        tasks = process.tasks
+        while node._parent is not None:
+            node = tasks.get(node._parent)
+            if node is None or node._state < TaskState.FUTURE:
+                return False
+        if node is not process.task_tree:
+            return False
+        if process is workflow:
+            return True
+        owner_id = process.parent_task_id
+        if workflow.subprocesses.get(owner_id) is not process:
+            return False
+        owner = next((p.tasks[owner_id] for p in (workflow, *workflow.subprocesses.values()) if owner_id in p.tasks),
+                     None)
+        if owner is None:
+            return False
+        node = owner
 
 
 def _open_rows(session: Session, instance_id: int) -> dict[str, int]:
@@ -114,30 +168,29 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
     # that statements do: the step's other changes (the completed row, the instance's state)
     # are flushed together once, at its end.
     with session.no_autoflush:
-        row = HumanTask(result=None, **values)
-        set_committed_value(row, "agency", agency)
-        set_committed_value(row, "case", session.get(Case, instance.case_id))  # mostly held already
+        row = _held_row(values, agency, session.get(Case, instance.case_id))  # the case mostly held already
         if session.get_bind().dialect.name == "postgresql":
             # The row and its lane's notices in one statement (the notices read the new id).
             notices = notifications.lane_notice_values(session, row, actor)
-            row.id = session.execute(_NEW_ROW_NOTIFIED, {**_row_params(values), **notices}).scalar_one()
+            row_id = session.execute(_NEW_ROW_NOTIFIED, {**_row_params(values), **notices}).scalar_one()
         else:
-            row.id = session.execute(_NEW_ROW, _row_params(values)).scalar_one()
+            row_id = session.execute(_NEW_ROW, _row_params(values)).scalar_one()
             notices = None
+        row.__dict__["id"] = row_id
         make_transient_to_detached(row)
         session.add(row)
-        if row.handoff:
+        if values["handoff"]:
             # For standing approvals, applied once this transaction commits (engine/casework/standing.py).
-            session.info.setdefault(OPENED_HANDOFFS, []).append(row.id)
+            session.info.setdefault(OPENED_HANDOFFS, []).append(row_id)
         if agencies is None or agency.id not in agencies:
             _join_case(session, instance.case_id, agency.id, at)
             if agencies is not None:
                 agencies.add(agency.id)
         audit.record(
             session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
-            task_id=row.id,
-            detail={"bpmn_id": row.bpmn_id, "title": row.title, "lane": f"{agency_code}.{role}",
-                    "due_at": row.due_at.isoformat() if row.due_at else None},
+            task_id=row_id,
+            detail={"bpmn_id": values["bpmn_id"], "title": values["title"], "lane": f"{agency_code}.{role}",
+                    "due_at": values["due_at"].isoformat() if values["due_at"] else None},
         )
         if notices is None:
             notifications.task_opened(session, row, actor)
@@ -156,6 +209,19 @@ _NEW_ROW = (insert(_ROW).values({name: bindparam(f"row_{name}", type_=_ROW.c[nam
 _NEW_TASK = _NEW_ROW.cte("new_task")
 _NEW_ROW_NOTIFIED = select(_NEW_TASK.c.id).add_cte(
     notifications.lane_notices(select(_NEW_TASK.c.id).scalar_subquery()).cte("lane_notices"))
+
+
+_ROW_CLASS = manager_of_class(HumanTask)
+
+
+def _held_row(values: dict, agency: Agency, case: Case | None) -> HumanTask:
+    """The new row as an object, with its agency and case, as a query would have loaded it: its
+    values put in place as loading puts them, not set one by one through the attribute events
+    of the constructor, which cost more than the INSERT (make_transient_to_detached then
+    takes them as the row's committed state)."""
+    row = _ROW_CLASS.new_instance()
+    row.__dict__.update(values, result=None, agency=agency, case=case)
+    return row
 
 
 def _row_params(values: dict) -> dict:
