@@ -76,6 +76,8 @@ def parse_rule(rule: str) -> Rule:
     so anything but ``N`` (1..999) followed by ``h``, ``wd``, ``d`` or ``m`` raises ValueError
     naming the offending text. Surrounding whitespace (common in XML attributes) is ignored.
     """
+    if type(rule) is str and rule in _PARSED:
+        return _PARSED[rule]
     text = rule.strip() if isinstance(rule, str) else None
     match = _RULE_RE.fullmatch(text) if text else None
     count = int(match.group(1)) if match else 0
@@ -84,7 +86,14 @@ def parse_rule(rule: str) -> Rule:
             f"deadline rule {rule!r}: expected N followed by h, wd, d or m "
             f"(N a whole number from 1 to {MAX_COUNT}, e.g. '24h', '5wd', '3d', '1m')"
         )
-    return Rule(count, match.group(2))
+    parsed = Rule(count, match.group(2))
+    if text == rule:
+        _PARSED[rule] = parsed  # a rule as written, without spaces: a few thousand at most
+    return parsed
+
+
+# Rules parsed, by their text: every due time counted parses its rule again.
+_PARSED: dict[str, Rule] = {}
 
 
 def format_due(d: Due) -> str:
@@ -105,6 +114,22 @@ def _add_months(d: date, months: int) -> date:
     first_of_next = date(year + month // 12, month % 12 + 1, 1)
     last_day = (first_of_next - timedelta(days=1)).day
     return date(year, month, min(d.day, last_day))
+
+
+# The package's answer by date, for the years it covers: its data does not change while the
+# process runs, and counting a period asks about the same days again and again (a few hundred
+# days a year at most).
+_OFFICIAL: dict[date, bool] = {}
+
+
+def _official(d: date) -> bool | None:
+    """The package's answer for a date of a year it covers, or None where its data falls short."""
+    try:
+        working = bool(chinese_calendar.is_workday(d))
+    except NotImplementedError:  # package data narrower than its holiday table claims
+        return None
+    _OFFICIAL[d] = working
+    return working
 
 
 class BusinessCalendar:
@@ -144,15 +169,14 @@ class BusinessCalendar:
         guess is provisional. A datetime is refused because its date depends on a time zone the
         caller should have chosen explicitly.
         """
-        if isinstance(d, datetime) or not isinstance(d, date):
+        if type(d) is not date and (isinstance(d, datetime) or not isinstance(d, date)):
             raise TypeError(f"is_working_day({d!r}): expected a datetime.date in local time")
         if d in self._overrides:
             return self._overrides[d], False
         if _OFFICIAL_FIRST_YEAR <= d.year <= _OFFICIAL_LAST_YEAR:
-            try:
-                return chinese_calendar.is_workday(d), False
-            except NotImplementedError:  # package data narrower than its holiday table claims
-                pass
+            working = _OFFICIAL[d] if d in _OFFICIAL else _official(d)
+            if working is not None:
+                return working, False
         return d.weekday() < 5, True
 
     def due(self, start: datetime, rule: str) -> Due:
