@@ -3,11 +3,12 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar
 
 from sqlalchemy import bindparam, select, text
 from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.casework import results
@@ -35,6 +36,7 @@ DUPLICATE_CONFIRMED = "mechanism_duplicate_confirmed"
 # confirm it, so the triggering event is its recorded reason.
 DUPLICATE_STARTED = "mechanism_duplicate_started"
 MAX_REASON = 1000
+_Row = TypeVar("_Row")
 
 
 class OpenedCase(NamedTuple):
@@ -158,15 +160,27 @@ def _insert_case(session: Session, actor: User, agency: Agency, title: str, conf
         "year": str(at.year), "title": title, "confidentiality": confidentiality, "agency_id": agency.id,
         "actor_id": actor.id, "at": at}).one()
     # The rows as inserted, in the session without reading them back.
-    case = Case(id=case_id, number=number, title=title, confidentiality=confidentiality,
-                owner_agency_id=agency.id, created_by_id=actor.id, created_at=at)
-    owner = CaseParticipant(id=participant_id, case_id=case_id, agency_id=agency.id, joined_at=at, role="party")
-    for row in (case, owner):
-        make_transient_to_detached(row)
-        session.add(row)
-    set_committed_value(case, "participants", [owner])
-    set_committed_value(owner, "agency", agency)
+    case = _as_loaded(Case, id=case_id, number=number, title=title, confidentiality=confidentiality,
+                      owner_agency_id=agency.id, created_by_id=actor.id, created_at=at)
+    owner = _as_loaded(CaseParticipant, id=participant_id, case_id=case_id, agency_id=agency.id, joined_at=at,
+                       role="party")
+    session.add(case)
+    session.add(owner)
+    # Related objects after adding, so that adding cascades to nothing.
+    set_committed_value(case, "participants", [owner])  # a collection: as loading builds it
+    owner.__dict__["agency"] = agency
     return case
+
+
+def _as_loaded(cls: type[_Row], **values: Any) -> _Row:
+    """An object of a mapped class holding `values` as a query would have loaded them: put in
+    place as loading puts them, not set one by one through the attribute events of the
+    constructor, which cost more than the INSERT that wrote the row; attributes not given are
+    read from the database when asked."""
+    row = manager_of_class(cls).new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    return row
 
 
 def opening_mechanisms(session: Session, actor: User) -> list[ProcessModel]:
