@@ -24,7 +24,8 @@ def _refuse(reason: str, error: str | None = None) -> Unauthorized:
 
 def authenticate() -> None:
     """before_request of every API blueprint: the token's user, or 401 with a Bearer challenge."""
-    scheme, _, token = request.headers.get("Authorization", "").partition(" ")
+    # The WSGI environ rather than request.headers: the same value, a dict look-up on every request.
+    scheme, _, token = request.environ.get("HTTP_AUTHORIZATION", "").partition(" ")
     token = token.strip()
     if scheme.lower() != "bearer" or not token:
         raise _refuse("send 'Authorization: Bearer <token>'; create a token on your profile page")
@@ -41,7 +42,7 @@ class SessionInterface(SecureCookieSessionInterface):
     its session as usual."""
 
     def open_session(self, app, request):
-        if request.headers.get("Authorization", "")[:7].lower() == "bearer ":
+        if request.environ.get("HTTP_AUTHORIZATION", "")[:7].lower() == "bearer ":
             return self.make_null_session(app)
         return super().open_session(app, request)
 
