@@ -11,7 +11,7 @@ from uuid import UUID
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, String, bindparam, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.orm import Session, aliased, load_only
+from sqlalchemy.orm import Session, load_only
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.access import audit, policy
@@ -58,7 +58,7 @@ _CLAIM = (
 )
 
 
-def _claimed_rows(claimed, task_id):
+def _claimed_rows():
     """The claimed task with its case and instance (the answer shows the case number and the
     form) and its case's audit chain head, read without a lock (`audit.expect_head`).
 
@@ -67,22 +67,30 @@ def _claimed_rows(claimed, task_id):
     something reads it later). Not `populate_existing`: it would reset every relationship of the
     three entities, and drop the deferred columns of a case or instance already loaded in the
     session (neither changes here, and their number and process model never change);
-    `claim_task` expires an already-loaded task instead."""
-    task = aliased(HumanTask, claimed) if claimed is not None else HumanTask
-    chain = literal("case:") + sql_cast(task.case_id, String)
-    query = (select(task, Case, ProcessInstance, AuditChain.last_seq, AuditChain.last_hash,
-                    AuditChain.keyed_from, AuditChain.key_mac)
-             .join(Case, Case.id == task.case_id).join(ProcessInstance, ProcessInstance.id == task.instance_id)
-             .outerjoin(AuditChain, AuditChain.name == chain)
-             .options(load_only(Case.number), load_only(ProcessInstance.process_model_id)))
-    return query if claimed is not None else query.where(HumanTask.id == task_id)
+    `claim_task` expires an already-loaded task instead. Only the row this claim wrote matches
+    (its assignee and time)."""
+    chain = literal("case:") + sql_cast(HumanTask.case_id, String)
+    return (select(HumanTask, Case, ProcessInstance, AuditChain.last_seq, AuditChain.last_hash,
+                   AuditChain.keyed_from, AuditChain.key_mac)
+            .join(Case, Case.id == HumanTask.case_id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
+            .outerjoin(AuditChain, AuditChain.name == chain)
+            .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id == bindparam("user_id"),
+                   HumanTask.claimed_at == bindparam("at"))
+            .options(load_only(Case.number), load_only(ProcessInstance.process_model_id)))
 
 
-# PostgreSQL: the UPDATE and the read of what it changed in one statement. SQLite has no UPDATE
-# in a CTE: the UPDATE returns the id, then the row is read (its write transaction is exclusive).
-_CLAIM_AND_READ = _claimed_rows(_CLAIM.returning(*_TASKS.c).cte("claimed"), None)
-_CLAIMED = _claimed_rows(None, bindparam("task_id"))
+# SQLite has no UPDATE in a CTE: the UPDATE returns the id, then the row is read (its write
+# transaction is exclusive).
 _CLAIM_ID = _CLAIM.returning(_TASKS.c.id)
+_CLAIMED = _claimed_rows()
+# PostgreSQL: the UPDATE and the read of what it changed in one statement. The UPDATE is a CTE
+# named like the table, which hides the table from the SELECT (a WITH query takes precedence
+# over a table of its name): the SELECT reads the row the UPDATE returned as the mapped task
+# itself. The ORM sets up the properties of an alias of the CTE anew on every execution
+# (~80 calls a claim), those of the mapped class once. Were the table read instead, its
+# snapshot from before the UPDATE would not hold this claim's assignee and time, which the WHERE
+# wants: the claim would be refused, never taken without its row.
+_CLAIM_AND_READ = _CLAIMED.add_cte(_CLAIM.returning(*_TASKS.c).cte(_TASKS.name))
 
 
 @transactional
