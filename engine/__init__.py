@@ -116,6 +116,8 @@ from engine.errors import (
     TooLarge,
     WorkflowError,
 )
+from engine.mechanisms.action_withdrawal import withdraw_item as withdraw_action_item
+from engine.mechanisms.action_withdrawal import withdrawable as action_item_withdrawable
 from engine.mechanisms.completion import Term
 from engine.mechanisms.consultation_actions import case_items as consultation_action_items
 from engine.mechanisms.hooks import form_choices, task_context
@@ -192,8 +194,8 @@ __all__ = [
     # Cases and mechanisms.
     "OpenedCase", "create_case", "open_case", "start_mechanism", "startable_mechanisms", "opening_mechanisms",
     "duplicate_starts",
-    # A consultation's action items and where each stands.
-    "consultation_action_items",
+    # A consultation's action items and where each stands; the convener's withdrawal of one.
+    "consultation_action_items", "withdraw_action_item", "action_item_withdrawable",
     # Clues before a case: registering, attachments, triage into a case or closing.
     "CluePage", "ClueView", "OpenedAttachment", "TriageResult", "register_clue", "add_clue_attachment",
     "open_clue_attachment", "clue_page", "visible_clue", "clue_of_case", "triage_clue", "evidence_of_clue",

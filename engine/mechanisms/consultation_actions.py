@@ -14,7 +14,8 @@ The minutes' `action_plan` holds one item a line, its parts split by "｜" (or "
   reason (`consultation_action` hook).
 
 Each item is a `ConsultationActionItem` row: open, then done or cancelled, with who and when;
-every change of it is audited in the transaction that makes it. Minutes of an older version of
+every change of it is audited in the transaction that makes it. The convening agency may withdraw
+an open task item with its reason (`withdrawn`, engine/mechanisms/action_withdrawal.py). Minutes of an older version of
 the form (free-text `action_items`) have no `action_plan` and no items: their text stays in the
 minutes' result and document.
 """
@@ -199,7 +200,7 @@ def _open_item(session: Session, actor: User, case: Case, minutes: HumanTask, pl
         # audit), in this step's transaction rather than one of its own.
         start = cases.start_mechanism.__wrapped__  # type: ignore[attr-defined]
         item.instance_id = start(session, actor, case.id, planned.mechanism, None, planned.reason or None).id
-    _close(session, actor, item, "done", None)
+    close_item(session, actor, item, "done", None)
     return item
 
 
@@ -216,7 +217,9 @@ def _request_transfer(session: Session, actor: User, case: Case, planned: Planne
     completion.data["request_transfer"] = True
 
 
-def _close(session: Session, actor: User, item: ConsultationActionItem, state: str, note: str | None) -> None:
+def close_item(session: Session, actor: User, item: ConsultationActionItem, state: str, note: str | None) -> None:
+    """Close the open item as `state` (done, cancelled, withdrawn) with who, when and the note,
+    audited as `action_item_<state>`; Conflict when it is closed already."""
     if item.state != "open":
         raise Conflict(f"action item {item.id} is already {item.state}")
     item.state, item.closed_by_id, item.closed_at, item.note = state, actor.id, now(session), note
@@ -235,7 +238,7 @@ def _action_check(completion: Completion) -> None:
     if item is None:
         raise Conflict("this task has no action item")
     note = " ".join(str(completion.data.get("note") or "").split()) or None
-    _close(completion.session, completion.actor, item, str(completion.data.get("outcome")), note)
+    close_item(completion.session, completion.actor, item, str(completion.data.get("outcome")), note)
 
 
 def _action_context(session: Session, actor: User, task: HumanTask, data: Mapping[str, Any]) -> list[tuple]:

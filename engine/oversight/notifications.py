@@ -160,19 +160,22 @@ def result_recorded(session: Session, case: Case, actor: User, stage: str) -> li
 CASE_COPIED = "case_copied"
 OBSERVER_REPORTS = ("non_filing_reported", "non_filing_upheld_reported", "transfer_refused_reported",
                     "transfer_abandoned_reported", "filing_overdue_reported")
+# To a responsible agency's liaisons: the convening agency withdrew an action item it had given it.
+ACTION_ITEM_WITHDRAWN = "action_item_withdrawn"
 
 
 def agency_notice(session: Session, case: Case, agency_id: int, role: str, kind: str, actor: User | None,
-                  due_at: datetime | None = None) -> list[Notification]:
+                  due_at: datetime | None = None, title: str = "") -> list[Notification]:
     """Tell the active users of one role of an agency (its liaisons) something about a case
-    rather than a task: that it was copied on it, or what it is told as an observer. The notice
-    leads to the case. Caller's transaction."""
+    rather than a task: that it was copied on it, what it is told as an observer, or that an
+    action item given to it was withdrawn (`title` names what). The notice leads to the case.
+    Caller's transaction."""
     recipients = session.scalars(
         select(User).join(Membership, Membership.user_id == User.id)
         .where(Membership.agency_id == agency_id, Membership.role == role, User.active.is_(True))
         .order_by(User.id)).unique()
     at = now(session)
-    params = {"title": "", "case_title": case.title, "case_number": case.number,
+    params = {"title": title, "case_title": case.title, "case_number": case.number,
               "due_at": due_at.isoformat() if due_at else None, "actor": actor.display_name if actor else None}
     made = [Notification(recipient_id=user.id, kind=kind, case_id=case.id, task_id=None, params=params,
                          created_at=at) for user in recipients]

@@ -158,6 +158,10 @@ TABLE: dict[tuple[str, str], set[str]] = {
     ("view_results", "secret_sent"): SECRET_SENT_ASSIGNED,
     ("view_rights_holders", "secret_sent"): SECRET_SENT_ASSIGNED,
     ("open_evidence", "secret_sent_item"): {"samr_handler"},
+    # A consultation's action item samr_handler recorded in the minutes: withdrawn by its recorder
+    # or a liaison of the convening agency who may work on the case (none is assigned to the secret one).
+    ("withdraw_action_item", "action_item"): {"samr_handler", "samr_liaison", "samr_liaison2"},
+    ("withdraw_action_item", "secret_action_item"): {"samr_handler"},
 }
 EXTRA_USERS = [(f"{agency}_{role}2", agency, role) for agency in ("samr", "police")
                for role in ("head", "liaison")] + [("police_handler2", "police", "handler")]
@@ -233,6 +237,8 @@ def world(sqlite_template, tmp_path_factory):
         "case_judgment": ("result", (case.id, "judgment")),
         "secret_investigation": ("result", (secret.id, "investigation")),
         "samr_notice": ("notice", case.id),
+        "action_item": ("action_item", (case.id, u["samr_handler"].id)),
+        "secret_action_item": ("action_item", (secret.id, u["samr_handler"].id)),
         "secret_sent": ("case", secret_sent.id),
         "secret_letter": ("stored_document", document_id(secret_sent, "transfer_letter")),
         "secret_non_filing_notice": ("stored_document", document_id(secret_sent, "non_filing_notice")),
@@ -256,6 +262,8 @@ def _resource(session, ids, name):
     if kind == "notice":  # and, for a holder's notice, its issuing agency
         return SimpleNamespace(case_id=key,
                                issuing_agency_id=session.scalar(select(Agency.id).where(Agency.code == "samr")))
+    if kind == "action_item":  # the policy reads only the item's case and who recorded it
+        return SimpleNamespace(case_id=key[0], created_by_id=key[1])
     if kind == "result":  # a stage of a case's results
         return session.get(engine.oversight.queries.Case, key[0]), key[1]
     model = {"stored_document": Document, "case": engine.oversight.queries.Case, "task": HumanTask, "evidence": engine.casework.evidence.EvidenceItem,

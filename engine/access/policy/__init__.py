@@ -45,6 +45,7 @@ from .cases import (
     can_view_document,
     can_view_task,
     can_view_task_content,
+    can_withdraw_action_item,
     can_work_on_case,
     reads_as_copy,
     works_in_lane,
@@ -131,6 +132,7 @@ __all__ = [
     "can_view_statistics",
     "can_view_task",
     "can_view_task_content",
+    "can_withdraw_action_item",
     "can_work_on_case",
     "clue_agency_scope",
     "has_inbox",
@@ -185,6 +187,7 @@ ACTIONS: dict[str, Callable[..., bool]] = {
     "view_rights_holders": can_view_rights_holders,
     "manage_rights_holders": can_manage_rights_holders,
     "record_delivery": can_record_delivery,
+    "withdraw_action_item": can_withdraw_action_item,
 }
 
 

@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 from models import Case, HumanTask, HumanTaskState, User
 
 from .documents import is_copied_to
-from .relations import is_assigned, is_observer, is_overseer, is_party
+from .relations import has_role_in, is_assigned, is_observer, is_overseer, is_party
 
 # --- cases -------------------------------------------------------------------------------
 
@@ -71,6 +71,18 @@ def can_start_mechanism(session: Session, user: User, case: Case, model: Any) ->
         if any(m.role == role and (agency == "*" or m.agency.code == agency) for m in user.memberships):
             return True
     return False
+
+
+def can_withdraw_action_item(session: Session, user: User, item: Any) -> bool:
+    """A consultation's action item is withdrawn by the agency that convened it: the user who
+    recorded the minutes (`created_by`), or a liaison of that user's agency, while they may work on
+    the case. Whether the item can still be withdrawn (open, a task) is the engine's question."""
+    convener = session.get(User, item.created_by_id)
+    if convener is None or convener.agency is None:
+        return False
+    if not (user.id == convener.id or has_role_in(user, "liaison", {convener.agency.id})):
+        return False
+    return can_work_on_case(session, user, session.get_one(Case, item.case_id))
 
 
 def can_administer(user: User) -> bool:
