@@ -48,6 +48,7 @@ SUBJECTS = {
     "evidence_damaged": "案件 {case_number} 的证据 {title} 文件已损坏",
     "verdict_overridden": "您对证据 {title} 的审查结论已改为不予认可",
     "result_recorded": "案件 {case_number} 有新的办理结果",
+    "action_item_withdrawn": "会商落实事项已撤回：{title}",
 }
 BODIES = {
     "task_claimable": "案件 {case_number} 有一项新任务“{title}”，您可以认领办理。",
@@ -66,6 +67,8 @@ BODIES = {
                         "已标记为已损坏，在管理员从备份恢复前不提供下载、移交或认可。",
     "verdict_overridden": "案件 {case_number} 的证据 {title} 文件完整性校验未通过，您的审查结论已被改为不予认可。",
     "result_recorded": "{actor}登记了案件 {case_number} 立案后的办理结果（侦查、起诉或审判）。",
+    "action_item_withdrawn": "{actor}撤回了案件 {case_number} 的会商交办本单位的落实事项“{title}”，"
+                             "该事项的落实任务已取消，撤回理由见案件页面。",
 }
 
 

@@ -26,6 +26,7 @@ from engine import (
     verify_audit,
     withdraw_action_item,
 )
+from engine.oversight.notification_mail import MailSettings, compose
 from models import AuditEvent, HumanTask, Notification, ProcessInstance
 from tests.engine.test_consultation import MINUTES
 from tests.engine.test_consultation_actions import WORKFLOWS, carry_out, items, to_minutes
@@ -83,6 +84,11 @@ def test_the_recorder_withdraws_an_open_task_item(session, users, case, recorded
     assert {r.recipient_id for r in told} == {u.id for name, u in users.items() if name.startswith("police_liaison")}
     assert told[0].params["title"] == "调取涉案账户的银行流水"
     assert told[0].params["actor"] == users["samr_handler"].display_name
+    # Its mail, for the liaisons who take notices by mail.
+    notice = session.scalars(select(Notification).where(Notification.kind == "action_item_withdrawn")).first()
+    mail = compose(notice, "liaison@example.org", MailSettings())
+    assert mail["Subject"] == "【联动】会商落实事项已撤回：调取涉案账户的银行流水"
+    assert f"撤回了案件 {case.number} 的会商交办本单位的落实事项“调取涉案账户的银行流水”" in mail.get_content()
 
     # The agency can no longer work on it, and the item cannot be withdrawn twice.
     with pytest.raises(Conflict):
