@@ -61,6 +61,7 @@ def show(case_id: int):
 def render_case(case, evidence_values=None, evidence_errors=None, status: int = 200):
     """The case page; the evidence upload form shows `evidence_errors` when it was refused."""
     session, user = db.session, actor()
+    action_items = engine.consultation_action_items(session, user, case)
     return render_template(
         "cases/show.html", case=case, instances=engine.case_instances(session, case),
         tasks=engine.case_tasks(session, case), timeline=engine.case_timeline(session, case),
@@ -69,7 +70,8 @@ def render_case(case, evidence_values=None, evidence_errors=None, status: int = 
         evidence_values=evidence_values or {"confidential": "true"}, evidence_errors=evidence_errors or {},
         mechanisms=engine.startable_mechanisms(session, user, case),
         duplicate_starts=engine.duplicate_starts(session, user, case),
-        action_items=engine.consultation_action_items(session, user, case),
+        action_items=action_items,
+        withdrawable={i.id for i in action_items if engine.action_item_withdrawable(session, user, i)},
     ), status
 
 
@@ -92,6 +94,27 @@ def start_mechanism(case_id: int):
         return render_case(engine.visible_case(db.session, actor(), case_id), status=422)
     flash(_("Started: %(name)s", name=workflow_text.translate(instance.process_model.name)), "info")
     return redirect(url_for("cases.show", case_id=case_id), code=303)
+
+
+@bp.route("/<int:case_id>/action-items/<int:item_id>/withdraw", methods=["POST"])
+@login_required
+def withdraw_action_item(case_id: int, item_id: int):
+    """The convening agency withdraws an open task item of a consultation with its reason. The
+    engine decides who may (403 otherwise); without a reason the page again says so (422); an item
+    closed meanwhile, or whose task runs on an older diagram, is the page again saying why (409)."""
+    session, user = db.session, actor()
+    try:
+        engine.withdraw_action_item(session, user, case_id, item_id, request.form.get("reason", ""))
+    except engine.InvalidInput:
+        flash(_("Give the reason for withdrawing the action item, in at most 1000 characters."), "error")
+        return render_case(engine.visible_case(session, user, case_id), status=422)
+    except engine.Conflict as exc:
+        flash(_("This action item runs on an older version of its process and cannot be withdrawn: ask the "
+                "responsible agency to cancel it.") if "older version" in str(exc) else
+              _("This action item is closed already: only an open item can be withdrawn."), "error")
+        return render_case(engine.visible_case(session, user, case_id), status=409)
+    flash(_("The action item is withdrawn; the responsible agency's liaisons are told."), "info")
+    return redirect(url_for("cases.show", case_id=case_id, _anchor="action-items"), code=303)
 
 
 @bp.route("/<int:case_id>/instances/<int:instance_id>/retry", methods=["POST"])

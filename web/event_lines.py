@@ -47,6 +47,9 @@ def event_detail(event, content: bool = True) -> str:
     if event.event_type in MESSAGE_EVENTS:
         # Its "message" is the message's code, not an error: worded as the diagram's flow.
         return message_label(str(detail.get("message", "")))
+    if event.event_type == "action_item_withdrawn":
+        # The convener's reason is the case's content, as the item it withdraws.
+        return _("Reason: %(reason)s", reason=detail["note"]) if content and detail.get("note") else ""
     keys = ("title", "message", "number", "process") if content else ("title", "number", "process")
     for key in keys:
         if detail.get(key):

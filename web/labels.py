@@ -123,6 +123,19 @@ EVENTS = {
     "user_activated": _l("User account activated"),
     "user_created": _l("User account created"),
     "user_unlocked": _l("User account unlocked"),
+    # A consultation's action items (engine/mechanisms/consultation_actions.py, action_withdrawal.py).
+    "action_item_opened": _l("Consultation action item recorded"),
+    "action_item_done": _l("Consultation action item done"),
+    "action_item_cancelled": _l("Consultation action item cancelled"),
+    "action_item_withdrawn": _l("Consultation action item withdrawn by the convener"),
+}
+
+# Where an action item stands (the case page's table and the API's `state`).
+ACTION_ITEM_STATES = {
+    "open": _l("Open"),
+    "done": _l("Done"),
+    "cancelled": _l("Cancelled"),
+    "withdrawn": _l("Withdrawn by the convener"),
 }
 
 # Codes that task hooks put in a task's context lines as Enum members (so no free text is taken
@@ -345,5 +358,5 @@ def register(app) -> None:
         INSTANCE_STATE_LABELS=INSTANCE_STATES, EVENT_LABELS=EVENTS, label=label, lane_label=lane,
         agency_short=agency_short, approver_label=approver_label,
         event_detail=event_detail, EVIDENCE_KIND_LABELS=EVIDENCE_KINDS,
-        document_kind=document_kind, message_label=message_label,
+        document_kind=document_kind, message_label=message_label, ACTION_ITEM_STATE_LABELS=ACTION_ITEM_STATES,
     )

@@ -41,6 +41,9 @@ TEXTS = {
     "verdict_overridden": _l("Your verdict on evidence %(title)s was changed to not recognised: its file "
                              "failed the hash check (case %(case)s)"),
     "result_recorded": _l("%(actor)s recorded a result after filing (case %(case)s)"),
+    # To the responsible agency's liaisons (engine/mechanisms/action_withdrawal.py).
+    "action_item_withdrawn": _l("%(actor)s withdrew the consultation action item given to your agency: "
+                                "%(title)s (case %(case)s)"),
 }
 
 
