@@ -168,7 +168,9 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
     # that statements do: the step's other changes (the completed row, the instance's state)
     # are flushed together once, at its end.
     with session.no_autoflush:
-        row = _held_row(values, agency, session.get(Case, instance.case_id))  # the case mostly held already
+        # The case mostly held already: found as session.get finds it, without its steps.
+        case = session.identity_map.get(identity_key(Case, instance.case_id))
+        row = _held_row(values, agency, case if case is not None else session.get(Case, instance.case_id))
         if session.get_bind().dialect.name == "postgresql":
             # The row and its lane's notices in one statement (the notices read the new id).
             notices = notifications.lane_notice_values(session, row, actor)
@@ -228,7 +230,7 @@ def _row_params(values: dict) -> dict:
     return {f"row_{name}": values[name] for name in _ROW_COLUMNS}
 
 
-# Agency ids by code, per database engine: agencies are reference data, set up once and never
+# Agency ids (and identity keys) by code, per database engine: agencies are reference data, set up once and never
 # renumbered (memberships and tasks point at their ids), so the code need not be looked up again.
 _AGENCY_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
@@ -236,14 +238,17 @@ _AGENCY_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 def _agency(session: Session, code: str) -> Agency | None:
     """The agency with this code: by primary key once its id is known, which costs no query
     when the session holds it already (the acting user's memberships load their agencies)."""
-    ids = _AGENCY_IDS.setdefault(session.get_bind(Agency), {})
-    if code in ids:
-        agency = session.get(Agency, ids[code])
+    known = _AGENCY_IDS.setdefault(session.get_bind(Agency), {})
+    if code in known:
+        agency_id, key = known[code]
+        agency = session.identity_map.get(key)  # as session.get finds it, without its steps
+        if agency is None:
+            agency = session.get(Agency, agency_id)
         if agency is not None and agency.code == code:
             return agency
     agency = session.scalar(select(Agency).where(Agency.code == code))
     if agency is not None:
-        ids[code] = agency.id
+        known[code] = (agency.id, identity_key(Agency, agency.id))
     return agency
 
 

@@ -81,11 +81,12 @@ class _StateConverter(BpmnWorkflowConverter):
         registry = self.registry
         convert = registry.convert
         tasks: dict[str, Any] = {}
+        texts: dict[Task, str] = {}  # by task (hashed by identity, not by UUID): its parent's id once written
         for task in process.tasks.values():
             if type(task) is not Task:
                 tasks[str(task.id)] = convert(task)
                 continue
-            text = str(task.id)
+            text = texts[task] = str(task.id)
             parent_id = task._parent
             parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
             delta: dict[str, Any]
@@ -101,7 +102,7 @@ class _StateConverter(BpmnWorkflowConverter):
             internal = task.internal_data
             tasks[text] = {
                 "id": text,
-                "parent": str(parent_id) if parent is not None else None,
+                "parent": None if parent is None else texts[parent] if parent in texts else str(parent_id),
                 "children": list(map(str, task._children)),
                 "last_state_change": task.last_state_change,
                 "state": task._state,
