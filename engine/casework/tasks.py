@@ -23,7 +23,7 @@ from engine.runtime.definitions import definition
 from engine.runtime.forms import process_variables, validate_submission
 from engine.runtime.instances import advance, load, lock_task
 from engine.runtime.projection import task_properties
-from engine.runtime.step_write import write_completion
+from engine.runtime.step_write import mark_completed, write_completion
 from engine.runtime.transactions import transactional
 from engine.time import legal_events
 from engine.time import task_due as clocks
@@ -276,7 +276,7 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     variables.update(clocks.spent_on_completion(step, spiff_task, task.created_at, at))
     spiff_task.data.update(variables)
     spiff_task.run()
-    task.state, task.completed_at, task.completed_by_id, task.result = HumanTaskState.COMPLETED, at, actor.id, data
+    mark_completed(task, at, actor.id, data)
     _audit(session, task, "task_completed", actor, variables=variables,
            late=bool(task.due_at and at > task.due_at))
     for event in recorded:
