@@ -15,7 +15,7 @@ from web.db import db
 
 from .auth import api_user, guard
 from .problems import documented
-from .schemas import ID, Dotted, Strict, Text, rule
+from .schemas import ID, Dotted, Strict, Text
 
 bp = Blueprint("api_action_items", __name__, url_prefix="/api/v1/cases", description="Consultation action items")
 guard(bp)
@@ -25,9 +25,9 @@ STATES = ("open", "done", "cancelled", "withdrawn")
 
 
 class WithdrawIn(Strict):
-    reason = Text(required=True, blank=False, validate=validate.Length(1, MAX_REASON), metadata=rule(
-        "runs of whitespace count as one space", "why the convening agency withdraws the item; the responsible "
-        "agency's liaisons are told"))
+    reason = Text(required=True, blank=False, validate=validate.Length(1, MAX_REASON), metadata={
+        "description": "why the convening agency withdraws the item, stored with each run of whitespace as one "
+                       "space; the responsible agency's liaisons are told"})
 
 
 class ActionItem(ma.Schema):
