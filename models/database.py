@@ -1,10 +1,11 @@
 """Engine and session construction for SQLite (development) and PostgreSQL (production)."""
 from __future__ import annotations
 
+import functools
 import time
 
 from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Engine, make_url
 from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
@@ -21,9 +22,12 @@ def make_engine(url: str, pool_size: int = 5, max_overflow: int = 10, echo: bool
         engine = create_engine(url, echo=echo, connect_args={"timeout": 30, "check_same_thread": False})
         _configure_sqlite(engine)
         return engine
-    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow)
+    connect_args = {}
+    if make_url(url).get_driver_name() == "psycopg":
+        connect_args["cursor_factory"] = _write_noting_cursor()
+    engine = create_engine(url, echo=echo, pool_size=pool_size, max_overflow=max_overflow,
+                           connect_args=connect_args)
     _ping_when_idle(engine)
-    _note_writes(engine)
     return engine
 
 
@@ -45,19 +49,35 @@ def _ping_when_idle(engine: Engine) -> None:
             raise DisconnectionError(f"pooled connection is gone: {exc}") from exc
 
 
-# Set on a connection's info once its transaction sent anything but a SELECT.
+# Set on a psycopg connection: whether its current transaction sent anything but a SELECT.
 _WROTE = "liandong_wrote"
+# libpq's transaction states (psycopg.pq.TransactionStatus), without importing psycopg where only
+# SQLite is used: none open; one open and not failed.
+_IDLE, _IN_TRANSACTION = 0, 2
 
 
-def _note_writes(engine: Engine) -> None:
-    @event.listens_for(engine, "begin")
-    def _began(connection):
-        connection.info.pop(_WROTE, None)
+@functools.cache
+def _write_noting_cursor() -> type:
+    """psycopg's cursor, noting on its connection whether the transaction wrote (`_WROTE`), for
+    `close_session`. Noted by the driver, not by SQLAlchemy's `before_cursor_execute` and `begin`
+    events: an engine with a listener for any connection event has SQLAlchemy dispatch every
+    event of every statement and transaction, some 100 to 300 Python calls a request."""
+    import psycopg  # only PostgreSQL needs psycopg
 
-    @event.listens_for(engine, "before_cursor_execute")
-    def _executing(connection, _cursor, statement, *_args):
-        if not statement.startswith("SELECT"):
-            connection.info[_WROTE] = True
+    class WriteNotingCursor(psycopg.Cursor):
+        def execute(self, query, params=None, **kwargs):
+            connection = self.connection
+            if connection.pgconn.transaction_status == _IDLE:
+                setattr(connection, _WROTE, False)  # this statement begins a transaction
+            if not (isinstance(query, str) and query.startswith("SELECT")):
+                setattr(connection, _WROTE, True)
+            return super().execute(query, params, **kwargs)
+
+        def executemany(self, query, params_seq, **kwargs):
+            setattr(self.connection, _WROTE, True)
+            return super().executemany(query, params_seq, **kwargs)
+
+    return WriteNotingCursor
 
 
 def close_session(session: Session, failed: bool = False) -> None:
@@ -71,17 +91,13 @@ def close_session(session: Session, failed: bool = False) -> None:
     left for closing the session to roll back."""
     if not failed and session.in_transaction() and session.get_bind().dialect.name == "postgresql":
         connection = session.connection()
-        if not connection.info.get(_WROTE) and not connection.invalidated:
+        if not connection.invalidated:
             driver = connection.connection.driver_connection
             assert driver is not None  # a connection not invalidated holds its driver connection
-            if driver.pgconn.transaction_status == _IN_TRANSACTION:  # not a failed one
-                connection.commit()
+            # Unknown (no statement noted, another driver) counts as written.
+            if not getattr(driver, _WROTE, True) and driver.pgconn.transaction_status == _IN_TRANSACTION:
+                connection.commit()  # not a failed transaction either
     session.close()
-
-
-# libpq's PQTRANS_INTRANS: a transaction open and not failed (psycopg.pq.TransactionStatus.INTRANS,
-# without importing psycopg where only SQLite is used).
-_IN_TRANSACTION = 2
 
 
 def _configure_sqlite(engine: Engine) -> None:
