@@ -48,7 +48,7 @@ _Copied = TypeVar("_Copied", User, Membership, Agency)
 class TokenCache:
     """The users of recently seen valid tokens, each remembered for `ttl` from when it was read
     from the database, as detached copies (never attached to a session, so threads may share
-    them); each request merges a copy into its own session without a query.
+    them); each request gets its own copy in its own session without a query.
 
     Only valid tokens are remembered: an unknown or revoked token is looked up every time, and
     a new token works at once. At most `size` tokens are kept (the least recently used go first).
