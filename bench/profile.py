@@ -64,11 +64,20 @@ def main(argv=None) -> None:
     from web import create_app
     from web.db import db
 
-    app = create_app({"TESTING": True})
-    client = app.test_client(use_cookies=False)
+    # The token cache keeps a token's user for seconds: at profiled speed (ten times slower) a
+    # read of the token would fall into each counted instance, at real speed one in hundreds.
+    settings = {"TESTING": True, "API_TOKEN_CACHE_SECONDS": 3600}
     token = tokens(url, ["samr_handler"])["samr_handler"]
+    # Statements are counted by an engine event listener, and an engine with any listener has
+    # SQLAlchemy dispatch the events of every statement from then on (events cannot be turned
+    # off again): counted on an app of their own, the calls and CPU on one without listeners.
+    counted_app = create_app(settings)
+    statements = count_statements(counted_app.test_client(use_cookies=False), token,
+                                  db.state(counted_app).engine, args.count)
+    app = create_app(settings)
+    client = app.test_client(use_cookies=False)
     api_instances(client, token, 3)
-    rows = count_work(client, token, db.state(app).engine, args.count, app)
+    rows = count_work(client, token, statements, args.count, app)
     profiler = Profiler(interval=0.0005)
     with profiler:
         api_instances(client, token, args.instances)
@@ -91,21 +100,43 @@ def main(argv=None) -> None:
            ["call trees: bench/profiles/api.txt, bench/profiles/timers.txt"])
 
 
-def count_work(client, token: str, sql, count: int, app) -> list[tuple]:
-    """Per request kind and per full instance (11 requests): SQL statements and Python function
-    calls, which do not depend on the machine or its load, so they show a change's effect exactly;
-    and the app's CPU time (the least of five batches' means, the batch least disturbed by other
-    work), beside the raw SpiffWorkflow cycle's calls and CPU measured now. The calls are counted
-    twice: all of them, the Flask test client's building of the request and reading of the answer
-    included (the figure the targets are judged on), and those inside the app's WSGI call alone
-    (what a server process does for the request once it has parsed it)."""
-    statements, calls, cpu = defaultdict(int), defaultdict(int), defaultdict(lambda: float("inf"))
-    in_app = defaultdict(int)
-    current, serving = [None], [False]
+def count_statements(client, token: str, sql, count: int) -> dict[str, int]:
+    """SQL statements per request kind of `count` full instances (after three not counted)."""
+    statements: dict[str, int] = defaultdict(int)
+    current = [None]
 
     def counted(*_args) -> None:
         if current[0]:
             statements[current[0]] += 1
+
+    def counting(kind, call):
+        current[0] = kind
+        try:
+            return call()
+        finally:
+            current[0] = None
+
+    api_instances(client, token, 3)
+    event.listen(sql, "before_cursor_execute", counted)
+    try:
+        api_instances(client, token, count, counting)
+    finally:
+        event.remove(sql, "before_cursor_execute", counted)
+    return statements
+
+
+def count_work(client, token: str, statements: dict[str, int], count: int, app) -> list[tuple]:
+    """Per request kind and per full instance (11 requests): SQL statements (`statements`, from
+    `count_statements`) and Python function calls, which do not depend on the machine or its load,
+    so they show a change's effect exactly; and the app's CPU time (the least of five batches'
+    means, the batch least disturbed by other work), beside the raw SpiffWorkflow cycle's calls and
+    CPU measured now. The calls are counted twice: all of them, the Flask test client's building of
+    the request and reading of the answer included (the figure the targets are judged on), and those
+    inside the app's WSGI call alone (what a server process does for the request once it has parsed
+    it)."""
+    calls, cpu = defaultdict(int), defaultdict(lambda: float("inf"))
+    in_app = defaultdict(int)
+    current, serving = [None], [False]
 
     def profiled(frame, event, arg) -> None:
         if event in ("call", "c_call"):
@@ -131,13 +162,11 @@ def count_work(client, token: str, sql, count: int, app) -> list[tuple]:
             sys.setprofile(None)
             current[0] = None
 
-    event.listen(sql, "before_cursor_execute", counted)
     app.wsgi_app = served
     try:
         api_instances(client, token, count, counting)
     finally:
         app.wsgi_app = wsgi_app
-        event.remove(sql, "before_cursor_execute", counted)
     for _ in range(5):
         spent = defaultdict(float)
 
