@@ -81,12 +81,14 @@ class _StateConverter(BpmnWorkflowConverter):
         registry = self.registry
         convert = registry.convert
         tasks: dict[str, Any] = {}
+        uuids = _known_uuids()
         texts: dict[Task, str] = {}  # by task (hashed by identity, not by UUID): its parent's id once written
         for task in process.tasks.values():
             if type(task) is not Task:
                 tasks[str(task.id)] = convert(task)
                 continue
             text = texts[task] = str(task.id)
+            uuids[text] = task.id
             parent_id = task._parent
             parent = task.workflow.tasks.get(parent_id) if parent_id is not None else None
             delta: dict[str, Any]
@@ -161,10 +163,10 @@ class _SubprocessConverter(BpmnSubWorkflowConverter):
 def _restore_process(registry, process, dct: dict[str, Any]) -> None:
     """The tasks and attributes of a (sub)process as TaskConverter.from_dict and
     WorkflowConverter.set_default_attributes restore them, with each task's UUID made once, not
-    once for every place its text appears (a UUID from text costs a dozen calls). As there, a
-    task's parent is the one restored before it, and the task's constructor enters it in the
-    process's tasks."""
-    uuids: dict[str, UUID] = {}
+    once for every place its text appears (a UUID from text costs a dozen calls), or taken from
+    `_UUIDS`. As there, a task's parent is the one restored before it, and the task's
+    constructor enters it in the process's tasks."""
+    uuids = _known_uuids()
 
     def uuid(text: str) -> UUID:
         made = uuids[text] = UUID(text)
@@ -210,6 +212,19 @@ def _restore_process(registry, process, dct: dict[str, Any]) -> None:
         process.last_task = tasks.get(uuids[text] if text in uuids else uuid(text))
     process.data = restore(dct.pop("data", {}))
 
+
+# The UUIDs of the task ids this process wrote or read lately, by their text: the next step of an
+# instance mostly reads the tasks the last one wrote. UUIDs are immutable, so workflows may share
+# them. A full map is replaced, not emptied: a thread still reading the old one keeps it.
+_UUIDS: dict[str, UUID] = {}
+_UUIDS_KEPT = 20_000
+
+
+def _known_uuids() -> dict[str, UUID]:
+    global _UUIDS
+    if len(_UUIDS) >= _UUIDS_KEPT:
+        _UUIDS = {}
+    return _UUIDS
 
 _TASK_TYPENAME, _SUBWORKFLOW_TYPENAME = "Task", "BpmnSubWorkflow"
 
