@@ -10,6 +10,7 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
+from flask.globals import request_ctx
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -29,12 +30,19 @@ def select_locale() -> str:
 
 
 def remember_language() -> None:
+    ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]  # one look-up, not three
     # A request without a session to keep it in (the API's) does not parse its query for it.
-    if current_app.session_interface.is_null_session(session):
+    if ctx.app.session_interface.is_null_session(ctx._session):
         return
-    lang = request.args.get("lang")
+    kept = ctx.session  # read, as it always was here: the answer varies with the cookie
+    # Most requests name no language: one look at the raw query (a "lang" key, or one spelled
+    # with %-escapes) before parsing it.
+    query = ctx.request.query_string
+    if b"lang" not in query and b"%" not in query:
+        return
+    lang = ctx.request.args.get("lang")
     if lang in LANGUAGES:
-        session["lang"] = lang
+        kept["lang"] = lang
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
