@@ -7,7 +7,7 @@ from flask import Flask
 
 from config import Config
 
-from .hooks import App, pages_only, skipping
+from .hooks import App, pages_only
 
 
 def create_app(test_config: dict[str, Any] | None = None) -> Flask:
@@ -56,8 +56,7 @@ def create_app(test_config: dict[str, Any] | None = None) -> Flask:
     # Their request hooks serve the pages: API requests have no session cookie and no rate limit.
     pages_only(app, auth.login_manager.init_app)
     pages_only(app, auth.limiter.init_app)
-    # The API's resources are exempt from CSRF (bearer tokens): their requests skip the check.
-    skipping(app, security.csrf.init_app, security.exempt_from_csrf)
+    security.csrf.init_app(app)
     security.init_app(app)
     hardening.init_app(app)
     i18n.init_app(app)

@@ -1,9 +1,8 @@
 """CSRF protection on every form and the security headers on every response."""
 from __future__ import annotations
 
-from flask import Blueprint, Flask, Request, Response
+from flask import Flask, Response
 from flask_wtf.csrf import CSRFProtect
-from werkzeug.datastructures import Headers
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 csrf = CSRFProtect()
@@ -15,26 +14,6 @@ HEADERS = {
     "X-Frame-Options": "DENY",
     "Referrer-Policy": "same-origin",
 }
-# Each header as Werkzeug's Headers stores it (its value checked for line breaks) and its name
-# lower-cased to look for.
-_CHECKED = tuple((name.lower(), pair) for name, pair in zip(HEADERS, Headers(HEADERS), strict=True))
-
-
-# The blueprints `exempt` took out of CSRF protection, as flask-wtf keeps them.
-_EXEMPT: set[Blueprint] = set()
-
-
-def exempt(blueprint: Blueprint) -> Blueprint:
-    """No CSRF check on the blueprint's requests (the API's: they bring a bearer token, never the
-    session cookie)."""
-    _EXEMPT.add(blueprint)
-    return csrf.exempt(blueprint)
-
-
-def exempt_from_csrf(app: Flask, request: Request) -> bool:
-    """Whether the request is to an exempt blueprint: flask-wtf's first test, after which its
-    check returns at once (web/hooks.py's `skipping` then does not run the check at all)."""
-    return app.blueprints.get(request.blueprint) in _EXEMPT
 
 
 def init_app(app: Flask) -> None:
@@ -46,9 +25,9 @@ def init_app(app: Flask) -> None:
 
     @app.after_request
     def add_security_headers(response: Response) -> Response:
-        # Those a view set itself stay: one look at the response's few headers, not one per
-        # name, and the missing ones appended as they are (checked once, at import).
-        pairs = response.headers._list
-        present = {name.lower() for name, _ in pairs}
-        pairs.extend([pair for lowered, pair in _CHECKED if lowered not in present])
+        # Those a view set itself stay; one look at the response's few headers, not one per name.
+        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 - Headers iterate as pairs
+        for name, value in HEADERS.items():
+            if name.lower() not in present:
+                response.headers.add(name, value)
         return response
