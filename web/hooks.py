@@ -11,21 +11,49 @@ API call, so each call they save is saved on every request.
   session cookie (web/api/auth.py), so the limiter's bookkeeping (resolve and evaluate an empty
   set of limits, inject no headers, reset its context: ~180 calls) and Flask-Login's
   remember-cookie refresh do nothing on them; they are skipped for paths under /api/.
+- `JSONProvider.dumps`: `json.dumps` with any option makes a new encoder for every call; the
+  compact one that `jsonify` (and flask-smorest's responses) asks for is made once per set of
+  the provider's options and kept. Any other call goes Flask's way.
 """
 from __future__ import annotations
 
+import json
 from collections.abc import Callable
 from functools import wraps
 from inspect import CO_COROUTINE
 from typing import Any
 
 from flask import Flask, request
+from flask.json.provider import DefaultJSONProvider
 
 API_PREFIX = "/api/"
 
 
+_COMPACT = {"separators": (",", ":")}  # what Flask's `response` passes out of debug mode
+
+
+class JSONProvider(DefaultJSONProvider):
+    """Flask's JSON provider, its compact encoder kept (see the module's text)."""
+
+    _kept: tuple[tuple, json.JSONEncoder] | None = None
+
+    def dumps(self, obj: Any, **kwargs: Any) -> str:
+        if kwargs != _COMPACT:
+            return super().dumps(obj, **kwargs)
+        # The options may change after the app is made (app.json.sort_keys = False).
+        options = (self.default, self.ensure_ascii, self.sort_keys)
+        kept = self._kept
+        if kept is None or kept[0] != options:
+            encoder = json.JSONEncoder(default=self.default, ensure_ascii=self.ensure_ascii,
+                                       sort_keys=self.sort_keys, **_COMPACT)
+            self._kept = kept = (options, encoder)
+        return kept[1].encode(obj)
+
+
 class App(Flask):
-    """Flask with a cheaper `ensure_sync` (see the module's text)."""
+    """Flask with a cheaper `ensure_sync` and JSON encoding (see the module's text)."""
+
+    json_provider_class = JSONProvider
 
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
         try:

@@ -1,7 +1,7 @@
 """CSRF protection on every form and the security headers on every response."""
 from __future__ import annotations
 
-from flask import Flask, Response
+from flask import Flask
 from flask_wtf.csrf import CSRFProtect
 from werkzeug.middleware.proxy_fix import ProxyFix
 
@@ -16,18 +16,31 @@ HEADERS = {
 }
 
 
+class SecurityHeaders:
+    """WSGI middleware that adds each of HEADERS a response lacks (a view's own, such as the
+    evidence downloads' sandboxing CSP, stay) to the header list the server receives. Every
+    response passes here, errors and static files too; it is one look at the final list, where
+    an after_request hook costs Werkzeug a check and a copy of each header it adds."""
+
+    def __init__(self, wsgi_app) -> None:
+        self.wsgi_app = wsgi_app
+
+    def __call__(self, environ, start_response):
+        def start(status, headers, exc_info=None):
+            present = {name.lower() for name, _ in headers}
+            missing = [(name, value) for lowered, name, value in _ADDED if lowered not in present]
+            return start_response(status, headers + missing if missing else headers, exc_info)
+
+        return self.wsgi_app(environ, start)
+
+
+_ADDED = tuple((name.lower(), name, value) for name, value in HEADERS.items())
+
+
 def init_app(app: Flask) -> None:
+    app.wsgi_app = SecurityHeaders(app.wsgi_app)  # type: ignore[method-assign]
     hops = int(app.config.get("TRUSTED_PROXIES", 0))
     if hops:
         # Behind a reverse proxy every request comes from the proxy's address: take the client's
         # from X-Forwarded-For, or login throttling would put all users in one bucket.
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)
-
-    @app.after_request
-    def add_security_headers(response: Response) -> Response:
-        # Those a view set itself stay; one look at the response's few headers, not one per name.
-        present = {name.lower() for name in response.headers.keys()}  # noqa: SIM118 - Headers iterate as pairs
-        for name, value in HEADERS.items():
-            if name.lower() not in present:
-                response.headers.add(name, value)
-        return response
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops)  # type: ignore[method-assign]

@@ -58,8 +58,12 @@ def guard(blueprint) -> None:
 
 
 def _not_cached(response):
-    # Case data must not linger in shared or browser caches.
-    response.headers.setdefault("Cache-Control", "no-store")
+    # Case data must not linger in shared or browser caches. A view's own policy stays; one walk
+    # over the few headers (setdefault walks them twice and raises a KeyError inside).
+    for name, _ in response.headers:
+        if name.lower() == "cache-control":
+            return response
+    response.headers.add("Cache-Control", "no-store")
     return response
 
 
