@@ -3,9 +3,8 @@ API call, so each call they save is saved on every request.
 
 - `App.ensure_sync`: Flask asks it of every hook and view of every request (and flask-smorest
   and webargs of each decorator layer) whether the function is a coroutine, through `inspect`
-  (about ten calls each time, forty to sixty a request). No view or hook here is `async def`;
-  a plain function or method is told apart by its code's flags in one attribute read, and
-  anything else goes the way Flask goes.
+  (about ten calls each time, forty to sixty a request). Flask's answer for a function is kept:
+  one it handed back unchanged (not a coroutine function) is found in a set the next time.
 - `pages_only`: the request hooks an extension adds for the pages alone. The rate limiter
   (flask-limiter) only throttles the login form, and API requests bring a bearer token, never a
   session cookie (web/api/auth.py), so the limiter's bookkeeping (resolve and evaluate an empty
@@ -20,7 +19,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from functools import wraps
-from inspect import CO_COROUTINE
 from typing import Any
 
 from flask import Flask, request
@@ -55,15 +53,27 @@ class App(Flask):
 
     json_provider_class = JSONProvider
 
+    #: How many functions `ensure_sync` keeps; past that the set starts again (a closure made
+    #: for one request, as after_this_request takes, must not pile up).
+    KEPT_PLAIN = 512
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.plain_functions: set[Callable[..., Any]] = set()
+
     def ensure_sync(self, func: Callable[..., Any]) -> Callable[..., Any]:
+        plain = self.plain_functions
         try:
-            flags = func.__code__.co_flags  # a function, or a method (which reads its function's)
-        except AttributeError:
-            return super().ensure_sync(func)  # a partial, a callable object
-        # Python 3.12's inspect.markcoroutinefunction marks a plain function as a coroutine one.
-        if flags & CO_COROUTINE or hasattr(func, "_is_coroutine_marker"):
+            if func in plain:
+                return func
+        except TypeError:  # an unhashable callable object
             return super().ensure_sync(func)
-        return func
+        synced = super().ensure_sync(func)
+        if synced is func:
+            if len(plain) >= self.KEPT_PLAIN:
+                plain.clear()
+            plain.add(func)
+        return synced
 
 
 def _skip_api(hook: Callable, passes_through: bool) -> Callable:

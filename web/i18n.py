@@ -10,7 +10,6 @@ from datetime import datetime
 from zoneinfo import ZoneInfo
 
 from flask import Flask, current_app, request, session
-from flask.globals import request_ctx
 from flask_babel import Babel, get_locale
 from flask_login import current_user
 
@@ -30,19 +29,19 @@ def select_locale() -> str:
 
 
 def remember_language() -> None:
-    ctx = request_ctx._get_current_object()  # type: ignore[attr-defined]  # one look-up, not three
     # A request without a session to keep it in (the API's) does not parse its query for it.
-    if ctx.app.session_interface.is_null_session(ctx._session):
+    # Reading the session marks it accessed, as it always was here: the answer varies with the
+    # cookie (a null session is never saved, so it adds no Vary header).
+    if current_app.session_interface.is_null_session(session):
         return
-    kept = ctx.session  # read, as it always was here: the answer varies with the cookie
     # Most requests name no language: one look at the raw query (a "lang" key, or one spelled
     # with %-escapes) before parsing it.
-    query = ctx.request.query_string
+    query = request.query_string
     if b"lang" not in query and b"%" not in query:
         return
-    lang = ctx.request.args.get("lang")
+    lang = request.args.get("lang")
     if lang in LANGUAGES:
-        kept["lang"] = lang
+        session["lang"] = lang
 
 
 def localtime(value: datetime | None, fmt: str = "%Y-%m-%d %H:%M") -> str:
