@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import sys
 
-from flask import Flask, Response
+from flask import Flask
 from werkzeug.serving import WSGIRequestHandler
 
 from engine import AUDIT_KEY
 
 from .db import db
+from .security import headers_of
 
 
 class QuietRequestHandler(WSGIRequestHandler):
@@ -66,12 +67,9 @@ def init_app(app: Flask) -> None:
     bind_audit_key(app)
     if "gunicorn" in sys.modules:
         hide_gunicorn_banner()
+    # Added by web/security.py's middleware to the final headers, where no view set them.
+    guard = headers_of(app)
     hsts = int(app.config.get("HSTS_SECONDS", 0))
-
-    @app.after_request
-    def harden(response: Response) -> Response:
-        if hsts > 0:
-            response.headers.setdefault("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
-        if response.mimetype == "text/html" and "Cache-Control" not in response.headers:
-            response.headers["Cache-Control"] = "no-store"
-        return response
+    if hsts > 0:
+        guard.add("Strict-Transport-Security", f"max-age={hsts}; includeSubDomains")
+    guard.no_store_html = True
