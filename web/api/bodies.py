@@ -23,12 +23,19 @@ MAX_BYTES = 1024 * 1024
 MAX_DIGITS = 40
 _TOKENS = re.compile(r'"(?:[^"\\]|\\.)*"|[\[\]{},]|-?\d[\d.eE+-]*')
 _COLON = re.compile(r"\s*:")
+# A number token longer than MAX_DIGITS holds this (digits inside strings match it too).
+_LONG_NUMBER = re.compile(rf"\d[\d.eE+-]{{{MAX_DIGITS - 1},}}")
 
 
 def problems(text: str, max_depth: int = MAX_DEPTH) -> dict[str, list[str]]:
     """What in this JSON text would break its parsing, by field path in the body (dotted; list
     items by index; '' for the body itself): nesting deeper than `max_depth` (the scan stops
     there) and numbers longer than MAX_DIGITS characters."""
+    # Almost every body can hold neither: nesting deeper than `max_depth` takes more brackets
+    # than that (counted in strings too), and a long number leaves a long run of its characters.
+    # Three scans in C tell; only a body that might goes through the tokens.
+    if text.count("{") + text.count("[") <= max_depth and _LONG_NUMBER.search(text) is None:
+        return {}
     errors: dict[str, list[str]] = {}
     # One entry per open container: [is_object, the current key or index].
     stack: list[list] = []
