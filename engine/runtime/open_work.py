@@ -16,36 +16,16 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from sqlalchemy import JSON, Select, String, cast, literal, literal_column, select
-from sqlalchemy.ext.compiler import compiles
+from sqlalchemy import Select, String, cast, literal, literal_column, select
 from sqlalchemy.orm import Session
-from sqlalchemy.sql.functions import FunctionElement
 
 from engine.access import audit
-from engine.runtime.sql import json_rows
+from engine.runtime.sql import json_array, json_rows
 from engine.runtime.step import OpenWork, Step
 from engine.time.calendar import BusinessCalendar
 from models import AuditChain, CalendarDay, CaseParticipant, HumanTask, ProcessInstance, Timer, case_chain
 
 ENTERED_DAYS = select(json_rows(CalendarDay.day, CalendarDay.working))
-
-
-class _json_array(FunctionElement):
-    """A JSON array of its arguments, each a JSON value (`json_rows` of a scalar subquery)."""
-
-    type = JSON()
-    inherit_cache = True
-
-
-@compiles(_json_array, "postgresql")
-def _json_array_postgresql(element, compiler, **kw):
-    return f"json_build_array({compiler.process(element.clauses, **kw)})"
-
-
-@compiles(_json_array, "sqlite")
-def _json_array_sqlite(element, compiler, **kw):
-    # A subquery's JSON reaches SQLite's json_array as text, which json() makes JSON again.
-    return "json_array({})".format(", ".join(f"json({compiler.process(clause, **kw)})" for clause in element.clauses))
 
 
 def with_open_work(query: Select) -> Select:
@@ -67,7 +47,7 @@ def with_open_work(query: Select) -> Select:
     # after it in one statement if no one appended meanwhile (engine/access/audit.py expect_head).
     head = (select(json_rows(AuditChain.last_seq, AuditChain.last_hash, AuditChain.keyed_from, AuditChain.key_mac))
             .where(AuditChain.name == literal("case:") + cast(ProcessInstance.case_id, String)))
-    return query.add_columns(_json_array(*(column.correlate(ProcessInstance).scalar_subquery()
+    return query.add_columns(json_array(*(column.correlate(ProcessInstance).scalar_subquery()
                                            for column in (open_tasks, pending, agencies)),
                                          ENTERED_DAYS.scalar_subquery(),
                                          head.correlate(ProcessInstance).scalar_subquery()))

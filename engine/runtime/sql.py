@@ -44,3 +44,21 @@ def _json_rows_postgresql(element, compiler, **kw):
 @compiles(json_rows, "sqlite")
 def _json_rows_sqlite(element, compiler, **kw):
     return f"json_group_array(json_array({compiler.process(element.clauses, **kw)}))"
+
+
+class json_array(FunctionElement):
+    """A JSON array of its arguments, each a JSON value (`json_rows` of a scalar subquery)."""
+
+    type = JSON()
+    inherit_cache = True
+
+
+@compiles(json_array, "postgresql")
+def _json_array_postgresql(element, compiler, **kw):
+    return f"json_build_array({compiler.process(element.clauses, **kw)})"
+
+
+@compiles(json_array, "sqlite")
+def _json_array_sqlite(element, compiler, **kw):
+    # A subquery's JSON reaches SQLite's json_array as text, which json() makes JSON again.
+    return "json_array({})".format(", ".join(f"json({compiler.process(clause, **kw)})" for clause in element.clauses))
