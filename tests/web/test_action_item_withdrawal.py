@@ -24,18 +24,6 @@ REASON = "会商决定改由市场监管部门自行调取"
 
 
 @pytest.fixture
-def app(app):
-    """The app with the action items' API: registered here until web/api/__init__.py lists it."""
-    if "api_action_items" not in app.blueprints:
-        from web import security
-        from web.api import action_items
-
-        security.exempt(action_items.bp)
-        app.extensions["liandong_api"].register_blueprint(action_items.bp)
-    return app
-
-
-@pytest.fixture
 def recorded(app):
     """A case whose minutes (recorded by samr_handler) started a mechanism and gave the police and
     the procuratorate a task each: (case id, [item ids])."""

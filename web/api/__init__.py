@@ -33,6 +33,7 @@ from . import (  # noqa: E402
     supervision,
     tasks,
 )
+from .action_items import bp as action_items_bp  # noqa: E402
 from .auth import SessionInterface  # noqa: E402
 from .parties import bp as parties_bp  # noqa: E402
 from .problems import CONTENT_TYPE, ProblemSchema  # noqa: E402
@@ -41,7 +42,7 @@ from .statistics import bp as statistics_bp  # noqa: E402
 
 PREFIX = "/api/v1"
 RESOURCES = (cases.bp, tasks.bp, evidence.bp, documents.bp, process_models.bp, supervision.bp, notifications.bp,
-             register.bp, results_bp, statistics_bp, clues.bp, parties_bp)
+             register.bp, results_bp, statistics_bp, clues.bp, parties_bp, action_items_bp)
 
 
 class LiandongApi(Api):
