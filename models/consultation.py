@@ -11,8 +11,9 @@ from .people import Agency, User
 
 # An item starts a mechanism on the case, or gives an agency a task with a deadline.
 ACTION_KINDS = ("mechanism", "task")
-# open -> done, or open -> cancelled (with the reason in `note`).
-ACTION_STATES = ("open", "done", "cancelled")
+# open -> done, open -> cancelled by the responsible agency, or open -> withdrawn by the convening
+# agency (either with the reason in `note`).
+ACTION_STATES = ("open", "done", "cancelled", "withdrawn")
 
 
 class ConsultationActionItem(Base):
