@@ -1,4 +1,4 @@
-"""The stored instance state is written and read by engine/runtime/spiff.py itself, not task by task
+"""The stored instance state is written and read by engine/runtime/state_converter.py itself, not task by task
 through SpiffWorkflow's registry: the document must stay what SpiffWorkflow's own converters write,
 key for key, and read back into the workflow they would restore, so that stored instances load as
 before and old ones load now."""
@@ -11,7 +11,7 @@ import pytest
 from SpiffWorkflow.bpmn.serializer.default.workflow import WorkflowConverter
 from SpiffWorkflow.util.task import TaskState
 
-from engine.runtime import spiff
+from engine.runtime import spiff, state_converter
 from engine.runtime.deploy import read_bundle
 from engine.runtime.instances import run_engine_steps
 
@@ -96,5 +96,5 @@ def test_the_state_reads_back_as_spiffworkflow_reads_it(diagram, choices, data, 
     spec_json = read_bundle(FIXTURES / f"{diagram}.bpmn").spec_json
     states = [state for _, state in run(spec_json, choices, **data)]
     ours = [restored(spiff.load_state(state, spec_json)) for state in states]
-    monkeypatch.setattr(spiff, "_stock_restore", lambda registry: False)
+    monkeypatch.setattr(state_converter, "_stock_restore", lambda registry: False)
     assert [restored(spiff.load_state(state, spec_json)) for state in states] == ours
