@@ -151,14 +151,14 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
     spec = task.task_spec
     props = task_properties(spec)
     agency_code, role = task_lane(task, props)
-    agency = _agency(session, agency_code)
-    if agency is None:
+    agency_id, agency = _agency(session, agency_code)
+    if agency_id is None:
         raise LookupError(f"agency '{agency_code}' of lane '{spec.lane}' is not set up")
     # The rule may come from a variable or count a stopped clock (engine/time/task_due.py).
     due = clocks.due_for(step, task, at)
     values = dict(
         instance_id=instance.id, case_id=instance.case_id, task_guid=str(task.id),
-        bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency.id,
+        bpmn_id=spec.bpmn_id, title=spec.bpmn_name or spec.bpmn_id, agency_id=agency_id,
         role=role, form_name=props.get("form"), state=HumanTaskState.OPEN, assignee_id=None, claimed_at=None,
         created_at=at, due_at=due.due.at if due else None, deadline_rule=due.rule if due else None,
         due_provisional=due.due.provisional if due else False, handoff=props.get("handoff"),
@@ -184,10 +184,10 @@ def _create_row(step: Step, task, at, actor: User | None, agencies: set[int] | N
         if values["handoff"]:
             # For standing approvals, applied once this transaction commits (engine/casework/standing.py).
             session.info.setdefault(OPENED_HANDOFFS, []).append(row_id)
-        if agencies is None or agency.id not in agencies:
-            _join_case(session, instance.case_id, agency.id, at)
+        if agencies is None or agency_id not in agencies:
+            _join_case(session, instance.case_id, agency_id, at)
             if agencies is not None:
-                agencies.add(agency.id)
+                agencies.add(agency_id)
         audit.record(
             session, "task_created", actor=actor, case_id=instance.case_id, instance_id=instance.id,
             task_id=row_id,
@@ -216,13 +216,17 @@ _NEW_ROW_NOTIFIED = select(_NEW_TASK.c.id).add_cte(
 _ROW_CLASS = manager_of_class(HumanTask)
 
 
-def _held_row(values: dict, agency: Agency, case: Case | None) -> HumanTask:
+def _held_row(values: dict, agency: Agency | None, case: Case | None) -> HumanTask:
     """The new row as an object, with its agency and case, as a query would have loaded it: its
     values put in place as loading puts them, not set one by one through the attribute events
     of the constructor, which cost more than the INSERT (make_transient_to_detached then
-    takes them as the row's committed state)."""
+    takes them as the row's committed state). An agency or case not given is loaded when read."""
     row = _ROW_CLASS.new_instance()
-    row.__dict__.update(values, result=None, agency=agency, case=case)
+    row.__dict__.update(values, result=None)
+    if agency is not None:
+        row.__dict__["agency"] = agency
+    if case is not None:
+        row.__dict__["case"] = case
     return row
 
 
@@ -235,21 +239,19 @@ def _row_params(values: dict) -> dict:
 _AGENCY_IDS: weakref.WeakKeyDictionary = weakref.WeakKeyDictionary()
 
 
-def _agency(session: Session, code: str) -> Agency | None:
-    """The agency with this code: by primary key once its id is known, which costs no query
-    when the session holds it already (the acting user's memberships load their agencies)."""
+def _agency(session: Session, code: str) -> tuple[int | None, Agency | None]:
+    """The id of the agency with this code, and the agency if the session holds it (the acting
+    user's memberships load theirs): once its id is known, no query. A task opened for another
+    agency (a hand-off) needs only its id; its agency is loaded if something reads it."""
     known = _AGENCY_IDS.setdefault(session.get_bind(Agency), {})
     if code in known:
         agency_id, key = known[code]
-        agency = session.identity_map.get(key)  # as session.get finds it, without its steps
-        if agency is None:
-            agency = session.get(Agency, agency_id)
-        if agency is not None and agency.code == code:
-            return agency
+        return agency_id, session.identity_map.get(key)  # as session.get finds it, without its steps
     agency = session.scalar(select(Agency).where(Agency.code == code))
-    if agency is not None:
-        known[code] = (agency.id, identity_key(Agency, agency.id))
-    return agency
+    if agency is None:
+        return None, None
+    known[code] = (agency.id, identity_key(Agency, agency.id))
+    return agency.id, agency
 
 
 def _join_case(session: Session, case_id: int, agency_id: int, at) -> None:
