@@ -8,6 +8,7 @@ from __future__ import annotations
 import argparse
 import os
 import sys
+import tempfile
 import time
 from collections import defaultdict
 
@@ -57,6 +58,8 @@ def main(argv=None) -> None:
     parser.add_argument("--instances", type=int, default=30, help="instances profiled")
     parser.add_argument("--count", type=int, default=12, help="instances counted and timed per batch")
     parser.add_argument("--timers", type=int, default=300)
+    parser.add_argument("--served", type=int, default=20,
+                        help="instances counted inside a gunicorn worker (bench/served_calls.py); 0: none")
     args = parser.parse_args(argv)
     url = fresh_database("postgres", "profile")
     seed(url, ("case_transfer", "bench_timer"))
@@ -78,6 +81,8 @@ def main(argv=None) -> None:
     client = app.test_client(use_cookies=False)
     api_instances(client, token, 3)
     rows = count_work(client, token, statements, args.count, app)
+    if args.served:
+        rows += served_rows(url, token, args.served)
     profiler = Profiler(interval=0.0005)
     with profiler:
         api_instances(client, token, args.instances)
@@ -207,6 +212,22 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
 
 
 PER_INSTANCE = {"create": 1, "inbox": 3, "claim": 3, "complete": 3, "case": 1}
+
+
+def served_rows(url: str, token: str, count: int) -> list[tuple]:
+    """The same instances served by gunicorn: the calls in its worker per request kind and per
+    full instance, all of them (parsing and writing included) and inside the app (for reading
+    the in-process figures beside what production does; not judged)."""
+    from .served_calls import served_calls
+
+    served = served_calls(url, token, count, api_instances, tempfile.mkdtemp(prefix="liandong-bench-served-"))
+    rows = [(f"{kind} served by gunicorn: Python calls in its worker (in the app)",
+             f"{served[kind][0] / 1000:.1f}k ({served[kind][1] / 1000:.1f}k)", "", None) for kind in KINDS]
+    every = sum(served[kind][0] * PER_INSTANCE[kind] for kind in KINDS)
+    in_app = sum(served[kind][1] * PER_INSTANCE[kind] for kind in KINDS)
+    rows.append(("per full instance served by gunicorn: Python calls in its worker (in the app)",
+                 f"{every / 1000:.1f}k ({in_app / 1000:.1f}k)", "", None))
+    return rows
 
 
 if __name__ == "__main__":
