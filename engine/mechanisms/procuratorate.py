@@ -22,14 +22,14 @@ from __future__ import annotations
 from collections.abc import Callable, Mapping
 from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import Insert, bindparam, select
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
 from engine.access import audit
 from engine.oversight import notifications
 from engine.runtime.reached import Reached, Reaction
-from engine.runtime.sql import insert_if_absent
+from engine.runtime.sql import dialect_insert
 from engine.time.clock import now
 from models import Agency, Case, CaseParticipant, HumanTask, HumanTaskState
 
@@ -40,19 +40,33 @@ RECIPIENTS = "liaison"
 FILING_DECISION = "decide_filing"
 
 
-def _agency_id(session: Session) -> int:
-    agency_id = session.scalar(select(Agency.id).where(Agency.code == OBSERVER))
-    if agency_id is None:
-        raise LookupError(f"agency '{OBSERVER}' is not set up")
-    return agency_id
+def _observer_join(dialect_insert_of: Callable) -> Insert:
+    """INSERT ... ON CONFLICT DO NOTHING of the procuratorate's observer row, its agency found by
+    code in the statement itself (no lookup first). An agency that is not set up gives a NULL
+    agency_id, which the NOT NULL column refuses: the reaction fails rather than copy nobody."""
+    columns = CaseParticipant.__table__.c
+    return (dialect_insert_of(CaseParticipant.__table__)
+            .values(case_id=bindparam("case_id", type_=columns.case_id.type),
+                    agency_id=select(Agency.id).where(Agency.code == OBSERVER).scalar_subquery(),
+                    joined_at=bindparam("joined_at", type_=columns.joined_at.type), role="observer")
+            .on_conflict_do_nothing()
+            .returning(columns.id))
+
+
+# Built once per dialect (every transfer sent and every report runs it); the SQL compiled cache
+# then serves it again without building the expression anew.
+_JOINS: dict[Callable, Insert] = {}
 
 
 def copy_on_case(reached: Reached, reason: str) -> bool:
     """Make the procuratorate an observer of the case unless it takes part already; True if it
     joined now (then `observer_joined` is recorded)."""
     session, instance = reached.session, reached.instance
-    joined = insert_if_absent(session, CaseParticipant, case_id=instance.case_id,
-                              agency_id=_agency_id(session), joined_at=now(session), role="observer")
+    make = dialect_insert(session)
+    statement = _JOINS.get(make)
+    if statement is None:
+        statement = _JOINS[make] = _observer_join(make)
+    joined = session.execute(statement, {"case_id": instance.case_id, "joined_at": now(session)}).first() is not None
     if joined:
         case = session.identity_map.get(identity_key(Case, instance.case_id))
         if case is not None:
@@ -68,9 +82,10 @@ def _copied(reached: Reached) -> None:
 
 
 def _notify(reached: Reached, kind: str, due_at: datetime | None = None) -> None:
+    # The agency by its code: the notice's statement finds it, as the join did.
     session = reached.session
     case = session.get_one(Case, reached.instance.case_id)
-    notifications.agency_notice(session, case, _agency_id(session), RECIPIENTS, kind, reached.actor, due_at)
+    notifications.agency_notice(session, case, OBSERVER, RECIPIENTS, kind, reached.actor, due_at)
 
 
 def _report(kind: str, when: Callable[[Mapping], bool] = lambda data: True,
@@ -91,11 +106,16 @@ def _report(kind: str, when: Callable[[Mapping], bool] = lambda data: True,
     return report
 
 
+# Built once, as the join above.
+_DUE_AT = (select(HumanTask.due_at)
+           .where(HumanTask.instance_id == bindparam("instance_id"), HumanTask.bpmn_id == bindparam("bpmn_id"),
+                  HumanTask.state == HumanTaskState.OPEN)
+           .order_by(HumanTask.id.desc()).limit(1))
+
+
 def _due_at(session: Session, instance_id: int, bpmn_id: str) -> datetime | None:
     """The due time of the instance's open task `bpmn_id` (the deadline that was missed)."""
-    return session.scalar(select(HumanTask.due_at).where(
-        HumanTask.instance_id == instance_id, HumanTask.bpmn_id == bpmn_id, HumanTask.state == HumanTaskState.OPEN)
-        .order_by(HumanTask.id.desc()).limit(1))
+    return session.scalar(_DUE_AT, {"instance_id": instance_id, "bpmn_id": bpmn_id})
 
 
 REACTIONS: Mapping[str, Mapping[str, Reaction]] = {

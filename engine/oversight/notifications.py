@@ -60,19 +60,27 @@ def _params(task: HumanTask, actor: User | None) -> dict:
     }
 
 
+# Built once: the rows of a notice are inserted by this statement, one execution for all of them.
+_INSERT = insert(Notification.__table__)
+
+
+def _write(session: Session, recipient_ids: Iterable[int], kind: str, case_id: int, task_id: int | None,
+           params: dict, at: datetime) -> int:
+    """One notification to each of these users, in their order, in the caller's transaction (no
+    ORM objects: nothing reads them back in the transaction that writes them). Returns how many."""
+    rows = [{"recipient_id": recipient_id, "kind": kind, "case_id": case_id, "task_id": task_id,
+             "params": params, "created_at": at, "email_attempts": 0} for recipient_id in recipient_ids]
+    if rows:
+        session.execute(_INSERT, rows)
+    return len(rows)
+
+
 def _notify(session: Session, recipients: Iterable[User], kind: str, task: HumanTask,
-            actor: User | None = None) -> list[Notification]:
+            actor: User | None = None) -> int:
     """One notification per distinct active recipient, in the caller's transaction."""
-    at, params, made, seen = now(session), _params(task, actor), [], set()
-    for user in recipients:
-        if user.id in seen or not user.active:
-            continue
-        seen.add(user.id)
-        made.append(Notification(recipient_id=user.id, kind=kind, case_id=task.case_id,
-                                 task_id=task.id, params=params, created_at=at))
-    session.add_all(made)
-    session.flush()
-    return made
+    at, params = now(session), _params(task, actor)
+    ids = dict.fromkeys(user.id for user in recipients if user.active)
+    return _write(session, ids, kind, task.case_id, task.id, params, at)
 
 
 def task_opened(session: Session, task: HumanTask, actor: User | None) -> int:
@@ -117,11 +125,12 @@ def lane_notices(task_id) -> Insert:
 _NOTIFY_LANE = lane_notices(bindparam("task_id", type_=Notification.__table__.c.task_id.type))
 
 
-def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> list[Notification]:
+def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) -> int:
     """A liaison reassigned (`task_assigned`) or delegated (`task_delegated`) the task: its new
-    assignee hears of it, unless they assigned it to themselves. Caller's transaction."""
+    assignee hears of it, unless they assigned it to themselves. Caller's transaction; returns
+    how many users were notified."""
     if task.assignee is None or task.assignee_id == actor.id:
-        return []
+        return 0
     return _notify(session, [task.assignee], kind, task, actor)
 
 
@@ -130,27 +139,23 @@ def task_handed_over(session: Session, task: HumanTask, actor: User, kind: str) 
 RESULT_RECORDED = "result_recorded"
 
 
-def result_recorded(session: Session, case: Case, actor: User, stage: str) -> list[Notification]:
+def result_recorded(session: Session, case: Case, actor: User, stage: str) -> int:
     """Another agency recorded a result after filing (investigation, prosecution, judgment): the
     market supervision bureau, which transferred the case, hears of it, by its liaisons and the
     handlers assigned to the case (who opened it, or claimed or completed a task of it).
-    Caller's transaction."""
+    Caller's transaction; returns how many users were notified."""
     samr = select(Membership.agency_id).join(Agency, Agency.id == Membership.agency_id).where(Agency.code == "samr")
     assigned = or_(User.id == case.created_by_id, exists().where(
         HumanTask.case_id == case.id, or_(HumanTask.assignee_id == User.id, HumanTask.completed_by_id == User.id)))
+    # A user may hold both roles: each is told once, in order of their ids.
     recipients = session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+        select(User.id).join(Membership, Membership.user_id == User.id)
         .where(User.active.is_(True), User.id != actor.id, Membership.agency_id.in_(samr.scalar_subquery()),
                or_(Membership.role == "liaison", and_(Membership.role == "handler", assigned)))
         .order_by(User.id)).unique()
-    at = now(session)
     params = {"title": stage, "case_title": case.title, "case_number": case.number, "stage": stage,
               "actor": actor.display_name, "due_at": None}
-    made = [Notification(recipient_id=user.id, kind=RESULT_RECORDED, case_id=case.id, task_id=None,
-                         params=params, created_at=at) for user in recipients]
-    session.add_all(made)
-    session.flush()
-    return made
+    return _write(session, list(recipients), RESULT_RECORDED, case.id, None, params, now(session))
 
 
 # --- an observing agency: what it is copied on -----------------------------------------------
@@ -164,24 +169,45 @@ OBSERVER_REPORTS = ("non_filing_reported", "non_filing_upheld_reported", "transf
 ACTION_ITEM_WITHDRAWN = "action_item_withdrawn"
 
 
-def agency_notice(session: Session, case: Case, agency_id: int, role: str, kind: str, actor: User | None,
-                  due_at: datetime | None = None, title: str = "") -> list[Notification]:
-    """Tell the active users of one role of an agency (its liaisons) something about a case
-    rather than a task: that it was copied on it, what it is told as an observer, or that an
-    action item given to it was withdrawn (`title` names what). The notice leads to the case.
-    Caller's transaction."""
-    recipients = session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
-        .where(Membership.agency_id == agency_id, Membership.role == role, User.active.is_(True))
-        .order_by(User.id)).unique()
-    at = now(session)
+def _agency_notices(agency) -> Insert:
+    """The INSERT ... SELECT of `agency_notice`, the agency given as an expression (its id bound,
+    or found by its code): one row per active user of the role, in order of their ids."""
+    columns = Notification.__table__.c
+    recipients = (
+        select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
+               bindparam("params", type_=columns.params.type),
+               bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
+        .join(Membership, Membership.user_id == User.id)
+        # (user, agency, role) is unique in membership, so each user appears once.
+        .where(Membership.agency_id == agency, Membership.role == bindparam("role"), User.active.is_(True))
+        .order_by(User.id)
+    )
+    return insert(Notification.__table__).from_select(
+        ["recipient_id", "kind", "case_id", "params", "created_at", "email_attempts"], recipients)
+
+
+# Built once: the procuratorate is told of every transfer and each report to it.
+_NOTIFY_AGENCY = {
+    int: _agency_notices(bindparam("agency", type_=Membership.__table__.c.agency_id.type)),
+    str: _agency_notices(select(Agency.id).where(Agency.code == bindparam("agency", type_=Agency.__table__.c.code.type))
+                         .scalar_subquery()),
+}
+
+
+def agency_notice(session: Session, case: Case, agency: int | str, role: str, kind: str, actor: User | None,
+                  due_at: datetime | None = None, title: str = "") -> int:
+    """Tell the active users of one role of an agency (its liaisons; `agency` is its id or its
+    code) something about a case rather than a task: that it was copied on it, what it is told
+    as an observer, or that an action item given to it was withdrawn (`title` names what). The
+    notice leads to the case. Caller's transaction; returns how many users were notified.
+
+    One INSERT ... SELECT over the recipients, not a query for them and an INSERT of the rows."""
     params = {"title": title, "case_title": case.title, "case_number": case.number,
               "due_at": due_at.isoformat() if due_at else None, "actor": actor.display_name if actor else None}
-    made = [Notification(recipient_id=user.id, kind=kind, case_id=case.id, task_id=None, params=params,
-                         created_at=at) for user in recipients]
-    session.add_all(made)
-    session.flush()
-    return made
+    result = session.execute(_NOTIFY_AGENCY[type(agency)], {
+        "agency": agency, "role": role, "kind": kind, "case_id": case.id, "params": params,
+        "created_at": now(session)})
+    return cast("CursorResult[Any]", result).rowcount  # a DML statement's result is a CursorResult
 
 
 # --- damaged evidence files ---------------------------------------------------------------
@@ -196,37 +222,29 @@ def _evidence_params(case: Case, evidence_id: int, actor: User | None) -> dict:
             "actor": actor.display_name if actor else None}
 
 
-def evidence_damaged(session: Session, case: Case, evidence_id: int, actor: User | None) -> list[Notification]:
+def evidence_damaged(session: Session, case: Case, evidence_id: int, actor: User | None) -> int:
     """An evidence file was first found not to match its SHA-256 (or gone): the supervisors
     (every active user with the supervisor role) and, when the procuratorate takes part in or
     observes the case, its liaisons (the procuratorate's supervision) hear of it. The notice
-    names the item by number and leads to its page. Caller's transaction."""
+    names the item by number and leads to its page. Caller's transaction; returns how many
+    users were notified."""
     procuratorate = [p.agency_id for p in case.participants if p.agency.code == "procuratorate"]
     recipients = session.scalars(
-        select(User).join(Membership, Membership.user_id == User.id)
+        select(User.id).join(Membership, Membership.user_id == User.id)
         .where(User.active.is_(True),
                or_(Membership.role == "supervisor",
                    and_(Membership.role == "liaison", Membership.agency_id.in_(procuratorate))))
         .order_by(User.id)).unique()
-    at, params = now(session), _evidence_params(case, evidence_id, actor)
-    made = [Notification(recipient_id=user.id, kind=EVIDENCE_DAMAGED, case_id=case.id, task_id=None,
-                         params=params, created_at=at) for user in recipients]
-    session.add_all(made)
-    session.flush()
-    return made
+    params = _evidence_params(case, evidence_id, actor)
+    return _write(session, list(recipients), EVIDENCE_DAMAGED, case.id, None, params, now(session))
 
 
-def verdict_overridden(session: Session, case: Case, evidence_id: int, reviewer: User,
-                       chosen: str) -> list[Notification]:
+def verdict_overridden(session: Session, case: Case, evidence_id: int, reviewer: User, chosen: str) -> int:
     """A reviewer's verdict on an evidence item was replaced by a rejection because its file no
     longer matches its SHA-256: the reviewer hears of it (the notice leads to the item's page,
     which says why; the review task itself is done). Caller's transaction."""
     params = {**_evidence_params(case, evidence_id, reviewer), "chosen": chosen}
-    made = [Notification(recipient_id=reviewer.id, kind=VERDICT_OVERRIDDEN, case_id=case.id, task_id=None,
-                         params=params, created_at=now(session))]
-    session.add_all(made)
-    session.flush()
-    return made
+    return _write(session, [reviewer.id], VERDICT_OVERRIDDEN, case.id, None, params, now(session))
 
 
 # --- the deadline scan (worker) ------------------------------------------------------------
