@@ -1,7 +1,9 @@
 """SQL that must be written per database dialect."""
 from __future__ import annotations
 
-from sqlalchemy import JSON, inspect
+from typing import Any
+
+from sqlalchemy import JSON, bindparam, inspect
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.ext.compiler import compiles
@@ -18,14 +20,42 @@ def insert_if_absent(session: Session, model, **values) -> bool:
     """INSERT ... ON CONFLICT DO NOTHING: create a row unless a concurrent writer already did.
     True if this call created it."""
     # RETURNING, because rowcount is not reliable for this statement on every driver.
-    statement = dialect_insert(session)(model).values(**values).on_conflict_do_nothing()
-    return session.execute(statement.returning(*inspect(model).primary_key)).first() is not None
+    statement = _insert_unless_present(session, model, tuple(values), returning=True)
+    return _execute(session, statement, values).first() is not None
 
 
 def insert_new_rows(session: Session, model, rows: list[dict]) -> None:
-    """One INSERT ... ON CONFLICT DO NOTHING for these rows: those whose unique key a row already
-    holds are left out."""
-    session.execute(dialect_insert(session)(model).values(rows).on_conflict_do_nothing())
+    """One INSERT ... ON CONFLICT DO NOTHING for these rows (each with the same columns): those
+    whose unique key a row already holds are left out."""
+    _execute(session, _insert_unless_present(session, model, tuple(rows[0]), returning=False), rows)
+
+
+def _execute(session: Session, statement, params):
+    # As an INSERT of the mapped class does: what the session holds unwritten goes first (its
+    # autoflush), unless the caller turned autoflush off.
+    if session.autoflush:
+        session.flush()
+    return session.execute(statement, params)
+
+
+# The statements of insert_if_absent and insert_new_rows by database, table and columns: building
+# one costs more than running it (SQLAlchemy then finds it compiled in its cache), and each caller
+# inserts the same columns every time.
+_INSERTS: dict[tuple, Any] = {}
+
+
+def _insert_unless_present(session: Session, model, columns: tuple[str, ...], returning: bool):
+    dialect = session.get_bind().dialect.name
+    key = (dialect, model, columns, returning)
+    statement = _INSERTS.get(key)
+    if statement is None:
+        table = inspect(model).local_table
+        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+            {name: bindparam(name, type_=table.c[name].type) for name in columns}).on_conflict_do_nothing()
+        if returning:
+            statement = statement.returning(*table.primary_key.columns)
+        _INSERTS[key] = statement
+    return statement
 
 
 class json_rows(FunctionElement):
