@@ -5,14 +5,15 @@ on any error, leaving the database as it was.
 """
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any, cast
 from uuid import UUID
 
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import CursorResult, String, bindparam, literal, select, update
+from sqlalchemy import CursorResult, FromClause, Select, String, bindparam, literal, select, update
 from sqlalchemy import cast as sql_cast
-from sqlalchemy.orm import Session, load_only
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm import Session
 
 from engine.access import audit, policy
 from engine.casework import documents
@@ -29,7 +30,17 @@ from engine.time import legal_events
 from engine.time import task_due as clocks
 from engine.time.clock import now
 from engine.time.task_due import LEGAL_EVENTS
-from models import AuditChain, Case, HumanTask, HumanTaskState, InstanceStatus, ProcessInstance, User, case_chain
+from models import (
+    Agency,
+    AuditChain,
+    Case,
+    HumanTask,
+    HumanTaskState,
+    InstanceStatus,
+    ProcessInstance,
+    User,
+    case_chain,
+)
 
 COMPLETE_RETRIES = 3
 
@@ -42,10 +53,46 @@ def visible_task(session: Session, actor: User, task_id: int) -> HumanTask:
     return task
 
 
-def _audit(session: Session, task: HumanTask, event_type: str, actor: User, **detail) -> None:
+def _audit(session: Session, task: HumanTask | ClaimedTask, event_type: str, actor: User, **detail) -> None:
     audit.record(session, event_type, actor=actor, case_id=task.case_id,
                  instance_id=task.instance_id, task_id=task.id,
                  detail={"bpmn_id": task.bpmn_id, "title": task.title, **detail})
+
+
+@dataclass(slots=True)
+class ClaimedTask:
+    """A task as its claim wrote it: its row's columns, its lane, its case's number and its
+    process model (what the claim's checks, its audit event and the API's answer read), as plain
+    values. Not the entity: reading the claim's row into one costs the ORM's loading on every
+    claim, and no caller uses more (`visible_task` gives the entity). The UPDATE takes only an
+    open task, which was never completed."""
+
+    lane: str
+    case_number: str
+    process_model_id: int
+    assignee_id: int
+    assignee_name: str
+    # The row's columns (`_CLAIMED_COLUMNS`).
+    id: int
+    case_id: int
+    instance_id: int
+    bpmn_id: str
+    title: str
+    agency_id: int
+    role: str
+    form_name: str | None
+    claimed_at: datetime
+    created_at: datetime
+    due_at: datetime | None
+    due_provisional: bool
+    deadline_rule: str | None
+    deadline_rule_id: str | None
+    deadline_trigger_at: datetime | None
+    deadline_basis: dict[str, Any] | None
+    handoff: str | None
+    state: str = HumanTaskState.OPEN.value
+    completed_at: None = None
+    completed_by_name: None = None
 
 
 # One conditional UPDATE: of many simultaneous claims exactly one changes the row (built once:
@@ -56,78 +103,74 @@ _CLAIM = (
     .where(_TASKS.c.id == bindparam("task_id"), _TASKS.c.state == HumanTaskState.OPEN, _TASKS.c.assignee_id.is_(None))
     .values(assignee_id=bindparam("user_id"), claimed_at=bindparam("at"))
 )
+# The task row's columns a ClaimedTask holds: the UPDATE returns them, and the read gives them first.
+_CLAIMED_COLUMNS = ("id", "case_id", "instance_id", "bpmn_id", "title", "agency_id", "role", "form_name", "claimed_at",
+                    "created_at", "due_at", "due_provisional", "deadline_rule", "deadline_rule_id",
+                    "deadline_trigger_at", "deadline_basis", "handoff")
 
 
-def _claimed_rows():
-    """The claimed task with its case and instance (the answer shows the case number and the
-    form) and its case's audit chain head, read without a lock (`audit.expect_head`).
-
-    Of the case and the instance only what the claim and its answer read: each column costs the
-    driver and the ORM's row processing on every claim, and the rest stays deferred (loaded if
-    something reads it later). Not `populate_existing`: it would reset every relationship of the
-    three entities, and drop the deferred columns of a case or instance already loaded in the
-    session (neither changes here, and their number and process model never change);
-    `claim_task` expires an already-loaded task instead. Only the row this claim wrote matches
-    (its assignee and time)."""
-    chain = literal("case:") + sql_cast(HumanTask.case_id, String)
-    return (select(HumanTask, Case, ProcessInstance, AuditChain.last_seq, AuditChain.last_hash,
-                   AuditChain.keyed_from, AuditChain.key_mac)
-            .join(Case, Case.id == HumanTask.case_id).join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
-            .outerjoin(AuditChain, AuditChain.name == chain)
-            .where(HumanTask.id == bindparam("task_id"), HumanTask.assignee_id == bindparam("user_id"),
-                   HumanTask.claimed_at == bindparam("at"))
-            .options(load_only(Case.number), load_only(ProcessInstance.process_model_id)))
+def _claimed(tasks: FromClause) -> Select:
+    """The claimed row of `tasks` with its agency's code, its case's number, its instance's process
+    model and its case's audit chain head, read without a lock (`audit.expect_head`): plain
+    columns of the tables (no entities, so the session's Core path runs it)."""
+    agencies, cases, instances = Agency.__table__, Case.__table__, ProcessInstance.__table__
+    chains = AuditChain.__table__
+    chain = literal("case:") + sql_cast(tasks.c.case_id, String)
+    return (select(*(tasks.c[name] for name in _CLAIMED_COLUMNS), agencies.c.code, cases.c.number,
+                   instances.c.process_model_id, chains.c.last_seq, chains.c.last_hash, chains.c.keyed_from,
+                   chains.c.key_mac)
+            .select_from(tasks)
+            .join(agencies, agencies.c.id == tasks.c.agency_id).join(cases, cases.c.id == tasks.c.case_id)
+            .join(instances, instances.c.id == tasks.c.instance_id)
+            .outerjoin(chains, chains.c.name == chain))
 
 
+# PostgreSQL: the UPDATE and the read of the row it returned in one statement.
+_CLAIM_AND_READ = _claimed(_CLAIM.returning(*(_TASKS.c[name] for name in _CLAIMED_COLUMNS)).cte("claimed"))
 # SQLite has no UPDATE in a CTE: the UPDATE returns the id, then the row is read (its write
 # transaction is exclusive).
 _CLAIM_ID = _CLAIM.returning(_TASKS.c.id)
-_CLAIMED = _claimed_rows()
-# PostgreSQL: the UPDATE and the read of what it changed in one statement. The UPDATE is a CTE
-# named like the table, which hides the table from the SELECT (a WITH query takes precedence
-# over a table of its name): the SELECT reads the row the UPDATE returned as the mapped task
-# itself. The ORM sets up the properties of an alias of the CTE anew on every execution
-# (~80 calls a claim), those of the mapped class once. Were the table read instead, its
-# snapshot from before the UPDATE would not hold this claim's assignee and time, which the WHERE
-# wants: the claim would be refused, never taken without its row.
-_CLAIM_AND_READ = _CLAIMED.add_cte(_CLAIM.returning(*_TASKS.c).cte(_TASKS.name))
+_CLAIMED = _claimed(_TASKS).where(_TASKS.c.id == bindparam("task_id"))
+_TASK_VALUES = len(_CLAIMED_COLUMNS)
 
 
 @transactional
-def claim_task(session: Session, actor: User, task_id: int) -> HumanTask:
+def claim_task(session: Session, actor: User, task_id: int) -> ClaimedTask:
     """Take an open task of one of the actor's lanes. One conditional UPDATE: of many
     simultaneous claims exactly one wins; the others get Conflict. The UPDATE comes first and the
     checks on the row it returns after it (a refusal rolls it back), so a claim is one statement."""
     values = {"task_id": task_id, "user_id": actor.id, "at": now(session)}
     loaded = session.identity_map.get(HumanTask.__mapper__.identity_key_from_primary_key((task_id,)))
     if loaded is not None:
-        # Read anew from the claim's row (what populate_existing did), after what this session
-        # changed of it is written.
+        # What this session changed of the task is written first; it reads the task anew when
+        # next used (the claim's row is not an entity).
         session.flush()
         session.expire(loaded)
     if session.get_bind().dialect.name == "postgresql":
         row = session.execute(_CLAIM_AND_READ, values).first()
     else:
         won = session.execute(_CLAIM_ID, values).first()
-        row = session.execute(_CLAIMED, values).first() if won else None
+        row = session.execute(_CLAIMED, {"task_id": task_id}).first() if won else None
     if row is None:
         task = visible_task(session, actor, task_id)
         if not policy.works_in_lane(actor, task):
             raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
         raise Conflict(_why_not_open(task, actor))
-    task = row[0]
-    if not policy.works_in_lane(actor, task):
+    read = tuple(row)
+    code, number, model_id = read[_TASK_VALUES:_TASK_VALUES + 3]
+    claimed = ClaimedTask(lane=f"{code}.{row.role}", case_number=number, process_model_id=model_id,
+                          assignee_id=actor.id, assignee_name=actor.username,
+                          **dict(zip(_CLAIMED_COLUMNS, read[:_TASK_VALUES], strict=True)))
+    if not policy.works_in_lane(actor, claimed):
         # Unassigned until this UPDATE (which the refusal rolls back): the task is visible to
         # the actor only as a task of a case it may see.
-        if not policy.can_view_case(session, actor, task.case):
+        if not policy.can_view_case(session, actor, session.get_one(Case, claimed.case_id)):
             raise NotFound(f"task {task_id} does not exist")
-        raise Forbidden(f"task {task_id} belongs to lane {task.lane}, which is not yours")
-    # Held by the task, so that the answer (case number, form) reads neither again.
-    for name, value in (("assignee", actor), ("case", row[1]), ("instance", row[2])):
-        set_committed_value(task, name, value)
-    audit.expect_head(session, case_chain(task.case_id), None if row[3] is None else row[3:])
-    _audit(session, task, "task_claimed", actor)
-    return task
+        raise Forbidden(f"task {task_id} belongs to lane {claimed.lane}, which is not yours")
+    head = read[_TASK_VALUES + 3:]
+    audit.expect_head(session, case_chain(claimed.case_id), None if head[0] is None else head)
+    _audit(session, claimed, "task_claimed", actor)
+    return claimed
 
 
 @transactional

@@ -1,5 +1,5 @@
 """The busiest responses written as plain dicts: a task (claim, complete, show), an inbox page,
-a case (open, show).
+a task just claimed, a case (open, show).
 
 The marshmallow schemas in schemas.py stay the API's contract: they write the OpenAPI document,
 and `dumped_by` hands flask-smorest an instance of the documented schema whose `dump` is one of
@@ -18,6 +18,7 @@ import marshmallow as ma
 from sqlalchemy.orm import object_session
 
 import engine
+from web.db import db
 
 from . import schemas
 
@@ -102,6 +103,14 @@ def task_detail(t) -> dict[str, Any]:
     return out
 
 
+def claimed_detail(t) -> dict[str, Any]:
+    """schemas.TaskDetail of a task just claimed (engine/casework/tasks.py `ClaimedTask`: the
+    columns of its line, its case's number and its process model)."""
+    out = task_line(t, t.case_number)
+    out["form"] = engine.definition(db.session, t.process_model_id).form(t.form_name)
+    return out
+
+
 def inbox_page(page) -> dict[str, Any]:
     """schemas.InboxPage, of `Line`s of the inbox's lines (a task with its case's number and
     title and its hand-over) and their subjects."""
@@ -153,5 +162,6 @@ def case_detail(view) -> dict[str, Any]:
 
 
 TASK_DETAIL = dumped_by(schemas.TaskDetail, task_detail)
+CLAIMED_DETAIL = dumped_by(schemas.TaskDetail, claimed_detail)
 INBOX_PAGE = dumped_by(schemas.InboxPage, inbox_page)
 CASE_DETAIL = dumped_by(schemas.CaseDetail, case_detail)

@@ -87,12 +87,12 @@ def show_task(task_id: int):
 
 
 @bp.route(f"{TASK}/claim", methods=["POST"])
-@bp.response(200, dumps.TASK_DETAIL)
+@bp.response(200, dumps.CLAIMED_DETAIL)
 @documented(bp, 403, 404, 409)
 def claim(task_id: int):
     """Claim an open task of one of my lanes; 409 if someone else was first."""
-    # The claim's one statement returns the task with its case and instance, which the task
-    # holds, so the answer (case number, form) reads neither again (engine/casework/tasks.py).
+    # The claim's one statement returns the task's columns with its case's number and its
+    # process model, so the answer (case number, form) reads nothing again (engine/casework/tasks.py).
     return engine.claim_task(db.session, api_user(), task_id)
 
 

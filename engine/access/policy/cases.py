@@ -1,7 +1,7 @@
 """Cases, their documents and mechanisms, and their tasks."""
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
 
@@ -91,8 +91,21 @@ def can_administer(user: User) -> bool:
 
 # --- tasks -------------------------------------------------------------------------------
 
-def works_in_lane(user: User, task: HumanTask) -> bool:
-    return (task.agency.code, task.role) in user.lanes
+class InLane(Protocol):
+    """What a task's lane is: its agency and role (a HumanTask, or a task just claimed)."""
+
+    @property
+    def agency_id(self) -> int: ...
+
+    @property
+    def role(self) -> str: ...
+
+
+def works_in_lane(user: User, task: InLane) -> bool:
+    """The user holds the task's role in the task's agency (by its id: an agency's code is
+    unique, so this is the lane of `user.lanes`, without reading the task's agency)."""
+    agency_id, role = task.agency_id, task.role
+    return any(m.agency_id == agency_id and m.role == role for m in user.memberships)
 
 
 def can_view_task(session: Session, user: User, task: HumanTask) -> bool:
