@@ -18,12 +18,15 @@ from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import bindparam, select
+from sqlalchemy.dialects.postgresql import insert as pg_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
+from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.errors import InvalidInput, NotFound
-from engine.runtime.sql import insert_if_absent
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
@@ -157,111 +160,171 @@ def parse_documents(value: str) -> list[DocumentRule]:
 
 def issue_for_task(session: Session, actor: User, task: HumanTask, spiff_task, value: str) -> list[Document]:
     """Issue the documents a completed task names whose condition holds (caller's transaction)."""
-    issued = []
     engine = spiff_task.workflow.script_engine
-    for rule in parse_documents(value):
-        if rule.condition and not engine.evaluate(spiff_task, rule.condition):
-            continue
-        issued.append(_issue(session, actor, task, rule.kind))
-    return issued
+    kinds = [rule.kind for rule in parse_documents(value)
+             if not rule.condition or engine.evaluate(spiff_task, rule.condition)]
+    if not kinds:
+        return []
+    # The instance's steps and the agencies are read once for all of them: issuing changes neither.
+    prior = _prior_steps(session, task)
+    codes = {code for name in kinds for code in _codes(KINDS[name], KINDS[name].recipient)}
+    with session.no_autoflush:
+        agencies = _agencies(session, codes, {})
+    return [_issue(session, actor, task, kind_name, prior, agencies, completing=True) for kind_name in kinds]
 
 
 def issue_document(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:
     """Issue one document of a kind for a completed task, in the caller's transaction: for
     documents generated on request rather than by the task's `documents` property."""
-    return _issue(session, actor, task, kind_name)
+    return _issue(session, actor, task, kind_name, _prior_steps(session, task), {}, completing=False)
 
 
-def _issue(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:
+# Built once (every issue runs them), on the tables: the steps read as two columns, not as
+# objects, and the rows written without the unit of work.
+_DOCUMENTS, _COUNTERS, _TASKS = Document.__table__, DocumentCounter.__table__, HumanTask.__table__
+_PRIOR_STEPS = (select(_TASKS.c.bpmn_id, _TASKS.c.result)
+                .where(_TASKS.c.instance_id == bindparam("instance_id"),
+                       _TASKS.c.state == HumanTaskState.COMPLETED)
+                .order_by(_TASKS.c.completed_at, _TASKS.c.id))
+_AGENCIES = select(Agency).where(Agency.code.in_(bindparam("codes", expanding=True)))
+_DOCUMENT_COLUMNS = ("case_id", "instance_id", "task_id", "kind", "number", "issuing_agency_id",
+                     "recipient_agency_id", "content", "generated_at", "generated_by_id")
+
+
+def _take_counter(insert):
+    """The series' next number in one statement: the counter row created at 1 or raised by one.
+    Either way the row stays locked until commit, so concurrent issuers take turns."""
+    key = [_COUNTERS.c.agency_id, _COUNTERS.c.series, _COUNTERS.c.year]
+    return (insert(_COUNTERS).values(agency_id=bindparam("agency_id"), series=bindparam("series"),
+                                     year=bindparam("year"), last=1)
+            .on_conflict_do_update(index_elements=key, set_={"last": _COUNTERS.c.last + 1})
+            .returning(_COUNTERS.c.last))
+
+
+def _new_document(insert):
+    """The document's row, unless another document has its number (no row then: the number is
+    taken). A second document of the same kind for the task still fails, as it must."""
+    values = {name: bindparam(f"doc_{name}", type_=_DOCUMENTS.c[name].type) for name in _DOCUMENT_COLUMNS}
+    return (insert(_DOCUMENTS).values(values).on_conflict_do_nothing(index_elements=[_DOCUMENTS.c.number])
+            .returning(_DOCUMENTS.c.id))
+
+
+_NEXT_NUMBER = {"postgresql": _take_counter(pg_insert), "sqlite": _take_counter(sqlite_insert)}
+_NEW_DOCUMENT = {"postgresql": _new_document(pg_insert), "sqlite": _new_document(sqlite_insert)}
+_DOCUMENT_CLASS = manager_of_class(Document)
+
+
+def _prior_steps(session: Session, task: HumanTask) -> list[tuple[str, dict[str, Any] | None]]:
+    """(step, result) of the instance's completed tasks, in the order they were completed."""
+    return [(bpmn_id, result) for bpmn_id, result in session.execute(_PRIOR_STEPS, {"instance_id": task.instance_id})]
+
+
+def _agencies(session: Session, codes: set[str], known: dict[str, Agency]) -> dict[str, Agency]:
+    """`known` with the agencies of these codes it lacks read in (agencies are never pending)."""
+    missing = codes.difference(known)
+    if missing:
+        known.update((agency.code, agency) for agency in session.scalars(_AGENCIES, {"codes": sorted(missing)}))
+    return known
+
+
+def _codes(kind: Kind, recipient: str | None) -> set[str]:
+    """The agencies a document of the kind names: its issuer, recipient and those copied."""
+    return {code for code in (kind.issuer, recipient, *kind.copy_to) if code}
+
+
+def _issue(session: Session, actor: User, task: HumanTask, kind_name: str,
+           prior: Sequence[tuple[str, dict[str, Any] | None]], known: dict[str, Agency], *,
+           completing: bool) -> Document:
+    """Issue one document. `completing`: the task is being completed, its new result held in memory
+    until the completion's write (engine/runtime/step_write.py): a number recorded on it is held
+    the same way, written with it rather than by an UPDATE of its own."""
     kind = KINDS[kind_name]
-    agencies = {a.code: a for a in session.scalars(select(Agency))}
-    issuer = agencies[kind.issuer] if kind.issuer else task.agency
     extra = dict(CONTENT_BUILDERS[kind_name](session, task)) if kind_name in CONTENT_BUILDERS else {}
-    recipient = extra.pop("recipient", kind.recipient)
+    recipient_code = extra.pop("recipient", kind.recipient)
     at = now(session)
-    number = _number_for(session, actor, task, kind_name, issuer, at.astimezone(NUMBER_ZONE).year)
-    prior = session.scalars(
-        select(HumanTask).where(HumanTask.instance_id == task.instance_id, HumanTask.state == HumanTaskState.COMPLETED)
-        .order_by(HumanTask.completed_at, HumanTask.id)
-    ).all()
-    content = {
-        "title": kind.title,
-        "case": {"number": task.case.number, "title": task.case.title},
-        "issuer": issuer.name,
-        "recipient": agencies[recipient].name if recipient else None,
-        "copy_to": [agencies[c].name for c in kind.copy_to],
-        "issued_at": at.isoformat(),
-        "signed_by": actor.display_name,
-        # What each step of this instance decided, by BPMN id (later rounds overwrite earlier).
-        "steps": _steps(kind, task, prior),
-        **extra,
-    }
-    document = Document(
-        case_id=task.case_id, instance_id=task.instance_id, task_id=task.id, kind=kind_name,
-        number=number, issuing_agency_id=issuer.id,
-        recipient_agency_id=agencies[recipient].id if recipient else None,
-        content=content, generated_at=at, generated_by_id=actor.id,
-    )
-    session.add(document)
-    session.flush()
+    field = kind.number_field
+    entered = (task.result or {}).get(field) if field else None
+    # Nothing the statements below read or reference waits in the session to be flushed (agencies
+    # are reference data, counters and documents are written by statements of their own): not
+    # flushing lets a number recorded on the task's result be written with its completion.
+    with session.no_autoflush:
+        agencies = _agencies(session, _codes(kind, recipient_code), known)
+        issuer = agencies[kind.issuer] if kind.issuer else task.agency
+        recipient = agencies[recipient_code] if recipient_code else None
+        dialect = session.get_bind().dialect.name
+        while True:
+            number = entered or _next_number(session, dialect, issuer, kind.series, at.astimezone(NUMBER_ZONE).year)
+            # A kind with a `number_field` records its number on the task's result, where its own
+            # steps and the documents issued after it in the same completion read it.
+            result = {**(task.result or {}), field: number} if field else task.result
+            content = {
+                "title": kind.title,
+                "case": {"number": task.case.number, "title": task.case.title},
+                "issuer": issuer.name,
+                "recipient": recipient.name if recipient else None,
+                "copy_to": [agencies[c].name for c in kind.copy_to],
+                "issued_at": at.isoformat(),
+                "signed_by": actor.display_name,
+                # What each step of this instance decided, by BPMN id (later rounds overwrite earlier).
+                "steps": _steps(kind, task.bpmn_id, result, prior),
+                **extra,
+            }
+            values = {
+                "case_id": task.case_id, "instance_id": task.instance_id, "task_id": task.id, "kind": kind_name,
+                "number": number, "issuing_agency_id": issuer.id,
+                "recipient_agency_id": recipient.id if recipient else None,
+                "content": content, "generated_at": at, "generated_by_id": actor.id,
+            }
+            document_id = session.execute(_NEW_DOCUMENT[dialect], {f"doc_{k}": v for k, v in values.items()}).scalar()
+            if document_id is not None:
+                break
+            # Another document has the number: one entered by hand (a decision numbered outside the
+            # system) is refused; a counter's number that such an entry took is passed over.
+            if entered:
+                raise InvalidInput("form data is not valid",
+                                   {str(field): [f"{entered} is already the number of another document"]})
+    if field:
+        if entered:
+            audit.record(session, "document_number_entered", actor=actor, case_id=task.case_id,
+                         instance_id=task.instance_id, task_id=task.id,
+                         detail={"kind": kind_name, "number": entered, "field": field})
+        if completing:
+            set_committed_value(task, "result", result)
+        else:
+            task.result = result
     audit.record(session, "document_generated", actor=actor, case_id=task.case_id,
                  instance_id=task.instance_id, task_id=task.id,
-                 detail={"document_id": document.id, "kind": kind_name, "number": number})
+                 detail={"document_id": document_id, "kind": kind_name, "number": number})
+    return _held(session, document_id, values, issuer, recipient)
+
+
+def _held(session: Session, document_id: int, values: dict[str, Any], issuer: Agency,
+          recipient: Agency | None) -> Document:
+    """The new row as an object in the session, as a query would have loaded it (its values put
+    in place as loading puts them, not through the constructor's attribute events)."""
+    document = _DOCUMENT_CLASS.new_instance()
+    document.__dict__.update(values, id=document_id)
+    make_transient_to_detached(document)
+    session.add(document)
+    # Related objects after adding, so that adding cascades to nothing.
+    document.__dict__.update(issuing_agency=issuer, recipient_agency=recipient)
     return document
 
 
-def _number_for(session: Session, actor: User, task: HumanTask, kind_name: str, issuer: Agency, year: int) -> str:
-    """The document's number: the one entered on the form for a decision numbered outside the
-    system (refused if another document has it), else the issuer's next in the series. A kind
-    with a `number_field` records it on the task's result, where the documents issued after it
-    in the same completion read it."""
-    kind = KINDS[kind_name]
-    field = kind.number_field
-    if field is None:
-        return _take_number(session, issuer, kind.series, year)
-    entered = (task.result or {}).get(field)
-    if entered:
-        if session.scalar(select(Document.id).where(Document.number == entered)) is not None:
-            raise InvalidInput("form data is not valid",
-                               {field: [f"{entered} is already the number of another document"]})
-        audit.record(session, "document_number_entered", actor=actor, case_id=task.case_id,
-                     instance_id=task.instance_id, task_id=task.id,
-                     detail={"kind": kind_name, "number": entered, "field": field})
-        number = entered
-    else:
-        number = _take_number(session, issuer, kind.series, year)
-    task.result = {**(task.result or {}), field: number}
-    return number
+def _next_number(session: Session, dialect: str, issuer: Agency, series: str, year: int) -> str:
+    """The issuer's next number in the series; the counter row stays locked until commit."""
+    last = session.execute(_NEXT_NUMBER[dialect], {"agency_id": issuer.id, "series": series, "year": year}).scalar_one()
+    return f"{issuer.short_name}{series}〔{year}〕{last}号"
 
 
-def _take_number(session: Session, issuer: Agency, series: str, year: int) -> str:
-    """The next number of the issuer's series that no document has yet (one entered by hand for
-    a decision made outside the system may have taken it)."""
-    while True:
-        number = f"{issuer.short_name}{series}〔{year}〕{_next_number(session, issuer.id, series, year)}号"
-        if session.scalar(select(Document.id).where(Document.number == number)) is None:
-            return number
-
-
-def _steps(kind: Kind, task: HumanTask, prior: Sequence[HumanTask]) -> dict[str, Any]:
-    steps = {t.bpmn_id: t.result or {} for t in prior if kind.steps is None or t.bpmn_id in kind.steps}
+def _steps(kind: Kind, bpmn_id: str, result: dict[str, Any] | None,
+           prior: Sequence[tuple[str, dict[str, Any] | None]]) -> dict[str, Any]:
+    steps = {step: done or {} for step, done in prior if kind.steps is None or step in kind.steps}
     # The issuing task's own result, also when a parallel instance of its step (another agency's
     # answer) was completed at the same moment and sorts after it.
-    if kind.steps is None or task.bpmn_id in kind.steps:
-        steps[task.bpmn_id] = task.result or {}
+    if kind.steps is None or bpmn_id in kind.steps:
+        steps[bpmn_id] = result or {}
     return steps
-
-
-def _next_number(session: Session, agency_id: int, series: str, year: int) -> int:
-    """Take the next number of a series; the UPDATE locks the counter row until commit."""
-    insert_if_absent(session, DocumentCounter, agency_id=agency_id, series=series, year=year, last=0)
-    return session.execute(
-        update(DocumentCounter)
-        .where(DocumentCounter.agency_id == agency_id, DocumentCounter.series == series,
-               DocumentCounter.year == year)
-        .values(last=DocumentCounter.last + 1)
-        .returning(DocumentCounter.last)
-    ).scalar_one()
 
 
 def case_documents(session: Session, user: User, case_id: int) -> list[Document]:

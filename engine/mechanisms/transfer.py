@@ -39,7 +39,7 @@ from functools import lru_cache
 from typing import Any
 
 from lxml import etree
-from sqlalchemy import select
+from sqlalchemy import bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.access import audit
@@ -150,7 +150,8 @@ def _latest_data(session: Session, instance: ProcessInstance) -> Mapping[str, An
     found: Mapping[str, Any] = {}
     latest = -1.0
     for process in (workflow, *workflow.subprocesses.values()):
-        for task in process.get_tasks():
+        # Every task of the process, as its tree would list them, without walking the tree.
+        for task in process.tasks.values():
             if THRESHOLD_DECISION in task.data and task.last_state_change > latest:
                 found, latest = task.data, task.last_state_change
     return found
@@ -248,11 +249,27 @@ def _transfer_report(completion: Completion) -> None:
             "the officer who registers the report must be one of the officers signing it"]})
 
 
+# Built once, on the tables: the 移送书 and the head's decision page read them.
+_TASKS, _USERS, _ITEMS = HumanTask.__table__, User.__table__, EvidenceItem.__table__
+_REPORT = (select(_TASKS.c.result)
+           .where(_TASKS.c.instance_id == bindparam("instance_id"), _TASKS.c.bpmn_id == REPORT_TASK,
+                  _TASKS.c.state == HumanTaskState.COMPLETED)
+           .order_by(_TASKS.c.id.desc()).limit(1))
+_NAMES = select(_USERS.c.username, _USERS.c.display_name).where(
+    _USERS.c.username.in_(bindparam("usernames", expanding=True)))
+_ATTACHMENTS = (select(_ITEMS.c.id, _ITEMS.c.kind, _ITEMS.c.description, _ITEMS.c.original_name,
+                       _ITEMS.c.sha256, _ITEMS.c.declared_sha256)
+                .where(_ITEMS.c.case_id == bindparam("case_id"), _ITEMS.c.owner_agency_id == bindparam("agency_id"))
+                .order_by(_ITEMS.c.id))
+
+
 def signing_officers(session: Session, instance_id: int) -> list[str]:
     """The display names of the officers who signed the latest transfer report of an instance."""
-    report = _step(session, instance_id, REPORT_TASK, HumanTaskState.COMPLETED)
-    usernames = (report.result or {}).get("signing_officers", []) if report else []
-    names = dict(session.execute(select(User.username, User.display_name).where(User.username.in_(usernames))).all())
+    result = session.execute(_REPORT, {"instance_id": instance_id}).scalar()
+    usernames = (result or {}).get("signing_officers", [])
+    if not usernames:
+        return []
+    names: dict[str, str] = dict(session.execute(_NAMES, {"usernames": usernames}).all())
     return [names.get(u, u) for u in usernames]
 
 
@@ -333,9 +350,7 @@ def _transfer_letter(session: Session, task: HumanTask) -> dict[str, Any]:
     and version), the officers who signed the report, and the attachments actually sent: the
     report and SAMR's evidence items of the case as they stand when the letter is issued."""
     decision = threshold_decision(session, task.instance)
-    items = session.scalars(select(EvidenceItem).where(
-        EvidenceItem.case_id == task.case_id, EvidenceItem.owner_agency_id == task.agency_id)
-        .order_by(EvidenceItem.id)).all()
+    items = session.execute(_ATTACHMENTS, {"case_id": task.case_id, "agency_id": task.agency_id}).all()
     return {
         "threshold": {key: decision.get(key) for key in (
             "decision", "rule", "rule_description", "threshold", "especially_serious", "inputs",
