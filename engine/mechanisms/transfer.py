@@ -326,8 +326,14 @@ def _extend_review(completion: Completion) -> None:
                      completion.data["extension_reasons"], completion.calendar)
 
 
+# Whether the instance's review is still open (built once: every filing decision asks).
+_REVIEW_OPEN = select(HumanTask.id).where(
+    HumanTask.instance_id == bindparam("instance_id"), HumanTask.bpmn_id == REVIEW_TASK,
+    HumanTask.state == HumanTaskState.OPEN).limit(1)
+
+
 def _decide_filing(completion: Completion) -> None:
-    if _step(completion.session, completion.task.instance_id, REVIEW_TASK, HumanTaskState.OPEN) is not None:
+    if completion.session.scalar(_REVIEW_OPEN, {"instance_id": completion.task.instance_id}) is not None:
         raise InvalidInput("form data is not valid", {"filing_decision": [
             "the handler has not submitted the review yet: decide once the review is in"]})
 
