@@ -21,7 +21,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import and_, select
+from sqlalchemy import Integer, and_, bindparam, select
 from sqlalchemy.orm import Session
 
 from engine.access import audit, policy
@@ -135,9 +135,9 @@ def revoke_standing_approval(session: Session, actor: User, standing_id: int, re
     return row
 
 
-def _waiting(task_ids: Iterable[int] | None, limit: int):
+def _waiting_tasks(among: bool):
     """Open, unclaimed hand-off tasks that an active standing approval of their agency covers,
-    opened after it was granted."""
+    opened after it was granted, the first `limit` by id; `among`: only those of `ids`."""
     query = (
         select(HumanTask.id, StandingApproval.id)
         .join(ProcessInstance, ProcessInstance.id == HumanTask.instance_id)
@@ -149,11 +149,14 @@ def _waiting(task_ids: Iterable[int] | None, limit: int):
                                      StandingApproval.granted_at <= HumanTask.created_at))
         .where(HumanTask.state == HumanTaskState.OPEN, HumanTask.assignee_id.is_(None),
                HumanTask.handoff.is_not(None))
-        .order_by(HumanTask.id).limit(limit)
+        .order_by(HumanTask.id).limit(bindparam("limit", type_=Integer))
     )
-    if task_ids is not None:
-        query = query.where(HumanTask.id.in_(list(task_ids)))
-    return query
+    return query.where(HumanTask.id.in_(bindparam("ids", expanding=True))) if among else query
+
+
+# Built once: every completion that opens a hand-off asks (building the query cost more than
+# running it).
+_WAITING_AMONG, _WAITING = _waiting_tasks(among=True), _waiting_tasks(among=False)
 
 
 def _approve(session: Session, task_id: int, standing_id: int) -> bool:
@@ -190,7 +193,7 @@ def follow(session: Session, task_ids: Iterable[int]) -> int:
     pending = list(task_ids)
     approved = 0
     while pending:
-        rows = session.execute(_waiting(pending, len(pending))).all()
+        rows = session.execute(_WAITING_AMONG, {"ids": pending, "limit": len(pending)}).all()
         # End the read (nothing was written; a rollback would expire the caller's objects): each
         # approval is a transaction of its own.
         session.commit()
@@ -205,7 +208,7 @@ def follow(session: Session, task_ids: Iterable[int]) -> int:
 def apply_pending(session: Session, batch: int = 100) -> int:
     """The worker's pass: approve every waiting task a standing approval covers (a hand-off a
     message or a timer opened); how many were approved."""
-    rows = session.execute(_waiting(None, batch)).all()
+    rows = session.execute(_WAITING, {"limit": batch}).all()
     session.commit()
     approved = 0
     for task_id, standing_id in rows:
