@@ -12,11 +12,13 @@ from sqlalchemy.orm import Session, joinedload, selectinload
 from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
+from engine.access.policy.cases import can_view_case_among
 from engine.errors import NotFound
 from models import (
     Agency,
     AuditEvent,
     Case,
+    CaseParticipant,
     HumanTask,
     Membership,
     ProcessInstance,
@@ -287,20 +289,65 @@ _CASE = (select(Case).options(joinedload(Case.participants)).where(Case.id == bi
          .execution_options(populate_existing=True))
 
 
-def visible_case(session: Session, user: User, case_id: int) -> Case:
-    """The case if the user may see it, else NotFound (existence is not revealed)."""
+@dataclass(frozen=True)
+class CaseLine:
+    """A case as its API answer shows it (`visible_case` with `lines`): `case`, the row of its
+    columns (id, number, title, confidentiality, created_at; its owner agency's code as
+    `owner_agency`, its creator's username as `created_by`), and `participants`, the rows of its
+    participating agencies in order of joining (agency_id, role, joined_at; the agency's code as
+    `agency`, its name as `agency_name`)."""
+
+    case: Row
+    participants: Sequence[Row]
+
+
+@overload
+def visible_case(session: Session, user: User, case_id: int, *, lines: Literal[False] = ...) -> Case: ...
+@overload
+def visible_case(session: Session, user: User, case_id: int, *, lines: Literal[True]) -> CaseLine: ...
+def visible_case(session: Session, user: User, case_id: int, *, lines: bool = False) -> Case | CaseLine:
+    """The case if the user may see it, else NotFound (existence is not revealed). `lines`: the
+    `CaseLine` of what the API's answer shows, in one statement of columns (no entities built),
+    the access decided on its participants' lines by the same rule (`can_view_case_among`)."""
+    if lines:
+        rows = session.execute(_CASE_LINE, {"case_id": case_id}).all()
+        # One row per participant; the case's row alone (participant columns null) if it had none.
+        participants = [row for row in rows if row.agency_id is not None]
+        if not rows or not can_view_case_among(user, participants):
+            raise NotFound(f"case {case_id} does not exist")
+        return CaseLine(rows[0], participants)
     case = session.execute(_CASE, {"case_id": case_id}).unique().scalar()
     if case is None or not policy.can_view_case(session, user, case):
         raise NotFound(f"case {case_id} does not exist")
     return case
 
 
+def _case_line():
+    cases, participants = Case.__table__, CaseParticipant.__table__
+    owner, joined, creator = Agency.__table__.alias("owner"), Agency.__table__.alias("joined"), User.__table__
+    return (select(cases.c.id, cases.c.number, cases.c.title, cases.c.confidentiality, cases.c.created_at,
+                   owner.c.code.label("owner_agency"), creator.c.username.label("created_by"),
+                   participants.c.agency_id, participants.c.role, participants.c.joined_at,
+                   joined.c.code.label("agency"), joined.c.name.label("agency_name"))
+            .select_from(cases.join(owner, owner.c.id == cases.c.owner_agency_id)
+                         .join(creator, creator.c.id == cases.c.created_by_id)
+                         .outerjoin(participants, participants.c.case_id == cases.c.id)
+                         .outerjoin(joined, joined.c.id == participants.c.agency_id))
+            .where(cases.c.id == bindparam("case_id"))
+            # The order of Case.participants; then by row, for agencies that joined at the same time.
+            .order_by(participants.c.joined_at, participants.c.id))
+
+
+_CASE_LINE = _case_line()
+
+
 @overload
-def case_instances(session: Session, case: Case, models: bool = ..., *,
+def case_instances(session: Session, case: Case | Row, models: bool = ..., *,
                    lines: Literal[False] = ...) -> Sequence[ProcessInstance]: ...
 @overload
-def case_instances(session: Session, case: Case, models: bool = ..., *, lines: Literal[True]) -> Sequence[Row]: ...
-def case_instances(session: Session, case: Case, models: bool = True, *, lines: bool = False) -> Sequence:
+def case_instances(session: Session, case: Case | Row, models: bool = ..., *,
+                   lines: Literal[True]) -> Sequence[Row]: ...
+def case_instances(session: Session, case: Case | Row, models: bool = True, *, lines: bool = False) -> Sequence:
     """The case's instances, oldest first; `models`: with their process model rows (pages show
     the model's name; the API reads key, name and version from the definitions in memory).
     `lines`: rows of the columns the API shows (id, process_model_id, status, started_at,
@@ -311,10 +358,10 @@ def case_instances(session: Session, case: Case, models: bool = True, *, lines: 
 
 
 @overload
-def case_tasks(session: Session, case: Case, *, lines: Literal[False] = ...) -> Sequence[HumanTask]: ...
+def case_tasks(session: Session, case: Case | Row, *, lines: Literal[False] = ...) -> Sequence[HumanTask]: ...
 @overload
-def case_tasks(session: Session, case: Case, *, lines: Literal[True]) -> Sequence[Row]: ...
-def case_tasks(session: Session, case: Case, *, lines: bool = False) -> Sequence:
+def case_tasks(session: Session, case: Case | Row, *, lines: Literal[True]) -> Sequence[Row]: ...
+def case_tasks(session: Session, case: Case | Row, *, lines: bool = False) -> Sequence:
     """The case's tasks, oldest first; `lines`: rows of what an answer shows (`_line_columns`)
     instead of entities, for the API's case (a third of the columns, no entities built)."""
     return session.execute(_CASE_TASK_LINES, {"case_id": case.id}).all() if lines else \

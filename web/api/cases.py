@@ -2,6 +2,8 @@
 and its audit timeline."""
 from __future__ import annotations
 
+from types import SimpleNamespace
+
 from flask_smorest import Blueprint
 from marshmallow import fields, validate
 
@@ -35,19 +37,27 @@ class MechanismStart(schemas.Strict):
 
 class CaseView:
     """A case with what its page shows beside it, for the CaseDetail schema: read from the
-    database as lines of the columns the answer shows (`instance_lines`, `task_lines`), or as
-    just opened (entities). The answer's builder (web/api/dumps.py) reads `case` and the lines
-    if any; `instances` and `tasks` are the entities the documented schema reads, read for it
-    only when it asks (tests/web/test_api_dumps.py holds the two answers side by side)."""
+    database as lines of the columns the answer shows (`read`: the case's `line`, then
+    `instance_lines` and `task_lines`), or as just opened (entities). The answer's builder
+    (web/api/dumps.py) reads `line` or `case`, and the lines if any; `instances` and `tasks` are
+    the entities the documented schema reads, read for it only when it asks, as it reads a line's
+    case through `_CaseOfLine` (tests/web/test_api_dumps.py holds the two answers side by side)."""
 
     def __init__(self, case, instances=None, tasks=None) -> None:
         self.case = case
         self._instances, self._tasks = instances, tasks
-        self.instance_lines = self.task_lines = None
-        if tasks is None:
-            session = db.session
-            self.instance_lines = engine.case_instances(session, case, models=False, lines=True)
-            self.task_lines = engine.case_tasks(session, case, lines=True)
+        self.line = self.instance_lines = self.task_lines = None
+
+    @classmethod
+    def read(cls, case_id: int) -> CaseView:
+        """The case if the user may see it (NotFound otherwise), with its instances and tasks."""
+        session = db.session
+        line = engine.visible_case(session, api_user(), case_id, lines=True)
+        view = cls(_CaseOfLine(line))
+        view.line = line
+        view.instance_lines = engine.case_instances(session, line.case, models=False, lines=True)
+        view.task_lines = engine.case_tasks(session, line.case, lines=True)
+        return view
 
     @property
     def instances(self):
@@ -63,6 +73,31 @@ class CaseView:
 
     def __getattr__(self, name: str):
         return getattr(self.case, name)
+
+
+class _CaseOfLine:
+    """A case's line (engine/oversight/queries.py `CaseLine`) as the documented schema reads a
+    case: `owner_agency.code`, `created_by.username`, each participant's `agency.code` and
+    `agency.name`."""
+
+    def __init__(self, line) -> None:
+        self.line = line
+
+    def __getattr__(self, name: str):
+        return getattr(self.line.case, name)
+
+    @property
+    def owner_agency(self):
+        return SimpleNamespace(code=self.line.case.owner_agency)
+
+    @property
+    def created_by(self):
+        return SimpleNamespace(username=self.line.case.created_by)
+
+    @property
+    def participants(self):
+        return [SimpleNamespace(agency=SimpleNamespace(code=p.agency, name=p.agency_name), joined_at=p.joined_at)
+                for p in self.line.participants]
 
 
 @bp.route("", methods=["GET"])
@@ -100,7 +135,7 @@ def start_mechanism(args, case_id: int):
 @documented(bp, 404)
 def show_case(case_id: int):
     """A case with its process instances, participating agencies and tasks (no form data)."""
-    return CaseView(engine.visible_case(db.session, api_user(), case_id))
+    return CaseView.read(case_id)
 
 
 @bp.route(f"/<{schemas.ID}:case_id>/timeline", methods=["GET"])

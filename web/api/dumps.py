@@ -144,20 +144,26 @@ def instance_line(i, session) -> dict[str, Any]:
 def case_detail(view) -> dict[str, Any]:
     """schemas.CaseDetail, of web/api/cases.py's CaseView (a case with its instances and tasks,
     as lines when it was read, as entities when just opened)."""
-    case = view.case
-    if view.task_lines is None:
-        instances, tasks = [instance(i) for i in view.instances], [task(t) for t in view.tasks]
-    else:
-        session = object_session(case)
-        instances = [instance_line(i, session) for i in view.instance_lines]
-        tasks = [task_line(t, case.number) for t in view.task_lines]
+    line = view.line
+    if line is None:
+        case = view.case
+        return {
+            "id": case.id, "number": case.number, "title": case.title,
+            "confidentiality": str(case.confidentiality), "owner_agency": case.owner_agency.code,
+            "created_by": case.created_by.username, "created_at": _time(case.created_at),
+            "participants": [{"agency": p.agency.code, "agency_name": p.agency.name, "joined_at": _time(p.joined_at)}
+                             for p in case.participants],
+            "instances": [instance(i) for i in view.instances], "tasks": [task(t) for t in view.tasks],
+        }
+    case, session = line.case, db.session
+    number = case.number
     return {
-        "id": case.id, "number": case.number, "title": case.title, "confidentiality": str(case.confidentiality),
-        "owner_agency": case.owner_agency.code, "created_by": case.created_by.username,
-        "created_at": _time(case.created_at),
-        "participants": [{"agency": p.agency.code, "agency_name": p.agency.name, "joined_at": _time(p.joined_at)}
-                         for p in case.participants],
-        "instances": instances, "tasks": tasks,
+        "id": case.id, "number": number, "title": case.title, "confidentiality": str(case.confidentiality),
+        "owner_agency": case.owner_agency, "created_by": case.created_by, "created_at": _time(case.created_at),
+        "participants": [{"agency": p.agency, "agency_name": p.agency_name, "joined_at": _time(p.joined_at)}
+                         for p in line.participants],
+        "instances": [instance_line(i, session) for i in view.instance_lines],
+        "tasks": [task_line(t, number) for t in view.task_lines],
     }
 
 

@@ -1,6 +1,7 @@
 """Cases, their documents and mechanisms, and their tasks."""
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from typing import Any, Protocol
 
 from sqlalchemy.orm import Session
@@ -8,13 +9,34 @@ from sqlalchemy.orm import Session
 from models import Case, HumanTask, HumanTaskState, User
 
 from .documents import is_copied_to
-from .relations import has_role_in, is_assigned, is_observer, is_overseer, is_party
+from .relations import (
+    Participation,
+    has_role_in,
+    is_assigned,
+    is_observer,
+    is_overseer,
+    is_party,
+    takes_part,
+    takes_part_among,
+)
 
 # --- cases -------------------------------------------------------------------------------
 
 def can_view_case(session: Session, user: User, case: Case) -> bool:
     """Metadata (title, tasks, deadlines, timeline): party and observing agencies, overseers."""
-    return is_overseer(user) or is_party(session, user, case) or is_observer(session, user, case)
+    return _views_case(user, lambda role: takes_part(session, user, case, role))
+
+
+def can_view_case_among(user: User, participants: Sequence[Participation]) -> bool:
+    """`can_view_case` decided on the case's participants as read with it (their lines: agency_id
+    and role), without its entity."""
+    return _views_case(user, lambda role: takes_part_among(user, participants, role))
+
+
+def _views_case(user: User, takes_part_as: Callable[[str], bool]) -> bool:
+    """The one rule of `can_view_case` and `can_view_case_among`, whatever the participants were
+    read as: overseers, and the agencies that take part as a party or as an observer."""
+    return is_overseer(user) or takes_part_as("party") or takes_part_as("observer")
 
 
 def can_view_case_content(session: Session, user: User, case: Case) -> bool:
