@@ -131,6 +131,7 @@ from engine.mechanisms.sharing import (
     shared_with_me,
 )
 from engine.oversight import metrics
+from engine.oversight.case_reads import case_instances, case_tasks, case_timeline, visible_case
 from engine.oversight.notification_mail import MailSettings
 from engine.oversight.notification_mail import deliver as deliver_mail
 from engine.oversight.notifications import mark_all_read, mark_read, my_notifications, unread_count
@@ -141,14 +142,10 @@ from engine.oversight.queries import (
     InboxFilter,
     Page,
     agencies,
-    case_instances,
     case_page,
-    case_tasks,
-    case_timeline,
     find_user,
     inbox,
     lane_users,
-    visible_case,
     visible_cases,
 )
 from engine.oversight.register import MECHANISMS as REGISTER_MECHANISMS

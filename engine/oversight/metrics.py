@@ -18,7 +18,8 @@ from sqlalchemy.orm import Session, selectinload
 
 from engine.access import audit, policy
 from engine.errors import Forbidden, NotFound
-from engine.oversight.queries import Page, case_timeline
+from engine.oversight.case_reads import case_timeline
+from engine.oversight.queries import Page
 from engine.oversight.supervision import supervised
 from engine.runtime.instances import load
 from engine.runtime.spiff import pruned_bpmn_ids

@@ -8,31 +8,27 @@ from functools import lru_cache
 from typing import Any, Generic, Literal, TypeVar, overload
 
 from sqlalchemy import Integer, Row, String, and_, bindparam, case, func, literal_column, or_, select, union_all
-from sqlalchemy.orm import Session, joinedload, selectinload
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.sql.expression import BindParameter
 
 from engine.access import policy
-from engine.access.policy.cases import can_view_case_among
 from engine.errors import NotFound
 from models import (
     Agency,
-    AuditEvent,
     Case,
-    CaseParticipant,
     HumanTask,
     Membership,
     ProcessInstance,
     ProcessModel,
     User,
-    case_chain,
 )
 
 T = TypeVar("T")
 INBOX_VIEWS = ("all", "mine", "claimable")
 # The inbox's statements are written on the tables, not the mapped classes: a statement of columns
 # then runs without the ORM's layer (the API's lines), and the entities' statement joins them alike.
-_TASK = HumanTask.__table__
-_T = _TASK.c
+TASKS = HumanTask.__table__
+_T = TASKS.c
 
 
 @dataclass(frozen=True)
@@ -180,9 +176,9 @@ def _inbox_statements(shape: tuple, lines: bool = False) -> tuple:
     if lines:
         cases = Case.__table__
         return count, (
-            select(*_line_columns(), cases.c.number.label("case_number"), cases.c.title.label("case_title"),
+            select(*task_line_columns(), cases.c.number.label("case_number"), cases.c.title.label("case_title"),
                    total, *handover)
-            .select_from(_line_from(_TASK.join(top, top.c.id == _T.id)).join(cases, cases.c.id == _T.case_id))
+            .select_from(task_line_from(TASKS.join(top, top.c.id == _T.id)).join(cases, cases.c.id == _T.case_id))
             .order_by(*_inbox_order(narrow, top.c)))
     return count, (
         select(HumanTask, total, *handover).join(top, top.c.id == HumanTask.id)
@@ -237,9 +233,9 @@ def inbox(session: Session, user: User, view: str = "all", page: int = 1, per_pa
                 {row[0].id: Handover(row[2], row[3]) for row in found})
 
 
-def _line_columns() -> tuple:
+def task_line_columns() -> tuple:
     """A task's columns that an answer shows (web/api/dumps.py), its lane as one text and its
-    users as their usernames (`assignee_name`, `completed_by_name`), on the tables of `_line_from`."""
+    users as their usernames (`assignee_name`, `completed_by_name`), on the tables of `task_line_from`."""
     agency, assignee, completer = Agency.__table__, _ASSIGNEE, _COMPLETER
     return (_T.id, _T.case_id, _T.instance_id, _T.bpmn_id, _T.title,
             (agency.c.code + literal_column("'.'", String) + _T.role).label("lane"), _T.state,
@@ -248,7 +244,7 @@ def _line_columns() -> tuple:
             _T.handoff, _T.form_name, _T.completed_at, completer.c.username.label("completed_by_name"))
 
 
-def _line_from(tasks):
+def task_line_from(tasks):
     agency = Agency.__table__
     return (tasks.join(agency, agency.c.id == _T.agency_id)
             .outerjoin(_ASSIGNEE, _ASSIGNEE.c.id == _T.assignee_id)
@@ -262,15 +258,15 @@ def _handover_columns() -> tuple:
     """Who handed a task over and when, as correlated subqueries of the page's statement (one
     round trip still): the instance's task completed last at or before the task opened (the
     step before it), else the instance's starter and start."""
-    before = _TASK.alias("before")
+    before = TASKS.alias("before")
     previous = (select(before.c.id).where(before.c.instance_id == _T.instance_id,
                                           before.c.state == literal_column("'completed'"),
                                           before.c.completed_at <= _T.created_at)
                 .order_by(before.c.completed_at.desc(), before.c.id.desc()).limit(1)
                 # Explicitly: nested in the subqueries below, it would otherwise not correlate to
                 # the page's task and read every task of every instance.
-                .correlate(_TASK).scalar_subquery())
-    done, completer, starter = _TASK.alias("done"), User.__table__.alias("completer_"), User.__table__.alias("starter")
+                .correlate(TASKS).scalar_subquery())
+    done, completer, starter = TASKS.alias("done"), User.__table__.alias("completer_"), User.__table__.alias("starter")
     instances = ProcessInstance.__table__
     by_completer = (select(completer.c.display_name).join(done, done.c.completed_by_id == completer.c.id)
                     .where(done.c.id == previous).scalar_subquery())
@@ -281,119 +277,6 @@ def _handover_columns() -> tuple:
     # Not coalesced: a step completed by the system names nobody rather than the starter.
     return (case((previous.is_not(None), by_completer), else_=started).label("handed_over_by"),
             func.coalesce(at_completion, started_at.scalar_subquery()).label("handed_over_at"))
-
-
-# Built once: every case page and case API call starts with it. The participants come with the
-# case: the permission check reads them, and so does the page.
-_CASE = (select(Case).options(joinedload(Case.participants)).where(Case.id == bindparam("case_id"))
-         .execution_options(populate_existing=True))
-
-
-@dataclass(frozen=True)
-class CaseLine:
-    """A case as its API answer shows it (`visible_case` with `lines`): `case`, the row of its
-    columns (id, number, title, confidentiality, created_at; its owner agency's code as
-    `owner_agency`, its creator's username as `created_by`), and `participants`, the rows of its
-    participating agencies in order of joining (agency_id, role, joined_at; the agency's code as
-    `agency`, its name as `agency_name`)."""
-
-    case: Row
-    participants: Sequence[Row]
-
-
-@overload
-def visible_case(session: Session, user: User, case_id: int, *, lines: Literal[False] = ...) -> Case: ...
-@overload
-def visible_case(session: Session, user: User, case_id: int, *, lines: Literal[True]) -> CaseLine: ...
-def visible_case(session: Session, user: User, case_id: int, *, lines: bool = False) -> Case | CaseLine:
-    """The case if the user may see it, else NotFound (existence is not revealed). `lines`: the
-    `CaseLine` of what the API's answer shows, in one statement of columns (no entities built),
-    the access decided on its participants' lines by the same rule (`can_view_case_among`)."""
-    if lines:
-        rows = session.execute(_CASE_LINE, {"case_id": case_id}).all()
-        # One row per participant; the case's row alone (participant columns null) if it had none.
-        participants = [row for row in rows if row.agency_id is not None]
-        if not rows or not can_view_case_among(user, participants):
-            raise NotFound(f"case {case_id} does not exist")
-        return CaseLine(rows[0], participants)
-    case = session.execute(_CASE, {"case_id": case_id}).unique().scalar()
-    if case is None or not policy.can_view_case(session, user, case):
-        raise NotFound(f"case {case_id} does not exist")
-    return case
-
-
-def _case_line():
-    cases, participants = Case.__table__, CaseParticipant.__table__
-    owner, joined, creator = Agency.__table__.alias("owner"), Agency.__table__.alias("joined"), User.__table__
-    return (select(cases.c.id, cases.c.number, cases.c.title, cases.c.confidentiality, cases.c.created_at,
-                   owner.c.code.label("owner_agency"), creator.c.username.label("created_by"),
-                   participants.c.agency_id, participants.c.role, participants.c.joined_at,
-                   joined.c.code.label("agency"), joined.c.name.label("agency_name"))
-            .select_from(cases.join(owner, owner.c.id == cases.c.owner_agency_id)
-                         .join(creator, creator.c.id == cases.c.created_by_id)
-                         .outerjoin(participants, participants.c.case_id == cases.c.id)
-                         .outerjoin(joined, joined.c.id == participants.c.agency_id))
-            .where(cases.c.id == bindparam("case_id"))
-            # The order of Case.participants; then by row, for agencies that joined at the same time.
-            .order_by(participants.c.joined_at, participants.c.id))
-
-
-_CASE_LINE = _case_line()
-
-
-@overload
-def case_instances(session: Session, case: Case | Row, models: bool = ..., *,
-                   lines: Literal[False] = ...) -> Sequence[ProcessInstance]: ...
-@overload
-def case_instances(session: Session, case: Case | Row, models: bool = ..., *,
-                   lines: Literal[True]) -> Sequence[Row]: ...
-def case_instances(session: Session, case: Case | Row, models: bool = True, *, lines: bool = False) -> Sequence:
-    """The case's instances, oldest first; `models`: with their process model rows (pages show
-    the model's name; the API reads key, name and version from the definitions in memory).
-    `lines`: rows of the columns the API shows (id, process_model_id, status, started_at,
-    completed_at) instead of entities."""
-    if lines:
-        return session.execute(_CASE_INSTANCE_LINES, {"case_id": case.id}).all()
-    return session.scalars(_CASE_INSTANCES if models else _CASE_INSTANCES_ONLY, {"case_id": case.id}).all()
-
-
-@overload
-def case_tasks(session: Session, case: Case | Row, *, lines: Literal[False] = ...) -> Sequence[HumanTask]: ...
-@overload
-def case_tasks(session: Session, case: Case | Row, *, lines: Literal[True]) -> Sequence[Row]: ...
-def case_tasks(session: Session, case: Case | Row, *, lines: bool = False) -> Sequence:
-    """The case's tasks, oldest first; `lines`: rows of what an answer shows (`_line_columns`)
-    instead of entities, for the API's case (a third of the columns, no entities built)."""
-    return session.execute(_CASE_TASK_LINES, {"case_id": case.id}).all() if lines else \
-        session.scalars(_CASE_TASKS, {"case_id": case.id}).all()
-
-
-# Built once, like the inbox's: a case page runs both.
-_CASE_INSTANCES_ONLY = (select(ProcessInstance).where(ProcessInstance.case_id == bindparam("case_id"))
-                        .order_by(ProcessInstance.id))
-_CASE_INSTANCES = _CASE_INSTANCES_ONLY.options(joinedload(ProcessInstance.process_model))
-_INSTANCE = ProcessInstance.__table__.c
-_CASE_INSTANCE_LINES = (select(_INSTANCE.id, _INSTANCE.process_model_id, _INSTANCE.status, _INSTANCE.started_at,
-                               _INSTANCE.completed_at)
-                        .where(_INSTANCE.case_id == bindparam("case_id")).order_by(_INSTANCE.id))
-_CASE_TASKS = (
-    select(HumanTask).where(HumanTask.case_id == bindparam("case_id"))
-    # One query: the users as names only (their memberships are not needed here).
-    .options(joinedload(HumanTask.assignee).lazyload(User.memberships),
-             joinedload(HumanTask.completed_by).lazyload(User.memberships))
-    .order_by(HumanTask.created_at, HumanTask.id)
-)
-_CASE_TASK_LINES = (select(*_line_columns()).select_from(_line_from(_TASK)).where(_T.case_id == bindparam("case_id"))
-                    .order_by(_T.created_at, _T.id))
-
-
-def case_timeline(session: Session, case: Case) -> Sequence[AuditEvent]:
-    """The case's audit chain in order, with each actor and their agency."""
-    return session.scalars(
-        select(AuditEvent).where(AuditEvent.chain == case_chain(case.id))
-        .options(selectinload(AuditEvent.actor), selectinload(AuditEvent.actor_agency))
-        .order_by(AuditEvent.seq)
-    ).all()
 
 
 def _visible_cases_query(user: User):

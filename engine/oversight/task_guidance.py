@@ -11,7 +11,8 @@ from sqlalchemy.orm import Session
 
 from engine.access import policy
 from engine.mechanisms import hooks
-from engine.oversight.queries import case_tasks, inbox
+from engine.oversight.case_reads import case_tasks
+from engine.oversight.queries import inbox
 from engine.runtime.definitions import definition
 from models import HumanTask, HumanTaskState, User
 
