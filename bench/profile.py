@@ -15,6 +15,7 @@ from collections import defaultdict
 from sqlalchemy import event, text
 
 from .common import BENCH, fresh_database, report, seed, spiff_cycle_calls, spiff_cycle_ms, tokens
+from .served_calls import marking, served_calls
 from .timers import prepare
 
 PROFILES = BENCH / "profiles"
@@ -150,14 +151,6 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
                 in_app[current[0]] += 1
 
     wsgi_app = app.wsgi_app
-
-    def served(environ, start_response):
-        serving[0] = True
-        try:
-            return wsgi_app(environ, start_response)
-        finally:
-            serving[0] = False
-
     def counting(kind, call):
         current[0] = kind
         sys.setprofile(profiled)
@@ -167,7 +160,7 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
             sys.setprofile(None)
             current[0] = None
 
-    app.wsgi_app = served
+    app.wsgi_app = marking(wsgi_app, serving)
     try:
         api_instances(client, token, count, counting)
     finally:
@@ -218,8 +211,6 @@ def served_rows(url: str, token: str, count: int) -> list[tuple]:
     """The same instances served by gunicorn: the calls in its worker per request kind and per
     full instance, all of them (parsing and writing included) and inside the app (for reading
     the in-process figures beside what production does; not judged)."""
-    from .served_calls import served_calls
-
     served = served_calls(url, token, count, api_instances, tempfile.mkdtemp(prefix="liandong-bench-served-"))
     rows = [(f"{kind} served by gunicorn: Python calls in its worker (in the app)",
              f"{served[kind][0] / 1000:.1f}k ({served[kind][1] / 1000:.1f}k)", "", None) for kind in KINDS]

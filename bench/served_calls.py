@@ -36,18 +36,22 @@ def _count(frame, event, arg) -> None:
             _counts[1] += 1
 
 
-def post_worker_init(worker) -> None:
-    """gunicorn hook: count from now on, marking the app's own calls."""
-    app = worker.wsgi
+def marking(app, serving: list[bool]):
+    """The WSGI app `app`, with `serving[0]` true while it runs (its calls told from the rest)."""
 
-    def counted(environ, start_response):
-        _serving[0] = True
+    def marked(environ, start_response):
+        serving[0] = True
         try:
             return app(environ, start_response)
         finally:
-            _serving[0] = False
+            serving[0] = False
 
-    worker.wsgi = counted
+    return marked
+
+
+def post_worker_init(worker) -> None:
+    """gunicorn hook: count from now on, marking the app's own calls."""
+    worker.wsgi = marking(worker.wsgi, _serving)
     sys.setprofile(_count)
 
 
