@@ -3,17 +3,16 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Any, NamedTuple, TypeVar
+from typing import Any, NamedTuple
 
-from sqlalchemy import bindparam, select, text
-from sqlalchemy.orm import Session, make_transient_to_detached, selectinload
+from sqlalchemy import Integer, String, bindparam, column, select, text, true
+from sqlalchemy.orm import Session, selectinload
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.casework import results
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.runtime.instances import latest_model, start_instance
+from engine.runtime.instances import InsertedInstance, as_loaded, insert_instance, latest_model, start_instance
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
 from models import (
@@ -36,7 +35,6 @@ DUPLICATE_CONFIRMED = "mechanism_duplicate_confirmed"
 # confirm it, so the triggering event is its recorded reason.
 DUPLICATE_STARTED = "mechanism_duplicate_started"
 MAX_REASON = 1000
-_Row = TypeVar("_Row")
 
 
 class OpenedCase(NamedTuple):
@@ -109,7 +107,7 @@ def open_case_in(
     at = now(session)
     agency = actor.agency
     assert agency is not None  # callers check a role in an agency
-    case = _insert_case(session, actor, agency, title, confidentiality, at)
+    case, first = _insert_case(session, actor, agency, title, confidentiality, at, keys[0] if keys else None)
     audit.open_chain(session, case.id)
     audit.record(session, "case_created", actor=actor, case_id=case.id,
                  detail={"number": case.number, "confidentiality": confidentiality,
@@ -120,32 +118,41 @@ def open_case_in(
         # Mechanisms a user starts know who did (as start_mechanism tells them); 立案协助 is
         # otherwise started by a message and has never needed an initiator.
         initial = None if key == TRANSFER else {"initiator_agency": agency.code}
-        started = start_instance(session, case, key, actor, initial,
-                                 case_agencies={agency.id} if index == 0 else None)
+        started = start_instance(session, case, key, actor, initial, case_agencies={agency.id} if index == 0 else None,
+                                 inserted=first if index == 0 else None)
         instances.append(started.instance)
         tasks.extend(started.opened)
     return OpenedCase(case, instances, tasks)
 
 
 # PostgreSQL: the case, its number (from the id the sequence gives it, so concurrent openings
-# never collide) and its owner as participant in one statement. Built once: every opening runs it.
-_OPEN_CASE = text("""
-WITH new_case AS (
-    INSERT INTO case_file (id, number, title, confidentiality, owner_agency_id, created_by_id, created_at)
-    SELECT n.id, 'LD' || :year || '-' || lpad(n.id::text, greatest(5, length(n.id::text)), '0'),
-           :title, :confidentiality, :agency_id, :actor_id, :at
-    FROM (SELECT nextval(pg_get_serial_sequence('case_file', 'id')) AS id) AS n
-    RETURNING id, number),
-owner AS (
-    INSERT INTO case_participant (case_id, agency_id, joined_at, role)
-    SELECT id, :agency_id, :at, 'party' FROM new_case RETURNING id)
-SELECT new_case.id, new_case.number, owner.id FROM new_case, owner
-""").bindparams(bindparam("at", type_=Case.__table__.c.created_at.type))
+# never collide) and its owner as participant in one statement, and with them the instance of the
+# first mechanism chosen. Built once: every opening runs them.
+_AT = bindparam("at", type_=Case.__table__.c.created_at.type)
+_NEW_CASE = text("""
+INSERT INTO case_file (id, number, title, confidentiality, owner_agency_id, created_by_id, created_at)
+SELECT n.id, 'LD' || :year || '-' || lpad(n.id::text, greatest(5, length(n.id::text)), '0'),
+       :title, :confidentiality, :agency_id, :actor_id, :at
+FROM (SELECT nextval(pg_get_serial_sequence('case_file', 'id')) AS id) AS n
+RETURNING id, number""").bindparams(_AT).columns(column("id", Integer), column("number", String)).cte("new_case")
+_OWNER = text("""
+INSERT INTO case_participant (case_id, agency_id, joined_at, role)
+SELECT id, :agency_id, :at, 'party' FROM new_case
+RETURNING id""").bindparams(_AT).columns(column("id", Integer)).cte("owner")
+_FIRST_INSTANCE = insert_instance(select(_NEW_CASE.c.id).scalar_subquery(),
+                                  bindparam("actor_id", type_=Integer)).cte("first_instance")
+_OPEN_CASE = select(_NEW_CASE.c.id, _NEW_CASE.c.number, _OWNER.c.id).select_from(_NEW_CASE.join(_OWNER, true()))
+# Nothing started if no version of the mechanism is deployed: the first instance's columns are null.
+_OPEN_CASE_STARTING = (
+    select(_NEW_CASE.c.id, _NEW_CASE.c.number, _OWNER.c.id,
+           _FIRST_INSTANCE.c.id, _FIRST_INSTANCE.c.process_model_id, _FIRST_INSTANCE.c.entered_days)
+    .select_from(_NEW_CASE.join(_OWNER, true()).outerjoin(_FIRST_INSTANCE, true())))
 
 
 def _insert_case(session: Session, actor: User, agency: Agency, title: str, confidentiality: str,
-                 at: datetime) -> Case:
-    """Insert a new case numbered after its id, with the owning agency as participant."""
+                 at: datetime, first: str | None) -> tuple[Case, InsertedInstance | None]:
+    """Insert a new case numbered after its id, with the owning agency as participant; on
+    PostgreSQL with the instance of mechanism `first` (start_instance goes on from it)."""
     if session.get_bind().dialect.name != "postgresql":
         case = Case(number=f"pending-{at.timestamp()}-{actor.id}", title=title,
                     confidentiality=confidentiality, owner_agency_id=agency.id,
@@ -153,34 +160,30 @@ def _insert_case(session: Session, actor: User, agency: Agency, title: str, conf
                     participants=[CaseParticipant(agency_id=agency.id, joined_at=at)])
         session.add(case)
         session.flush()
-        # The number follows the id (written with the instance the mechanism starts).
+        # The number follows the id (written by the next flush: after the first steps of the first
+        # mechanism, or at the commit).
         case.number = f"LD{at.year}-{case.id:05d}"
-        return case
-    case_id, number, participant_id = session.execute(_OPEN_CASE, {
-        "year": str(at.year), "title": title, "confidentiality": confidentiality, "agency_id": agency.id,
-        "actor_id": actor.id, "at": at}).one()
+        return case, None
+    params = {"year": str(at.year), "title": title, "confidentiality": confidentiality, "agency_id": agency.id,
+              "actor_id": actor.id, "at": at}
+    if first is None:
+        case_id, number, participant_id = session.execute(_OPEN_CASE, params).one()
+        started = None
+    else:
+        case_id, number, participant_id, instance_id, model_id, entered_days = session.execute(
+            _OPEN_CASE_STARTING, {**params, "key": first}).one()
+        started = InsertedInstance(instance_id, model_id, entered_days, at)
     # The rows as inserted, in the session without reading them back.
-    case = _as_loaded(Case, id=case_id, number=number, title=title, confidentiality=confidentiality,
-                      owner_agency_id=agency.id, created_by_id=actor.id, created_at=at)
-    owner = _as_loaded(CaseParticipant, id=participant_id, case_id=case_id, agency_id=agency.id, joined_at=at,
-                       role="party")
+    case = as_loaded(Case, id=case_id, number=number, title=title, confidentiality=confidentiality,
+                     owner_agency_id=agency.id, created_by_id=actor.id, created_at=at)
+    owner = as_loaded(CaseParticipant, id=participant_id, case_id=case_id, agency_id=agency.id, joined_at=at,
+                      role="party")
     session.add(case)
     session.add(owner)
     # Related objects after adding, so that adding cascades to nothing.
     set_committed_value(case, "participants", [owner])  # a collection: as loading builds it
     owner.__dict__["agency"] = agency
-    return case
-
-
-def _as_loaded(cls: type[_Row], **values: Any) -> _Row:
-    """An object of a mapped class holding `values` as a query would have loaded them: put in
-    place as loading puts them, not set one by one through the attribute events of the
-    constructor, which cost more than the INSERT that wrote the row; attributes not given are
-    read from the database when asked."""
-    row = manager_of_class(cls).new_instance()
-    row.__dict__.update(values)
-    make_transient_to_detached(row)
-    return row
+    return case, started
 
 
 def opening_mechanisms(session: Session, actor: User) -> list[ProcessModel]:

@@ -8,21 +8,37 @@ version_id_col), so of two concurrent writers exactly one wins; the other gets C
 from __future__ import annotations
 
 from collections.abc import Mapping
+from datetime import datetime
 from operator import itemgetter
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, TypeVar, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
 from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
-from sqlalchemy import Integer, String, Text, bindparam, insert, literal, select
+from sqlalchemy import (
+    ColumnElement,
+    CursorResult,
+    Insert,
+    Integer,
+    String,
+    Text,
+    bindparam,
+    insert,
+    inspect,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.orm import Session, defer, lazyload, make_transient_to_detached, undefer
 from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.exc import StaleDataError
+from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import outbox, projection, reached, timer_rows
-from engine.runtime.definitions import definition
+from engine.runtime.definitions import Definition, definition
 from engine.runtime.open_work import ENTERED_DAYS, calendar_of, step_of, with_open_work
 from engine.runtime.spiff import dump_state, load_state, new_workflow
 from engine.runtime.step import OpenWork, Step
@@ -40,21 +56,41 @@ def latest_model(session: Session, key: str) -> ProcessModel:
     return model
 
 
-# A new instance of the latest version of a mechanism, inserted in one statement that picks the
-# version, returns the business calendar's entered days for its first step's due times (as a
-# lock's statement does, engine/runtime/open_work.py) and inserts nothing if no version is
-# deployed. Built once: every case opened runs it.
 _INSTANCES = ProcessInstance.__table__
-_START = (
-    insert(_INSTANCES)
-    .from_select(["case_id", "process_model_id", "status", "state_json", "version", "started_at", "started_by_id"],
-                 select(bindparam("case_id", type_=Integer), ProcessModel.id,
-                        literal(InstanceStatus.RUNNING, String), literal("{}", Text), literal(1, Integer),
-                        bindparam("at", type_=_INSTANCES.c.started_at.type),
-                        bindparam("by", type_=Integer))
-                 .where(ProcessModel.key == bindparam("key")).order_by(ProcessModel.id.desc()).limit(1))
-    .returning(_INSTANCES.c.id, _INSTANCES.c.process_model_id, ENTERED_DAYS.scalar_subquery())
-)
+_MODELS = ProcessModel.__table__
+
+
+def insert_instance(case_id: ColumnElement[Any], by: ColumnElement[Any]) -> Insert:
+    """A new instance of the latest version of the mechanism the parameter `key` names, for the case
+    `case_id`, started at the parameter `at` by `by`, inserted in one statement that picks the
+    version, returns the business calendar's entered days for its first step's due times (as a
+    lock's statement does, engine/runtime/open_work.py) and inserts nothing if no version is
+    deployed: its row (`InsertedInstance`) is what `start_instance` goes on from. The case may be
+    one the statement inserts (engine/casework/cases.py). Table columns, not the mapped class's:
+    an ORM-enabled statement has the session set up loading for what it returns."""
+    return (
+        insert(_INSTANCES)
+        .from_select(["case_id", "process_model_id", "status", "state_json", "version", "started_at", "started_by_id"],
+                     select(case_id, _MODELS.c.id,
+                            literal(InstanceStatus.RUNNING, String), literal("{}", Text), literal(1, Integer),
+                            bindparam("at", type_=_INSTANCES.c.started_at.type), by)
+                     .where(_MODELS.c.key == bindparam("key")).order_by(_MODELS.c.id.desc()).limit(1))
+        .returning(_INSTANCES.c.id, _INSTANCES.c.process_model_id,
+                   ENTERED_DAYS.scalar_subquery().label("entered_days"))
+    )
+
+
+# Built once: every mechanism started runs it.
+_START = insert_instance(bindparam("case_id", type_=Integer), bindparam("by", type_=Integer))
+
+
+class InsertedInstance(NamedTuple):
+    """What a statement of `insert_instance` returned, and the time it was given."""
+
+    id: int | None  # None: no version of the mechanism is deployed, nothing was inserted
+    process_model_id: int | None
+    entered_days: Any
+    started_at: datetime
 
 
 class Started(NamedTuple):
@@ -66,38 +102,86 @@ class Started(NamedTuple):
 
 def start_instance(
     session: Session, case: Case, key: str, actor: User | None, data: dict[str, Any] | None = None,
-    case_agencies: set[int] | None = None,
+    case_agencies: set[int] | None = None, inserted: InsertedInstance | None = None,
 ) -> Started:
     """Create an instance of the latest version of `key` for a case and run it to its first wait.
 
     Runs inside the caller's transaction; writes `instance_started` and whatever the first
     steps cause. `case_agencies`: the agencies taking part in the case, when the caller knows
-    them (it has just opened the case).
+    them (it has just opened the case). `inserted`: the instance's row, when the caller's own
+    statement inserted it (`insert_instance`, with `key` and `actor`'s id).
     """
-    at, by = now(session), actor.id if actor else None
-    row = session.execute(_START, {"case_id": case.id, "key": key, "at": at, "by": by}).first()
-    if row is None:
+    by = actor.id if actor else None
+    if inserted is None:
+        at = now(session)
+        row = session.execute(_START, {"case_id": case.id, "key": key, "at": at, "by": by}).first()
+        instance_id, model_id, entered_days = row if row is not None else (None, None, None)
+    else:
+        instance_id, model_id, entered_days, at = inserted
+    if instance_id is None or model_id is None:
         raise NotFound(f"no process model '{key}' is deployed")
-    instance_id, model_id, entered_days = row
     model = definition(session, model_id)
     # The row as inserted, in the session without reading it back.
-    instance = ProcessInstance(id=instance_id, case_id=case.id, process_model_id=model_id,
-                               status=InstanceStatus.RUNNING, state_json="{}", version=1, error=None,
-                               started_at=at, started_by_id=by, completed_at=None)
-    make_transient_to_detached(instance)
+    instance = as_loaded(ProcessInstance, id=instance_id, case_id=case.id, process_model_id=model_id,
+                         status=InstanceStatus.RUNNING, state_json="{}", version=1, error=None,
+                         started_at=at, started_by_id=by, completed_at=None)
     session.add(instance)
     workflow = new_workflow(model.spec_json, model.specs())
     initial = {"case_id": case.id, **(data or {})}
-    for task in workflow.get_tasks(state=TaskState.READY):
-        task.data.update(initial)
+    # What `get_tasks(state=READY)` finds in a new workflow (its root, readied by its construction),
+    # from its task map rather than through the walk of its tree.
+    for task in workflow.tasks.values():
+        if task.state == TaskState.READY:
+            task.data.update(initial)
     # A new instance has nothing open yet: its first step need not ask.
     step = Step(session, instance, OpenWork({}, {}, case_agencies), calendar_of(entered_days))
     audit.record(
         session, "instance_started", actor=actor, case_id=case.id, instance_id=instance.id,
         detail={"process": model.key, "version": model.version[:12]},
     )
-    opened = advance(step, workflow, actor)
+    opened = _run_steps(step, workflow, actor, model, flush=True)
+    _write_first_state(step, dump_state(workflow))
     return Started(instance, workflow, opened, step)
+
+
+# A new instance's state after its first steps, over the "{}" it was inserted with, and its version
+# moved on as the unit of work's versioned UPDATE moves it: built once, where that flush of one
+# column costs twice the statement.
+_FIRST_STATE = (update(_INSTANCES)
+                .where(_INSTANCES.c.id == bindparam("instance_id"), _INSTANCES.c.version == bindparam("read_version"))
+                .values(state_json=bindparam("state", type_=Text), version=_INSTANCES.c.version + 1))
+
+
+def _write_first_state(step: Step, state_json: str) -> None:
+    """Write the state of an instance `start_instance` inserted, and then what else its steps left
+    unwritten (as `advance` does). Only the state changed in the common case; a first step that
+    failed or completed the instance changed more, which the unit of work writes."""
+    session, instance = step.session, step.instance
+    if inspect(instance).modified:
+        instance.state_json = state_json
+    else:
+        version = instance.version
+        written = cast("CursorResult[Any]", session.execute(
+            _FIRST_STATE, {"instance_id": instance.id, "read_version": version, "state": state_json}))
+        if written.rowcount != 1:  # as the unit of work's versioned UPDATE reports it
+            raise StaleDataError(f"process instance {instance.id} was changed by someone else")
+        set_committed_value(instance, "state_json", state_json)
+        set_committed_value(instance, "version", version + 1)
+    session.flush()
+
+
+_Row = TypeVar("_Row")
+
+
+def as_loaded(cls: type[_Row], **values: Any) -> _Row:
+    """An object of a mapped class holding `values` as a query would have loaded them: put in
+    place as loading puts them, not set one by one through the attribute events of the
+    constructor, which cost more than the INSERT that wrote the row; attributes not given are
+    read from the database when asked."""
+    row = manager_of_class(cls).new_instance()
+    row.__dict__.update(values)
+    make_transient_to_detached(row)
+    return row
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:
@@ -164,10 +248,21 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     False the writes wait for the caller's next flush or commit, so a caller advancing many
     instances in one transaction (a worker's batch of timers) sends them together.
     """
+    opened = _run_steps(step, workflow, actor, definition(step.session, step.instance.process_model_id), flush)
+    step.instance.state_json = dump_state(workflow)
+    if flush:
+        step.session.flush()
+    return opened
+
+
+def _run_steps(step: Step, workflow: BpmnWorkflow, actor: User | None, model: Definition,
+               flush: bool) -> list[HumanTask]:
+    """`advance` but for writing the workflow's state: run the engine steps, write the rows they
+    caused (with `flush`, flushing the timers'), return the task rows opened."""
     session, instance = step.session, step.instance
     open_work = step.take_open_work()
     # Elements of this mechanism with a reaction (engine/runtime/reached.py) that the steps run.
-    key = definition(session, instance.process_model_id).key
+    key = model.key
     watched = reached.watched(key)
     passed: list[tuple[str, dict]] = []
     try:
@@ -192,14 +287,12 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
         _fail(session, instance, exc, actor)
     if passed:
         reached.react(session, instance, key, passed, actor)
-    if workflow.is_completed() and instance.status == InstanceStatus.RUNNING:
+    # A task row just opened is a ready task: the workflow has not completed, no need to walk it.
+    if not opened and workflow.is_completed() and instance.status == InstanceStatus.RUNNING:
         instance.status = InstanceStatus.COMPLETED
         instance.completed_at = now(session)
         audit.record(session, "instance_completed", actor=actor, case_id=instance.case_id,
                      instance_id=instance.id, detail={"process": key})
-    instance.state_json = dump_state(workflow)
-    if flush:
-        session.flush()
     return opened
 
 
