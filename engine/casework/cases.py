@@ -12,7 +12,8 @@ from sqlalchemy.orm.attributes import set_committed_value
 from engine.access import audit, policy
 from engine.casework import results
 from engine.errors import Conflict, Forbidden, InvalidInput, NotFound
-from engine.runtime.instances import InsertedInstance, as_loaded, insert_instance, latest_model, start_instance
+from engine.runtime.held import as_loaded
+from engine.runtime.instances import InsertedInstance, insert_instance, latest_model, start_instance
 from engine.runtime.transactions import transactional
 from engine.time.clock import now
 from models import (

@@ -21,12 +21,12 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import bindparam, select
 from sqlalchemy.dialects.postgresql import insert as pg_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
-from sqlalchemy.orm import Session, make_transient_to_detached
+from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
-from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.errors import InvalidInput, NotFound
+from engine.runtime.held import as_loaded
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
@@ -211,7 +211,6 @@ def _new_document(insert):
 
 _NEXT_NUMBER = {"postgresql": _take_counter(pg_insert), "sqlite": _take_counter(sqlite_insert)}
 _NEW_DOCUMENT = {"postgresql": _new_document(pg_insert), "sqlite": _new_document(sqlite_insert)}
-_DOCUMENT_CLASS = manager_of_class(Document)
 
 
 def _prior_steps(session: Session, task: HumanTask) -> list[tuple[str, dict[str, Any] | None]]:
@@ -302,9 +301,7 @@ def _held(session: Session, document_id: int, values: dict[str, Any], issuer: Ag
           recipient: Agency | None) -> Document:
     """The new row as an object in the session, as a query would have loaded it (its values put
     in place as loading puts them, not through the constructor's attribute events)."""
-    document = _DOCUMENT_CLASS.new_instance()
-    document.__dict__.update(values, id=document_id)
-    make_transient_to_detached(document)
+    document = as_loaded(Document, **values, id=document_id)
     session.add(document)
     # Related objects after adding, so that adding cascades to nothing.
     document.__dict__.update(issuing_agency=issuer, recipient_agency=recipient)

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from datetime import datetime
 from operator import itemgetter
-from typing import Any, NamedTuple, TypeVar, cast
+from typing import Any, NamedTuple, cast
 from uuid import UUID
 
 from SpiffWorkflow.bpmn.workflow import BpmnWorkflow
@@ -30,15 +30,15 @@ from sqlalchemy import (
     select,
     update,
 )
-from sqlalchemy.orm import Session, defer, lazyload, make_transient_to_detached, undefer
+from sqlalchemy.orm import Session, defer, lazyload, undefer
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlalchemy.orm.exc import StaleDataError
-from sqlalchemy.orm.instrumentation import manager_of_class
 
 from engine.access import audit, policy
 from engine.errors import Conflict, Forbidden, NotFound
 from engine.runtime import outbox, projection, reached, timer_rows
 from engine.runtime.definitions import Definition, definition
+from engine.runtime.held import as_loaded
 from engine.runtime.open_work import ENTERED_DAYS, calendar_of, step_of, with_open_work
 from engine.runtime.spiff import dump_state, load_state, new_workflow
 from engine.runtime.step import OpenWork, Step
@@ -168,20 +168,6 @@ def _write_first_state(step: Step, state_json: str) -> None:
         set_committed_value(instance, "state_json", state_json)
         set_committed_value(instance, "version", version + 1)
     session.flush()
-
-
-_Row = TypeVar("_Row")
-
-
-def as_loaded(cls: type[_Row], **values: Any) -> _Row:
-    """An object of a mapped class holding `values` as a query would have loaded them: put in
-    place as loading puts them, not set one by one through the attribute events of the
-    constructor, which cost more than the INSERT that wrote the row; attributes not given are
-    read from the database when asked."""
-    row = manager_of_class(cls).new_instance()
-    row.__dict__.update(values)
-    make_transient_to_detached(row)
-    return row
 
 
 def load(session: Session, instance: ProcessInstance) -> BpmnWorkflow:

@@ -9,11 +9,11 @@ from SpiffWorkflow.exceptions import WorkflowException
 from SpiffWorkflow.util.task import TaskState
 from sqlalchemy import CursorResult, bindparam, insert, select, update
 from sqlalchemy.orm import Session, make_transient_to_detached
-from sqlalchemy.orm.instrumentation import manager_of_class
 from sqlalchemy.orm.util import identity_key
 
 from engine.access import audit
 from engine.oversight import notifications
+from engine.runtime.held import with_values
 from engine.runtime.lanes import AGENCY_CODES, parse_lane
 from engine.runtime.sql import insert_if_absent
 from engine.runtime.step import OpenWork, Step
@@ -213,7 +213,6 @@ _NEW_ROW_NOTIFIED = select(_NEW_TASK.c.id).add_cte(
     notifications.lane_notices(select(_NEW_TASK.c.id).scalar_subquery()).cte("lane_notices"))
 
 
-_ROW_CLASS = manager_of_class(HumanTask)
 
 
 def _held_row(values: dict, agency: Agency | None, case: Case | None) -> HumanTask:
@@ -221,8 +220,7 @@ def _held_row(values: dict, agency: Agency | None, case: Case | None) -> HumanTa
     values put in place as loading puts them, not set one by one through the attribute events
     of the constructor, which cost more than the INSERT (make_transient_to_detached then
     takes them as the row's committed state). An agency or case not given is loaded when read."""
-    row = _ROW_CLASS.new_instance()
-    row.__dict__.update(values, result=None)
+    row = with_values(HumanTask, {**values, "result": None})
     if agency is not None:
         row.__dict__["agency"] = agency
     if case is not None:
