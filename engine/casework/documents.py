@@ -13,7 +13,7 @@ A user task names its documents with the `documents` property:
 """
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -128,8 +128,9 @@ KINDS: dict[str, Kind] = {
 }
 
 # Kinds whose content comes from domain tables rather than task results: kind -> function of
-# (session, issuing task) giving extra content; its "recipient" (an agency code) names the
-# recipient when that depends on the case. Registered by the module that owns the tables.
+# (session, issuing task, the issuing step's workflow data or None when issued on request)
+# giving extra content; its "recipient" (an agency code) names the recipient when that depends
+# on the case. Registered by the module that owns the tables.
 CONTENT_BUILDERS: dict[str, Any] = {}
 
 
@@ -170,13 +171,13 @@ def issue_for_task(session: Session, actor: User, task: HumanTask, spiff_task, v
     codes = {code for name in kinds for code in _codes(KINDS[name], KINDS[name].recipient)}
     with session.no_autoflush:
         agencies = _agencies(session, codes, {})
-    return [_issue(session, actor, task, kind_name, prior, agencies, completing=True) for kind_name in kinds]
+    return [_issue(session, actor, task, kind_name, prior, agencies, spiff_task.data) for kind_name in kinds]
 
 
 def issue_document(session: Session, actor: User, task: HumanTask, kind_name: str) -> Document:
     """Issue one document of a kind for a completed task, in the caller's transaction: for
     documents generated on request rather than by the task's `documents` property."""
-    return _issue(session, actor, task, kind_name, _prior_steps(session, task), {}, completing=False)
+    return _issue(session, actor, task, kind_name, _prior_steps(session, task), {}, None)
 
 
 # Built once (every issue runs them), on the tables: the steps read as two columns, not as
@@ -232,13 +233,15 @@ def _codes(kind: Kind, recipient: str | None) -> set[str]:
 
 
 def _issue(session: Session, actor: User, task: HumanTask, kind_name: str,
-           prior: Sequence[tuple[str, dict[str, Any] | None]], known: dict[str, Agency], *,
-           completing: bool) -> Document:
-    """Issue one document. `completing`: the task is being completed, its new result held in memory
-    until the completion's write (engine/runtime/step_write.py): a number recorded on it is held
-    the same way, written with it rather than by an UPDATE of its own."""
+           prior: Sequence[tuple[str, dict[str, Any] | None]], known: dict[str, Agency],
+           step_data: Mapping[str, Any] | None) -> Document:
+    """Issue one document. `step_data`: the completing step's workflow data, for the content
+    builders; given, the task is being completed, its new result held in memory until the
+    completion's write (engine/runtime/step_write.py): a number recorded on it is held the same
+    way, written with it rather than by an UPDATE of its own. None: issued on request."""
     kind = KINDS[kind_name]
-    extra = dict(CONTENT_BUILDERS[kind_name](session, task)) if kind_name in CONTENT_BUILDERS else {}
+    builder = CONTENT_BUILDERS.get(kind_name)
+    extra = dict(builder(session, task, step_data)) if builder else {}
     recipient_code = extra.pop("recipient", kind.recipient)
     at = now(session)
     field = kind.number_field
@@ -287,7 +290,7 @@ def _issue(session: Session, actor: User, task: HumanTask, kind_name: str,
             audit.record(session, "document_number_entered", actor=actor, case_id=task.case_id,
                          instance_id=task.instance_id, task_id=task.id,
                          detail={"kind": kind_name, "number": entered, "field": field})
-        if completing:
+        if step_data is not None:
             set_committed_value(task, "result", result)
         else:
             task.result = result

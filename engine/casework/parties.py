@@ -358,7 +358,7 @@ def notice_deliveries(session: Session, actor: User, document_id: int) -> Sequen
 
 # --- what a holder's notice says about its addressee -------------------------------------------
 
-def _addressee(session: Session, task: HumanTask) -> dict[str, Any]:
+def _addressee(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     """The holders a notice is addressed to: the one its mechanism named (`holder_id` on a form
     of the instance), else every holder of the case."""
     named = None

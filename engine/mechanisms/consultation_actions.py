@@ -277,7 +277,7 @@ def open_item_tasks(session: Session, item_ids: list[int]) -> dict[int, HumanTas
     return {item_id: task for item_id, task in rows}  # noqa: C416 (rows are Row pairs)
 
 
-def _minutes_items(session: Session, task: HumanTask) -> dict[str, Any]:
+def _minutes_items(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     """The minutes document's action items as they stand when it is issued (right after the
     hook opened them): what, by whom, by when, and the state then."""
     rows = session.scalars(select(ConsultationActionItem).where(

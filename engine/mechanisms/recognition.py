@@ -293,13 +293,13 @@ def _document_items(package: EvidencePackage, kinds: tuple[str, ...] | None = No
     } for e in package.items if kinds is None or e.evidence.kind in kinds]
 
 
-def _electronic_data_list(session: Session, task: HumanTask) -> dict[str, Any]:
+def _electronic_data_list(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     package = package_of(session, task.instance_id)
     return {"recipient": package.receiving_agency.code, "package_id": package.id,
             "items": _document_items(package, ("electronic_data",)), "item_count": len(package.items)}
 
 
-def _handover(session: Session, task: HumanTask) -> dict[str, Any]:
+def _handover(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     package = package_of(session, task.instance_id)
     custody = next((e.custody for e in package.items if e.custody), None)
     return {"recipient": package.provider_agency.code, "package_id": package.id,

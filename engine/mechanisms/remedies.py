@@ -154,9 +154,10 @@ def _late_context(session: Session, actor: User, task: HumanTask, workflow_data:
 _ADDRESSEE = documents.CONTENT_BUILDERS[REFUSAL]
 
 
-def _refusal_content(session: Session, task: HumanTask) -> dict[str, Any]:
+def _refusal_content(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     """The refusal names its addressee (engine/casework/parties.py) and how late the request was."""
-    return {**_ADDRESSEE(session, task), "lateness": _registered_lateness(session, task.instance_id).as_content()}
+    lateness = _registered_lateness(session, task.instance_id).as_content()
+    return {**_ADDRESSEE(session, task, step_data), "lateness": lateness}
 
 
 documents.CONTENT_BUILDERS[REFUSAL] = _refusal_content

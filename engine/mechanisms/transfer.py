@@ -351,11 +351,12 @@ def _review_context(session: Session, actor: User, task: HumanTask, data: Mappin
 
 # --- the 移送书 -------------------------------------------------------------------------------
 
-def _transfer_letter(session: Session, task: HumanTask) -> dict[str, Any]:
+def _transfer_letter(session: Session, task: HumanTask, step_data: Mapping[str, Any] | None) -> dict[str, Any]:
     """What the 移送书 says beyond the steps' results: the ground (the table's answer with its row
     and version), the officers who signed the report, and the attachments actually sent: the
     report and SAMR's evidence items of the case as they stand when the letter is issued."""
-    decision = threshold_decision(session, task.instance)
+    # The decision from the issuing step's data when it has it (the stored instance is not loaded again).
+    decision = threshold_decision(session, task.instance, step_data)
     items = session.execute(_ATTACHMENTS, {"case_id": task.case_id, "agency_id": task.agency_id}).all()
     return {
         "threshold": {key: decision.get(key) for key in (
