@@ -4,12 +4,14 @@ runs (transaction control not counted), on both backends.
 Each ceiling is what the call needs today: a step reads its instance's open work with the lock
 (engine/runtime/open_work.py), a transaction writes its audit events at commit in one statement
 after the chain head a statement it ran anyway read (two on SQLite; else the head is locked first;
-a new case's chain in one) (engine/access/audit.py), a claim is one UPDATE that returns the task
-with its case and instance (engine/casework/tasks.py), a completion writes its task and instance
-rows in one statement (PostgreSQL; engine/runtime/step_write.py), a new case is inserted with its
-number and owner in one statement and its instance with its process model version and the calendar
-in another (PostgreSQL; engine/casework/cases.py, engine/runtime/instances.py), a case is read with its participants
-(engine/oversight/queries.py), a new case is answered with what opening it made, not read back. A change that adds a
+a new case's chain in one) (engine/access/audit.py), a claim is one UPDATE that returns the task's
+columns with its lane, its case's number and its process model (engine/casework/tasks.py), a
+completion writes its task and instance rows in one statement (PostgreSQL;
+engine/runtime/step_write.py), a new case is inserted with its number, its owner and its first
+instance (with its process model version and the calendar) in one statement and its first state
+written by one UPDATE (PostgreSQL; engine/casework/cases.py, engine/runtime/instances.py), a case
+is read as one line per participant (engine/oversight/case_reads.py), a new case is answered with
+what opening it made, not read back. A change that adds a
 statement to one of these calls fails here, and has to say why the statement is worth its cost
 on every task of every case (bench/RESULTS.md).
 """
@@ -32,7 +34,7 @@ from .api_helpers import ApiClient
 # The completion measured is the transfer report's: it reads the lane's officers once, to check the
 # two who sign it (Decree 310 art. 5; a form with engine-offered choices, not every task).
 CEILINGS = {
-    "postgres": {"create": 5, "inbox": 1, "claim": 2, "complete": 6, "case": 3},
+    "postgres": {"create": 4, "inbox": 1, "claim": 2, "complete": 6, "case": 3},
     "sqlite": {"create": 9, "inbox": 1, "claim": 4, "complete": 9, "case": 3},
 }
 
