@@ -1,6 +1,6 @@
 """What a task is about and what comes after it: the one-line subject of an inbox row, the work
 that follows a completed task, and the values a new task's form starts with from what the case
-already recorded. Reads on top of the inbox and case queries (engine/oversight/queries.py)."""
+already recorded. Reads on top of the inbox and case queries (engine/oversight/queries.py, case_reads.py)."""
 from __future__ import annotations
 
 from collections.abc import Sequence

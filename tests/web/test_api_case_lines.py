@@ -1,4 +1,4 @@
-"""The API's case is read as lines (engine/oversight/queries.py `visible_case` with `lines`: its
+"""The API's case is read as lines (engine/oversight/case_reads.py `visible_case` with `lines`: its
 columns and its participants' in one statement) and its access decided on those lines: for every
 user and case, it answers exactly when the entity-based rule (`policy.can_view_case`) lets the user
 see the case, and then with the answer its entities give."""

@@ -76,7 +76,7 @@ class CaseView:
 
 
 class _CaseOfLine:
-    """A case's line (engine/oversight/queries.py `CaseLine`) as the documented schema reads a
+    """A case's line (engine/oversight/case_reads.py `CaseLine`) as the documented schema reads a
     case: `owner_agency.code`, `created_by.username`, each participant's `agency.code` and
     `agency.name`."""
 

@@ -51,8 +51,9 @@ def task(t) -> dict[str, Any]:
 
 
 def task_line(t, case_number: str) -> dict[str, Any]:
-    """schemas.Task of a task's line (engine/oversight/queries.py `inbox` and `case_tasks` with
-    `lines`: its columns, its lane as text, its users' usernames)."""
+    """schemas.Task of a task's line (engine/oversight/queries.py `inbox` and
+    engine/oversight/case_reads.py `case_tasks` with `lines`: its columns, its lane as text, its
+    users' usernames)."""
     return {
         "id": t.id, "case_id": t.case_id, "case_number": case_number, "instance_id": t.instance_id,
         "bpmn_id": t.bpmn_id, "title": t.title, "lane": t.lane, "state": str(t.state),
@@ -134,7 +135,7 @@ def instance(i) -> dict[str, Any]:
 
 
 def instance_line(i, session) -> dict[str, Any]:
-    """schemas.Instance of an instance's line (engine/oversight/queries.py `case_instances` with
+    """schemas.Instance of an instance's line (engine/oversight/case_reads.py `case_instances` with
     `lines`)."""
     model = engine.definition(session, i.process_model_id)
     return {"id": i.id, "process": model.key, "process_name": model.name, "version": model.version[:12],

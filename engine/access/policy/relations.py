@@ -34,7 +34,7 @@ def visible_cases_condition(user: User):
 
 class Participation(Protocol):
     """How an agency takes part in a case: a CaseParticipant, or its line read with the case
-    (engine/oversight/queries.py `visible_case` with `lines`)."""
+    (engine/oversight/case_reads.py `visible_case` with `lines`)."""
 
     @property
     def agency_id(self) -> int: ...
@@ -52,7 +52,7 @@ def takes_part_among(user: User, participants: Iterable[Participation], role: st
 
 def takes_part(session: Session, user: User, case: Case, role: str) -> bool:
     """The user's agency takes part in the case as `role`. From the case's participants when they
-    were loaded with it (a case page needs them anyway: engine/oversight/queries.py `visible_case`):
+    were loaded with it (a case page needs them anyway: engine/oversight/case_reads.py `visible_case`):
     agencies only ever join a case or become parties, so a list read earlier in the request can
     only be missing a change since, which it then refuses."""
     if "participants" in case.__dict__:
