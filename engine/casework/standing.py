@@ -187,16 +187,21 @@ def _approve(session: Session, task_id: int, standing_id: int) -> bool:
     return True
 
 
-def follow(session: Session, task_ids: Iterable[int]) -> int:
+def follow(session: Session, task_ids: Iterable[int], covered: Sequence[Any] | None = None) -> int:
     """Apply standing approvals to these just-opened tasks (those they cover); how many were approved.
-    A task approved so can open the next hand-off: followed in turn."""
+    A task approved so can open the next hand-off: followed in turn. `covered`: which of the tasks
+    a standing approval covers (`_WAITING_AMONG`), when the transaction that opened them read it."""
     pending = list(task_ids)
     approved = 0
     while pending:
-        rows = session.execute(_WAITING_AMONG, {"ids": pending, "limit": len(pending)}).all()
-        # End the read (nothing was written; a rollback would expire the caller's objects): each
-        # approval is a transaction of its own.
-        session.commit()
+        rows: Sequence[Any]
+        if covered is None:
+            rows = session.execute(_WAITING_AMONG, {"ids": pending, "limit": len(pending)}).all()
+            # End the read (nothing was written; a rollback would expire the caller's objects): each
+            # approval is a transaction of its own.
+            session.commit()
+        else:
+            rows, covered = covered, None
         pending = []
         for task_id, standing_id in rows:
             if _approve(session, task_id, standing_id):
@@ -226,11 +231,21 @@ def opened_handoffs(session: Session) -> list[int]:
 
 def complete_and_follow(session: Session, actor: User, task_id: int, data: dict[str, Any]) -> HumanTask:
     """`complete_task`, then the standing approvals of the hand-offs it opened (the engine's
-    `complete_task` for the pages and the API)."""
-    task = complete_task(session, actor, task_id, data)
-    opened = opened_handoffs(session)
-    if opened:
-        follow(session, opened)
+    `complete_task` for the pages and the API). Which of them a standing approval covers is read
+    in the completion's own transaction: read after it, it would be a transaction of its own (its
+    BEGIN, the query and its COMMIT) after every completion that opens a hand-off."""
+    found: list[tuple[list[int], Sequence[Any]]] = []
+
+    def look_up(in_completion: Session) -> None:
+        found.clear()  # a retried completion looks again
+        opened = opened_handoffs(in_completion)
+        if opened:
+            found.append((opened, in_completion.execute(
+                _WAITING_AMONG, {"ids": opened, "limit": len(opened)}).all()))
+
+    task = complete_task(session, actor, task_id, data, then=look_up)
+    if found:
+        follow(session, *found[0])
     return task
 
 

@@ -5,6 +5,7 @@ on any error, leaving the database as it was.
 """
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
@@ -263,7 +264,8 @@ def _check_handover(task: HumanTask, actor: User, assignee: User) -> None:
 
 
 def complete_task(session: Session, actor: User, task_id: int, data: dict[str, Any],
-                  standing: dict[str, Any] | None = None) -> HumanTask:
+                  standing: dict[str, Any] | None = None,
+                  then: Callable[[Session], None] | None = None) -> HumanTask:
     """Complete a claimed task with its form data and run the instance to its next wait.
 
     Only the assignee may complete. The data is validated against the task's form first
@@ -272,10 +274,12 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
     instance meanwhile, the whole attempt is rolled back and retried from fresh state, and a
     task that the other writer already finished gives Conflict. `standing`: the standing approval
     a hand-off is approved under (engine/casework/standing.py), recorded with the approval.
+    `then`: run last in the completion's transaction, after its writes and before its commit (a
+    read that should see what it wrote without a transaction of its own).
     """
     for attempt in range(COMPLETE_RETRIES):
         try:
-            return _complete_once(session, actor, task_id, data, standing)
+            return _complete_once(session, actor, task_id, data, standing, then)
         except StaleState:
             if attempt == COMPLETE_RETRIES - 1:
                 raise
@@ -284,7 +288,8 @@ def complete_task(session: Session, actor: User, task_id: int, data: dict[str, A
 
 @transactional
 def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, Any],
-                   standing: dict[str, Any] | None = None) -> HumanTask:
+                   standing: dict[str, Any] | None = None,
+                   then: Callable[[Session], None] | None = None) -> HumanTask:
     # Lock the task and its instance before reading anything that the transition depends on: a
     # second writer of the same instance waits here and then sees the first one's result, instead
     # of computing on stale state (the version check at write time stays as the last guard).
@@ -335,6 +340,8 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     advance(step, workflow, actor, flush=False)
     # The task and the instance in one statement that checks the instance's version.
     write_completion(session, task, instance)
+    if then is not None:
+        then(session)
     return task
 
 
