@@ -19,14 +19,13 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import bindparam, select
-from sqlalchemy.dialects.postgresql import insert as pg_insert
-from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.attributes import set_committed_value
 
 from engine.access import audit, policy
 from engine.errors import InvalidInput, NotFound
 from engine.runtime.held import as_loaded
+from engine.runtime.sql import per_dialect
 from engine.runtime.transactions import transaction
 from engine.time.clock import now
 from models import Agency, Document, DocumentCounter, HumanTask, HumanTaskState, User
@@ -210,8 +209,7 @@ def _new_document(insert):
             .returning(_DOCUMENTS.c.id))
 
 
-_NEXT_NUMBER = {"postgresql": _take_counter(pg_insert), "sqlite": _take_counter(sqlite_insert)}
-_NEW_DOCUMENT = {"postgresql": _new_document(pg_insert), "sqlite": _new_document(sqlite_insert)}
+_NEXT_NUMBER, _NEW_DOCUMENT = per_dialect(_take_counter), per_dialect(_new_document)
 
 
 def _prior_steps(session: Session, task: HumanTask) -> list[tuple[str, dict[str, Any] | None]]:

@@ -29,7 +29,7 @@ from sqlalchemy.orm.util import identity_key
 from engine.access import audit
 from engine.oversight import notifications
 from engine.runtime.reached import Reached, Reaction
-from engine.runtime.sql import dialect_insert
+from engine.runtime.sql import per_dialect
 from engine.time.clock import now
 from models import Agency, Case, CaseParticipant, HumanTask, HumanTaskState
 
@@ -55,17 +55,14 @@ def _observer_join(dialect_insert_of: Callable) -> Insert:
 
 # Built once per dialect (every transfer sent and every report runs it); the SQL compiled cache
 # then serves it again without building the expression anew.
-_JOINS: dict[Callable, Insert] = {}
+_JOINS = per_dialect(_observer_join)
 
 
 def copy_on_case(reached: Reached, reason: str) -> bool:
     """Make the procuratorate an observer of the case unless it takes part already; True if it
     joined now (then `observer_joined` is recorded)."""
     session, instance = reached.session, reached.instance
-    make = dialect_insert(session)
-    statement = _JOINS.get(make)
-    if statement is None:
-        statement = _JOINS[make] = _observer_join(make)
+    statement = _JOINS[session.get_bind().dialect.name]
     joined = session.execute(statement, {"case_id": instance.case_id, "joined_at": now(session)}).first() is not None
     if joined:
         case = session.identity_map.get(identity_key(Case, instance.case_id))

@@ -106,19 +106,32 @@ def lane_notice_values(session: Session, task: HumanTask, actor: User | None) ->
 def lane_notices(task_id) -> Insert:
     """The INSERT ... SELECT of `task_opened`, the task's id given as an expression: a bound value,
     or on PostgreSQL the id a data-modifying CTE inserting the task returns (engine/runtime/projection.py),
-    so that a task opens and its lane hears of it in one statement."""
+    so that a task opens and its lane hears of it in one statement. Not to the actor, who knows."""
+    return _role_notices(bindparam("agency_id"), task_id, but_actor=True)
+
+
+def _role_notices(agency, task_id=None, *, but_actor: bool = False) -> Insert:
+    """The INSERT ... SELECT of a notice to the active users of one role (bound as `role`) of an
+    agency given as an expression (its id bound, or found by its code), in order of their ids;
+    `task_id`: the task it is about, an expression (None: the case); `but_actor`: not to the user
+    bound as `actor_id`."""
     columns = Notification.__table__.c
+    about = [] if task_id is None else [task_id]
+    conditions = [Membership.agency_id == agency, Membership.role == bindparam("role"), User.active.is_(True)]
+    if but_actor:
+        conditions.append(User.id != bindparam("actor_id"))
     recipients = (
         select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
-               task_id, bindparam("params", type_=columns.params.type),
+               *about, bindparam("params", type_=columns.params.type),
                bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
         .join(Membership, Membership.user_id == User.id)
         # (user, agency, role) is unique in membership, so each user appears once.
-        .where(Membership.agency_id == bindparam("agency_id"), Membership.role == bindparam("role"),
-               User.active.is_(True), User.id != bindparam("actor_id"))
+        .where(*conditions)
+        .order_by(User.id)
     )
     return insert(Notification.__table__).from_select(
-        ["recipient_id", "kind", "case_id", "task_id", "params", "created_at", "email_attempts"], recipients)
+        ["recipient_id", "kind", "case_id", *(["task_id"] if about else []), "params", "created_at",
+         "email_attempts"], recipients)
 
 
 # Built once: every task the engine opens runs it.
@@ -169,27 +182,10 @@ OBSERVER_REPORTS = ("non_filing_reported", "non_filing_upheld_reported", "transf
 ACTION_ITEM_WITHDRAWN = "action_item_withdrawn"
 
 
-def _agency_notices(agency) -> Insert:
-    """The INSERT ... SELECT of `agency_notice`, the agency given as an expression (its id bound,
-    or found by its code): one row per active user of the role, in order of their ids."""
-    columns = Notification.__table__.c
-    recipients = (
-        select(User.id, bindparam("kind", type_=columns.kind.type), bindparam("case_id", type_=columns.case_id.type),
-               bindparam("params", type_=columns.params.type),
-               bindparam("created_at", type_=columns.created_at.type), literal(0, columns.email_attempts.type))
-        .join(Membership, Membership.user_id == User.id)
-        # (user, agency, role) is unique in membership, so each user appears once.
-        .where(Membership.agency_id == agency, Membership.role == bindparam("role"), User.active.is_(True))
-        .order_by(User.id)
-    )
-    return insert(Notification.__table__).from_select(
-        ["recipient_id", "kind", "case_id", "params", "created_at", "email_attempts"], recipients)
-
-
 # Built once: the procuratorate is told of every transfer and each report to it.
 _NOTIFY_AGENCY = {
-    int: _agency_notices(bindparam("agency", type_=Membership.__table__.c.agency_id.type)),
-    str: _agency_notices(select(Agency.id).where(Agency.code == bindparam("agency", type_=Agency.__table__.c.code.type))
+    int: _role_notices(bindparam("agency", type_=Membership.__table__.c.agency_id.type)),
+    str: _role_notices(select(Agency.id).where(Agency.code == bindparam("agency", type_=Agency.__table__.c.code.type))
                          .scalar_subquery()),
 }
 

@@ -1,6 +1,7 @@
 """SQL that must be written per database dialect."""
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from sqlalchemy import JSON, bindparam, inspect
@@ -10,10 +11,19 @@ from sqlalchemy.ext.compiler import compiles
 from sqlalchemy.orm import Session
 from sqlalchemy.sql.functions import FunctionElement
 
+# The INSERT construct of each database we run on, which knows ON CONFLICT, by dialect name.
+INSERTS: dict[str, Callable[..., Any]] = {"postgresql": pg_insert, "sqlite": sqlite_insert}
+
 
 def dialect_insert(session: Session):
     """The INSERT construct of the session's database, which knows ON CONFLICT."""
-    return pg_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    return INSERTS[session.get_bind().dialect.name]
+
+
+def per_dialect(build: Callable[[Callable], Any]) -> dict[str, Any]:
+    """A statement `build(insert)` makes with each database's INSERT construct, by dialect name:
+    built once at import, looked up by `session.get_bind().dialect.name` when run."""
+    return {name: build(insert) for name, insert in INSERTS.items()}
 
 
 def insert_if_absent(session: Session, model, **values) -> bool:
@@ -50,7 +60,7 @@ def _insert_unless_present(session: Session, model, columns: tuple[str, ...], re
     statement = _INSERTS.get(key)
     if statement is None:
         table = inspect(model).local_table
-        statement = (pg_insert if dialect == "postgresql" else sqlite_insert)(table).values(
+        statement = INSERTS[dialect](table).values(
             {name: bindparam(name, type_=table.c[name].type) for name in columns}).on_conflict_do_nothing()
         if returning:
             statement = statement.returning(*table.primary_key.columns)
