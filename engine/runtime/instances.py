@@ -288,19 +288,30 @@ def run_engine_steps(workflow: BpmnWorkflow, max_rounds: int = 50, ran=None) -> 
 
     A message caught by one pool while another pool is stepping leaves the catching event READY
     after `do_engine_steps` returns, so step again until nothing automatic is ready.
+
+    Nothing automatic ready (a person's completion that made the next person's task ready, the
+    common case): `do_engine_steps` is not called at all. It would walk each process's task tree
+    to find nothing to run and update the parent task of each subprocess still running, which
+    changes nothing while that subprocess has not completed (its own end event, an automatic
+    task, completes it).
     """
     for _ in range(max_rounds):
         workflow.refresh_timers()
-        workflow.do_engine_steps(did_complete_task=ran)
-        # Every task of each process, as `get_tasks(state=READY)` would walk them, without its
-        # iterator's and filter's calls per task (this runs after every engine step).
-        if not any(
-            task.state == TaskState.READY and not task.task_spec.manual
-            for process in (workflow, *workflow.subprocesses.values())
-            for task in process.tasks.values()
-        ):
+        if not _automatic_ready(workflow):
             return
+        workflow.do_engine_steps(did_complete_task=ran)
     raise WorkflowException(f"engine steps did not settle after {max_rounds} rounds")
+
+
+def _automatic_ready(workflow: BpmnWorkflow) -> bool:
+    """Whether an engine step would run something: a READY task that is not a person's, in the
+    workflow or a subprocess. Every task of each process, as `get_tasks(state=READY)` would walk
+    them, without its iterator's and filter's calls per task."""
+    return any(
+        task.state == TaskState.READY and not task.task_spec.manual
+        for process in (workflow, *workflow.subprocesses.values())
+        for task in process.tasks.values()
+    )
 
 
 def _note(task, watched: Mapping[str, Any], passed: list[tuple[str, dict]]) -> None:
