@@ -23,7 +23,7 @@ from engine.mechanisms import hooks as task_hooks
 from engine.oversight import notifications
 from engine.runtime.definitions import definition
 from engine.runtime.forms import process_variables, validate_submission
-from engine.runtime.instances import advance, load, lock_task
+from engine.runtime.instances import advance_to_state, load, lock_task
 from engine.runtime.projection import task_properties
 from engine.runtime.step_write import mark_completed, write_completion
 from engine.runtime.transactions import transactional
@@ -337,9 +337,9 @@ def _complete_once(session: Session, actor: User, task_id: int, data: dict[str, 
     document_rules = props.get("documents")
     if document_rules:
         documents.issue_for_task(session, actor, task, spiff_task, document_rules)
-    advance(step, workflow, actor, flush=False)
+    state = advance_to_state(step, workflow, actor)
     # The task and the instance in one statement that checks the instance's version.
-    write_completion(session, task, instance)
+    write_completion(session, task, instance, state)
     if then is not None:
         then(session)
     return task

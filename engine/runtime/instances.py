@@ -241,6 +241,15 @@ def advance(step: Step, workflow: BpmnWorkflow, actor: User | None, flush: bool 
     return opened
 
 
+def advance_to_state(step: Step, workflow: BpmnWorkflow, actor: User | None) -> str:
+    """`advance` without a flush, for a caller that writes the instance's new state itself
+    (engine/runtime/step_write.py `write_completion`): returns that state, not set on the
+    instance. Set, it would make the instance a change for the commit's flush to work through
+    although the caller's own statement wrote it."""
+    _run_steps(step, workflow, actor, definition(step.session, step.instance.process_model_id), False)
+    return dump_state(workflow)
+
+
 def _run_steps(step: Step, workflow: BpmnWorkflow, actor: User | None, model: Definition,
                flush: bool) -> list[HumanTask]:
     """`advance` but for writing the workflow's state: run the engine steps, write the rows they

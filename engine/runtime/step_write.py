@@ -19,15 +19,17 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import JSON, CursorResult, bindparam, inspect, update
+from sqlalchemy import JSON, CursorResult, bindparam, update
 from sqlalchemy.orm import Session, make_transient, make_transient_to_detached
-from sqlalchemy.orm.attributes import set_committed_value
+from sqlalchemy.orm.attributes import instance_state, set_committed_value
 
 from engine.errors import StaleState
 from models import HumanTask, HumanTaskState, ProcessInstance
 
 _TASK_COLUMNS = ("state", "completed_at", "completed_by_id", "result")
 _INSTANCE_COLUMNS = ("state_json", "status", "completed_at", "error")
+# Those a step may have changed on the instance; its state is given to `write_completion`.
+_CHANGED_COLUMNS = _INSTANCE_COLUMNS[1:]
 _TASK_WRITTEN, _INSTANCE_WRITTEN = frozenset(_TASK_COLUMNS), frozenset((*_INSTANCE_COLUMNS, "version"))
 _TASKS, _INSTANCES = HumanTask.__table__, ProcessInstance.__table__
 
@@ -60,23 +62,28 @@ def mark_completed(task: HumanTask, at: datetime, by_id: int, result: dict[str, 
         set_committed_value(task, name, value)
 
 
-def write_completion(session: Session, task: HumanTask, instance: ProcessInstance) -> None:
-    """Write the task `mark_completed` completed and its instance's new state now, in one
-    statement on PostgreSQL (on SQLite the task's alone, and the commit's flush the instance)."""
+def write_completion(session: Session, task: HumanTask, instance: ProcessInstance, state_json: str) -> None:
+    """Write the task `mark_completed` completed and its instance's new state `state_json` now,
+    in one statement on PostgreSQL (on SQLite the task's alone, and the commit's flush the
+    instance)."""
     values: dict[str, Any] = {f"task_{name}": getattr(task, name) for name in _TASK_COLUMNS}
     values["task_id"] = task.id
     if session.get_bind().dialect.name != "postgresql":
+        instance.state_json = state_json
         with session.no_autoflush:  # else the flush would write the instance now, not at commit
             session.execute(_WRITE_TASK, values)
         _hold_as_written(session, task, _TASK_WRITTEN)
         return
     version = instance.version
-    values.update({f"instance_{name}": getattr(instance, name) for name in _INSTANCE_COLUMNS},
-                  instance_row=instance.id, read_version=version, version=version + 1)
+    values.update({f"instance_{name}": getattr(instance, name) for name in _CHANGED_COLUMNS},
+                  instance_state_json=state_json, instance_row=instance.id, read_version=version,
+                  version=version + 1)
     with session.no_autoflush:  # else the flush would write the instance first
         written = cast("CursorResult[Any]", session.execute(_WRITE, values)).rowcount
     if written != 1:
         raise StaleState("the case was changed by someone else at the same time; reload and try again")
+    # As loaded: the state is never set on the instance as a change, only as what the row holds.
+    set_committed_value(instance, "state_json", state_json)
     set_committed_value(instance, "version", version + 1)
     _hold_as_written(session, task, _TASK_WRITTEN)
     _hold_as_written(session, instance, _INSTANCE_WRITTEN)
@@ -85,7 +92,7 @@ def write_completion(session: Session, task: HumanTask, instance: ProcessInstanc
 def _hold_as_written(session: Session, row: Any, written: frozenset[str]) -> None:
     """If the row's changes are all in these columns, just written: the session holds it again as
     loaded (set_committed_value per attribute would still leave it listed as changed)."""
-    state = inspect(row)
+    state = instance_state(row)
     if state.modified and written.union(state.unmodified).issuperset(state.mapper.attrs.keys()):
         make_transient(row)
         make_transient_to_detached(row)
