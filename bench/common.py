@@ -204,23 +204,29 @@ def transfer_cycle_ms(rounds: int = 100) -> float:
     return statistics.median(timings)
 
 
-def spiff_cycle_calls() -> int:
-    """Python function calls of one raw SpiffWorkflow cycle (as `spiff_cycle_ms` times it): the
-    reference for the call counts of bench/profile.py, which do not depend on the machine."""
+def spiff_step_calls() -> list[int]:
+    """Python function calls of the raw SpiffWorkflow cycle (as `spiff_cycle_ms` times it) of each
+    of the three tasks in turn, on one new instance: the reference for the call counts of
+    bench/profile.py, which do not depend on the machine. Each task's own: completing the last
+    one also runs the end of the process (its end events, the pool's completion), the others
+    only make the next task ready."""
     new, cycle = _spiff_reference()
-    stored = cycle(new())
+    stored, counts = new(), []
     calls = [0]
 
     def profiled(frame, event, arg) -> None:
         if event in ("call", "c_call"):
             calls[0] += 1
 
-    sys.setprofile(profiled)
-    try:
-        cycle(stored)
-    finally:
-        sys.setprofile(None)
-    return calls[0]
+    for _ in range(3):
+        calls[0] = 0
+        sys.setprofile(profiled)
+        try:
+            stored = cycle(stored)
+        finally:
+            sys.setprofile(None)
+        counts.append(calls[0])
+    return counts
 
 
 def process_tree(pid: int) -> list[int]:

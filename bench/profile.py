@@ -14,7 +14,7 @@ from collections import defaultdict
 
 from sqlalchemy import event, text
 
-from .common import BENCH, fresh_database, report, seed, spiff_cycle_calls, spiff_cycle_ms, tokens
+from .common import BENCH, fresh_database, report, seed, spiff_cycle_ms, spiff_step_calls, tokens
 from .served_calls import marking, served_calls
 from .timers import prepare
 
@@ -143,6 +143,8 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
     calls, cpu = defaultdict(int), defaultdict(lambda: float("inf"))
     in_app = defaultdict(int)
     current, serving = [None], [False]
+    # The calls of each completion by the task it completes (first, second, third of the instance).
+    by_task, completions = [0, 0, 0], [0]
 
     def profiled(frame, event, arg) -> None:
         if event in ("call", "c_call"):
@@ -153,12 +155,16 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
     wsgi_app = app.wsgi_app
     def counting(kind, call):
         current[0] = kind
+        before = calls[kind]
         sys.setprofile(profiled)
         try:
             return call()
         finally:
             sys.setprofile(None)
             current[0] = None
+            if kind == "complete":
+                by_task[completions[0] % 3] += calls[kind] - before
+                completions[0] += 1
 
     app.wsgi_app = marking(wsgi_app, serving)
     try:
@@ -178,7 +184,7 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
         api_instances(client, token, count, timing)
         for kind, seconds in spent.items():
             cpu[kind] = min(cpu[kind], seconds * 1000 / count / PER_INSTANCE[kind])
-    cycle_calls, cycle_ms = spiff_cycle_calls(), spiff_cycle_ms()
+    step_calls, cycle_ms = spiff_step_calls(), spiff_cycle_ms()
     rows = []
     for kind in KINDS:
         each = PER_INSTANCE[kind] * count
@@ -195,12 +201,18 @@ def count_work(client, token: str, statements: dict[str, int], count: int, app) 
     rows.append(("per full instance: Python calls (in the app)",
                  f"{total_calls / 1000:.1f}k ({app_calls / 1000:.1f}k)", "≤ 33k", total_calls <= 33_000))
     rows.append(("per full instance: app CPU", f"{total_cpu:.0f} ms", "", None))
-    rows.append(("raw SpiffWorkflow cycle (reference): Python calls, CPU",
-                 f"{cycle_calls / 1000:.1f}k, {cycle_ms:.2f} ms", "", None))
-    rows.append(("a completion, in raw cycles: Python calls", f"{completion / cycle_calls:.1f} ×", "≤ 2 ×",
-                 completion <= 2 * cycle_calls))
-    rows.append(("per full instance, in raw cycles: Python calls, app CPU",
-                 f"{total_calls / cycle_calls:.0f} ×, {total_cpu / cycle_ms:.0f} ×", "", None))
+    rows.append(("raw SpiffWorkflow cycle of each task (reference): Python calls; CPU of the second",
+                 ", ".join(f"{n / 1000:.1f}k" for n in step_calls) + f"; {cycle_ms:.2f} ms", "", None))
+    # Each completion against the raw cycle of the same task: the third ends the process, in the
+    # app as in the raw cycle. Before 2026-12-07 the mean of the three was set against the second
+    # task's raw cycle alone; that figure is shown beside for reading older runs.
+    ratios = [by_task[n] / count / step_calls[n] for n in range(3)]
+    rows.append(("a completion, in raw cycles of the same task: Python calls (first, second, third task)",
+                 ", ".join(f"{r:.2f} ×" for r in ratios), "≤ 2 × each", max(ratios) <= 2))
+    rows.append(("the three completions' mean, in the second task's raw cycle (the measure before 2026-12-07)",
+                 f"{completion / step_calls[1]:.2f} ×", "", None))
+    rows.append(("per full instance, in the second task's raw cycles: Python calls, app CPU",
+                 f"{total_calls / step_calls[1]:.0f} ×, {total_cpu / cycle_ms:.0f} ×", "", None))
     return rows
 
 
