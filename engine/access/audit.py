@@ -7,11 +7,12 @@ deleting or reordering rows breaks the chain at that point.
 Events are written per transaction: `record` queues an event, and when the transaction commits
 the chains it appended to are locked (SELECT ... FOR UPDATE, in name order), its events are
 placed on them (seq, previous hash, hash) and inserted together, and each chain's head gets its
-new seq and hash. On PostgreSQL the events' INSERTs ride in the head's UPDATE as data-modifying
-CTEs, so a transaction appending a step's few events to one chain writes its audit in two
-statements (lock, write); on SQLite, for several chains or for many events, the INSERT is a
-statement of its own. A case opened in the transaction (`open_chain`) has no head to lock: its head row is
-inserted with its first events, one statement. So the events are in the database exactly when
+new seq and hash. On PostgreSQL the events' INSERT rides in the head's UPDATE as a data-modifying
+CTE, the events given as the rows of one JSON parameter, so a transaction appending a step's few
+events to one chain writes its audit in two statements (lock, write); on SQLite, for several
+chains or for many events, the INSERT is a statement of its own. A case opened in the
+transaction (`open_chain`) has no head to lock: its head row is inserted with its first events,
+one statement. So the events are in the database exactly when
 the change they describe is, and a chain's head is locked only for the commit, after every row
 lock of the change itself (the same order in every transaction, so appends to one chain queue up
 instead of deadlocking). `write` does it earlier for a transaction that reads its own events back.
@@ -35,18 +36,17 @@ verifying: audit_verify.py.
 """
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import bindparam, event, insert, select, update
+from sqlalchemy import JSON, Insert, bindparam, column, event, func, insert, select, true, update
 from sqlalchemy.orm import Session
 
 from engine.access.audit_hash import GENESIS, HASHED, check_seal, hash_values, seal_mac
 from engine.runtime.sql import dialect_insert
 from engine.time.clock import now
-from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, case_chain
+from models import SYSTEM_CHAIN, AuditChain, AuditEvent, User, UTCDateTime, case_chain
 
 # Where a session factory keeps the audit key (bytes): `sessionmaker(info={AUDIT_KEY: ...})`.
 AUDIT_KEY = "audit_key"
@@ -58,6 +58,7 @@ _WRITE_HEAD = (update(_HEADS).where(_HEADS.c.name == bindparam("chain"))
                .values(last_seq=bindparam("seq"), last_hash=bindparam("head"),
                        keyed_from=bindparam("keyed_from"), key_mac=bindparam("key_mac")))
 _INSERT_EVENTS = insert(_EVENTS)
+_EVENT_COLUMNS = (*HASHED, "hash")
 _NEW_HEAD = insert(_HEADS).values(name=bindparam("chain"), last_seq=bindparam("seq"), last_hash=bindparam("head"),
                                   keyed_from=bindparam("keyed_from"), key_mac=bindparam("key_mac"))
 # A head read earlier in the transaction without a lock (`expect_head`) moves forward only if it
@@ -160,8 +161,8 @@ def write(session: Session) -> None:
     connection = session.connection()
     if (0 < len(queued) <= _EVENTS_IN_ONE_STATEMENT and len(heads) == 1
             and connection.dialect.name == "postgresql"):
-        events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
-        connection.execute(_with_events(_NEW_HEAD if created else _WRITE_HEAD, len(queued)), {**heads[0], **events})
+        connection.execute(_NEW_HEAD_WITH_EVENTS if created else _WRITE_HEAD_WITH_EVENTS,
+                           {**heads[0], "events": _records(queued, connection.dialect)})
     else:
         if queued:
             connection.execute(_INSERT_EVENTS, queued)
@@ -208,9 +209,9 @@ def _write_expected(session: Session, state: _ChainState, queued: list[dict[str,
               "old_seq": expected[0], "old_hash": expected[1], "old_mac": mac}
     connection = session.connection()  # flushed by `write`: nothing to autoflush
     if connection.dialect.name == "postgresql":
-        events = {f"{name}_{i}": entry[name] for i, entry in enumerate(queued) for name in _EVENT_COLUMNS}
-        # The last event's INSERT, which inserts a row only if the head moved.
-        moved = connection.execute(_moved_with_events(len(queued)), {**values, **events}).rowcount
+        # The events' INSERT, which inserts their rows only if the head moved.
+        values["events"] = _records(queued, connection.dialect)
+        moved = connection.execute(_MOVED_WITH_EVENTS, values).rowcount
     else:
         moved = connection.execute(_MOVE_HEAD, values).rowcount
         if moved:
@@ -230,38 +231,42 @@ def _expire_head(session: Session, chain: str) -> None:
         session.expire(loaded)
 
 
-@functools.cache
-def _moved_with_events(count: int):
-    """`_MOVE_HEAD` as a CTE and the INSERT of `count` events, each selecting its values from the
-    moved head (no row if it did not move): the first ones as CTEs, the last one the statement
-    itself, whose row count (1 or 0) says whether the head moved, with no result rows to read."""
-    moved = _MOVE_HEAD.returning(_HEADS.c.name).cte("moved_head")
-    inserts = [
-        insert(_EVENTS).from_select(
-            list(_EVENT_COLUMNS),
-            select(*(bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type) for name in _EVENT_COLUMNS))
-            .select_from(moved))
-        for i in range(count)]
-    # An INSERT's row count is read before its cursor is closed only when asked for.
-    return (inserts[-1].add_cte(*(earlier.cte(f"event_{i}") for i, earlier in enumerate(inserts[:-1])))
-            .execution_options(preserve_rowcount=True))
-
-
-# Up to this many events (what one task step records) ride in the head's write as CTEs; more
-# (a step opening a multi-instance task's thousand rows) go in a batch of their own.
+# Up to this many events (what one task step records) ride in the head's write; more (a step
+# opening a multi-instance task's thousand rows) go in a batch of their own.
 _EVENTS_IN_ONE_STATEMENT = 8
 
 
-@functools.cache
-def _with_events(head, count: int):
-    """`head` (the head's UPDATE or INSERT) with the INSERT of `count` events as data-modifying
-    CTEs, their values bound as `<column>_<i>`: one statement, one round trip (PostgreSQL). One
-    single-row INSERT per event, because SQLAlchemy caches the compiled form of those and not of
-    a multi-row VALUES; built once per count, so it is compiled once per count."""
-    return head.add_cte(*(
-        insert(_EVENTS).values({name: bindparam(f"{name}_{i}", type_=_EVENTS.c[name].type)
-                                for name in _EVENT_COLUMNS}).cte(f"event_{i}")
-        for i in range(count)))
+def _records(queued: list[dict[str, Any]], dialect) -> list[dict[str, Any]]:
+    """The events as the rows of `_QUEUED`: their column values, the time as ISO text in UTC (the
+    column type's own conversion, which refuses a naive time)."""
+    at = UTCDateTime()
+    return [{**entry, "occurred_at": at.process_bind_param(entry["occurred_at"], dialect).isoformat()}
+            for entry in queued]
+
+
+# The events of a statement as the rows of one JSON parameter (PostgreSQL's json_to_recordset),
+# inserted in seq order: psycopg adapts each parameter one by one, some 12 Python calls each, and
+# an event has 12 columns.
+_QUEUED = (func.json_to_recordset(bindparam("events", type_=JSON))
+           .table_valued(*(column(name, _EVENTS.c[name].type) for name in _EVENT_COLUMNS))
+           .render_derived(name="queued", with_types=True))
+
+
+def _insert_queued(after=None) -> Insert:
+    """The INSERT of `_QUEUED`'s events; with `after`, one row for each of its rows (none if it
+    has none)."""
+    rows = select(*_QUEUED.c).select_from(_QUEUED if after is None else after.join(_QUEUED, true()))
+    return insert(_EVENTS).from_select(list(_EVENT_COLUMNS), rows.order_by(_QUEUED.c.seq))
+
+
+# A head's write with its events' INSERT as a data-modifying CTE: one statement, one round trip.
+_WRITE_HEAD_WITH_EVENTS = _WRITE_HEAD.add_cte(_insert_queued().cte("events"))
+_NEW_HEAD_WITH_EVENTS = _NEW_HEAD.add_cte(_insert_queued().cte("events"))
+# `_MOVE_HEAD` as a CTE and the events selected from the moved head (no row if it did not move):
+# the statement's row count (the events, or 0) says whether the head moved, with no result rows
+# to read. An INSERT's row count is read before its cursor is closed only when asked for.
+_MOVED_WITH_EVENTS = (_insert_queued(_MOVE_HEAD.returning(_HEADS.c.name).cte("moved_head"))
+                      .execution_options(preserve_rowcount=True))
 
 
 @dataclass
@@ -371,7 +376,6 @@ def _forget_ended_transaction(session: Session, transaction) -> None:
         session.info.pop(_STATE_KEY, None)
 
 
-_EVENT_COLUMNS = (*HASHED, "hash")
 
 
 @dataclass(frozen=True)

@@ -102,3 +102,36 @@ def test_each_number_of_events_after_a_head_read_is_written_once(session, users,
                                                               AuditEvent.event_type == "note_added")).all()
     assert len(written) == sum(range(1, engine_audit._EVENTS_IN_ONE_STATEMENT + 1))
     assert engine.verify_audit(session, case.id) == []
+
+
+DETAILS = [{}, {"文": "字\u2028", "quote": "\"\\'", "nested": {"b": [1, 2.5, None, True], "a": ""}},
+           {"big": 2**53 + 1, "neg": -0.125, "empty": [], "null": None}]
+
+
+def test_every_value_of_an_event_is_stored_as_recorded(session, users, backend, clock):
+    """On PostgreSQL a head's write carries its events as the rows of one JSON parameter: each
+    column keeps its value and type (times to the microsecond, JSON details as given), in order,
+    on both ways of writing them (after a head read without a lock, and after locking it)."""
+    case = engine.create_case(session, users["samr_handler"], "逐值保存")
+    session.commit()
+    clock.advance(microseconds=123457)
+    for read_head in (True, False):
+        if read_head:
+            head = session.get(AuditChain, case_chain(case.id), populate_existing=True)
+            engine_audit.expect_head(session, case_chain(case.id), (head.last_seq, head.last_hash, head.keyed_from,
+                                                                     head.key_mac))
+        for detail in DETAILS:
+            engine_audit.record(session, "note_added", actor=users["police_liaison"], case_id=case.id,
+                                task_id=None, detail=detail)
+        _, ran = audit_statements(session, lambda: None)
+        assert any(s.startswith("SELECT audit_chain") for s in ran) == (not read_head), ran  # the head locked
+        events = chain_events(session, case_chain(case.id))[-len(DETAILS):]
+        assert [e.detail for e in events] == DETAILS
+        liaison = users["police_liaison"]
+        assert {(e.actor_id, e.actor_agency_id, e.case_id, e.instance_id, e.task_id, e.event_type) for e in events} == {
+            (liaison.id, liaison.agency.id, case.id, None, None, "note_added")}
+        assert {e.occurred_at for e in events} == {clock.now()}
+        assert clock.now().microsecond == 123457
+        assert [e.seq for e in events] == list(range(events[0].seq, events[0].seq + len(DETAILS)))
+        assert sorted(events, key=lambda e: e.id) == events  # inserted in seq order
+    assert engine.verify_audit(session, case.id) == []
