@@ -57,9 +57,11 @@ class Definition:
         """The JSON Schema of a task's form (shared: read it, never change it); a task without a
         form takes any object."""
         schema = self.forms.get(name or "")
-        return {"type": "object"} if schema is None else schema
+        return _ANY_OBJECT if schema is None else schema
 
 
+# The form of a task without one (shared as the deployed forms are: never changed).
+_ANY_OBJECT: Mapping[str, Any] = {"type": "object"}
 _COLUMNS = (ProcessModel.id, ProcessModel.key, ProcessModel.name, ProcessModel.version,
             ProcessModel.spec_json, ProcessModel.forms, ProcessModel.timer_rules, ProcessModel.legal_rules,
             ProcessModel.dmn_sources)

@@ -60,6 +60,24 @@ def unsafe_values(data: Any, max_depth: int = MAX_DEPTH) -> dict[str, list[str]]
     return errors
 
 
+# The validator of each schema checked lately, with the schema (held, so its id names it alone):
+# forms are the shared, never-changed schemas of a deployed version (engine/runtime/definitions.py),
+# and building a validator costs about what checking a form's data does. A validator is immutable
+# and may check data in several threads at once. Bounded: emptied when it holds this many.
+_VALIDATORS: dict[int, tuple[Mapping[str, Any], Draft202012Validator]] = {}
+_VALIDATORS_KEPT = 512
+_FORMATS = FormatChecker()
+
+
+def _validator(schema: Mapping[str, Any]) -> Draft202012Validator:
+    kept = _VALIDATORS.get(id(schema))
+    if kept is None or kept[0] is not schema:
+        if len(_VALIDATORS) >= _VALIDATORS_KEPT:
+            _VALIDATORS.clear()
+        kept = _VALIDATORS[id(schema)] = (schema, Draft202012Validator(schema, format_checker=_FORMATS))
+    return kept[1]
+
+
 def validate_submission(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     """Return the data if it satisfies the form's schema, else raise InvalidInput with every
     failing field and its reasons (the field path is '' for errors about the whole form)."""
@@ -68,7 +86,7 @@ def validate_submission(schema: Mapping[str, Any], data: Any) -> dict[str, Any]:
     unsafe = unsafe_values(data)
     if unsafe:
         raise InvalidInput("form data is not valid", unsafe)
-    validator = Draft202012Validator(schema, format_checker=FormatChecker())
+    validator = _validator(schema)
     errors: dict[str, list[str]] = {}
     for error in sorted(validator.iter_errors(data), key=lambda e: list(e.path)):
         field = ".".join(str(p) for p in error.path)
