@@ -12,10 +12,10 @@ CTE, the events given as the rows of one JSON parameter, so a transaction append
 events to one chain writes its audit in two statements (lock, write); on SQLite, for several
 chains or for many events, the INSERT is a statement of its own. A case opened in the
 transaction (`open_chain`) has no head to lock: its head row is inserted with its first events,
-one statement. So the events are in the database exactly when
-the change they describe is, and a chain's head is locked only for the commit, after every row
-lock of the change itself (the same order in every transaction, so appends to one chain queue up
-instead of deadlocking). `write` does it earlier for a transaction that reads its own events back.
+one statement. So the events are in the database exactly when the change they describe is, and
+a chain's head is locked only for the commit, after every row lock of the change itself (the
+same order in every transaction, so appends to one chain queue up instead of deadlocking).
+`write` does it earlier for a transaction that reads its own events back.
 
 A transaction that read its chain's head without a lock in a statement it ran anyway (a step's
 lock, a claim: `expect_head`) skips the lock: its events are placed after that head and inserted
@@ -374,8 +374,6 @@ def _forget_ended_transaction(session: Session, transaction) -> None:
     it: the next transaction starts from the heads in the database."""
     if transaction.parent is None:
         session.info.pop(_STATE_KEY, None)
-
-
 
 
 @dataclass(frozen=True)
