@@ -236,11 +236,14 @@ def _expire_head(session: Session, chain: str) -> None:
 _EVENTS_IN_ONE_STATEMENT = 8
 
 
+# The column type of `occurred_at`, built once: its conversion puts the time in UTC and refuses a
+# naive one.
+_AT = UTCDateTime()
+
+
 def _records(queued: list[dict[str, Any]], dialect) -> list[dict[str, Any]]:
-    """The events as the rows of `_QUEUED`: their column values, the time as ISO text in UTC (the
-    column type's own conversion, which refuses a naive time)."""
-    at = UTCDateTime()
-    return [{**entry, "occurred_at": at.process_bind_param(entry["occurred_at"], dialect).isoformat()}
+    """The events as the rows of `_QUEUED`: their column values, the time as ISO text in UTC."""
+    return [{**entry, "occurred_at": _AT.process_bind_param(entry["occurred_at"], dialect).isoformat()}
             for entry in queued]
 
 
